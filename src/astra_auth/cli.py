@@ -1,0 +1,302 @@
+"""The typer application: parse flags, fill an options object, call a run function.
+
+Commands hold no logic.  `run` is the one place where errors become messages and
+exit codes, and where Ctrl-C becomes exit 130 without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from astra_auth import __version__
+from astra_auth.errors import AstraError, ExitCode, SilentError
+
+if False:  # pragma: no cover - typing only, kept out of the start-up path
+    from astra_auth.deps import Deps
+
+ISSUES_URL = "https://github.com/astra-auth/astra-auth/issues"
+O = TypeVar("O")
+
+
+@dataclass
+class State:
+    """What the root callback learns, and how to build the dependencies."""
+
+    make_deps: Callable[[Path | None], Deps] | None = None
+    config_path: Path | None = None
+
+    def deps(self) -> Deps:
+        if self.make_deps is not None:
+            return self.make_deps(self.config_path)
+        from astra_auth.deps import Deps
+
+        return Deps.system(self.config_path)
+
+
+app = typer.Typer(
+    name="astra-auth",
+    help="Tell an API security scanner how to authenticate to an OAuth 2.0 API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+targets_app = typer.Typer(help="List, add, show and remove targets.", no_args_is_help=True)
+app.add_typer(targets_app, name="targets")
+
+
+def complete_target(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Target names for shell completion, read without building any dependency."""
+    from astra_auth.completion import target_names
+
+    return [n for n in target_names(ctx) if n.startswith(incomplete)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"astra-auth {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Config file to use (default: $ASTRA_AUTH_CONFIG, else "
+            "$XDG_CONFIG_HOME/astra-auth/config.toml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    if not isinstance(ctx.obj, State):
+        ctx.obj = State()
+    ctx.obj.config_path = config
+
+
+def run(ctx: typer.Context, command: Callable[[O, Deps], Any], opts: O) -> None:
+    """Run one command; translate every outcome into output and an exit code."""
+    state: State = ctx.obj
+    err = None
+    try:
+        deps = state.deps()
+        err = deps.io.err
+        command(opts, deps)
+    except SilentError as exc:
+        raise typer.Exit(int(exc.exit_code)) from None
+    except AstraError as exc:
+        _print_error(err, exc)
+        raise typer.Exit(int(exc.exit_code)) from None
+    except (KeyboardInterrupt, EOFError):
+        # Nothing is saved before the last step, so there is nothing to undo.
+        _stderr_line(err, "\nAborted; nothing was changed.")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        # Never print the exception's text: it may hold a secret a library put there.
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else ""
+        _stderr_line(
+            err,
+            f"astra-auth: internal error ({type(exc).__name__}{where}). This is a bug; "
+            f"please report it at {ISSUES_URL} with the command you ran "
+            "(leave out any secret).",
+        )
+        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def _print_error(console: Any, exc: AstraError) -> None:
+    if console is None:
+        _stderr_line(None, f"error: {exc.message}")
+        return
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/bold red] {escape(exc.message)}")
+    for hint in exc.hints:
+        console.print(f"  [cyan]→[/cyan] {escape(hint)}")
+
+
+def _stderr_line(console: Any, text: str) -> None:
+    if console is not None:
+        console.print(text, markup=False, highlight=False)
+    else:
+        print(text, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# targets
+
+
+@targets_app.command("list")
+def targets_list(
+    ctx: typer.Context,
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """Every target: name, URL, auth type, grant type, token URL."""
+    from astra_auth.commands import targets
+
+    run(ctx, targets.list_targets, targets.ListOptions(json=json))
+
+
+@targets_app.command("add")
+def targets_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name for the new target.", show_default=False)],
+    url: Annotated[str | None, typer.Option("--url", help="URL of the API under test.")] = None,
+) -> None:
+    """Register a target with no authentication yet."""
+    from astra_auth.commands import targets
+
+    run(ctx, targets.add_target, targets.AddOptions(name=name, url=url))
+
+
+@targets_app.command("show")
+def targets_show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(autocompletion=complete_target, show_default=False)],
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """A target's settings; each secret only as stored, missing or env."""
+    from astra_auth.commands import targets
+
+    run(ctx, targets.show_target, targets.ShowOptions(name=name, json=json))
+
+
+@targets_app.command("remove")
+def targets_remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(autocompletion=complete_target, show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a target and its keyring entries."""
+    from astra_auth.commands import targets
+
+    run(ctx, targets.remove_target, targets.RemoveOptions(name=name, yes=yes))
+
+
+# ---------------------------------------------------------------------------
+# configure
+
+
+def _complete_grant(incomplete: str) -> list[str]:
+    return [g for g in ("client_credentials", "password") if g.startswith(incomplete)]
+
+
+def _complete_client_auth(incomplete: str) -> list[str]:
+    return [m for m in ("basic", "post") if m.startswith(incomplete)]
+
+
+def _complete_secrets(incomplete: str) -> list[str]:
+    return [m for m in ("keyring", "env") if m.startswith(incomplete)]
+
+
+def _complete_auth_type(incomplete: str) -> list[str]:
+    return [t for t in ("oauth2",) if t.startswith(incomplete)]
+
+
+@app.command()
+def configure(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Target to configure (created if new).",
+            autocompletion=complete_target,
+            show_default=False,
+        ),
+    ] = None,
+    auth_type: Annotated[
+        str | None,
+        typer.Option("--auth-type", help="oauth2 (the default and only type).",
+                     autocompletion=_complete_auth_type),
+    ] = None,
+    grant_type: Annotated[
+        str | None,
+        typer.Option("--grant-type", help="client_credentials or password.",
+                     autocompletion=_complete_grant),
+    ] = None,
+    token_url: Annotated[
+        str | None, typer.Option("--token-url", help="The Access Token URL (https).")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="The client ID.")] = None,
+    client_secret_stdin: Annotated[
+        bool, typer.Option("--client-secret-stdin", help="Read the client secret from stdin.")
+    ] = False,
+    client_secret: Annotated[
+        str | None,
+        typer.Option("--client-secret", help="The client secret (visible to other users: "
+                     "prefer --client-secret-stdin or ASTRA_AUTH_CLIENT_SECRET)."),
+    ] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", help="Username (password grant only).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="The password (visible to other users: prefer "
+                     "--password-stdin or ASTRA_AUTH_PASSWORD)."),
+    ] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="Scope to request.")] = None,
+    audience: Annotated[
+        str | None, typer.Option("--audience", help="Audience to request.")
+    ] = None,
+    client_auth: Annotated[
+        str | None,
+        typer.Option("--client-auth", help="basic (HTTP Basic, default) or post (form body).",
+                     autocompletion=_complete_client_auth),
+    ] = None,
+    secrets: Annotated[
+        str | None,
+        typer.Option("--secrets", help="keyring (default) or env: store nothing, read "
+                     "ASTRA_AUTH_CLIENT_SECRET / ASTRA_AUTH_PASSWORD at run time.",
+                     autocompletion=_complete_secrets),
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help="URL of the API under test.")] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt; fail on a missing value.")
+    ] = False,
+) -> None:
+    """Set up a target's OAuth 2.0 auth: a walk-through at a terminal, flags in CI."""
+    from astra_auth.commands.configure import ConfigureOptions
+    from astra_auth.commands.configure import configure as run_configure
+
+    opts = ConfigureOptions(
+        name=name, auth_type=auth_type, grant_type=grant_type, token_url=token_url,
+        client_id=client_id, client_secret=client_secret,
+        client_secret_stdin=client_secret_stdin, username=username, password=password,
+        password_stdin=password_stdin, scope=scope, audience=audience,
+        client_auth=client_auth, secrets=secrets, url=url, no_input=no_input,
+    )
+    run(ctx, run_configure, opts)
+
+
+def main(argv: list[str] | None = None, *, make_deps: Callable[..., Deps] | None = None) -> int:
+    """The program: run the app and return its exit code instead of exiting."""
+    try:
+        app(args=argv, prog_name="astra-auth", obj=State(make_deps=make_deps))
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+def main_exit() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

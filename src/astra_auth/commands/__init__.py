@@ -1,0 +1,1 @@
+"""One module per command: an options dataclass and a plain run function."""

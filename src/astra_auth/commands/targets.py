@@ -1,0 +1,225 @@
+"""`astra-auth targets list|add|show|remove`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from astra_auth import validate
+from astra_auth.commands.configure import remove_entries
+from astra_auth.config import Config, Target
+from astra_auth.deps import Deps
+from astra_auth.errors import ConfigError, UsageError
+from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry
+
+GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
+
+
+def lookup(config: Config, name: str, deps: Deps) -> Target:
+    """The named target, or a configuration error that lists the known ones."""
+    try:
+        validate.target_name(name)
+    except ValueError as exc:
+        raise UsageError(f"NAME: {exc}") from None
+    if name in config.targets:
+        return config.targets[name]
+    known = ", ".join(sorted(config.targets)) or "none yet"
+    raise ConfigError(
+        f"no target named {name!r} in {deps.config_path} (known targets: {known})",
+        hints=[f"Create it with: astra-auth configure {name}"],
+    )
+
+
+def summary_row(target: Target) -> dict[str, Any]:
+    o = target.oauth2
+    return {
+        "name": target.name,
+        "url": target.url,
+        "auth_type": target.auth_type,
+        "grant_type": o.grant_type if o else None,
+        "token_url": o.token_url if o else None,
+    }
+
+
+@dataclass
+class ListOptions:
+    json: bool = False
+
+
+def list_targets(opts: ListOptions, deps: Deps) -> None:
+    config = deps.config.load()
+    rows = [summary_row(config.targets[n]) for n in sorted(config.targets)]
+    if opts.json:
+        deps.io.write_out(json.dumps(rows, indent=2) + "\n")
+        return
+    if not rows:
+        deps.io.info("No targets yet. Add one with: astra-auth configure")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("NAME", "URL", "AUTH", "GRANT", "TOKEN URL"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            Text(row["name"]),
+            Text(row["url"] or "—"),
+            "OAuth 2.0" if row["auth_type"] == "oauth2" else "not configured",
+            GRANT_LABELS.get(row["grant_type"], "—"),
+            Text(row["token_url"] or "—"),
+        )
+    deps.io.out.print(table)
+
+
+@dataclass
+class AddOptions:
+    name: str
+    url: str | None = None
+
+
+def add_target(opts: AddOptions, deps: Deps) -> None:
+    try:
+        validate.target_name(opts.name)
+    except ValueError as exc:
+        raise UsageError(f"NAME: {exc}") from None
+    url = None
+    if opts.url is not None:
+        try:
+            url = validate.api_url(opts.url)
+        except ValueError as exc:
+            raise UsageError(f"--url: {exc}") from None
+    with deps.config.edit() as config:
+        if opts.name in config.targets:
+            raise UsageError(
+                f"a target named {opts.name!r} already exists",
+                hints=[f"Change it with: astra-auth configure {opts.name}"],
+            )
+        config.targets[opts.name] = Target(name=opts.name, url=url)
+    deps.io.success(
+        f"Added target {opts.name}. Set up its authentication with: "
+        f"astra-auth configure {opts.name}"
+    )
+
+
+def secret_states(target: Target, deps: Deps) -> dict[str, str]:
+    """Each secret as `stored`, `missing` or `env`, never its value.
+
+    The environment wins over the keyring at run time, so a set variable is
+    reported as `env` whatever the keyring holds.
+    """
+    o = target.oauth2
+    if o is None:
+        return {}
+    kinds = [("client_secret", CLIENT_SECRET_ENV)]
+    if o.grant_type == "password":
+        kinds.append(("password", PASSWORD_ENV))
+    states = {}
+    for kind, env_name in kinds:
+        if deps.environ.get(env_name):
+            states[kind] = "env"
+        elif o.secrets == "env":
+            states[kind] = "missing"
+        else:
+            found = deps.secrets.get(entry(target.name, kind)) is not None
+            states[kind] = "stored" if found else "missing"
+    return states
+
+
+@dataclass
+class ShowOptions:
+    name: str
+    json: bool = False
+
+
+def show_target(opts: ShowOptions, deps: Deps) -> None:
+    config = deps.config.load()
+    target = lookup(config, opts.name, deps)
+    o = target.oauth2
+    states = secret_states(target, deps)
+    data: dict[str, Any] = {
+        "name": target.name,
+        "url": target.url,
+        "auth_type": target.auth_type,
+        "oauth2": None,
+        "secrets": states,
+    }
+    if o:
+        data["oauth2"] = {
+            "grant_type": o.grant_type,
+            "token_url": o.token_url,
+            "client_id": o.client_id,
+            "client_auth": o.client_auth,
+            "scope": o.scope,
+            "audience": o.audience,
+            "username": o.username,
+            "secrets": o.secrets,
+        }
+    if opts.json:
+        deps.io.write_out(json.dumps(data, indent=2) + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("Target", Text(target.name))
+    table.add_row("API URL", Text(target.url or "—"))
+    if o is None:
+        table.add_row("Authentication", "not configured")
+        deps.io.out.print(table)
+        deps.io.info(f"Set it up with: astra-auth configure {target.name}")
+        return
+    table.add_row("Authentication", "OAuth 2.0")
+    table.add_row("Grant type", f"{GRANT_LABELS[o.grant_type]} ({o.grant_type})")
+    table.add_row("Access Token URL", Text(o.token_url))
+    table.add_row("Client ID", Text(o.client_id))
+    table.add_row("Client authentication", o.client_auth)
+    table.add_row("Client secret", _state_text(states["client_secret"], CLIENT_SECRET_ENV))
+    if o.grant_type == "password":
+        table.add_row("Username", Text(o.username or ""))
+        table.add_row("Password", _state_text(states["password"], PASSWORD_ENV))
+    table.add_row("Scope", Text(o.scope or "—"))
+    table.add_row("Audience", Text(o.audience or "—"))
+    table.add_row("Secrets kept in", "OS keyring" if o.secrets == "keyring" else "environment")
+    deps.io.out.print(table)
+
+
+def _state_text(state: str, env_name: str) -> str:
+    return {
+        "stored": "stored",
+        "env": f"env ({env_name})",
+        "missing": "[red]missing[/red]",
+    }[state]
+
+
+@dataclass
+class RemoveOptions:
+    name: str
+    yes: bool = False
+
+
+def remove_target(opts: RemoveOptions, deps: Deps) -> None:
+    config = deps.config.load()
+    target = lookup(config, opts.name, deps)
+    if not opts.yes:
+        if not deps.io.can_prompt():
+            raise UsageError(
+                f"refusing to remove {opts.name!r} without confirmation "
+                "(not running interactively); pass --yes"
+            )
+        if not deps.prompter.confirm(
+            f"Remove target {opts.name} and its secrets from the keyring?", default=False
+        ):
+            deps.io.info("Nothing was removed.")
+            return
+    keys = [entry(opts.name, kind) for kind in ("client_secret", "password", "token")]
+    uses_keyring = target.oauth2 is not None and target.oauth2.secrets == "keyring"
+    # Secrets go first: if the keyring fails, the target stays, so the user
+    # can retry and no secret is orphaned without a target to name it.
+    remove_entries(keys, deps, strict=uses_keyring)
+    with deps.config.edit() as fresh:
+        fresh.targets.pop(opts.name, None)
+    deps.io.success(f"Removed target {opts.name}.")

@@ -1,0 +1,345 @@
+"""The config file: its model, strict parsing, and locked atomic saves.
+
+Layout and guarantees are the contract's ("Files and secrets"): TOML with
+`version = 1`, no secret ever, 0600 inside a 0700 folder, atomic replace.  A file
+that does not parse or validate is reported with its path and never rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from astra_auth import validate
+from astra_auth.errors import ConfigError
+
+VERSION = 1
+APP = "astra-auth"
+
+# Keys a user might add by hand that must never live in a plain file.
+_SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "token", "secret"}
+
+
+@dataclass
+class OAuth2:
+    grant_type: str
+    token_url: str
+    client_id: str
+    client_auth: str = "basic"
+    scope: str | None = None
+    audience: str | None = None
+    username: str | None = None
+    secrets: str = "keyring"
+
+
+@dataclass
+class Target:
+    name: str
+    url: str | None = None
+    auth_type: str | None = None
+    oauth2: OAuth2 | None = None
+
+
+@dataclass
+class Config:
+    targets: dict[str, Target] = field(default_factory=dict)
+
+
+def default_path(environ: Mapping[str, str]) -> Path:
+    """`ASTRA_AUTH_CONFIG`, else XDG on Linux, else the platform's config folder."""
+    if environ.get("ASTRA_AUTH_CONFIG"):
+        return Path(environ["ASTRA_AUTH_CONFIG"]).expanduser()
+    if sys.platform.startswith("linux") or environ.get("XDG_CONFIG_HOME"):
+        base = environ.get("XDG_CONFIG_HOME") or os.path.join(
+            environ.get("HOME") or os.path.expanduser("~"), ".config"
+        )
+        return Path(base) / APP / "config.toml"
+    import typer
+
+    return Path(typer.get_app_dir(APP)) / "config.toml"
+
+
+# ---------------------------------------------------------------------------
+# Parsing and serialising
+
+
+def parse(data: Mapping[str, Any], path: Path) -> Config:
+    def fail(where: str, problem: str) -> ConfigError:
+        return ConfigError(
+            f"{path}: {where}: {problem}",
+            hints=[
+                f"Fix or remove the file by hand; astra-auth will not overwrite it. "
+                f"`astra-auth --config OTHER.toml …` uses another file meanwhile."
+            ],
+        )
+
+    version = data.get("version")
+    if version is None:
+        raise fail("version", "missing (this file was not written by astra-auth)")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise fail("version", "must be a whole number")
+    if version != VERSION:
+        raise fail(
+            "version",
+            f"{version} is not supported by astra-auth {_our_version()}, which reads "
+            f"version {VERSION}; upgrade astra-auth to use this file",
+        )
+    _no_unknown(data, {"version", "targets"}, "top level", fail)
+    targets_data = data.get("targets", {})
+    if not isinstance(targets_data, dict):
+        raise fail("targets", "must be a table")
+    config = Config()
+    for name, entry in targets_data.items():
+        where = f"targets.{name}"
+        try:
+            validate.target_name(name)
+        except ValueError as exc:
+            raise fail(where, str(exc)) from None
+        if not isinstance(entry, dict):
+            raise fail(where, "must be a table")
+        _no_unknown(entry, {"url", "auth_type", "oauth2"}, where, fail)
+        target = Target(name=name)
+        target.url = _opt_str(entry, "url", where, fail, validate.api_url)
+        target.auth_type = _opt_str(
+            entry, "auth_type", where, fail, lambda v: validate.choice(v, validate.AUTH_TYPES)
+        )
+        oauth = entry.get("oauth2")
+        if oauth is not None:
+            if not isinstance(oauth, dict):
+                raise fail(f"{where}.oauth2", "must be a table")
+            target.oauth2 = _parse_oauth2(oauth, f"{where}.oauth2", fail)
+            if target.auth_type is None:
+                raise fail(where, 'has an [oauth2] table but no auth_type = "oauth2"')
+        elif target.auth_type == "oauth2":
+            raise fail(where, 'auth_type is "oauth2" but the [oauth2] table is missing')
+        config.targets[name] = target
+    return config
+
+
+def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
+    _no_unknown(
+        data,
+        {"grant_type", "token_url", "client_id", "client_auth", "scope", "audience",
+         "username", "secrets"},
+        where,
+        fail,
+    )
+
+    def required(key: str, check: Any) -> str:
+        value = _opt_str(data, key, where, fail, check)
+        if value is None:
+            raise fail(f"{where}.{key}", "missing")
+        return value
+
+    settings = OAuth2(
+        grant_type=required("grant_type", validate.grant_type),
+        token_url=required("token_url", validate.token_url),
+        client_id=required(
+            "client_id", lambda v: validate.plain_value(v, "client ID", validate.MAX_CLIENT_ID)
+        ),
+        client_auth=_opt_str(
+            data, "client_auth", where, fail,
+            lambda v: validate.choice(v, validate.CLIENT_AUTH_METHODS),
+        ) or "basic",
+        scope=_opt_str(
+            data, "scope", where, fail,
+            lambda v: validate.plain_value(v, "scope", validate.MAX_SCOPE),
+        ),
+        audience=_opt_str(
+            data, "audience", where, fail,
+            lambda v: validate.plain_value(v, "audience", validate.MAX_URL),
+        ),
+        username=_opt_str(
+            data, "username", where, fail,
+            lambda v: validate.plain_value(v, "username", validate.MAX_USERNAME),
+        ),
+        secrets=_opt_str(
+            data, "secrets", where, fail, lambda v: validate.choice(v, validate.SECRET_MODES)
+        ) or "keyring",
+    )
+    if settings.grant_type == "password" and not settings.username:
+        raise fail(f"{where}.username", "missing (the password grant needs a username)")
+    if settings.grant_type == "client_credentials" and settings.username:
+        raise fail(f"{where}.username", "only the password grant has a username")
+    return settings
+
+
+def _opt_str(data: Mapping[str, Any], key: str, where: str, fail: Any, check: Any) -> str | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, str):
+        raise fail(f"{where}.{key}", f"must be a string, not {type(value).__name__}")
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise fail(f"{where}.{key}", str(exc)) from None
+
+
+def _no_unknown(data: Mapping[str, Any], known: set[str], where: str, fail: Any) -> None:
+    for key in data:
+        if key in _SECRET_KEYS:
+            # Never echo the value: it is a secret someone wrote into a plain file.
+            raise fail(
+                f"{where}.{key}",
+                "secrets do not belong in the config file; delete this line and run "
+                "`astra-auth configure` to keep the secret in the OS keyring",
+            )
+        if key not in known:
+            raise fail(f"{where}.{key}", f"unknown setting (known: {', '.join(sorted(known))})")
+
+
+def to_data(config: Config) -> dict[str, Any]:
+    targets: dict[str, Any] = {}
+    for name in sorted(config.targets):
+        target = config.targets[name]
+        entry: dict[str, Any] = {}
+        if target.url:
+            entry["url"] = target.url
+        if target.auth_type:
+            entry["auth_type"] = target.auth_type
+        if target.oauth2:
+            o = target.oauth2
+            oauth: dict[str, Any] = {
+                "grant_type": o.grant_type,
+                "token_url": o.token_url,
+                "client_id": o.client_id,
+                "client_auth": o.client_auth,
+            }
+            for key in ("scope", "audience", "username"):
+                if getattr(o, key):
+                    oauth[key] = getattr(o, key)
+            oauth["secrets"] = o.secrets
+            entry["oauth2"] = oauth
+        targets[name] = entry
+    return {"version": VERSION, "targets": targets}
+
+
+def _our_version() -> str:
+    from astra_auth import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------------------
+# Reading and writing the file
+
+
+class ConfigStore:
+    """The config file at `path`: read it, or change it under an exclusive lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> Config:
+        import tomllib
+
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return Config()
+        except IsADirectoryError:
+            raise ConfigError(f"{self.path}: is a folder, not a config file") from None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot be read: {exc.strerror}") from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.path}: is not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's message already says "(at line N, column M)".
+            raise ConfigError(
+                f"{self.path}: is not valid TOML: {exc}",
+                hints=["Fix the file by hand; astra-auth will not overwrite it."],
+            ) from None
+        return parse(data, self.path)
+
+    @contextlib.contextmanager
+    def edit(self) -> Iterator[Config]:
+        """Yield the current config; save it when the block ends without error.
+
+        The lock is held from before the read until after the replace, so that
+        two processes changing different targets at once lose neither change.
+        """
+        self._ensure_folder()
+        with self._locked():
+            config = self.load()
+            yield config
+            self._write(config)
+
+    def _ensure_folder(self) -> None:
+        folder = self.path.parent
+        if not folder.exists():
+            try:
+                folder.mkdir(mode=0o700, parents=True)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise ConfigError(f"{folder}: cannot create the folder: {exc.strerror}") from None
+            # mkdir's mode is masked by the umask; the contract asks for 0700.
+            os.chmod(folder, 0o700)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"{lock_path}: cannot create the lock file: {exc.strerror}") from None
+        try:
+            _lock(fd)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _write(self, config: Config) -> None:
+        import tomli_w
+
+        text = tomli_w.dumps(to_data(config))
+        folder = self.path.parent
+        try:
+            # mkstemp creates the file 0600 from the start: no window in which
+            # another user could open it.
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise ConfigError(f"{folder}: cannot write there: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise ConfigError(f"{self.path}: cannot be saved: {exc.strerror}") from None
+            raise
+        _fsync_folder(folder)
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable; not possible (nor needed) everywhere.
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

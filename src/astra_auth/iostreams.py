@@ -1,0 +1,93 @@
+"""Terminal IO: the streams, whether they are terminals, and the rich consoles.
+
+One object decides whether the tool may prompt, so that no command has to guess
+(the shape of the GitHub CLI's `iostreams`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass
+class IOStreams:
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+    stdin_is_tty: bool = False
+    stdout_is_tty: bool = False
+    # Rendering width when not at a terminal (tests, pipes).
+    width: int | None = None
+    _out: Console | None = field(default=None, init=False, repr=False)
+    _err: Console | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def system(cls) -> IOStreams:
+        return cls(
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            stdin_is_tty=_isatty(sys.stdin),
+            stdout_is_tty=_isatty(sys.stdout),
+        )
+
+    def can_prompt(self, *, no_input: bool = False) -> bool:
+        """Prompt only with a person at both ends and no `--no-input`."""
+        return self.stdin_is_tty and self.stdout_is_tty and not no_input
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            self._out = self._console(self.stdout, self.stdout_is_tty)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            self._err = self._console(self.stderr, _isatty(self.stderr))
+        return self._err
+
+    def _console(self, file: TextIO, is_tty: bool) -> Console:
+        from rich.console import Console
+
+        return Console(
+            file=file,
+            force_terminal=is_tty or None,
+            # Off a terminal (pipes, CI logs) lines are not wrapped: a wrapped
+            # message breaks grep, and a log viewer wraps by itself.
+            width=None if is_tty else (self.width or 200),
+            highlight=False,
+            soft_wrap=not is_tty,
+        )
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]![/yellow] {_escape(message)}")
+
+    def info(self, message: str) -> None:
+        self.err.print(_escape(message))
+
+    def success(self, message: str) -> None:
+        self.err.print(f"[green]✓[/green] {_escape(message)}")
+
+    def write_out(self, text: str) -> None:
+        """Plain text on stdout, for machine-readable output (JSON, tokens)."""
+        self.stdout.write(text)
+        self.stdout.flush()
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

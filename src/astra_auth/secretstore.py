@@ -1,0 +1,142 @@
+"""Secrets in the OS keyring, behind a small interface with timeouts.
+
+Service name and entry names are the contract's: service `astra-auth`, entries
+`<target>:client_secret`, `<target>:password` and `<target>:token`.  keyring is
+imported on first use only, so commands that need no secret start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from astra_auth.errors import KeyringUnavailable
+
+SERVICE = "astra-auth"
+CLIENT_SECRET_ENV = "ASTRA_AUTH_CLIENT_SECRET"
+PASSWORD_ENV = "ASTRA_AUTH_PASSWORD"
+DEFAULT_TIMEOUT = 10.0
+
+T = TypeVar("T")
+
+
+def entry(target: str, kind: str) -> str:
+    """The keyring "username" of one secret: `<target>:client_secret` and so on."""
+    return f"{target}:{kind}"
+
+
+class SecretStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the entry; no error when there is none."""
+
+
+class KeyringStore:
+    """The OS keyring through the `keyring` package.
+
+    Every call runs in a worker thread bounded by `timeout`: a Secret Service
+    that never answers (a locked collection waiting for a prompt nobody sees)
+    must not hang the CLI.  Backends that would keep secrets in a plain file
+    are refused rather than used silently.
+    """
+
+    def __init__(self, timeout: float | None = None) -> None:
+        if timeout is None:
+            timeout = float(os.environ.get("ASTRA_AUTH_KEYRING_TIMEOUT", DEFAULT_TIMEOUT))
+        self.timeout = timeout
+        self._checked = False
+
+    def get(self, key: str) -> str | None:
+        return self._call(lambda kr: kr.get_password(SERVICE, key))
+
+    def set(self, key: str, value: str) -> None:
+        self._call(lambda kr: kr.set_password(SERVICE, key, value))
+
+    def delete(self, key: str) -> None:
+        def remove(kr: object) -> None:
+            import keyring.errors
+
+            try:
+                kr.delete_password(SERVICE, key)  # type: ignore[attr-defined]
+            except keyring.errors.PasswordDeleteError:
+                pass  # nothing stored under that name
+
+        self._call(remove)
+
+    def _call(self, operation: Callable[[object], T]) -> T:
+        outcome: dict[str, object] = {}
+
+        def work() -> None:
+            try:
+                import keyring
+
+                backend = keyring.get_keyring()
+                if not self._checked:
+                    _check_backend(backend)
+                outcome["value"] = operation(backend)
+            except BaseException as exc:  # handed to the calling thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work, name="astra-auth-keyring", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        if thread.is_alive():
+            raise KeyringUnavailable(
+                f"it did not answer within {self.timeout:g} seconds (a locked collection "
+                "waiting for an unlock prompt, or a Secret Service that hangs)"
+            )
+        if "error" in outcome:
+            raise _translate(outcome["error"])  # type: ignore[arg-type]
+        self._checked = True
+        return outcome["value"]  # type: ignore[return-value]
+
+
+def _check_backend(backend: object) -> None:
+    module = type(backend).__module__
+    name = type(backend).__name__
+    if module.startswith("keyring.backends.fail") or module.startswith("keyring.backends.null"):
+        raise KeyringUnavailable(
+            "no keyring backend is available (no Secret Service on the session bus, "
+            "no macOS Keychain, no Windows Credential Locker)"
+        )
+    if module.startswith("keyrings.alt") or "plaintext" in name.lower():
+        raise KeyringUnavailable(
+            f"the selected backend {module}.{name} keeps secrets in a plain file, "
+            "which astra-auth refuses"
+        )
+
+
+def _translate(exc: BaseException) -> BaseException:
+    if isinstance(exc, KeyringUnavailable):
+        return exc
+    import keyring.errors
+
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return KeyringUnavailable("the keyring is locked")
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return KeyringUnavailable("no keyring backend is available")
+    if isinstance(exc, keyring.errors.KeyringError | OSError | RuntimeError):
+        # Backend messages name the collection or D-Bus error, never the secret.
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return KeyringUnavailable(f"{type(exc).__name__}: {detail[:200]}")
+    try:
+        import secretstorage.exceptions
+
+        if isinstance(exc, secretstorage.exceptions.SecretStorageException):
+            return KeyringUnavailable(f"Secret Service error: {type(exc).__name__}")
+    except ImportError:
+        pass
+    try:
+        import jeepney.wrappers
+
+        if isinstance(exc, jeepney.wrappers.DBusErrorResponse):
+            return KeyringUnavailable(f"D-Bus error: {exc.name}")
+    except ImportError:
+        pass
+    return exc
+

@@ -1,0 +1,212 @@
+"""Checks on every value a user gives, each failing with a reason to show.
+
+Validators raise `ValueError` with a message fit for the user; the caller turns
+it into a re-ask (at a terminal) or a usage error naming the flag (in CI).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import threading
+import unicodedata
+from urllib.parse import urlsplit
+
+TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MAX_URL = 2048
+MAX_CLIENT_ID = 512
+MAX_USERNAME = 512
+MAX_SCOPE = 2048
+MAX_SECRET = 8192
+
+GRANT_TYPES = ("client_credentials", "password")
+GRANT_ALIASES = {"client-credentials": "client_credentials"}
+AUTH_TYPES = ("oauth2",)
+CLIENT_AUTH_METHODS = ("basic", "post")
+SECRET_MODES = ("keyring", "env")
+
+
+def target_name(value: str) -> str:
+    if not value:
+        raise ValueError("a target name cannot be empty")
+    if len(value) > 64:
+        raise ValueError(f"a target name has at most 64 characters (this one has {len(value)})")
+    if not TARGET_NAME.fullmatch(value):
+        raise ValueError(
+            f"{_show(value)} is not a valid target name: use letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit"
+        )
+    return value
+
+
+def grant_type(value: str) -> str:
+    value = GRANT_ALIASES.get(value, value)
+    if value not in GRANT_TYPES:
+        raise ValueError(f"{_show(value)} is not a grant type: use client_credentials or password")
+    return value
+
+
+def choice(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{_show(value)} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def token_url(value: str) -> str:
+    """An absolute https URL (http only to a loopback host) without userinfo."""
+    url = _url(value)
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+        raise ValueError(
+            "the token URL must use https: credentials would cross the network in "
+            "clear text (plain http is accepted only for loopback hosts)"
+        )
+    if parts.fragment:
+        raise ValueError("a token URL has no #fragment; remove everything from '#'")
+    return url
+
+
+def api_url(value: str) -> str:
+    """The API under test: http or https, no userinfo."""
+    return _url(value)
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("the URL is empty")
+    if len(value) > MAX_URL:
+        raise ValueError(f"the URL is too long ({len(value)} characters; at most {MAX_URL})")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("the URL contains spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http"):
+        raise ValueError(
+            "the URL must start with https:// "
+            "(for example https://idp.example.com/oauth/token)"
+        )
+    if "@" in parts.netloc:
+        # Checked before anything else about the host: userinfo is a password in
+        # the config file and in every log line that shows the URL.
+        raise ValueError(
+            "the URL contains user information (user:password@); credentials belong "
+            "in the client ID and secret, never in the URL"
+        )
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("the URL has an invalid port (a number from 1 to 65535)") from None
+    if not host:
+        raise ValueError("the URL has no host name")
+    if parts.netloc.endswith(":"):
+        raise ValueError("the URL has an empty port after ':'")
+    if not _valid_host(host):
+        raise ValueError(f"{_show(host)} is not a valid host name")
+    return value
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.rstrip(".").split(".")
+    return all(re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", lbl) for lbl in labels)
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_value(value: str, what: str, limit: int, *, allow_empty: bool = False) -> str:
+    """Client IDs, usernames, scopes, audiences: printable text of bounded length."""
+    value = value.strip()
+    if not value and not allow_empty:
+        raise ValueError(f"the {what} cannot be empty")
+    if len(value) > limit:
+        raise ValueError(f"the {what} is too long ({len(value)} characters; at most {limit})")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise ValueError(f"the {what} contains control characters")
+    return value
+
+
+def secret_value(value: str, what: str) -> str:
+    """A secret as given; only a trailing newline (from a pipe or file) is dropped."""
+    if value.endswith("\r\n"):
+        value = value[:-2]
+    elif value.endswith("\n"):
+        value = value[:-1]
+    if not value:
+        raise ValueError(f"the {what} is empty")
+    if len(value) > MAX_SECRET:
+        raise ValueError(f"the {what} is too long (at most {MAX_SECRET} characters)")
+    if any(ch in "\r\n\x00" for ch in value):
+        raise ValueError(f"the {what} contains a line break or NUL character")
+    return value
+
+
+def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
+    """Warn when the host is only reachable from inside its own network.
+
+    A scanner running elsewhere cannot reach a private, loopback or link-local
+    address, so a token URL that resolves to one is usually a mistake (or needs
+    the scanner to run inside that network).
+    """
+    host = urlsplit(url).hostname or ""
+    addresses = _resolve(host, timeout)
+    if addresses is None:
+        return f"{host} does not resolve from this machine; check the host name"
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        kind = (
+            "loopback" if address.is_loopback
+            else "link-local" if address.is_link_local
+            else "private" if address.is_private
+            else None
+        )
+        if kind:
+            return (
+                f"{host} resolves to {kind} address {address}: a scanner outside that "
+                "network cannot reach it"
+            )
+    return None
+
+
+def _resolve(host: str, timeout: float) -> list[str] | None:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    result: list[str] | None = None
+
+    def lookup() -> None:
+        nonlocal result
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+            result = sorted({info[4][0] for info in infos})
+        except (OSError, UnicodeError):
+            result = None
+
+    # getaddrinfo has no timeout of its own; a daemon thread bounds the wait.
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return result
+
+
+def _show(value: str, limit: int = 60) -> str:
+    shown = value if len(value) <= limit else value[:limit] + "…"
+    return repr(shown)
