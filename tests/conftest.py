@@ -1,0 +1,243 @@
+"""Shared fixtures: in-process and subprocess runners, the leak guard, the real keyring."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from astra_auth.cli import main
+from tests.fakes import ALL_SECRETS, MemoryStore, make_deps
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+@dataclass
+class LeakGuard:
+    """Knows every secret a test placed and every output it saw.
+
+    At teardown it fails the test if a secret appears in any recorded output or
+    in any file under the test's temporary folder (the config folder included).
+    """
+
+    root: Path
+    secrets: set[str] = field(default_factory=lambda: set(ALL_SECRETS))
+    outputs: list[tuple[str, str]] = field(default_factory=list)
+
+    def watch(self, *secrets: str) -> None:
+        self.secrets.update(s for s in secrets if s)
+
+    def record(self, where: str, text: str) -> None:
+        self.outputs.append((where, text))
+
+    def check(self) -> None:
+        problems = []
+        for where, text in self.outputs:
+            for secret in self.secrets:
+                if secret in text:
+                    problems.append(f"secret {secret[:4]}… found in {where}")
+        for path in self.root.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                for secret in self.secrets:
+                    if secret.encode() in data:
+                        problems.append(f"secret {secret[:4]}… found in file {path}")
+        assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(autouse=True)
+def leaks(tmp_path: Path) -> Iterator[LeakGuard]:
+    guard = LeakGuard(root=tmp_path)
+    yield guard
+    guard.check()
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return tmp_path / "config" / "astra-auth" / "config.toml"
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+class Cli:
+    """Runs the real `main()` in-process with injected dependencies."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], config_path: Path,
+                 store: MemoryStore, leaks: LeakGuard) -> None:
+        self.capsys = capsys
+        self.config_path = config_path
+        self.store = store
+        self.leaks = leaks
+
+    def __call__(self, *args: str, expect: int | None = 0, **deps_kwargs: object) -> Result:
+        deps_kwargs.setdefault("secrets", self.store)
+        prompter = deps_kwargs.get("prompter")
+        deps = make_deps(self.config_path, **deps_kwargs)  # type: ignore[arg-type]
+        self.capsys.readouterr()
+        code = main(list(args), make_deps=lambda path: _with_path(deps, path))
+        captured = self.capsys.readouterr()
+        result = Result(code, strip_ansi(captured.out), strip_ansi(captured.err))
+        self.leaks.record(f"stdout of {args}", captured.out)
+        self.leaks.record(f"stderr of {args}", captured.err)
+        if prompter is not None:
+            prompter.verify()  # type: ignore[attr-defined]
+        if expect is not None:
+            assert code == expect, f"exit {code}, expected {expect}\n{result.text}"
+        assert "Traceback" not in result.text
+        return result
+
+
+def _with_path(deps, path):  # type: ignore[no-untyped-def]
+    if path is not None:
+        deps.config_path = path
+    return deps
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], config_path: Path, store: MemoryStore,
+        leaks: LeakGuard) -> Cli:
+    return Cli(capsys, config_path, store, leaks)
+
+
+class Proc:
+    """Runs `python -m astra_auth` as a separate process, as a user or CI would."""
+
+    def __init__(self, tmp_path: Path, leaks: LeakGuard) -> None:
+        self.home = tmp_path / "home"
+        self.home.mkdir(exist_ok=True)
+        self.config_home = tmp_path / "config"
+        self.leaks = leaks
+        self.env = {
+            k: v for k, v in os.environ.items()
+            if not k.startswith("ASTRA_AUTH_") and k not in ("CI", "COLUMNS", "LINES")
+        }
+        self.env.update(
+            HOME=str(self.home),
+            XDG_CONFIG_HOME=str(self.config_home),
+            PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+            NO_COLOR="1",
+        )
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_home / "astra-auth" / "config.toml"
+
+    def __call__(self, *args: str, input: str | None = None, expect: int | None = 0,
+                 env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+        full_env = dict(self.env, **(env or {}))
+        done = subprocess.run(
+            [sys.executable, "-m", "astra_auth", *args],
+            input=input if input is not None else "",
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+        )
+        result = Result(done.returncode, done.stdout, done.stderr)
+        self.leaks.record(f"stdout of {args}", done.stdout)
+        self.leaks.record(f"stderr of {args}", done.stderr)
+        if expect is not None:
+            assert done.returncode == expect, (
+                f"exit {done.returncode}, expected {expect}\n{result.text}"
+            )
+        assert "Traceback" not in result.text, result.text
+        return result
+
+
+@pytest.fixture
+def proc(tmp_path: Path, leaks: LeakGuard) -> Proc:
+    return Proc(tmp_path, leaks)
+
+
+# ---------------------------------------------------------------------------
+# The real OS keyring
+
+
+@dataclass
+class RealKeyring:
+    """gnome-keyring's Secret Service, reached through the keyring package."""
+
+    created: list[str] = field(default_factory=list)
+
+    def name(self, prefix: str = "t") -> str:
+        """A target name unique to this test, so tests never see each other's entries."""
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        self.created.append(name)
+        return name
+
+    def get(self, key: str) -> str | None:
+        import keyring
+
+        return keyring.get_password("astra-auth", key)
+
+    def cleanup(self) -> None:
+        import keyring
+        import keyring.errors
+
+        for name in self.created:
+            for kind in ("client_secret", "password", "token"):
+                try:
+                    keyring.delete_password("astra-auth", f"{name}:{kind}")
+                except keyring.errors.PasswordDeleteError:
+                    pass
+
+
+def _real_keyring_problem() -> str | None:
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return "no D-Bus session bus (run the suite through tests/run.sh)"
+    try:
+        import keyring
+        from keyring.backends import SecretService
+
+        backend = keyring.get_keyring()
+        if not isinstance(backend, SecretService.Keyring):
+            return f"keyring chose {type(backend).__module__}, not the Secret Service"
+        probe = f"probe-{uuid.uuid4().hex}"
+        keyring.set_password("astra-auth-probe", probe, "x")
+        ok = keyring.get_password("astra-auth-probe", probe) == "x"
+        keyring.delete_password("astra-auth-probe", probe)
+        return None if ok else "the Secret Service did not return what was stored"
+    except Exception as exc:  # noqa: BLE001 - reported as the reason to skip
+        return f"the Secret Service is not usable: {type(exc).__name__}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def _keyring_problem() -> str | None:
+    return _real_keyring_problem()
+
+
+@pytest.fixture
+def real_keyring(_keyring_problem: str | None) -> Iterator[RealKeyring]:
+    if _keyring_problem:
+        if IN_CI:
+            pytest.fail(f"CI must test against the real keyring, but {_keyring_problem}")
+        pytest.skip(_keyring_problem)
+    kr = RealKeyring()
+    yield kr
+    kr.cleanup()

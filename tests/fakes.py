@@ -1,0 +1,140 @@
+"""Test doubles with verification: a scripted prompter and an in-memory keyring."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from astra_auth.deps import Deps
+from astra_auth.iostreams import IOStreams
+from astra_auth.prompter import Choice
+
+# Secrets used across the suite.  They contain the characters that break naive
+# encoding (':' '%' '+' '/' and non-ASCII) so that a leak is found even when it
+# is percent-encoded... and so that the code that stores them is exercised.
+CLIENT_SECRET = "cs-7Zq:x%2B+/é-SECRET-1f3a"
+PASSWORD = "pw-Hunter2:%+/ü-PASSWORD-9c1d"
+ALL_SECRETS = (CLIENT_SECRET, PASSWORD)
+
+
+class MemoryStore:
+    """A keyring in a dict; `fail_on` makes chosen calls raise like a broken one."""
+
+    def __init__(self, data: dict[str, str] | None = None) -> None:
+        self.data = dict(data or {})
+        self.fail_on: set[str] = set()
+        self.calls: list[tuple[str, str]] = []
+
+    def _maybe_fail(self, op: str, key: str) -> None:
+        self.calls.append((op, key))
+        if op in self.fail_on or f"{op}:{key}" in self.fail_on:
+            from astra_auth.errors import KeyringUnavailable
+
+            raise KeyringUnavailable("the keyring is locked")
+
+    def get(self, key: str) -> str | None:
+        self._maybe_fail("get", key)
+        return self.data.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self._maybe_fail("set", key)
+        self.data[key] = value
+
+    def delete(self, key: str) -> None:
+        self._maybe_fail("delete", key)
+        self.data.pop(key, None)
+
+
+@dataclass
+class Step:
+    kind: str  # "select", "text", "secret" or "confirm"
+    prompt: str  # a part of the prompt text that must appear
+    answer: object  # an index, a string, a bool, or an exception to raise
+
+
+class ScriptedPrompter:
+    """Answers prompts in order, by prompt text; anything unexpected fails the test.
+
+    `verify()` fails when a scripted answer was never asked for.
+    """
+
+    def __init__(self, steps: Sequence[Step] = ()) -> None:
+        self.steps = list(steps)
+        self.asked: list[tuple[str, str]] = []
+        # The CLI turns unexpected exceptions into "internal error"; keep the
+        # first mismatch here so that verify() reports it plainly.
+        self.failure: str | None = None
+
+    def _fail(self, text: str) -> AssertionError:
+        self.failure = self.failure or text
+        return AssertionError(text)
+
+    def _next(self, kind: str, message: str) -> object:
+        self.asked.append((kind, message))
+        if not self.steps:
+            raise self._fail(f"unexpected {kind} prompt {message!r}: script is empty")
+        step = self.steps.pop(0)
+        if step.kind != kind or step.prompt.lower() not in message.lower():
+            raise self._fail(
+                f"expected {step.kind} prompt containing {step.prompt!r}, got {kind} {message!r}"
+            )
+        if isinstance(step.answer, BaseException) or (
+            isinstance(step.answer, type) and issubclass(step.answer, BaseException)
+        ):
+            raise step.answer  # type: ignore[misc]
+        return step.answer
+
+    def select(self, message: str, choices: Sequence[Choice], default: int = 0) -> int:
+        answer = self._next("select", message)
+        if answer is None:
+            return default
+        assert isinstance(answer, int) and 0 <= answer < len(choices), (answer, choices)
+        return answer
+
+    def text(self, message: str, default: str | None = None) -> str:
+        answer = self._next("text", message)
+        if answer is None or answer == "":
+            return default or ""
+        return str(answer)
+
+    def secret(self, message: str) -> str:
+        return str(self._next("secret", message))
+
+    def confirm(self, message: str, default: bool) -> bool:
+        answer = self._next("confirm", message)
+        return default if answer is None else bool(answer)
+
+    def verify(self) -> None:
+        assert self.failure is None, self.failure
+        assert not self.steps, f"scripted answers never asked for: {self.steps}"
+
+
+def make_deps(
+    config_path: Path,
+    *,
+    secrets: MemoryStore | None = None,
+    prompter: ScriptedPrompter | None = None,
+    stdin: str = "",
+    tty: bool = False,
+    environ: dict[str, str] | None = None,
+    address_warning: object = None,
+) -> Deps:
+    streams = IOStreams(
+        stdin=io.StringIO(stdin),
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        stdin_is_tty=tty,
+        stdout_is_tty=tty,
+        width=200,
+    )
+    return Deps(
+        io=streams,
+        config_path=config_path,
+        secrets=secrets if secrets is not None else MemoryStore(),
+        prompter=prompter if prompter is not None else ScriptedPrompter(),
+        environ=environ or {},
+        address_warning=address_warning or (lambda url: None),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,154 @@
+"""The interactive walk-through through a real pseudo-terminal, as a person types it.
+
+These drive `python -m astra_auth configure` with pexpect: real prompts, real
+hidden input, the real keyring behind it.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tomllib
+
+import pexpect
+import pytest
+
+from tests.fakes import CLIENT_SECRET, PASSWORD
+
+# A loopback token URL needs no https and resolves without DNS, so the warning
+# about addresses a scanner cannot reach is shown for real.
+TOKEN_URL = "https://127.0.0.1:8443/oauth/token"
+
+
+class Terminal:
+    def __init__(self, proc, *args: str) -> None:
+        self.log = io.StringIO()
+        self.child = pexpect.spawn(
+            sys.executable, ["-m", "astra_auth", *args],
+            env=dict(proc.env, TERM="xterm", NO_COLOR="1"),
+            encoding="utf-8", dimensions=(40, 140), timeout=20,
+        )
+        self.child.logfile_read = self.log
+        self.proc = proc
+
+    def answer(self, prompt: str, text: str) -> None:
+        self.child.expect_exact(prompt)
+        if "(hidden" in prompt:
+            self.wait_hidden()
+        self.child.sendline(text)
+
+    def wait_hidden(self) -> None:
+        # getpass switches echo off with TCSAFLUSH, which drops anything typed
+        # before; a person cannot type that fast, a test can.  Waiting for echo
+        # to go off also proves the input is hidden.
+        assert self.child.waitnoecho(timeout=10), "echo was never switched off"
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        screen = self.log.getvalue()
+        self.proc.leaks.record("pseudo-terminal", screen)
+        assert "Traceback" not in screen, screen
+        return self.child.exitstatus
+
+    @property
+    def screen(self) -> str:
+        return self.log.getvalue()
+
+
+@pytest.mark.keyring
+def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring):
+    name = real_keyring.name("cc")
+    term = Terminal(proc, "configure")
+    term.answer("Target name", name)
+    term.answer("API URL", "https://api.example.com")
+    term.child.expect_exact("Authentication type")
+    term.answer("Choose", "1")
+    # Each choice is explained in one line (styles may sit between the parts).
+    term.child.expect(r"Client Credentials\S* \S*— no user context[^\n]*\n")
+    term.child.expect(r"Resource Owner Password\S* \S*— on behalf of one user[^\n]*\n")
+    term.answer("Choose", "1")
+    term.answer("Access Token URL", "http://idp.example.com/token")
+    term.child.expect_exact("must use https")
+    term.answer("Access Token URL", TOKEN_URL)
+    term.child.expect_exact("resolves to loopback address 127.0.0.1")
+    term.answer("Client ID", "scanner-app")
+    term.answer("Client secret (hidden)", CLIENT_SECRET)
+    term.answer("Scope", "read:things")
+    term.answer("Audience", "")
+    term.child.expect_exact("Client authentication")
+    term.answer("Choose", "")
+    term.child.expect_exact("Summary")
+    term.answer("Save these settings?", "y")
+    term.child.expect_exact(f"Saved target {name}")
+    assert term.finish() == 0
+    assert CLIENT_SECRET not in term.screen  # typed, but never echoed
+    assert "••••••••" in term.screen
+    oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
+    assert oauth["grant_type"] == "client_credentials"
+    assert oauth["token_url"] == TOKEN_URL
+    assert oauth["scope"] == "read:things"
+    assert real_keyring.get(f"{name}:client_secret") == CLIENT_SECRET
+
+
+@pytest.mark.keyring
+def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
+    name = real_keyring.name("pw")
+    term = Terminal(proc, "configure", name)
+    term.answer("API URL", "")
+    term.answer("Choose", "1")  # OAuth 2.0
+    term.answer("Choose", "2")  # Resource Owner Password
+    term.answer("Access Token URL", TOKEN_URL)
+    term.answer("Client ID", "hr-app")
+    term.answer("Client secret (hidden)", CLIENT_SECRET)
+    term.answer("Username", "john.doe")
+    term.answer("Password (hidden)", PASSWORD)
+    term.answer("Scope", "")
+    term.answer("Audience", "")
+    term.answer("Choose", "2")  # post
+    term.answer("Save these settings?", "")
+    assert term.finish() == 0
+    assert CLIENT_SECRET not in term.screen and PASSWORD not in term.screen
+    oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
+    assert oauth["username"] == "john.doe" and oauth["client_auth"] == "post"
+    assert real_keyring.get(f"{name}:password") == PASSWORD
+
+    # Re-running offers every current value; Enter keeps them and the secrets.
+    before = proc.config_path.read_bytes()
+    term = Terminal(proc, "configure", name)
+    for prompt in ("Choose", "Choose", "Access Token URL", "Client ID",
+                   "Client secret (hidden; Enter keeps the stored one)", "Username",
+                   "Password (hidden; Enter keeps the stored one)", "Scope", "Audience",
+                   "Choose", "Save these settings?"):
+        term.answer(prompt, "")
+    assert term.finish() == 0
+    assert TOKEN_URL in term.screen and "hr-app" in term.screen
+    assert proc.config_path.read_bytes() == before
+    assert real_keyring.get(f"{name}:password") == PASSWORD
+
+
+@pytest.mark.keyring
+@pytest.mark.parametrize("key", ["ctrl-c", "ctrl-d"])
+def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
+    kept = real_keyring.name("kept")
+    proc("configure", kept, "--grant-type", "client_credentials", "--token-url", TOKEN_URL,
+         "--client-id", "x", env={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    before = proc.config_path.read_bytes()
+    name = real_keyring.name("half")
+    term = Terminal(proc, "configure", name)
+    term.answer("API URL", "")
+    term.answer("Choose", "1")
+    term.answer("Choose", "1")
+    term.answer("Access Token URL", TOKEN_URL)
+    term.answer("Client ID", "abc")
+    term.child.expect_exact("Client secret (hidden)")
+    term.wait_hidden()
+    if key == "ctrl-c":
+        term.child.sendintr()
+    else:
+        term.child.sendeof()
+    term.child.expect_exact("Aborted; nothing was changed.")
+    assert term.finish() == 130
+    assert proc.config_path.read_bytes() == before
+    assert real_keyring.get(f"{name}:client_secret") is None
+    assert real_keyring.get(f"{kept}:client_secret") == CLIENT_SECRET

@@ -1,0 +1,110 @@
+"""`targets list|add|show|remove`."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step
+
+CC = ["--grant-type", "client_credentials", "--token-url", "https://idp.example.com/oauth/token",
+      "--client-id", "scanner-app"]
+PW = ["--grant-type", "password", "--token-url", "https://idp.example.com/oauth/token",
+      "--client-id", "hr-app", "--username", "john.doe"]
+
+
+def test_list_json_has_every_target_in_contract_fields(cli):
+    cli("targets", "add", "bare", "--url", "https://api.example.com")
+    cli("configure", "cc", *CC, "--client-secret", CLIENT_SECRET)
+    rows = json.loads(cli("targets", "list", "--json").out)
+    assert rows == [
+        {"name": "bare", "url": "https://api.example.com", "auth_type": None,
+         "grant_type": None, "token_url": None},
+        {"name": "cc", "url": None, "auth_type": "oauth2", "grant_type": "client_credentials",
+         "token_url": "https://idp.example.com/oauth/token"},
+    ]
+
+
+def test_list_human_shows_table_and_empty_state(cli):
+    assert "No targets yet" in cli("targets", "list").err
+    assert json.loads(cli("targets", "list", "--json").out) == []
+    cli("configure", "cc", *CC, "--client-secret", CLIENT_SECRET)
+    out = cli("targets", "list").out
+    assert "cc" in out and "Client Credentials" in out
+
+
+def test_add_refuses_duplicates_and_bad_names(cli):
+    cli("targets", "add", "a")
+    assert "already exists" in cli("targets", "add", "a", expect=2).err
+    assert "target name" in cli("targets", "add", "--", "-x", expect=2).err
+    assert "user information" in cli("targets", "add", "b", "--url",
+                                     "https://u:p@h.example.com", expect=2).err
+
+
+def test_show_reports_secret_states_never_values(cli, store):
+    cli("configure", "hr", *PW, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET,
+                                         "ASTRA_AUTH_PASSWORD": PASSWORD})
+    data = json.loads(cli("targets", "show", "hr", "--json").out)
+    assert data["secrets"] == {"client_secret": "stored", "password": "stored"}
+    assert data["oauth2"]["username"] == "john.doe"
+    del store.data["hr:password"]
+    data = json.loads(cli("targets", "show", "hr", "--json").out)
+    assert data["secrets"] == {"client_secret": "stored", "password": "missing"}
+    data = json.loads(cli("targets", "show", "hr", "--json",
+                          environ={"ASTRA_AUTH_PASSWORD": "from-env"}).out)
+    assert data["secrets"]["password"] == "env"
+    human = cli("targets", "show", "hr").out
+    assert "stored" in human and "john.doe" in human
+
+
+def test_show_env_mode_without_variable_is_missing(cli):
+    cli("configure", "e", *CC, "--secrets", "env")
+    data = json.loads(cli("targets", "show", "e", "--json").out)
+    assert data["secrets"] == {"client_secret": "missing"}
+
+
+def test_show_unknown_target_is_config_error_listing_known_ones(cli):
+    cli("targets", "add", "alpha")
+    result = cli("targets", "show", "beta", expect=3)
+    assert "no target named 'beta'" in result.err and "alpha" in result.err
+
+
+def test_remove_deletes_keyring_entries(cli, store):
+    cli("configure", "hr", *PW, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET,
+                                         "ASTRA_AUTH_PASSWORD": PASSWORD})
+    store.data["hr:token"] = "cached"
+    cli("targets", "remove", "hr", "--yes")
+    assert store.data == {}
+    assert json.loads(cli("targets", "list", "--json").out) == []
+
+
+def test_remove_without_yes_and_without_terminal_is_usage_error(cli, config_path):
+    cli("targets", "add", "a")
+    before = config_path.read_text()
+    assert "--yes" in cli("targets", "remove", "a", expect=2).err
+    assert config_path.read_text() == before
+
+
+def test_remove_asks_at_a_terminal(cli, config_path):
+    cli("targets", "add", "a")
+    cli("targets", "remove", "a", tty=True,
+        prompter=ScriptedPrompter([Step("confirm", "Remove target a", False)]))
+    assert "[targets.a]" in config_path.read_text()
+    cli("targets", "remove", "a", tty=True,
+        prompter=ScriptedPrompter([Step("confirm", "Remove target a", True)]))
+    assert "[targets.a]" not in config_path.read_text()
+
+
+def test_remove_keeps_target_when_keyring_fails(cli, config_path):
+    cli("configure", "a", *CC, "--client-secret", CLIENT_SECRET)
+    broken = MemoryStore({"a:client_secret": CLIENT_SECRET})
+    broken.fail_on = {"delete"}
+    cli("targets", "remove", "a", "--yes", secrets=broken, expect=3)
+    assert "[targets.a]" in config_path.read_text()
+
+
+def test_remove_env_target_works_without_keyring(cli, config_path):
+    cli("configure", "a", *CC, "--secrets", "env")
+    broken = MemoryStore()
+    broken.fail_on = {"get", "set", "delete"}
+    cli("targets", "remove", "a", "--yes", secrets=broken)
+    assert "[targets.a]" not in config_path.read_text()

@@ -1,0 +1,187 @@
+"""The interactive walk-through, scripted through the prompter interface."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step
+
+TOKEN_URL = "https://idp.example.com/oauth/token"
+
+
+def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]:
+    return [
+        Step("text", "Target name", name),
+        Step("text", "API URL", "https://api.example.com"),
+        Step("select", "Authentication type", 0),
+        Step("select", "Grant type", grant_index),
+        Step("text", "Access Token URL", TOKEN_URL),
+        Step("text", "Client ID", "scanner-app"),
+        Step("secret", "Client secret", CLIENT_SECRET),
+    ]
+
+
+OPTIONAL = [
+    Step("text", "Scope", "read:things"),
+    Step("text", "Audience", ""),
+    Step("select", "Client authentication", 0),
+]
+
+
+def test_client_credentials_walkthrough_in_contract_order(cli, config_path, store):
+    prompter = ScriptedPrompter(
+        new_target_steps(0) + OPTIONAL + [Step("confirm", "Save", True)]
+    )
+    result = cli("configure", tty=True, prompter=prompter)
+    assert "Summary" in result.out
+    assert "Client Credentials" in result.out
+    assert "•••••••• (new" in result.out
+    config = tomllib.loads(config_path.read_text())
+    oauth = config["targets"]["payments-api"]["oauth2"]
+    assert oauth == {
+        "grant_type": "client_credentials", "token_url": TOKEN_URL,
+        "client_id": "scanner-app", "client_auth": "basic", "scope": "read:things",
+        "secrets": "keyring",
+    }
+    assert store.data == {"payments-api:client_secret": CLIENT_SECRET}
+
+
+def test_password_walkthrough_asks_username_and_password(cli, config_path, store):
+    steps = new_target_steps(1) + [
+        Step("text", "Username", "john.doe"),
+        Step("secret", "Password", PASSWORD),
+    ] + OPTIONAL + [Step("confirm", "Save", True)]
+    result = cli("configure", tty=True, prompter=ScriptedPrompter(steps))
+    assert "Resource Owner Password" in result.out
+    assert "john.doe" in result.out
+    oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
+    assert oauth["username"] == "john.doe"
+    assert store.data["payments-api:password"] == PASSWORD
+
+
+def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
+    steps = new_target_steps(0)
+    steps[4:5] = [
+        Step("text", "Access Token URL", "http://idp.example.com/token"),
+        Step("text", "Access Token URL", "https://u:p@idp.example.com/token"),
+        Step("text", "Access Token URL", "idp.example.com/token"),
+        Step("text", "Access Token URL", TOKEN_URL),
+    ]
+    result = cli("configure", tty=True,
+                 prompter=ScriptedPrompter(steps + OPTIONAL + [Step("confirm", "Save", True)]))
+    assert "must use https" in result.err
+    assert "user information" in result.err
+    assert "must start with https://" in result.err
+    assert TOKEN_URL in config_path.read_text()
+
+
+def test_empty_secret_is_asked_again_when_none_is_stored(cli, store):
+    steps = new_target_steps(0)
+    steps[6:7] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
+                                                              CLIENT_SECRET)]
+    result = cli("configure", tty=True,
+                 prompter=ScriptedPrompter(steps + OPTIONAL + [Step("confirm", "Save", True)]))
+    assert "client secret is empty" in result.err
+    assert store.data["payments-api:client_secret"] == CLIENT_SECRET
+
+
+def test_private_address_warning_during_walkthrough(cli):
+    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [Step("confirm", "Save", True)])
+    result = cli("configure", tty=True, prompter=prompter,
+                 address_warning=lambda url: "idp.example.com resolves to loopback address")
+    assert "loopback address" in result.err
+
+
+def _configure_once(cli) -> None:
+    cli("configure", tty=True, prompter=ScriptedPrompter(
+        new_target_steps(1)
+        + [Step("text", "Username", "john.doe"), Step("secret", "Password", PASSWORD)]
+        + OPTIONAL + [Step("confirm", "Save", True)]))
+
+
+def test_rerun_offers_current_values_and_enter_keeps_secrets(cli, config_path, store):
+    _configure_once(cli)
+    before = config_path.read_text()
+    # None means "press Enter": take the default that is offered.
+    rerun = ScriptedPrompter([
+        Step("select", "Target", 0),
+        Step("select", "Authentication type", None),
+        Step("select", "Grant type", None),
+        Step("text", "Access Token URL", None),
+        Step("text", "Client ID", None),
+        Step("secret", "Enter keeps the stored one", ""),
+        Step("text", "Username", None),
+        Step("secret", "Enter keeps the stored one", ""),
+        Step("text", "Scope", None),
+        Step("text", "Audience", None),
+        Step("select", "Client authentication", None),
+        Step("confirm", "Save", True),
+    ])
+    result = cli("configure", tty=True, prompter=rerun)
+    assert "stored, unchanged" in result.out
+    assert config_path.read_text() == before
+    assert store.data == {"payments-api:client_secret": CLIENT_SECRET,
+                          "payments-api:password": PASSWORD}
+
+
+def test_dash_removes_an_optional_value(cli, config_path):
+    _configure_once(cli)
+    rerun = ScriptedPrompter([
+        Step("select", "Target", 0), Step("select", "Authentication", None),
+        Step("select", "Grant type", None), Step("text", "Access Token URL", None),
+        Step("text", "Client ID", None), Step("secret", "Client secret", ""),
+        Step("text", "Username", None), Step("secret", "Password", ""),
+        Step("text", "'-' removes it", "-"), Step("text", "Audience", None),
+        Step("select", "Client authentication", None), Step("confirm", "Save", True),
+    ])
+    cli("configure", tty=True, prompter=rerun)
+    assert "scope" not in config_path.read_text()
+
+
+def test_declining_the_summary_saves_nothing(cli, config_path, store):
+    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [Step("confirm", "Save", False)])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert "Nothing was saved" in result.err
+    assert not config_path.exists()
+    assert store.data == {}
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, EOFError])
+@pytest.mark.parametrize("at", range(len(new_target_steps(0)) + len(OPTIONAL) + 1))
+def test_interrupt_at_any_prompt_changes_nothing(cli, config_path, store, interrupt, at):
+    _configure_once(cli)
+    before = config_path.read_bytes()
+    secrets_before = dict(store.data)
+    steps = [Step("select", "Target", 1)] + new_target_steps(0, "other-api") + OPTIONAL + [
+        Step("confirm", "Save", True)]
+    steps[at] = Step(steps[at].kind, steps[at].prompt, interrupt)
+    prompter = ScriptedPrompter(steps[: at + 1])
+    result = cli("configure", tty=True, prompter=prompter, expect=130)
+    assert result.err.strip().splitlines()[-1] == "Aborted; nothing was changed."
+    assert config_path.read_bytes() == before
+    assert store.data == secrets_before
+
+
+def test_flags_given_at_a_terminal_skip_their_prompts(cli, store):
+    prompter = ScriptedPrompter([
+        Step("text", "API URL", ""),
+        Step("secret", "Client secret", CLIENT_SECRET),
+        Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("confirm", "Save", True),
+    ])
+    cli("configure", "new-one", "--grant-type", "client_credentials", "--token-url", TOKEN_URL,
+        "--client-id", "abc", "--client-auth", "post", "--auth-type", "oauth2",
+        tty=True, prompter=prompter)
+    assert store.data == {"new-one:client_secret": CLIENT_SECRET}
+
+
+def test_unusable_keyring_stops_the_walkthrough_before_saving(cli, config_path):
+    broken = MemoryStore()
+    broken.fail_on = {"get"}
+    prompter = ScriptedPrompter(new_target_steps(0)[:6])
+    result = cli("configure", tty=True, prompter=prompter, secrets=broken, expect=3)
+    assert "keyring is not usable" in result.err
+    assert "--secrets env" in result.err
+    assert not config_path.exists()
