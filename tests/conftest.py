@@ -241,3 +241,88 @@ def real_keyring(_keyring_problem: str | None) -> Iterator[RealKeyring]:
     kr = RealKeyring()
     yield kr
     kr.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# Servers on loopback
+
+
+@pytest.fixture(scope="session")
+def _idp_server():
+    from tests.servers.authserver import RunningServer
+
+    server = RunningServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def idp(_idp_server, leaks):  # type: ignore[no-untyped-def]
+    """Authlib's authorization server, shared by the whole session.
+
+    At the end of each test, every access and refresh token it ever issued is
+    handed to the leak guard, so no output may contain one.
+    """
+    yield _idp_server
+    with _idp_server.state.lock:
+        leaks.watch(*_idp_server.state.issued, *_idp_server.state.refresh_tokens)
+
+
+@pytest.fixture(scope="session")
+def faults():
+    from tests.servers.faults import FaultServer
+
+    server = FaultServer()
+    yield server
+    server.stop()
+
+
+@dataclass
+class TlsServer:
+    token_url: str
+    ca_file: Path
+    stop: object
+
+
+def _tls_idp(tmp_path_factory, names: list[str]):  # type: ignore[no-untyped-def]
+    import ssl
+    import threading
+
+    import trustme
+    from werkzeug.serving import make_server
+
+    from tests.servers.authserver import build_app
+
+    ca = trustme.CA()
+    cert = ca.issue_cert(*names)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    app, _state = build_app()
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ctx)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return TlsServer(f"https://127.0.0.1:{httpd.server_port}/oauth/token", ca_file,
+                     httpd.shutdown)
+
+
+@pytest.fixture(scope="session")
+def tls_idp(tmp_path_factory):  # type: ignore[no-untyped-def]
+    server = _tls_idp(tmp_path_factory, ["127.0.0.1", "localhost"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_idp_wrong_name(tmp_path_factory):  # type: ignore[no-untyped-def]
+    server = _tls_idp(tmp_path_factory, ["idp.other.example"])
+    yield server
+    server.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -57,7 +57,7 @@ class Terminal:
 
 
 @pytest.mark.keyring
-def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring):
+def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, idp, leaks):
     name = real_keyring.name("cc")
     term = Terminal(proc, "configure")
     term.answer("Target name", name)
@@ -70,7 +70,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring):
     term.answer("Choose", "1")
     term.answer("Access Token URL", "http://idp.example.com/token")
     term.child.expect_exact("must use https")
-    term.answer("Access Token URL", TOKEN_URL)
+    term.answer("Access Token URL", idp.token_url)
     term.child.expect_exact("resolves to loopback address 127.0.0.1")
     term.answer("Client ID", "scanner-app")
     term.answer("Client secret (hidden)", CLIENT_SECRET)
@@ -81,12 +81,16 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring):
     term.child.expect_exact("Summary")
     term.answer("Save these settings?", "y")
     term.child.expect_exact(f"Saved target {name}")
+    # The offer to test at once, answered yes: a real grant against Authlib's server.
+    term.answer("Run test-token now", "y")
+    term.child.expect_exact("token obtained")
     assert term.finish() == 0
+    leaks.watch(*idp.state.issued)
     assert CLIENT_SECRET not in term.screen  # typed, but never echoed
     assert "••••••••" in term.screen
     oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
     assert oauth["grant_type"] == "client_credentials"
-    assert oauth["token_url"] == TOKEN_URL
+    assert oauth["token_url"] == idp.token_url
     assert oauth["scope"] == "read:things"
     assert real_keyring.get(f"{name}:client_secret") == CLIENT_SECRET
 
@@ -107,6 +111,7 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
     term.answer("Audience", "")
     term.answer("Choose", "2")  # post
     term.answer("Save these settings?", "")
+    term.answer("Run test-token now", "n")
     assert term.finish() == 0
     assert CLIENT_SECRET not in term.screen and PASSWORD not in term.screen
     oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
@@ -121,6 +126,7 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
                    "Password (hidden; Enter keeps the stored one)", "Scope", "Audience",
                    "Choose", "Save these settings?"):
         term.answer(prompt, "")
+    term.answer("Run test-token now", "n")
     assert term.finish() == 0
     assert TOKEN_URL in term.screen and "hr-app" in term.screen
     assert proc.config_path.read_bytes() == before

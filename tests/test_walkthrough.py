@@ -23,6 +23,7 @@ def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]
     ]
 
 
+SAVE = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
 OPTIONAL = [
     Step("text", "Scope", "read:things"),
     Step("text", "Audience", ""),
@@ -32,7 +33,7 @@ OPTIONAL = [
 
 def test_client_credentials_walkthrough_in_contract_order(cli, config_path, store):
     prompter = ScriptedPrompter(
-        new_target_steps(0) + OPTIONAL + [Step("confirm", "Save", True)]
+        new_target_steps(0) + OPTIONAL + SAVE
     )
     result = cli("configure", tty=True, prompter=prompter)
     assert "Summary" in result.out
@@ -52,7 +53,7 @@ def test_password_walkthrough_asks_username_and_password(cli, config_path, store
     steps = new_target_steps(1) + [
         Step("text", "Username", "john.doe"),
         Step("secret", "Password", PASSWORD),
-    ] + OPTIONAL + [Step("confirm", "Save", True)]
+    ] + OPTIONAL + SAVE
     result = cli("configure", tty=True, prompter=ScriptedPrompter(steps))
     assert "Resource Owner Password" in result.out
     assert "john.doe" in result.out
@@ -70,7 +71,7 @@ def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
         Step("text", "Access Token URL", TOKEN_URL),
     ]
     result = cli("configure", tty=True,
-                 prompter=ScriptedPrompter(steps + OPTIONAL + [Step("confirm", "Save", True)]))
+                 prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
     assert "must use https" in result.err
     assert "user information" in result.err
     assert "must start with https://" in result.err
@@ -82,13 +83,13 @@ def test_empty_secret_is_asked_again_when_none_is_stored(cli, store):
     steps[6:7] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
                                                               CLIENT_SECRET)]
     result = cli("configure", tty=True,
-                 prompter=ScriptedPrompter(steps + OPTIONAL + [Step("confirm", "Save", True)]))
+                 prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
     assert "client secret is empty" in result.err
     assert store.data["payments-api:client_secret"] == CLIENT_SECRET
 
 
 def test_private_address_warning_during_walkthrough(cli):
-    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [Step("confirm", "Save", True)])
+    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + SAVE)
     result = cli("configure", tty=True, prompter=prompter,
                  address_warning=lambda url: "idp.example.com resolves to loopback address")
     assert "loopback address" in result.err
@@ -98,7 +99,7 @@ def _configure_once(cli) -> None:
     cli("configure", tty=True, prompter=ScriptedPrompter(
         new_target_steps(1)
         + [Step("text", "Username", "john.doe"), Step("secret", "Password", PASSWORD)]
-        + OPTIONAL + [Step("confirm", "Save", True)]))
+        + OPTIONAL + SAVE))
 
 
 def test_rerun_offers_current_values_and_enter_keeps_secrets(cli, config_path, store):
@@ -117,7 +118,7 @@ def test_rerun_offers_current_values_and_enter_keeps_secrets(cli, config_path, s
         Step("text", "Scope", None),
         Step("text", "Audience", None),
         Step("select", "Client authentication", None),
-        Step("confirm", "Save", True),
+        *SAVE,
     ])
     result = cli("configure", tty=True, prompter=rerun)
     assert "stored, unchanged" in result.out
@@ -134,7 +135,7 @@ def test_dash_removes_an_optional_value(cli, config_path):
         Step("text", "Client ID", None), Step("secret", "Client secret", ""),
         Step("text", "Username", None), Step("secret", "Password", ""),
         Step("text", "'-' removes it", "-"), Step("text", "Audience", None),
-        Step("select", "Client authentication", None), Step("confirm", "Save", True),
+        Step("select", "Client authentication", None), *SAVE,
     ])
     cli("configure", tty=True, prompter=rerun)
     assert "scope" not in config_path.read_text()
@@ -169,7 +170,7 @@ def test_flags_given_at_a_terminal_skip_their_prompts(cli, store):
         Step("text", "API URL", ""),
         Step("secret", "Client secret", CLIENT_SECRET),
         Step("text", "Scope", ""), Step("text", "Audience", ""),
-        Step("confirm", "Save", True),
+        *SAVE,
     ])
     cli("configure", "new-one", "--grant-type", "client_credentials", "--token-url", TOKEN_URL,
         "--client-id", "abc", "--client-auth", "post", "--auth-type", "oauth2",

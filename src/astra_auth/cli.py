@@ -125,9 +125,9 @@ def _print_error(console: Any, exc: AstraError) -> None:
         return
     from rich.markup import escape
 
-    console.print(f"[bold red]error:[/bold red] {escape(exc.message)}")
+    console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
     for hint in exc.hints:
-        console.print(f"  [cyan]→[/cyan] {escape(hint)}")
+        console.print(f"  [cyan]→[/cyan] {escape(hint)}", soft_wrap=True)
 
 
 def _stderr_line(console: Any, text: str) -> None:
@@ -268,6 +268,9 @@ def configure(
                      autocompletion=_complete_secrets),
     ] = None,
     url: Annotated[str | None, typer.Option("--url", help="URL of the API under test.")] = None,
+    test: Annotated[
+        bool, typer.Option("--test", help="Run test-token after saving; exit with its code.")
+    ] = False,
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; fail on a missing value.")
     ] = False,
@@ -281,9 +284,42 @@ def configure(
         client_id=client_id, client_secret=client_secret,
         client_secret_stdin=client_secret_stdin, username=username, password=password,
         password_stdin=password_stdin, scope=scope, audience=audience,
-        client_auth=client_auth, secrets=secrets, url=url, no_input=no_input,
+        client_auth=client_auth, secrets=secrets, url=url, no_input=no_input, test=test,
     )
     run(ctx, run_configure, opts)
+
+
+# ---------------------------------------------------------------------------
+# test-token
+
+
+@app.command("test-token")
+def test_token(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Target to test.", autocompletion=complete_target, show_default=False),
+    ] = None,
+    all_targets: Annotated[bool, typer.Option("--all", help="Test every target.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the request and response, masked.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds for the whole exchange.", min=0.001)
+    ] = 10.0,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Perform the grant for real; on failure, say why and what to change."""
+    from astra_auth.commands.test_token import TestTokenOptions
+    from astra_auth.commands.test_token import test_token as run_test_token
+
+    opts = TestTokenOptions(name=name, all=all_targets, json=json, verbose=verbose,
+                            timeout=timeout, ca_bundle=ca_bundle)
+    run(ctx, run_test_token, opts)
 
 
 def main(argv: list[str] | None = None, *, make_deps: Callable[..., Deps] | None = None) -> int:

@@ -7,12 +7,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from astra_auth import validate
 from astra_auth.config import ConfigStore, default_path
 from astra_auth.iostreams import IOStreams
 from astra_auth.prompter import Prompter, RichPrompter
 from astra_auth.secretstore import KeyringStore, SecretStore
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass
@@ -25,6 +29,9 @@ class Deps:
     clock: Callable[[], float] = time.time
     # Looks the token URL's host up and says when a scanner could not reach it.
     address_warning: Callable[[str], str | None] = validate.private_address_warning
+    # Builds the HTTP client for token requests; tests may wrap it.
+    http_factory: Callable[..., Any] | None = None
+    monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
     def system(cls, config_path: Path | None) -> Deps:
@@ -41,3 +48,10 @@ class Deps:
     @property
     def config(self) -> ConfigStore:
         return ConfigStore(self.config_path)
+
+    def http_client(self, timeout: float, ca_bundle: Path | None) -> httpx.Client:
+        if self.http_factory is not None:
+            return self.http_factory(timeout, ca_bundle)
+        from astra_auth.oauth.transport import make_client
+
+        return make_client(timeout, ca_bundle, self.environ)

@@ -58,21 +58,20 @@ class IOStreams:
         return Console(
             file=file,
             force_terminal=is_tty or None,
-            # Off a terminal (pipes, CI logs) lines are not wrapped: a wrapped
-            # message breaks grep, and a log viewer wraps by itself.
-            width=None if is_tty else (self.width or 200),
+            width=None if is_tty else (self.width or 100),
             highlight=False,
-            soft_wrap=not is_tty,
         )
 
+    # One-line messages are never wrapped: off a terminal a wrapped line breaks
+    # grep, and a terminal or log viewer wraps by itself.
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]![/yellow] {_escape(message)}")
+        self.err.print(f"[yellow]![/yellow] {_escape(message)}", soft_wrap=True)
 
     def info(self, message: str) -> None:
-        self.err.print(_escape(message))
+        self.err.print(_escape(message), soft_wrap=True)
 
     def success(self, message: str) -> None:
-        self.err.print(f"[green]✓[/green] {_escape(message)}")
+        self.err.print(f"[green]✓[/green] {_escape(message)}", soft_wrap=True)
 
     def write_out(self, text: str) -> None:
         """Plain text on stdout, for machine-readable output (JSON, tokens)."""

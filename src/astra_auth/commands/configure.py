@@ -57,6 +57,7 @@ class ConfigureOptions:
     secrets: str | None = None
     url: str | None = None
     no_input: bool = False
+    test: bool = False
 
 
 @dataclass
@@ -101,6 +102,12 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         + " at run time"
     )
     deps.io.success(f"Saved target {plan.target.name} to {deps.config_path} ({where}).")
+    if opts.test or (
+        interactive and deps.prompter.confirm("Run test-token now to check it?", default=True)
+    ):
+        from astra_auth.commands.test_token import TestTokenOptions, test_token
+
+        test_token(TestTokenOptions(name=plan.target.name), deps)
 
 
 # ---------------------------------------------------------------------------

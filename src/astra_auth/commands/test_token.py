@@ -1,0 +1,331 @@
+"""`astra-auth test-token`: perform the grant for real and say what happened."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from astra_auth.commands.targets import GRANT_LABELS, lookup
+from astra_auth.config import Config, Target
+from astra_auth.credentials import MissingSecret, grant_request, require_oauth2
+from astra_auth.deps import Deps
+from astra_auth.errors import ConfigError, ExitCode, SilentError, UsageError
+from astra_auth.oauth import jwt
+from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.grant import Outcome, request_token
+from astra_auth.oauth.hints import Context, hints_for
+from astra_auth.oauth.redact import Redactor
+
+DEFAULT_TIMEOUT = 10.0
+RFC9700_NOTE = (
+    "A note: the OAuth 2.0 Security Best Current Practice (RFC 9700) discourages the "
+    "password grant; where the provider allows it, Client Credentials keeps user "
+    "passwords out of the scanner."
+)
+
+
+@dataclass
+class TestTokenOptions:
+    name: str | None = None
+    all: bool = False
+    json: bool = False
+    verbose: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    ca_bundle: Path | None = None
+
+
+@dataclass
+class Report:
+    target: Target
+    ok: bool
+    exit_code: ExitCode
+    data: dict[str, Any]  # the contract's JSON object
+    hints: list[str] = field(default_factory=list)
+    failure: Failure | None = None
+    outcome: Outcome | None = None
+
+
+def test_token(opts: TestTokenOptions, deps: Deps) -> None:
+    _check_options(opts)
+    config = deps.config.load()
+    if opts.all:
+        if opts.name:
+            raise UsageError("give a target NAME or --all, not both")
+        targets = [config.targets[n] for n in sorted(config.targets)
+                   if config.targets[n].oauth2 is not None]
+        if not targets:
+            raise ConfigError("no configured targets to test",
+                              hints=["Add one with: astra-auth configure"])
+    else:
+        target = _pick(opts.name, config, deps)
+        require_oauth2(target)
+        targets = [target]
+
+    reports = []
+    for target in targets:
+        report = check(target, opts, deps)
+        reports.append(report)
+        if not opts.json:
+            if opts.verbose:
+                _print_verbose(report, deps)
+            if opts.all:
+                _print_line(report, deps)
+            else:
+                _print_panel(report, deps)
+    if opts.json:
+        payload: Any = [r.data for r in reports] if opts.all else reports[0].data
+        deps.io.write_out(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    worst = max((r.exit_code for r in reports), default=ExitCode.OK)
+    if worst != ExitCode.OK:
+        raise SilentError(worst)
+
+
+def _check_options(opts: TestTokenOptions) -> None:
+    if not (0 < opts.timeout <= 600):
+        raise UsageError("--timeout: give a number of seconds between 0 and 600")
+    if opts.ca_bundle is not None:
+        if not opts.ca_bundle.is_file():
+            raise UsageError(f"--ca-bundle: {opts.ca_bundle} is not a file")
+        if not os.access(opts.ca_bundle, os.R_OK):
+            raise UsageError(f"--ca-bundle: {opts.ca_bundle} cannot be read")
+
+
+def _pick(name: str | None, config: Config, deps: Deps) -> Target:
+    if name is not None:
+        return lookup(config, name, deps)
+    names = sorted(config.targets)
+    if not names:
+        raise ConfigError("no targets yet", hints=["Add one with: astra-auth configure"])
+    if len(names) == 1:
+        return config.targets[names[0]]
+    if deps.io.can_prompt():
+        from astra_auth.prompter import Choice
+
+        index = deps.prompter.select(
+            "Target to test", [Choice(n, config.targets[n].url or "") for n in names]
+        )
+        return config.targets[names[index]]
+    raise UsageError(
+        f"there are {len(names)} targets; name one ({', '.join(names)}) or use --all"
+    )
+
+
+def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
+    """Test one target; never raises for what the provider or network does."""
+    o = target.oauth2
+    assert o is not None
+    warnings: list[str] = []
+    address = deps.address_warning(o.token_url)
+    if address:
+        warnings.append(address)
+    if o.grant_type == "password":
+        warnings.append(RFC9700_NOTE)
+    ctx = Context(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
+                  o.scope, o.audience)
+    base = {"ok": False, "target": target.name, "grant_type": o.grant_type,
+            "token_url": o.token_url}
+    try:
+        req = grant_request(target, deps)
+    except MissingSecret as exc:
+        return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0, warnings)
+
+    redactor = req.redactor()
+    if not opts.json and deps.io.err.is_terminal:
+        with deps.io.err.status(f"Requesting a token from {o.token_url} …"):
+            outcome = _request(req, opts, deps, redactor)
+    else:
+        outcome = _request(req, opts, deps, redactor)
+
+    if outcome.token is None:
+        assert outcome.failure is not None
+        return _failed(target, base, outcome.failure, hints_for(outcome.failure, ctx),
+                       outcome.elapsed_ms, warnings, outcome)
+
+    token = outcome.token
+    if outcome.switched_client_auth:
+        warnings.insert(0, (
+            f"The provider refused client authentication `{o.client_auth}` and accepted "
+            f"`{outcome.client_auth}` on a second attempt. Save the method that works: "
+            f"astra-auth configure {target.name} --client-auth {outcome.client_auth} --no-input"
+        ))
+    if token.expires_in is not None and token.expires_in < 60:
+        warnings.append(
+            f"The token expires in {token.expires_in} seconds: a scan will need a new one "
+            "almost at once (astra-auth renews it, but check the provider's token lifetime)."
+        )
+    if token.token_type.lower() != "bearer":
+        warnings.append(f"The token type is {token.token_type!r}, not Bearer; most APIs "
+                        "and scanners expect Bearer tokens.")
+    claims = jwt.claims(token.access_token)
+    if claims is not None:
+        claims = json.loads(redactor.redact(json.dumps(claims, ensure_ascii=False)))
+    data = {
+        "ok": True,
+        "target": target.name,
+        "grant_type": o.grant_type,
+        "token_url": o.token_url,
+        "http_status": outcome.http_status,
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+        "scope": token.scope,
+        "refresh_token_issued": token.refresh_token is not None,
+        "jwt_claims": claims,
+        "client_auth": outcome.client_auth,
+        "elapsed_ms": outcome.elapsed_ms,
+        "warnings": warnings,
+    }
+    return Report(target, True, ExitCode.OK, data, outcome=outcome)
+
+
+def _request(req: Any, opts: TestTokenOptions, deps: Deps, redactor: Redactor) -> Outcome:
+    return request_token(
+        req,
+        lambda: deps.http_client(opts.timeout, opts.ca_bundle),
+        timeout=opts.timeout,
+        redactor=redactor,
+        monotonic=deps.monotonic,
+    )
+
+
+def _failed(target: Target, base: dict[str, Any], failure: Failure, hints: list[str],
+            elapsed_ms: int, warnings: list[str], outcome: Outcome | None = None) -> Report:
+    data = dict(base)
+    data.update({"error": failure.to_json(), "hints": hints, "elapsed_ms": elapsed_ms,
+                 "warnings": warnings})
+    return Report(target, False, failure.exit_code, data, hints, failure, outcome)
+
+
+# ---------------------------------------------------------------------------
+# Human output
+
+
+def _print_panel(report: Report, deps: Deps) -> None:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    data = report.data
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    parts: list[Any] = [grid]
+    if report.ok:
+        title = Text.assemble(("✓ ", "bold green"), (f"{report.target.name}: token obtained", "bold"))
+        grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
+        grid.add_row("Token URL", Text(data["token_url"]))
+        grid.add_row("HTTP status", str(data["http_status"]))
+        grid.add_row("Token type", Text(data["token_type"]))
+        expires = data["expires_in"]
+        grid.add_row("Expires in", f"{expires} s" if expires is not None else "not stated")
+        grid.add_row("Scope", Text(data["scope"] or "—"))
+        grid.add_row("Refresh token", "issued" if data["refresh_token_issued"] else "not issued")
+        grid.add_row("Client auth", data["client_auth"])
+        grid.add_row("Took", f"{data['elapsed_ms']} ms")
+        if report.outcome and len(report.outcome.exchanges) > 1:
+            grid.add_row("Attempts", "2 (the second with the other client-authentication method)")
+        claims = data["jwt_claims"]
+        if claims is not None:
+            parts.append(Text("\nJWT claims (decoded; signature not verified):", style="bold"))
+            claims_grid = Table.grid(padding=(0, 2))
+            claims_grid.add_column(style="cyan", no_wrap=True)
+            claims_grid.add_column(overflow="fold")
+            for key, value in claims.items():
+                claims_grid.add_row(Text(str(key)), Text(_claim_text(key, value, deps)))
+            parts.append(claims_grid)
+        else:
+            grid.add_row("JWT", "no (an opaque token)")
+        style = "green"
+    else:
+        error = data["error"]
+        title = Text.assemble(("✗ ", "bold red"),
+                              (f"{report.target.name}: {error['category']}", "bold"))
+        grid.add_row("What happened", Text(error["message"]))
+        grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
+        grid.add_row("Token URL", Text(data["token_url"]))
+        grid.add_row("HTTP status", str(error["http_status"]) if error["http_status"] else "—")
+        if error["oauth_error"]:
+            grid.add_row("error", Text(error["oauth_error"]))
+        if error["oauth_error_description"]:
+            grid.add_row("error_description", Text(error["oauth_error_description"]))
+        if report.outcome and len(report.outcome.exchanges) > 1:
+            grid.add_row("Attempts", "2 (both client-authentication methods)")
+        parts.append(Text("\nWhat to do:", style="bold"))
+        parts.append(_numbered([(f"{n}.", h) for n, h in enumerate(report.hints, start=1)]))
+        style = "red"
+    if data["warnings"]:
+        parts.append(Text("\nWarnings:", style="bold yellow"))
+        parts.append(_numbered([("!", w) for w in data["warnings"]], "yellow"))
+    deps.io.out.print(Panel(Group(*parts), title=title, title_align="left", border_style=style,
+                        expand=False))
+
+
+def _numbered(rows: list[tuple[str, str]], style: str = "cyan") -> Any:
+    """Items with a hanging indent, so wrapped lines stay under their text."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style=style, justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for mark, text in rows:
+        grid.add_row(mark, Text(text))
+    return grid
+
+
+def _claim_text(key: str, value: Any, deps: Deps) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    if key in ("exp", "iat", "nbf") and isinstance(value, int | float):
+        import datetime as dt
+
+        when = dt.datetime.fromtimestamp(value, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        text = f"{value} ({when})"
+    return text
+
+
+def _print_line(report: Report, deps: Deps) -> None:
+    """--all: one block per target, in the manner of `gh auth status`."""
+    from rich.markup import escape
+
+    data = report.data
+    out = deps.io.out
+    out.print(f"[bold]{escape(report.target.name)}[/bold]")
+    if report.ok:
+        out.print(f"  [green]✓[/green] Token obtained from {escape(data['token_url'])} "
+                  f"({GRANT_LABELS[data['grant_type']]}, {data['client_auth']}, "
+                  f"{data['elapsed_ms']} ms)", soft_wrap=True)
+    else:
+        error = data["error"]
+        out.print(f"  [red]✗[/red] {error['category']}: {escape(error['message'])}",
+                  soft_wrap=True)
+        if report.hints:
+            out.print(f"  - To fix: {escape(report.hints[0])}", soft_wrap=True)
+    for warning in data["warnings"]:
+        out.print(f"  [yellow]![/yellow] {escape(warning)}", soft_wrap=True)
+
+
+def _print_verbose(report: Report, deps: Deps) -> None:
+    from rich.markup import escape
+
+    from astra_auth.oauth.transport import proxy_for
+
+    err = deps.io.err
+    o = report.target.oauth2
+    assert o is not None
+    proxy = proxy_for(o.token_url, deps.environ)
+    if proxy:
+        note = " (plain http: the proxy sees the request unencrypted only if the token URL " \
+               "is http; https is tunnelled)" if proxy.startswith("http://") else ""
+        err.print(f"[dim]via proxy {escape(proxy)} from the environment{escape(note)}[/dim]")
+    if report.outcome is None:
+        return
+    for number, exchange in enumerate(report.outcome.exchanges, start=1):
+        err.print(f"[bold]── request {number} (client auth {exchange.client_auth}) ──[/bold]")
+        for line in exchange.request:
+            err.print(escape(line), soft_wrap=True)
+        err.print(f"[bold]── response {number} ──[/bold]")
+        for line in exchange.response:
+            err.print(escape(line), soft_wrap=True)

@@ -1,0 +1,497 @@
+"""Performing a token request (RFC 6749 §4.3, §4.4, §6) and judging the answer.
+
+`request_token` is the one implementation of the grant: `test-token` reports
+its outcome, `token` caches it, and `astra_auth.auth_for` uses it for scanners.
+It never raises for anything the network or the provider does: every answer
+ends in a `Token` or in exactly one `Failure` category.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus, urlsplit
+
+from astra_auth.oauth.failure import RFC6749_ERRORS, Failure
+from astra_auth.oauth.redact import Redactor
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_BODY = 1024 * 1024  # an answer over 1 MiB is cut off, never read whole
+SHOWN_BODY = 4096  # how much of a body --verbose shows
+OTHER_METHOD = {"basic": "post", "post": "basic"}
+
+
+@dataclass
+class GrantRequest:
+    token_url: str
+    grant_type: str  # "client_credentials", "password" or "refresh_token"
+    client_id: str
+    client_secret: str = field(repr=False)
+    client_auth: str = "basic"
+    scope: str | None = None
+    audience: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+
+    def headers_and_form(self) -> tuple[dict[str, str], dict[str, str]]:
+        form = {"grant_type": self.grant_type}
+        if self.grant_type == "password":
+            form["username"] = self.username or ""
+            form["password"] = self.password or ""
+        if self.grant_type == "refresh_token":
+            form["refresh_token"] = self.refresh_token or ""
+        if self.scope:
+            form["scope"] = self.scope
+        if self.audience:
+            form["audience"] = self.audience
+        headers = {
+            "Accept": "application/json",
+            # Ask for an uncompressed answer: the size limit then holds for what
+            # is read off the wire and for what it expands to.
+            "Accept-Encoding": "identity",
+        }
+        # One client-authentication method per request: some providers
+        # (Okta among them) reject a request that carries both.
+        if self.client_auth == "basic":
+            # RFC 6749 §2.3.1: form-urlencode ID and secret before Base64.
+            pair = f"{quote_plus(self.client_id, safe='')}:{quote_plus(self.client_secret, safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        else:
+            form["client_id"] = self.client_id
+            form["client_secret"] = self.client_secret
+        return headers, form
+
+    def redactor(self) -> Redactor:
+        r = Redactor(self.client_secret, self.password, self.refresh_token)
+        r.add_basic(self.client_id, self.client_secret)
+        return r
+
+
+@dataclass
+class Token:
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_in: int | None = None
+    scope: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class Exchange:
+    """One HTTP attempt as --verbose shows it: already redacted."""
+
+    client_auth: str
+    request: list[str]
+    response: list[str]
+    status: int | None
+
+
+@dataclass
+class Outcome:
+    token: Token | None
+    failure: Failure | None
+    http_status: int | None
+    client_auth: str
+    exchanges: list[Exchange]
+    elapsed_ms: int
+    # The configured method failed and the other one worked.
+    switched_client_auth: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.token is not None
+
+
+@dataclass
+class _Raw:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+    broken: str | None = None  # the connection broke while reading the body
+
+
+def request_token(
+    req: GrantRequest,
+    make_client: Callable[[], httpx.Client],
+    *,
+    timeout: float,
+    redactor: Redactor | None = None,
+    try_other_client_auth: bool = True,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Perform the grant; on `invalid_client` or a bare 401, try the other
+    client-authentication method once (RFC 6749 §2.3.1 allows either)."""
+    redactor = redactor or req.redactor()
+    started = monotonic()
+    exchanges: list[Exchange] = []
+    token, failure, status = _attempt(req, make_client, timeout, redactor, exchanges)
+    outcome = Outcome(token, failure, status, req.client_auth, exchanges, 0)
+    if (
+        failure is not None
+        and try_other_client_auth
+        and (failure.category == "invalid_client" or (status == 401 and not failure.oauth_error))
+    ):
+        other = replace(req, client_auth=OTHER_METHOD[req.client_auth])
+        token2, failure2, status2 = _attempt(other, make_client, timeout, redactor, exchanges)
+        if token2 is not None:
+            outcome = Outcome(token2, None, status2, other.client_auth, exchanges, 0,
+                              switched_client_auth=True)
+        else:
+            failure.details["other_client_auth"] = other.client_auth
+            failure.details["other_client_auth_result"] = (
+                failure2.oauth_error or failure2.category if failure2 else "unknown"
+            )
+    outcome.elapsed_ms = int((monotonic() - started) * 1000)
+    return outcome
+
+
+def _attempt(
+    req: GrantRequest,
+    make_client: Callable[[], httpx.Client],
+    timeout: float,
+    redactor: Redactor,
+    exchanges: list[Exchange],
+) -> tuple[Token | None, Failure | None, int | None]:
+    headers, form = req.headers_and_form()
+    exchange = Exchange(req.client_auth, _show_request(req, headers, form, redactor), [], None)
+    exchanges.append(exchange)
+    try:
+        raw = _post_within(make_client, req.token_url, headers, form, timeout)
+    except Exception as exc:  # noqa: BLE001 - every transport failure is classified
+        failure = classify_transport(exc, req.token_url, timeout, redactor)
+        exchange.response = [f"(no answer: {failure.category}: {failure.message})"]
+        return None, failure, None
+    exchange.status = raw.status
+    token, failure = classify_response(raw, redactor, req.token_url)
+    # After classifying: the issued tokens are known to the redactor by then.
+    exchange.response = _show_response(raw, redactor)
+    return token, failure, raw.status
+
+
+def _post_within(
+    make_client: Callable[[], httpx.Client],
+    url: str,
+    headers: dict[str, str],
+    form: dict[str, str],
+    timeout: float,
+) -> _Raw:
+    """POST and read the answer, all within `timeout` seconds.
+
+    httpx's timeouts bound each network operation, not the whole exchange: a
+    server trickling one byte at a time never trips them.  The exchange runs in
+    a worker thread, and the caller stops waiting at the deadline.
+    """
+    result: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout
+
+    def work() -> None:
+        try:
+            with make_client() as client:
+                result["raw"] = _post(client, url, headers, form, deadline)
+        except BaseException as exc:  # handed over to the waiting thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=work, name="astra-auth-http", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if worker.is_alive():
+        import httpx
+
+        raise httpx.ReadTimeout("the whole exchange took longer than the timeout")
+    if "error" in result:
+        raise result["error"]
+    return result["raw"]
+
+
+def _post(
+    client: httpx.Client, url: str, headers: dict[str, str], form: dict[str, str], deadline: float
+) -> _Raw:
+    import httpx
+
+    with client.stream("POST", url, headers=headers, data=form) as response:
+        encoding = response.headers.get("content-encoding", "identity").lower().strip()
+        decoder = _decoder(encoding)
+        body = bytearray()
+        truncated = False
+        broken = None
+        try:
+            for chunk in response.iter_raw():
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer was still arriving at the deadline")
+                if decoder is not None:
+                    # max_length bounds what a small compressed chunk expands to.
+                    chunk = decoder.decompress(chunk, MAX_BODY + 1 - len(body))
+                body += chunk
+                if len(body) > MAX_BODY:
+                    truncated = True
+                    del body[MAX_BODY:]
+                    break
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            broken = _first_line(exc) or type(exc).__name__
+        except zlib.error:
+            broken = f"the {encoding} body could not be decompressed"
+        if encoding not in ("identity", "", "gzip", "deflate", "x-gzip"):
+            broken = f"the answer uses content encoding {encoding!r}, which was not asked for"
+        return _Raw(
+            status=response.status_code,
+            reason=response.reason_phrase,
+            headers=list(response.headers.multi_items()),
+            body=bytes(body),
+            truncated=truncated,
+            broken=broken,
+        )
+
+
+def _decoder(encoding: str) -> Any:
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Classification
+
+
+def classify_transport(exc: BaseException, url: str, timeout: float, redactor: Redactor) -> Failure:
+    """A failure before any HTTP answer: DNS, refused, timeout, TLS."""
+    import httpx
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    chain = _chain(exc)
+    ssl_error = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    if ssl_error is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        reason = _tls_reason(ssl_error) if ssl_error else _first_line(exc)
+        return Failure("tls_error", redactor.redact(f"The TLS connection to {host} failed: {reason}."),
+                       details={"tls_reason": reason})
+    if isinstance(exc, httpx.TimeoutException) or any(isinstance(e, TimeoutError) for e in chain):
+        return Failure("timeout", f"No complete answer from {host} within {timeout:g} seconds.")
+    if any(isinstance(e, socket.gaierror) for e in chain) or _looks_like_dns(exc):
+        return Failure("dns_error", f"The host name {host} does not resolve (DNS lookup failed).")
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc).lower():
+        return Failure("connection_refused",
+                       f"Nothing accepts connections at {host}:{port} (connection refused).")
+    if isinstance(exc, httpx.ProxyError):
+        return Failure("connection_refused",
+                       redactor.redact(f"The proxy could not connect to {host}: {_first_line(exc)}."))
+    if isinstance(exc, httpx.ConnectError | httpx.NetworkError | OSError):
+        return Failure("connection_refused",
+                       redactor.redact(f"Could not connect to {host}:{port}: {_first_line(exc)}."))
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return Failure("not_json", redactor.redact(
+            f"The connection to {host} broke before a complete answer: {_first_line(exc)}."))
+    return Failure("connection_refused", redactor.redact(
+        f"The request to {host} failed: {type(exc).__name__}: {_first_line(exc)}."))
+
+
+def classify_response(raw: _Raw, redactor: Redactor, url: str) -> tuple[Token | None, Failure | None]:
+    status = raw.status
+    headers = {k.lower(): v for k, v in raw.headers}
+    text = raw.body.decode("utf-8", errors="replace")
+    data = _json_object(text) if not raw.truncated and not raw.broken else None
+    oauth_error = oauth_desc = None
+    if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"]:
+        oauth_error = redactor.redact(data["error"][:200])
+        desc = data.get("error_description")
+        oauth_desc = redactor.redact(str(desc)[:1000]) if desc is not None else None
+
+    def fail(category: str, message: str, **details: str) -> tuple[None, Failure]:
+        return None, Failure(category, redactor.redact(message), status, oauth_error, oauth_desc,
+                             details=dict(details))
+
+    if 300 <= status < 400:
+        location = redactor.redact(headers.get("location", "(no Location header)"))[:300]
+        return fail(
+            "redirect",
+            f"The token URL answered {status} {raw.reason}, a redirect to {location}. "
+            "astra-auth does not follow redirects, so the credentials were not sent there.",
+            location=location,
+        )
+    if status == 404:
+        return fail("not_found", "The token URL answered 404 Not Found: "
+                    "no token endpoint at this path.")
+    if status == 405:
+        allow = headers.get("allow")
+        return fail("method_not_allowed", "The token URL answered 405 Method Not Allowed: "
+                    "it does not accept POST, so it is not a token endpoint"
+                    + (f" (it allows {allow})." if allow else "."))
+    if status == 429:
+        retry = headers.get("retry-after")
+        return fail("rate_limited", "The provider answered 429 Too Many Requests: "
+                    "this client is being rate-limited"
+                    + (f" (Retry-After: {retry[:40]})." if retry else "."),
+                    retry_after=(retry or "")[:40])
+    if status >= 500:
+        return fail("server_error", f"The provider answered {status} {raw.reason}: "
+                    "an error on its side, not in this request.")
+    if oauth_error is not None and status >= 400:
+        category = oauth_error if oauth_error in RFC6749_ERRORS else "oauth_error"
+        return fail(category, f"The provider rejected the request: {oauth_error}"
+                    + (f" — {oauth_desc}" if oauth_desc else ""))
+    if raw.broken:
+        return fail("not_json", f"The answer (HTTP {status}) was cut off: {raw.broken}.")
+    if not 200 <= status < 300:
+        return fail("http_error", f"The token URL answered HTTP {status} {raw.reason} "
+                    "without an OAuth error in the body.")
+    if raw.truncated:
+        return fail("invalid_token_response", f"The answer is larger than {MAX_BODY // 1024} KiB; "
+                    "a token response is a small JSON object, so it was cut off unread.")
+    if data is None:
+        html = _looks_like_html(headers.get("content-type", ""), text)
+        if html is not None:
+            title = redactor.redact(html)[:120]
+            return fail("not_json", "The answer is an HTML page"
+                        + (f" titled {title!r}" if title else "")
+                        + ", not JSON: this URL looks like a login or web page, "
+                        "not a token endpoint.", html="yes")
+        kind = headers.get("content-type", "no Content-Type")
+        return fail("not_json", f"The answer (HTTP {status}, {kind[:80]}) is not JSON.")
+    if not isinstance(data, dict):
+        return fail("invalid_token_response", "The answer is JSON but not an object.")
+    if oauth_error is not None:
+        category = oauth_error if oauth_error in RFC6749_ERRORS else "oauth_error"
+        return fail(category, f"The provider answered HTTP {status} with an error: {oauth_error}"
+                    + (f" — {oauth_desc}" if oauth_desc else ""))
+    access_token = data.get("access_token")
+    token_type = data.get("token_type")
+    missing = [k for k, v in (("access_token", access_token), ("token_type", token_type))
+               if not isinstance(v, str) or not v]
+    if missing:
+        present = ", ".join(sorted(str(k)[:40] for k in data)[:12]) or "none"
+        return fail("invalid_token_response", "The answer is JSON but lacks a usable "
+                    f"{' and '.join(missing)} (fields present: {present}).")
+    assert isinstance(access_token, str) and isinstance(token_type, str)
+    redactor.add(access_token)
+    refresh = data.get("refresh_token")
+    if isinstance(refresh, str):
+        redactor.add(refresh)
+    return Token(
+        access_token=access_token,
+        token_type=redactor.redact(token_type[:40]),
+        expires_in=_expires_in(data.get("expires_in")),
+        scope=redactor.redact(data["scope"][:2000]) if isinstance(data.get("scope"), str) else None,
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+    ), None
+
+
+def _expires_in(value: object) -> int | None:
+    # Some providers send the number as a string ("3600"); accept both.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _json_object(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return None
+    try:
+        return json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _looks_like_html(content_type: str, text: str) -> str | None:
+    """The page title (maybe "") when the body is HTML, else None."""
+    head = text.lstrip()[:512].lower()
+    if "html" not in content_type.lower() and not head.startswith(("<!doctype html", "<html")):
+        return None
+    match = re.search(r"<title[^>]*>(.*?)</title>", text[:65536], re.IGNORECASE | re.DOTALL)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 20:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _looks_like_dns(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("name or service not known", "nodename nor servname",
+                                   "temporary failure in name resolution", "no address associated",
+                                   "getaddrinfo failed", "name resolution"))
+
+
+def _tls_reason(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    return exc.reason or _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------
+# --verbose
+
+
+def _show_request(
+    req: GrantRequest, headers: dict[str, str], form: dict[str, str], redactor: Redactor
+) -> list[str]:
+    lines = [f"POST {req.token_url}"]
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            value = value.split(" ", 1)[0] + " " + "••••••"
+        lines.append(f"{name}: {value}")
+    lines.append("Content-Type: application/x-www-form-urlencoded")
+    shown = "&".join(
+        f"{k}=" + ("••••••" if k in ("client_secret", "password", "refresh_token")
+                   else quote_plus(v, safe=""))
+        for k, v in form.items()
+    )
+    lines.append("")
+    lines.append(redactor.redact(shown))
+    return lines
+
+
+SENSITIVE_HEADERS = ("set-cookie", "authorization", "proxy-authorization", "cookie")
+
+
+def _show_response(raw: _Raw, redactor: Redactor) -> list[str]:
+    lines = [f"HTTP {raw.status} {raw.reason}"]
+    for name, value in raw.headers:
+        shown = "••••••" if name.lower() in SENSITIVE_HEADERS else value
+        lines.append(redactor.redact(f"{name}: {shown[:500]}"))
+    lines.append("")
+    text = raw.body[:SHOWN_BODY].decode("utf-8", errors="replace")
+    data = _json_object(raw.body.decode("utf-8", errors="replace")) if not raw.truncated else None
+    if isinstance(data, dict):
+        # Mask token fields by name as well as by value.
+        masked = {k: ("••••••" if k in ("access_token", "refresh_token", "id_token") else v)
+                  for k, v in data.items()}
+        text = json.dumps(masked, indent=2, ensure_ascii=False)[:SHOWN_BODY]
+    lines.append(redactor.redact(text))
+    if len(raw.body) > SHOWN_BODY or raw.truncated:
+        lines.append(f"… ({len(raw.body)} bytes read{', cut off at 1 MiB' if raw.truncated else ''})")
+    if raw.broken:
+        lines.append(f"(connection broke: {raw.broken})")
+    return lines

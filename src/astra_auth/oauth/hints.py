@@ -1,0 +1,319 @@
+"""What to do about each failure: specific, in the user's terms, with a command.
+
+Every point of the product's troubleshooting guide appears here word for word
+(GUIDE_*), attached to the categories it helps with.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from astra_auth.oauth.failure import Failure
+
+GUIDE_REACH = (
+    "Verify that the Access Token URL is reachable from the scanner's environment and "
+    "that the Client ID and Client Secret are correct."
+)
+GUIDE_PASSWORD = (
+    "Confirm the username and password are valid and that the Resource Owner Password "
+    "flow is enabled on the identity provider."
+)
+GUIDE_GRANT = (
+    "Unsure which grant type to use? Client Credentials when no user context is needed; "
+    "Resource Owner Password when a specific user account must be authenticated. Check "
+    "the identity provider's documentation."
+)
+GRANT_LABELS = {
+    "client_credentials": "Client Credentials",
+    "password": "Resource Owner Password",
+    "refresh_token": "Refresh Token",
+}
+
+
+@dataclass
+class Context:
+    target: str
+    grant_type: str
+    client_id: str
+    client_auth: str
+    token_url: str
+    scope: str | None = None
+    audience: str | None = None
+
+
+def hints_for(failure: Failure, ctx: Context) -> list[str]:
+    handler = _HANDLERS.get(failure.category, _oauth_error)
+    return handler(failure, ctx)
+
+
+def _configure(ctx: Context, flags: str) -> str:
+    return f"astra-auth configure {shlex.quote(ctx.target)} {flags} --no-input"
+
+
+def _well_known(ctx: Context) -> str:
+    parts = urlsplit(ctx.token_url)
+    return f"{parts.scheme}://{parts.netloc}/.well-known/openid-configuration"
+
+
+def _host(ctx: Context) -> str:
+    return urlsplit(ctx.token_url).hostname or "?"
+
+
+def _dns(f: Failure, ctx: Context) -> list[str]:
+    return [
+        f"Check the host name {_host(ctx)!r} in the Access Token URL; fix it with: "
+        + _configure(ctx, "--token-url https://…"),
+        GUIDE_REACH,
+        "If the host is only known inside a VPN or to a corporate DNS server, run the "
+        "scanner (and astra-auth) where that DNS answers.",
+    ]
+
+
+def _refused(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "Check the port in the Access Token URL and that the identity provider is running "
+        f"and listening at {urlsplit(ctx.token_url).netloc}.",
+        GUIDE_REACH,
+        "A firewall may reject the connection; where a proxy is required, set HTTPS_PROXY.",
+    ]
+
+
+def _timeout(f: Failure, ctx: Context) -> list[str]:
+    return [
+        GUIDE_REACH,
+        f"A firewall that silently drops packets looks like this: check the network path "
+        f"from the scanner to {_host(ctx)}.",
+        "If the provider is only slow, allow more time: "
+        f"astra-auth test-token {shlex.quote(ctx.target)} --timeout 30",
+    ]
+
+
+def _tls(f: Failure, ctx: Context) -> list[str]:
+    hints = [
+        "If your organisation uses its own certificate authority (a TLS-inspecting proxy, an "
+        "internal CA), pass its certificate with --ca-bundle PATH or set SSL_CERT_FILE=PATH; "
+        "installing it into the system trust store also works.",
+    ]
+    reason = f.details.get("tls_reason", "")
+    if "mismatch" in reason or "match" in reason:
+        hints.insert(0, f"The certificate is not valid for {_host(ctx)!r}: use the host name "
+                        "the certificate was issued for in the Access Token URL.")
+    elif "self" in reason or "unable to get local issuer" in reason:
+        hints.insert(0, "The certificate is self-signed or issued by an unknown CA: trust that "
+                        "CA with --ca-bundle PATH (never turn verification off).")
+    hints.append(GUIDE_REACH)
+    return hints
+
+
+def _redirect(f: Failure, ctx: Context) -> list[str]:
+    location = f.details.get("location", "")
+    hints = []
+    if location.startswith("https://"):
+        hints.append("If the new location is the real token endpoint, save it: "
+                     + _configure(ctx, f"--token-url {shlex.quote(location)}"))
+    hints += [
+        "A redirect to a login page means this URL is a web page, not the token endpoint; "
+        f"read token_endpoint from {_well_known(ctx)}.",
+        "A redirect from http:// to https:// or to add a trailing slash means the URL needs "
+        "exactly that change.",
+    ]
+    return hints
+
+
+def _not_found(f: Failure, ctx: Context) -> list[str]:
+    return [
+        f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}). For "
+        f"OpenID Connect providers, read `token_endpoint` from {_well_known(ctx)}.",
+        "Save the right one with: " + _configure(ctx, "--token-url https://…"),
+        GUIDE_REACH,
+    ]
+
+
+def _method(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "Token endpoints accept POST; this URL does not, so it is another page or API. For "
+        f"OpenID Connect providers, read `token_endpoint` from {_well_known(ctx)}.",
+        GUIDE_REACH,
+    ]
+
+
+def _rate(f: Failure, ctx: Context) -> list[str]:
+    retry = f.details.get("retry_after")
+    return [
+        ("Wait " + (f"{retry} seconds" if retry and retry.isdigit() else "a while")
+         + " before trying again."),
+        "If scans hit the limit, ask the provider's administrator to raise it for this "
+        "client, and let `astra-auth token` reuse its cached token instead of asking anew.",
+    ]
+
+
+def _server(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "The provider failed on its side: try again later, and check its status page or logs.",
+        "If it fails only for this client, check the client's settings on the provider; some "
+        "providers answer 500 to a misconfigured client.",
+        GUIDE_REACH,
+    ]
+
+
+def _http(f: Failure, ctx: Context) -> list[str]:
+    hints = []
+    if f.http_status == 401:
+        hints.append(
+            "The provider refused the client credentials without saying why: check the Client "
+            "ID and Client Secret, and the client authentication method (now "
+            f"{ctx.client_auth}; change with --client-auth basic|post)."
+        )
+        hints += _other_method_note(f)
+    elif f.http_status == 403:
+        hints.append(
+            "403 without an OAuth error usually comes from a firewall, WAF or API gateway in "
+            "front of the provider: check IP allow-lists for the scanner's address."
+        )
+    hints.append(GUIDE_REACH)
+    return hints
+
+
+def _not_json(f: Failure, ctx: Context) -> list[str]:
+    if f.details.get("html"):
+        first = ("This URL looks like a login page rather than a token endpoint: use the "
+                 f"provider's token endpoint (token_endpoint in {_well_known(ctx)}).")
+    else:
+        first = ("Check that the Access Token URL is the token endpoint, not an API gateway, "
+                 "a web page or a proxy's error page.")
+    return [first, GUIDE_REACH]
+
+
+def _invalid_response(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "A token endpoint answers with access_token and token_type (RFC 6749 §5.1): check "
+        "that the Access Token URL is the token endpoint and not another API.",
+        GUIDE_REACH,
+    ]
+
+
+def _other_method_note(f: Failure) -> list[str]:
+    other = f.details.get("other_client_auth")
+    if not other:
+        return []
+    result = f.details.get("other_client_auth_result", "")
+    return [f"astra-auth also tried client authentication `{other}`, which failed too "
+            f"({result}): the Client ID or Client Secret itself is the likely problem."]
+
+
+def _secret_command(ctx: Context) -> str:
+    return ("printf '%s\\n' \"$CLIENT_SECRET\" | "
+            + _configure(ctx, "--client-secret-stdin"))
+
+
+def _invalid_client(f: Failure, ctx: Context) -> list[str]:
+    return [
+        f"The provider did not accept client {ctx.client_id!r}: check the Client ID and the "
+        "Client Secret (paste the secret's value, not its ID), then store it again with: "
+        + _secret_command(ctx),
+        f"Check the client authentication method: this request used `{ctx.client_auth}`; "
+        "the provider may expect the other one: "
+        + _configure(ctx, "--client-auth " + ("post" if ctx.client_auth == "basic" else "basic")),
+        *_other_method_note(f),
+        "Check that the client is enabled on the provider and its secret has not expired.",
+        GUIDE_REACH,
+    ]
+
+
+def _invalid_grant(f: Failure, ctx: Context) -> list[str]:
+    if ctx.grant_type == "password":
+        return [
+            GUIDE_PASSWORD,
+            "Check that the account is not locked or disabled, and needs no password change, "
+            "consent or MFA step: the password grant cannot answer those.",
+            "Store the password again with: printf '%s\\n' \"$PASSWORD\" | "
+            + _configure(ctx, "--password-stdin"),
+        ]
+    return [
+        "The provider rejected the grant itself: check that this client may use Client "
+        "Credentials and that any audience or resource it needs is set (--audience).",
+        GUIDE_REACH,
+    ]
+
+
+def _invalid_request(f: Failure, ctx: Context) -> list[str]:
+    hints = ["The provider found the request malformed or missing a parameter; its "
+             "description above names it."]
+    if ctx.grant_type == "password":
+        hints.append(GUIDE_PASSWORD)
+    hints.append("Some providers require an audience or a scope: set them with "
+                 + _configure(ctx, "--audience … --scope …"))
+    hints.append(GUIDE_REACH)
+    return hints
+
+
+def _grant_not_allowed(f: Failure, ctx: Context) -> list[str]:
+    label = GRANT_LABELS.get(ctx.grant_type, ctx.grant_type)
+    other = "password" if ctx.grant_type == "client_credentials" else "client_credentials"
+    first = (
+        f"Enable the {label} grant for client {ctx.client_id!r} on the identity provider "
+        "(Keycloak: 'Service Accounts Enabled' for Client Credentials, 'Direct Access "
+        "Grants Enabled' for the password grant; Okta and Auth0: the application's allowed "
+        "grant types)."
+        if f.category == "unauthorized_client"
+        else f"The provider does not support grant_type={ctx.grant_type}: enable the {label} "
+        "grant on the provider."
+    )
+    hints = [first, GUIDE_GRANT,
+             "To use the other grant instead: " + _configure(ctx, f"--grant-type {other}")]
+    if ctx.grant_type == "password":
+        hints.append(GUIDE_PASSWORD)
+    return hints
+
+
+def _invalid_scope(f: Failure, ctx: Context) -> list[str]:
+    if ctx.scope:
+        first = (f"The scope sent was {ctx.scope!r}: check that each value exists on the "
+                 "provider and is granted to this client.")
+    else:
+        first = "No scope was sent, and this provider requires one."
+    return [first, "Change it with: " + _configure(ctx, "--scope '…'")
+            + " (or --scope '' to send none)."]
+
+
+def _oauth_error(f: Failure, ctx: Context) -> list[str]:
+    return [
+        f"The provider answered with its own error code {f.oauth_error!r}; its description "
+        "above says more, and the provider's documentation lists the code.",
+        GUIDE_REACH,
+    ]
+
+
+def _missing_secret(f: Failure, ctx: Context) -> list[str]:
+    hints = ["Store the client secret in the keyring with: " + _secret_command(ctx),
+             "Or provide it at run time in ASTRA_AUTH_CLIENT_SECRET."]
+    if ctx.grant_type == "password":
+        hints.append("For the password grant also: printf '%s\\n' \"$PASSWORD\" | "
+                     + _configure(ctx, "--password-stdin") + ", or ASTRA_AUTH_PASSWORD.")
+    return hints
+
+
+_HANDLERS = {
+    "dns_error": _dns,
+    "connection_refused": _refused,
+    "timeout": _timeout,
+    "tls_error": _tls,
+    "redirect": _redirect,
+    "not_found": _not_found,
+    "method_not_allowed": _method,
+    "rate_limited": _rate,
+    "server_error": _server,
+    "http_error": _http,
+    "not_json": _not_json,
+    "invalid_token_response": _invalid_response,
+    "invalid_request": _invalid_request,
+    "invalid_client": _invalid_client,
+    "invalid_grant": _invalid_grant,
+    "unauthorized_client": _grant_not_allowed,
+    "unsupported_grant_type": _grant_not_allowed,
+    "invalid_scope": _invalid_scope,
+    "oauth_error": _oauth_error,
+    "missing_secret": _missing_secret,
+}

@@ -1,0 +1,31 @@
+"""Reading a JWT's claims for display, without verifying its signature.
+
+The claims help a user see what the provider issued (audience, scopes, expiry);
+they are never trusted for a decision, and the output says the signature was
+not checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+
+def claims(token: str) -> dict[str, Any] | None:
+    """The payload of a JWS compact token, or None when it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        return None
+    try:
+        header = json.loads(_b64url(parts[0]))
+        payload = json.loads(_b64url(parts[1]))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
+        return None
+    return payload
+
+
+def _b64url(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))

@@ -1,0 +1,202 @@
+"""A small server of our own for broken answers: each path answers one way wrongly.
+
+Real providers, gateways and proxies answer like this; the real authorization
+server never would.  Every request is recorded, so tests can prove that a
+redirect target received no credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote_plus
+
+LOGIN_PAGE = b"""<!DOCTYPE html>
+<html><head><title>Sign in - Example Corp</title></head>
+<body><form method="post"><input name="user"><input type="password" name="pw"></form></body>
+</html>"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: FaultServer  # type: ignore[assignment]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # silence stderr
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes = b"", content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, data: object, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), headers=headers)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.do_POST()
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self._body()
+        path = self.path.split("?", 1)[0]
+        with self.server.lock:
+            self.server.log.append((path, dict(self.headers.items()), body))
+        handler = getattr(self, "path_" + path.strip("/").replace("-", "_"), None)
+        if handler is None:
+            self._json(404, {"detail": "no such fault"})
+            return
+        handler(body)
+
+    # --- each path answers one way wrongly ---------------------------------
+
+    def path_html(self, body: bytes) -> None:
+        self._send(200, LOGIN_PAGE, "text/html; charset=utf-8")
+
+    def path_not_found(self, body: bytes) -> None:
+        self._send(404, b"Not Found", "text/plain")
+
+    def path_method(self, body: bytes) -> None:
+        self._send(405, b"", "text/plain", {"Allow": "GET, HEAD"})
+
+    def path_rate(self, body: bytes) -> None:
+        self._json(429, {"message": "slow down"}, {"Retry-After": "30"})
+
+    def path_server(self, body: bytes) -> None:
+        self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
+
+    def path_forbidden(self, body: bytes) -> None:
+        self._send(403, b"Request blocked by WAF", "text/plain")
+
+    def path_bare_401(self, body: bytes) -> None:
+        self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="x"'})
+
+    def path_redirect(self, body: bytes) -> None:
+        port = self.server.server_address[1]
+        self._send(302, b"", "text/plain",
+                   {"Location": f"http://127.0.0.1:{port}/capture"})
+
+    def path_capture(self, body: bytes) -> None:
+        self._json(200, {"access_token": "captured", "token_type": "Bearer"})
+
+    def path_slow(self, body: bytes) -> None:
+        time.sleep(5)
+        self._json(200, {"access_token": "late-token", "token_type": "Bearer"})
+
+    def path_trickle(self, body: bytes) -> None:
+        payload = json.dumps({"access_token": "t" * 200, "token_type": "Bearer"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        try:
+            for byte in payload:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass
+
+    def path_no_token(self, body: bytes) -> None:
+        self._json(200, {"token_type": "Bearer", "expires_in": 3600})
+
+    def path_not_object(self, body: bytes) -> None:
+        self._json(200, ["access_token", "Bearer"])
+
+    def path_plain_text(self, body: bytes) -> None:
+        self._send(200, b"access_token=abc&token_type=bearer", "text/plain")
+
+    def path_echo(self, body: bytes) -> None:
+        """An error description that repeats everything it received."""
+        auth = self.headers.get("Authorization", "")
+        decoded = ""
+        if auth.startswith("Basic "):
+            decoded = unquote_plus(base64.b64decode(auth[6:]).decode("utf-8", "replace"))
+        form = unquote_plus(body.decode("utf-8", "replace"))
+        self._json(400, {
+            "error": "invalid_client",
+            "error_description": f"bad credentials {decoded} in {form} (raw {auth} {body!r})",
+        })
+
+    def path_custom_error(self, body: bytes) -> None:
+        self._json(400, {"error": "access_denied", "error_description": "Account disabled"})
+
+    def path_string_expiry(self, body: bytes) -> None:
+        self._json(200, {"access_token": "opaque-string-expiry-token-7f3a", "token_type": "bearer",
+                         "expires_in": "3600"})
+
+    def path_short(self, body: bytes) -> None:
+        self._json(200, {"access_token": "opaque-short-token-91bc", "token_type": "Bearer",
+                         "expires_in": 20})
+
+    def path_huge(self, body: bytes) -> None:
+        payload = b'{"access_token": "' + b"x" * (2 * 1024 * 1024) + b'", "token_type": "Bearer"}'
+        self._send(200, payload)
+
+    def path_gzip_bomb(self, body: bytes) -> None:
+        payload = gzip.compress(b"{" + b" " * (50 * 1024 * 1024) + b"}", compresslevel=9)
+        self._send(200, payload, headers={"Content-Encoding": "gzip"})
+
+    def path_reset(self, body: bytes) -> None:
+        # Close the connection with RST instead of answering.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00"
+                                   b"\x00\x00\x00\x00")
+        self.connection.close()
+        self.close_connection = True
+
+    def path_truncated(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b'{"access_token": "tru')
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+        self.close_connection = True
+
+    def path_huge_headers(self, body: bytes) -> None:
+        self.send_response(200)
+        for i in range(2000):
+            self.send_header(f"X-Filler-{i}", "y" * 100)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+class FaultServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.lock = threading.Lock()
+        self.log: list[tuple[str, dict[str, str], bytes]] = []
+        self.port = self.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that stops reading (it should, at 1 MiB) breaks the pipe: expected.
+        pass
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}"
+
+    def requests_to(self, path: str) -> list[tuple[str, dict[str, str], bytes]]:
+        with self.lock:
+            return [r for r in self.log if r[0] == f"/{path}"]
+
+    def stop(self) -> None:
+        self.shutdown()
