@@ -1,0 +1,75 @@
+"""Property-based: whatever a token endpoint answers ends in one category, never a crash."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from astra_auth.errors import ExitCode
+from astra_auth.oauth.failure import CATEGORIES, EXIT_CODES
+from astra_auth.oauth.grant import _Raw, _show_response, classify_response
+from astra_auth.oauth.redact import Redactor
+
+SECRET = "s3cr3t-Value:%+/é"
+header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=15), children, max_size=5),
+    max_leaves=15,
+)
+token_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "access_token": st.one_of(st.text(max_size=30), st.integers(), st.none()),
+        "token_type": st.one_of(st.sampled_from(["Bearer", "bearer", "mac", ""]), st.integers()),
+        "expires_in": st.one_of(st.integers(), st.text(max_size=6), st.floats(allow_nan=False)),
+        "scope": st.one_of(st.text(max_size=20), st.integers()),
+        "refresh_token": st.one_of(st.text(max_size=20), st.none()),
+        "error": st.one_of(st.sampled_from(["invalid_client", "invalid_grant", "weird_code", ""]),
+                           st.integers()),
+        "error_description": st.one_of(st.text(max_size=40), st.just(f"echo {SECRET}")),
+    },
+)
+bodies = st.one_of(
+    st.binary(max_size=300),
+    token_like.map(lambda d: json.dumps(d).encode()),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.just(b"<!DOCTYPE html><html><title>Login</title></html>"),
+)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    status=st.integers(min_value=100, max_value=599),
+    headers=st.lists(st.tuples(header_text, header_text), max_size=6),
+    body=bodies,
+    truncated=st.booleans(),
+    broken=st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, body, truncated,
+                                                               broken):
+    raw = _Raw(status, "Reason", headers, body, truncated, broken)
+    redactor = Redactor(SECRET)
+    token, failure = classify_response(raw, redactor, "https://idp.example.com/token")
+    assert (token is None) != (failure is None)
+    if failure is not None:
+        assert failure.category in CATEGORIES
+        assert failure.exit_code in (ExitCode.REJECTED, ExitCode.BAD_RESPONSE)
+        assert failure.http_status == status
+        for text in (failure.message, failure.oauth_error or "",
+                     failure.oauth_error_description or ""):
+            assert SECRET not in text
+        json.dumps(failure.to_json())
+    else:
+        assert 200 <= status < 300
+        assert token.access_token and token.token_type
+    shown = "\n".join(_show_response(raw, redactor))
+    assert SECRET not in shown
+
+
+@given(st.sampled_from(sorted(EXIT_CODES)))
+def test_every_category_has_an_exit_code_from_the_contract(category):
+    assert EXIT_CODES[category] in (3, 4, 5, 6)
