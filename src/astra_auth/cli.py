@@ -44,9 +44,14 @@ app = typer.Typer(
     help="Tell an API security scanner how to authenticate to an OAuth 2.0 API.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: typer's rich help imports pygments, markdown-it and attrs,
+    # which more than doubles the time `--help` takes (benchmarks/startup.py).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-targets_app = typer.Typer(help="List, add, show and remove targets.", no_args_is_help=True)
+targets_app = typer.Typer(
+    help="List, add, show and remove targets.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(targets_app, name="targets")
 
 
@@ -88,19 +93,18 @@ def root(
 def run(ctx: typer.Context, command: Callable[[O, Deps], Any], opts: O) -> None:
     """Run one command; translate every outcome into output and an exit code."""
     state: State = ctx.obj
-    err = None
+    deps = None
     try:
         deps = state.deps()
-        err = deps.io.err
         command(opts, deps)
     except SilentError as exc:
         raise typer.Exit(int(exc.exit_code)) from None
     except AstraError as exc:
-        _print_error(err, exc)
+        _print_error(deps, exc)
         raise typer.Exit(int(exc.exit_code)) from None
     except (KeyboardInterrupt, EOFError):
         # Nothing is saved before the last step, so there is nothing to undo.
-        _stderr_line(err, "\nAborted; nothing was changed.")
+        _stderr_line(deps, "\nAborted; nothing was changed.")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except (typer.Exit, typer.Abort):
         raise
@@ -111,7 +115,7 @@ def run(ctx: typer.Context, command: Callable[[O, Deps], Any], opts: O) -> None:
             tb = tb.tb_next
         where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else ""
         _stderr_line(
-            err,
+            deps,
             f"astra-auth: internal error ({type(exc).__name__}{where}). This is a bug; "
             f"please report it at {ISSUES_URL} with the command you ran "
             "(leave out any secret).",
@@ -119,20 +123,23 @@ def run(ctx: typer.Context, command: Callable[[O, Deps], Any], opts: O) -> None:
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
-def _print_error(console: Any, exc: AstraError) -> None:
-    if console is None:
+def _print_error(deps: Deps | None, exc: AstraError) -> None:
+    if deps is None:
         _stderr_line(None, f"error: {exc.message}")
+        for hint in exc.hints:
+            _stderr_line(None, f"  → {hint}")
         return
     from rich.markup import escape
 
+    console = deps.io.err
     console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
     for hint in exc.hints:
         console.print(f"  [cyan]→[/cyan] {escape(hint)}", soft_wrap=True)
 
 
-def _stderr_line(console: Any, text: str) -> None:
-    if console is not None:
-        console.print(text, markup=False, highlight=False)
+def _stderr_line(deps: Deps | None, text: str) -> None:
+    if deps is not None:
+        deps.io.err.print(text, markup=False, highlight=False, soft_wrap=True)
     else:
         print(text, file=sys.stderr)
 

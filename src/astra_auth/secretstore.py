@@ -140,3 +140,20 @@ def _translate(exc: BaseException) -> BaseException:
         pass
     return exc
 
+
+
+def remove_entries(store: SecretStore, keys: list[str], *, strict: bool) -> None:
+    """Delete keyring entries.
+
+    Not strict: a keyring that is not usable (the reason to choose
+    `--secrets env`) cannot hold them anyway, so stop quietly at the first error.
+    """
+    from astra_auth.errors import AstraError
+
+    for key in keys:
+        try:
+            store.delete(key)
+        except AstraError:
+            if strict:
+                raise
+            return

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
-import threading
-import unicodedata
 from urllib.parse import urlsplit
 
 TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 MAX_URL = 2048
 MAX_CLIENT_ID = 512
 MAX_USERNAME = 512
@@ -78,7 +76,10 @@ def _url(value: str) -> str:
         raise ValueError("the URL is empty")
     if len(value) > MAX_URL:
         raise ValueError(f"the URL is too long ({len(value)} characters; at most {MAX_URL})")
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
+    # isprintable() is False for control, format and separator characters
+    # (but the ASCII space), at C speed: a config with 1,000 URLs is checked
+    # on every start.
+    if " " in value or not value.isprintable():
         raise ValueError("the URL contains spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http"):
@@ -114,11 +115,11 @@ def _valid_host(host: str) -> bool:
     except ValueError:
         pass
     try:
-        ascii_host = host.encode("idna").decode("ascii")
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
     except UnicodeError:
         return False
     labels = ascii_host.rstrip(".").split(".")
-    return all(re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", lbl) for lbl in labels)
+    return all(_LABEL.fullmatch(label) for label in labels)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -138,7 +139,7 @@ def plain_value(value: str, what: str, limit: int, *, allow_empty: bool = False)
         raise ValueError(f"the {what} cannot be empty")
     if len(value) > limit:
         raise ValueError(f"the {what} is too long ({len(value)} characters; at most {limit})")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+    if not value.isprintable():
         raise ValueError(f"the {what} contains control characters")
     return value
 
@@ -186,6 +187,9 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
 
 
 def _resolve(host: str, timeout: float) -> list[str] | None:
+    import socket
+    import threading
+
     try:
         return [str(ipaddress.ip_address(host))]
     except ValueError:

@@ -17,7 +17,7 @@ from astra_auth.config import OAuth2, Target
 from astra_auth.deps import Deps
 from astra_auth.errors import AstraError, UsageError
 from astra_auth.prompter import Choice
-from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry
+from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry, remove_entries
 
 SECRET_FLAG = "--client-secret-stdin (or ASTRA_AUTH_CLIENT_SECRET)"
 PASSWORD_FLAG = "--password-stdin (or ASTRA_AUTH_PASSWORD)"
@@ -601,19 +601,7 @@ def save(plan: Plan, deps: Deps) -> None:
     except BaseException:
         _undo(undo, deps)
         raise
-    remove_entries(plan.cleanup, deps, strict=False)
-
-
-def remove_entries(keys: list[str], deps: Deps, *, strict: bool) -> None:
-    """Delete keyring entries.  Not strict: a keyring that is not usable (the
-    reason to choose `--secrets env`) cannot hold them anyway, so stop quietly."""
-    for key in keys:
-        try:
-            deps.secrets.delete(key)
-        except AstraError:
-            if strict:
-                raise
-            return
+    remove_entries(deps.secrets, plan.cleanup, strict=False)
 
 
 def _undo(undo: list[tuple[str, str | None]], deps: Deps) -> None:
