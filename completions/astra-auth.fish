@@ -1,0 +1,1 @@
+complete --command astra-auth --no-files --arguments "(env _ASTRA_AUTH_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) astra-auth)" --condition "env _ASTRA_AUTH_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) astra-auth"

@@ -1,0 +1,165 @@
+"""Shell completion, driven as a shell drives it, and the scripts in completions/."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _generate_module():
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "completions" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_committed_scripts_are_up_to_date():
+    generate = _generate_module()
+    for name, text in generate.scripts().items():
+        committed = (ROOT / "completions" / name).read_text()
+        assert committed == text, (
+            f"completions/{name} is out of date: run python completions/generate.py")
+
+
+@pytest.fixture
+def shell(proc):
+    proc("targets", "add", "alpha")
+    proc("targets", "add", "beta-api")
+
+    def complete(kind: str, words: str, **extra: str) -> list[str]:
+        env = dict(proc.env, _ASTRA_AUTH_COMPLETE=f"complete_{kind}", **extra)
+        if kind == "bash":
+            env.update(COMP_WORDS=words, COMP_CWORD=str(len(words.split(" ")) - 1))
+        else:
+            env["_TYPER_COMPLETE_ARGS"] = words
+        out = subprocess.run([sys.executable, "-m", "astra_auth"], env=env,
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        return [line for line in out.splitlines() if line]
+
+    return complete
+
+
+def test_bash_completes_subcommands(shell):
+    assert shell("bash", "astra-auth ") == ["configure", "test-token", "targets"]
+    assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
+
+
+@pytest.mark.parametrize("words", [
+    "astra-auth targets show ",
+    "astra-auth targets remove ",
+    "astra-auth configure ",
+    "astra-auth test-token ",
+])
+def test_bash_completes_target_names_for_every_command_taking_name(shell, words):
+    assert shell("bash", words) == ["alpha", "beta-api"]
+    assert shell("bash", words + "b") == ["beta-api"]
+
+
+def test_target_names_come_from_the_config_named_on_the_command_line(shell, proc, tmp_path):
+    other = tmp_path / "other.toml"
+    proc("--config", str(other), "targets", "add", "gamma")
+    assert shell("bash", f"astra-auth --config {other} targets show ") == ["gamma"]
+
+
+@pytest.mark.parametrize(("option", "choices"), [
+    ("--grant-type", ["client_credentials", "password"]),
+    ("--client-auth", ["basic", "post"]),
+    ("--secrets", ["keyring", "env"]),
+    ("--auth-type", ["oauth2"]),
+])
+def test_bash_completes_fixed_choices(shell, option, choices):
+    assert shell("bash", f"astra-auth configure alpha {option} ") == choices
+
+
+def test_zsh_and_fish_protocols(shell):
+    zsh = "\n".join(shell("zsh", "astra-auth test-token b"))
+    assert '"beta-api"' in zsh and "alpha" not in zsh
+    fish = shell("fish", "astra-auth targets show a", _TYPER_COMPLETE_FISH_ACTION="get-args")
+    assert fish == ["alpha"]
+
+
+def test_broken_config_completes_nothing_instead_of_failing(shell, proc):
+    proc.config_path.write_text("[broken")
+    assert shell("bash", "astra-auth targets show ") == []
+
+
+def test_show_completion_still_works(proc):
+    result = proc("--show-completion", "bash",
+                  env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
+    assert "_ASTRA_AUTH_COMPLETE=complete_bash" in result.out
+
+
+# ---------------------------------------------------------------------------
+# The import boundary: light commands load nothing heavy they do not need.
+
+HEAVY = ("httpx", "httpcore", "keyring", "secretstorage", "jeepney", "truststore",
+         "pydantic", "cryptography", "pygments", "markdown_it", "h11", "anyio")
+RUNNER = """
+import atexit, json, os, sys
+atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = ["astra-auth", *json.loads(os.environ["ARGV"])]
+from astra_auth.cli import main
+sys.exit(main())
+"""
+
+
+def _modules(proc, tmp_path, args, extra_env=None):
+    import json
+
+    out = tmp_path / "modules.json"
+    env = dict(proc.env, MODULES_OUT=str(out), ARGV=json.dumps(args), **(extra_env or {}))
+    subprocess.run([sys.executable, "-c", RUNNER], env=env, capture_output=True, timeout=30)
+    return set(json.loads(out.read_text()))
+
+
+def _many(proc, count):
+    import tomli_w
+
+    targets = {f"t{i}": {"url": f"https://a{i}.example.com", "auth_type": "oauth2", "oauth2": {
+        "grant_type": "client_credentials", "token_url": "https://idp.example.com/token",
+        "client_id": f"c{i}", "client_auth": "basic", "secrets": "keyring"}}
+        for i in range(count)}
+    proc.config_path.parent.mkdir(parents=True, exist_ok=True)
+    proc.config_path.write_text(tomli_w.dumps({"version": 1, "targets": targets}))
+
+
+@pytest.mark.parametrize(("args", "env"), [
+    (["--version"], None),
+    (["--help"], None),
+    (["targets", "list"], "1"),
+    (["targets", "list"], "1000"),
+    (["targets", "list", "--json"], "1000"),
+    ([], "completion"),
+])
+def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
+    extra = None
+    if env in ("1", "1000"):
+        _many(proc, int(env))
+    if env == "completion":
+        _many(proc, 3)
+        extra = {"_ASTRA_AUTH_COMPLETE": "complete_bash",
+                 "COMP_WORDS": "astra-auth targets show ", "COMP_CWORD": "3"}
+    modules = _modules(proc, tmp_path, args, extra)
+    assert "astra_auth.cli" in modules  # the runner really ran the tool
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == []
+    # Nor the grant code, nor rich's console where nothing is rendered.
+    assert not any(m.startswith("astra_auth.oauth") for m in modules)
+    if args and args[0] == "targets":
+        assert "rich.console" not in modules
+
+
+def test_the_boundary_check_would_see_a_heavy_import(proc, tmp_path, idp):
+    # test-token needs httpx: the same check must find it there.
+    proc("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--secrets", "env")
+    modules = _modules(proc, tmp_path, ["test-token", "t", "--json"],
+                       {"ASTRA_AUTH_CLIENT_SECRET": "x"})
+    assert "httpx" in modules
