@@ -95,7 +95,10 @@ class Cli:
         self.store = store
         self.leaks = leaks
 
-    def __call__(self, *args: str, expect: int | None = 0, **deps_kwargs: object) -> Result:
+    def __call__(self, *args: str, expect: int | None = 0, token_on_stdout: bool = False,
+                 **deps_kwargs: object) -> Result:
+        """Run the CLI.  `token_on_stdout`: stdout is `astra-auth token`'s, the one
+        output allowed to hold a token, so only stderr goes to the leak guard."""
         deps_kwargs.setdefault("secrets", self.store)
         prompter = deps_kwargs.get("prompter")
         deps = make_deps(self.config_path, **deps_kwargs)  # type: ignore[arg-type]
@@ -103,7 +106,8 @@ class Cli:
         code = main(list(args), make_deps=lambda path: _with_path(deps, path))
         captured = self.capsys.readouterr()
         result = Result(code, strip_ansi(captured.out), strip_ansi(captured.err))
-        self.leaks.record(f"stdout of {args}", captured.out)
+        if not token_on_stdout:
+            self.leaks.record(f"stdout of {args}", captured.out)
         self.leaks.record(f"stderr of {args}", captured.err)
         if prompter is not None:
             prompter.verify()  # type: ignore[attr-defined]

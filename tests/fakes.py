@@ -121,6 +121,7 @@ def make_deps(
     tty: bool = False,
     environ: dict[str, str] | None = None,
     address_warning: object = None,
+    clock: object = None,
 ) -> Deps:
     streams = IOStreams(
         stdin=io.StringIO(stdin),
@@ -137,4 +138,20 @@ def make_deps(
         prompter=prompter if prompter is not None else ScriptedPrompter(),
         environ=environ or {},
         address_warning=address_warning or (lambda url: None),  # type: ignore[arg-type]
+        **({"clock": clock} if clock is not None else {}),  # type: ignore[arg-type]
     )
+
+
+class Clock:
+    """A clock the test moves by hand: expiry without sleeping."""
+
+    def __init__(self, start: float | None = None) -> None:
+        import time
+
+        self.now = start if start is not None else time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

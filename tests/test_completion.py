@@ -47,7 +47,7 @@ def shell(proc):
 
 
 def test_bash_completes_subcommands(shell):
-    assert shell("bash", "astra-auth ") == ["configure", "test-token", "targets"]
+    assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "targets"]
     assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
 
 
@@ -56,6 +56,7 @@ def test_bash_completes_subcommands(shell):
     "astra-auth targets remove ",
     "astra-auth configure ",
     "astra-auth test-token ",
+    "astra-auth token ",
 ])
 def test_bash_completes_target_names_for_every_command_taking_name(shell, words):
     assert shell("bash", words) == ["alpha", "beta-api"]
@@ -76,6 +77,10 @@ def test_target_names_come_from_the_config_named_on_the_command_line(shell, proc
 ])
 def test_bash_completes_fixed_choices(shell, option, choices):
     assert shell("bash", f"astra-auth configure alpha {option} ") == choices
+
+
+def test_bash_completes_token_formats(shell):
+    assert shell("bash", "astra-auth token alpha --format ") == ["bare", "header", "json"]
 
 
 def test_zsh_and_fish_protocols(shell):

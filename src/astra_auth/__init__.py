@@ -1,3 +1,40 @@
-"""astra-auth: tell an API security scanner how to authenticate to an OAuth 2.0 API."""
+"""astra-auth: tell an API security scanner how to authenticate to an OAuth 2.0 API.
+
+For scanners and scripts::
+
+    import httpx
+    import astra_auth
+
+    with httpx.Client(auth=astra_auth.auth_for("payments-api")) as client:
+        client.get("https://api.example.com/things")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__all__ = ["AstraAuth", "AstraError", "TokenError", "__version__", "auth_for"]
+
+if TYPE_CHECKING:
+    from astra_auth.errors import AstraError
+    from astra_auth.httpx_auth import AstraAuth, auth_for
+    from astra_auth.tokens import TokenError
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the CLI imports this package on every start and must not pay for
+    # httpx (see tests/test_completion.py's import-boundary tests).
+    if name in ("auth_for", "AstraAuth"):
+        from astra_auth import httpx_auth
+
+        return getattr(httpx_auth, name)
+    if name == "TokenError":
+        from astra_auth.tokens import TokenError
+
+        return TokenError
+    if name == "AstraError":
+        from astra_auth.errors import AstraError
+
+        return AstraError
+    raise AttributeError(f"module 'astra_auth' has no attribute {name!r}")

@@ -329,6 +329,41 @@ def test_token(
     run(ctx, run_test_token, opts)
 
 
+# ---------------------------------------------------------------------------
+# token
+
+
+def _complete_format(incomplete: str) -> list[str]:
+    return [f for f in ("bare", "header", "json") if f.startswith(incomplete)]
+
+
+@app.command("token")
+def token(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Target.", autocompletion=complete_target, show_default=False)
+    ],
+    format: Annotated[
+        str,
+        typer.Option("--format", help="bare (the token), header (Authorization: Bearer …) "
+                     "or json.", autocompletion=_complete_format),
+    ] = "bare",
+    min_ttl: Annotated[
+        float,
+        typer.Option("--min-ttl", help="Renew when fewer seconds than this are left."),
+    ] = 60.0,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask for a new token; do not use the cache.")
+    ] = False,
+) -> None:
+    """Print a valid access token, cached and renewed as needed, for scripts."""
+    from astra_auth.commands.token import TokenOptions
+    from astra_auth.commands.token import token as run_token
+
+    run(ctx, run_token, TokenOptions(name=name, format=format, min_ttl=min_ttl,
+                                     no_cache=no_cache))
+
+
 def main(argv: list[str] | None = None, *, make_deps: Callable[..., Deps] | None = None) -> int:
     """The program: run the app and return its exit code instead of exiting."""
     try:

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from flask import Flask, jsonify, request
@@ -105,28 +105,57 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(BOTH)
 
 
+@dataclass
+class RefreshRecord(TokenMixin):
+    user: str | None
+    client_id: str
+    scope: str
+    revoked: bool = False
+
+    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]
+        return client.client_id == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return 86400
+
+    def is_expired(self) -> bool:
+        return False
+
+    def is_revoked(self) -> bool:
+        return self.revoked
+
+    def get_user(self):  # type: ignore[no-untyped-def]
+        return {"id": self.user}
+
+    def get_client(self):  # type: ignore[no-untyped-def]
+        return CLIENTS[self.client_id]
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(BOTH)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str):  # type: ignore[no-untyped-def]
         record = self.server.state.refresh_tokens.get(refresh_token)
-        if record and not record.get("revoked"):
+        if record and not record.revoked:
             return record
         return None
 
     def authenticate_user(self, credential):  # type: ignore[no-untyped-def]
-        return {"id": credential["user"]}
+        return {"id": credential.user}
 
     def revoke_old_credential(self, credential) -> None:  # type: ignore[no-untyped-def]
-        credential["revoked"] = True
+        credential.revoked = True
 
 
 @dataclass
 class State:
     requests: Counter = field(default_factory=Counter)
     grant_types: list[str] = field(default_factory=list)
-    refresh_tokens: dict[str, dict] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     revoked_access: set[str] = field(default_factory=set)
     issued: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -143,11 +172,11 @@ def build_app() -> tuple[Flask, State]:
         with state.lock:
             state.issued.append(token["access_token"])
             if "refresh_token" in token:
-                state.refresh_tokens[token["refresh_token"]] = {
-                    "user": req.user["id"] if req.user else None,
-                    "client_id": req.client.client_id,
-                    "scope": token.get("scope", ""),
-                }
+                state.refresh_tokens[token["refresh_token"]] = RefreshRecord(
+                    user=req.user["id"] if req.user else None,
+                    client_id=req.client.client_id,
+                    scope=token.get("scope", ""),
+                )
 
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.state = state  # type: ignore[attr-defined]

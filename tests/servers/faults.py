@@ -141,6 +141,15 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, {"access_token": "opaque-short-token-91bc", "token_type": "Bearer",
                          "expires_in": 20})
 
+    def path_no_expiry_jwt(self, body: bytes) -> None:
+        from tests.servers.authserver import make_jwt
+
+        token = make_jwt({"sub": "x", "exp": 4102444800})  # 2100-01-01
+        self._json(200, {"access_token": token, "token_type": "Bearer"})
+
+    def path_no_expiry_opaque(self, body: bytes) -> None:
+        self._json(200, {"access_token": "opaque-no-expiry-token-55e1", "token_type": "Bearer"})
+
     def path_huge(self, body: bytes) -> None:
         payload = b'{"access_token": "' + b"x" * (2 * 1024 * 1024) + b'", "token_type": "Bearer"}'
         self._send(200, payload)

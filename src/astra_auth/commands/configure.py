@@ -602,6 +602,9 @@ def save(plan: Plan, deps: Deps) -> None:
         _undo(undo, deps)
         raise
     remove_entries(deps.secrets, plan.cleanup, strict=False)
+    from astra_auth.token_state import write_state
+
+    write_state(deps.config_path, plan.target.name, None)
 
 
 def _undo(undo: list[tuple[str, str | None]], deps: Deps) -> None:

@@ -55,14 +55,19 @@ def list_targets(opts: ListOptions, deps: Deps) -> None:
     if not rows:
         deps.io.info("No targets yet. Add one with: astra-auth configure")
         return
+    from astra_auth.token_state import describe, read_state
+
+    tokens = read_state(deps.config_path)
+    now = deps.clock()
     deps.io.write_out(aligned(
-        ["NAME", "URL", "AUTH", "GRANT", "TOKEN URL"],
+        ["NAME", "URL", "AUTH", "GRANT", "CACHED TOKEN", "TOKEN URL"],
         [
             [
                 row["name"],
                 row["url"] or "—",
                 "OAuth 2.0" if row["auth_type"] == "oauth2" else "not configured",
                 GRANT_LABELS.get(row["grant_type"], "—"),
+                describe(tokens.get(row["name"]), now),
                 row["token_url"] or "—",
             ]
             for row in rows
@@ -154,12 +159,16 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     target = lookup(config, opts.name, deps)
     o = target.oauth2
     states = secret_states(target, deps)
+    from astra_auth.token_state import describe, read_state
+
+    token_state = describe(read_state(deps.config_path).get(target.name), deps.clock())
     data: dict[str, Any] = {
         "name": target.name,
         "url": target.url,
         "auth_type": target.auth_type,
         "oauth2": None,
         "secrets": states,
+        "cached_token": token_state,
     }
     if o:
         data["oauth2"] = {
@@ -200,6 +209,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     table.add_row("Scope", Text(o.scope or "—"))
     table.add_row("Audience", Text(o.audience or "—"))
     table.add_row("Secrets kept in", "OS keyring" if o.secrets == "keyring" else "environment")
+    table.add_row("Cached token", token_state)
     deps.io.out.print(table)
 
 
@@ -238,4 +248,7 @@ def remove_target(opts: RemoveOptions, deps: Deps) -> None:
     remove_entries(deps.secrets, keys, strict=uses_keyring)
     with deps.config.edit() as fresh:
         fresh.targets.pop(opts.name, None)
+    from astra_auth.token_state import write_state
+
+    write_state(deps.config_path, opts.name, None)
     deps.io.success(f"Removed target {opts.name}.")

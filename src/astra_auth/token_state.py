@@ -1,0 +1,52 @@
+"""When each target's cached token expires: beside the config file, never a token.
+
+`targets list` and `targets show` read this instead of the keyring, so they
+stay fast and never prompt a keyring to unlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+
+def _path(config_path: Path) -> Path:
+    return config_path.with_name(".tokens.json")
+
+
+def read_state(config_path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(_path(config_path).read_text())
+        return {k: float(v) for k, v in data.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_state(config_path: Path, name: str, expires_at: float | None) -> None:
+    """Record (or, with None, forget) a target's cached-token expiry; best effort."""
+    from astra_auth.config import _atomic_write
+
+    state = read_state(config_path)
+    if expires_at is None:
+        if name not in state:
+            return
+        state.pop(name)
+    else:
+        state[name] = expires_at
+    if not config_path.parent.is_dir():
+        return
+    with contextlib.suppress(OSError):
+        _atomic_write(_path(config_path), json.dumps(state))
+
+
+def describe(expires_at: float | None, now: float) -> str:
+    if expires_at is None:
+        return "none"
+    if expires_at <= now:
+        return "expired"
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(expires_at, dt.timezone.utc)
+    return f"valid until {when:%Y-%m-%d %H:%M:%S} UTC"

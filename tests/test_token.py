@@ -1,0 +1,322 @@
+"""`astra-auth token`, the token cache, and the httpx auth for scanners."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from astra_auth.secretstore import entry
+from astra_auth.tokens import DEFAULT_LIFETIME, TokenSource
+from tests.fakes import CLIENT_SECRET, PASSWORD, Clock
+
+ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
+
+
+def setup_target(cli, idp, *, grant="password", name="api", client_id="scanner-app",
+                 token_url=None, extra=()):
+    args = ["configure", name, "--grant-type", grant, "--token-url", token_url or idp.token_url,
+            "--client-id", client_id, *extra]
+    if grant == "password":
+        args += ["--username", "john.doe", "--password-stdin", "--client-secret-stdin"]
+        cli(*args, stdin=f"{CLIENT_SECRET}\n{PASSWORD}\n")
+    else:
+        cli(*args, "--client-secret-stdin", stdin=f"{CLIENT_SECRET}\n")
+
+
+def token(cli, *args, expect=0, **kw):
+    return cli("token", *args, expect=expect, token_on_stdout=True, **kw)
+
+
+def test_prints_only_the_token(cli, idp, store):
+    setup_target(cli, idp)
+    result = token(cli, "api")
+    assert result.out.strip() == idp.state.issued[-1]
+    assert result.out.count("\n") == 1 and result.err == ""
+
+
+def test_formats(cli, idp):
+    setup_target(cli, idp)
+    bare = token(cli, "api").out.strip()
+    assert token(cli, "api", "--format", "header").out == f"Authorization: Bearer {bare}\n"
+    data = json.loads(token(cli, "api", "--format", "json").out)
+    assert data["access_token"] == bare and data["token_type"] == "Bearer"
+    assert data["expires_at"].endswith("Z")
+    assert "--format" in cli("token", "api", "--format", "xml", expect=2).err
+
+
+def test_second_call_with_a_valid_cached_token_makes_no_request(cli, idp, store):
+    setup_target(cli, idp)
+    first = token(cli, "api").out
+    before = idp.token_requests()
+    assert token(cli, "api").out == first
+    assert idp.token_requests() == before
+    cached = json.loads(store.data[entry("api", "token")])
+    assert cached["access_token"] == first.strip()
+
+
+def test_near_expiry_uses_the_refresh_token(cli, idp):
+    setup_target(cli, idp)
+    clock = Clock()
+    first = token(cli, "api", clock=clock).out
+    clock.advance(3600 - 59)  # inside the 60 s margin
+    second = token(cli, "api", clock=clock).out
+    assert second != first
+    assert idp.state.grant_types[-1] == "refresh_token"
+
+
+def test_min_ttl_sets_the_margin(cli, idp):
+    setup_target(cli, idp)
+    clock = Clock()
+    token(cli, "api", clock=clock)
+    clock.advance(3000)
+    before = idp.token_requests()
+    token(cli, "api", "--min-ttl", "60", clock=clock)
+    assert idp.token_requests() == before
+    token(cli, "api", "--min-ttl", "900", clock=clock)
+    assert idp.token_requests() == before + 1
+
+
+def test_failed_refresh_falls_back_to_a_new_grant(cli, idp, store):
+    setup_target(cli, idp)
+    clock = Clock()
+    token(cli, "api", clock=clock)
+    for record in idp.state.refresh_tokens.values():
+        record.revoked = True
+    clock.advance(4000)
+    token(cli, "api", clock=clock)
+    assert idp.state.grant_types[-2:] == ["refresh_token", "password"]
+
+
+def test_client_credentials_without_refresh_token_gets_a_new_grant(cli, idp):
+    setup_target(cli, idp, grant="client_credentials")
+    clock = Clock()
+    token(cli, "api", clock=clock)
+    clock.advance(4000)
+    token(cli, "api", clock=clock)
+    assert idp.state.grant_types[-1] == "client_credentials"
+
+
+def test_no_cache_always_asks(cli, idp):
+    setup_target(cli, idp)
+    token(cli, "api")
+    before = idp.token_requests()
+    token(cli, "api", "--no-cache")
+    assert idp.token_requests() == before + 1
+
+
+def test_changed_settings_or_secret_never_get_a_stale_token(cli, idp, store):
+    setup_target(cli, idp, grant="client_credentials")
+    first = token(cli, "api").out
+    cli("configure", "api", "--scope", "read:things")  # configure drops the cache
+    assert entry("api", "token") not in store.data
+    second = token(cli, "api").out
+    assert second != first
+    # A secret from the environment is part of the key.
+    third = token(cli, "api", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}).out
+    assert third != second
+
+
+def test_remove_drops_the_cache(cli, idp, store):
+    setup_target(cli, idp)
+    token(cli, "api")
+    cli("targets", "remove", "api", "--yes")
+    assert store.data == {}
+
+
+def test_secrets_env_has_no_cache_and_still_works(cli, idp, store):
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env")
+    before = idp.token_requests()
+    token(cli, "api", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    token(cli, "api", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    assert idp.token_requests() == before + 2
+    assert store.data == {}
+
+
+def test_unusable_keyring_for_the_cache_still_gives_a_token(cli, idp, store):
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env")
+    # Keyring mode in the file, but the keyring fails: the secret from env wins.
+    text = cli.config_path.read_text().replace('secrets = "env"', 'secrets = "keyring"')
+    cli.config_path.write_text(text)
+    store.fail_on = {"get", "set", "delete"}
+    result = token(cli, "api", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    assert result.out.strip() == idp.state.issued[-1]
+
+
+@pytest.mark.parametrize(("path", "lifetime"), [("no-expiry-jwt", None),
+                                                 ("no-expiry-opaque", DEFAULT_LIFETIME)])
+def test_lifetime_without_expires_in(cli, faults, store, path, lifetime):
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url",
+        faults.url(path), "--client-id", "x", "--client-secret", CLIENT_SECRET)
+    clock = Clock(1_700_000_000)
+    token(cli, "api", clock=clock)
+    cached = json.loads(store.data[entry("api", "token")])
+    expected = 4102444800 if lifetime is None else clock.now + lifetime
+    assert cached["expires_at"] == expected
+
+
+def test_failure_goes_to_stderr_with_category_and_exit_code(cli, idp):
+    setup_target(cli, idp)
+    result = token(cli, "api", "--no-cache", expect=4,
+                   environ={"ASTRA_AUTH_CLIENT_SECRET": "wrong"})
+    assert result.out == ""
+    assert "invalid_client" in result.err and "→" in result.err
+
+
+def test_targets_list_and_show_tell_the_token_state_without_it(cli, idp):
+    setup_target(cli, idp)
+    assert "none" in cli("targets", "list").out
+    tok = token(cli, "api").out.strip()
+    listed = cli("targets", "list").out
+    shown = json.loads(cli("targets", "show", "api", "--json").out)
+    assert "valid until" in listed and shown["cached_token"].startswith("valid until")
+    assert tok not in listed
+    clock = Clock()
+    clock.advance(7200)
+    assert "expired" in cli("targets", "list", clock=clock).out
+
+
+# ---------------------------------------------------------------------------
+# The httpx auth
+
+
+def _source(cli, idp, clock=None):
+    from astra_auth.commands.targets import lookup
+    from tests.fakes import make_deps
+
+    deps = make_deps(cli.config_path, secrets=cli.store, clock=clock)
+    return TokenSource(lookup(deps.config.load(), "api", deps), deps)
+
+
+def test_auth_works_with_a_sync_client_and_renews_before_expiry(cli, idp):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    clock = Clock()
+    auth = AstraAuth(_source(cli, idp, clock))
+    with httpx.Client(auth=auth, base_url=idp.base) as client:
+        assert client.get("/api/resource").json() == {"sub": "john.doe", "ok": True}
+        before = idp.token_requests()
+        client.get("/api/resource")
+        assert idp.token_requests() == before
+        clock.advance(3600 - 30)
+        client.get("/api/resource")
+        assert idp.token_requests() == before + 1
+        assert idp.state.grant_types[-1] == "refresh_token"
+
+
+def test_auth_renews_once_and_retries_once_on_401(cli, idp):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    auth = AstraAuth(_source(cli, idp))
+    with httpx.Client(auth=auth, base_url=idp.base) as client:
+        client.get("/api/resource")
+        idp.state.revoked_access.update(idp.state.issued)  # the API now refuses it
+        api_before = idp.state.requests["/api/resource"]
+        response = client.get("/api/resource")
+        assert response.status_code == 200
+        assert idp.state.requests["/api/resource"] == api_before + 2
+
+
+def test_auth_retries_only_once_when_the_api_keeps_refusing(cli, idp, faults):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    auth = AstraAuth(_source(cli, idp))
+    with httpx.Client(auth=auth) as client:
+        before = len(faults.requests_to("bare-401"))
+        assert client.get(faults.url("bare-401")).status_code == 401
+        assert len(faults.requests_to("bare-401")) == before + 2
+
+
+def test_auth_works_with_an_async_client(cli, idp):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    auth = AstraAuth(_source(cli, idp))
+
+    async def call() -> list[int]:
+        async with httpx.AsyncClient(auth=auth, base_url=idp.base) as client:
+            first = await client.get("/api/resource")
+            idp.state.revoked_access.update(idp.state.issued)
+            second = await client.get("/api/resource")
+            return [first.status_code, second.status_code]
+
+    assert asyncio.run(call()) == [200, 200]
+
+
+def test_auth_for_reads_the_configured_target(cli, idp, tmp_path, monkeypatch):
+    import astra_auth
+
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env")
+    monkeypatch.setenv("ASTRA_AUTH_CLIENT_SECRET", CLIENT_SECRET)
+    auth = astra_auth.auth_for("api", config=cli.config_path)
+    with httpx.Client(auth=auth, base_url=idp.base) as client:
+        assert client.get("/api/resource").status_code == 200
+    with pytest.raises(astra_auth.AstraError):
+        astra_auth.auth_for("nope", config=cli.config_path)
+
+
+# ---------------------------------------------------------------------------
+# The real keyring, several processes at once
+
+
+@pytest.mark.keyring
+def test_token_cache_in_the_real_keyring(proc, real_keyring, idp):
+    name = real_keyring.name()
+    proc("configure", name, "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", env={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    first = subprocess.run([sys.executable, "-m", "astra_auth", "token", name], env=proc.env,
+                           capture_output=True, text=True, check=True).stdout
+    before = idp.token_requests()
+    second = subprocess.run([sys.executable, "-m", "astra_auth", "token", name], env=proc.env,
+                            capture_output=True, text=True, check=True).stdout
+    assert first == second and idp.token_requests() == before
+    assert json.loads(real_keyring.get(f"{name}:token"))["access_token"] == first.strip()
+
+
+@pytest.mark.keyring
+def test_concurrent_token_processes_each_get_one_and_leave_a_consistent_cache(
+        proc, real_keyring, idp):
+    name = real_keyring.name()
+    proc("configure", name, "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", env={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    before = idp.token_requests()
+    children = [subprocess.Popen([sys.executable, "-m", "astra_auth", "token", name],
+                                 env=proc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(6)]
+    tokens = []
+    for child in children:
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        proc.leaks.record("concurrent token stderr", err)
+        tokens.append(out.strip())
+    # The lock lets one process ask; the others find its token in the cache.
+    assert idp.token_requests() == before + 1
+    assert len(set(tokens)) == 1
+    cached = json.loads(real_keyring.get(f"{name}:token"))
+    assert cached["access_token"] == tokens[0]
+    os.environ.get("CI")  # (the same holds in CI: the lock is a plain flock)
+
+
+def test_the_example_runs(proc, idp):
+    from pathlib import Path
+
+    proc("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--secrets", "env")
+    example = Path(__file__).resolve().parent.parent / "examples" / "call_api.py"
+    done = subprocess.run([sys.executable, str(example), "api", f"{idp.base}/api/resource"],
+                          env=dict(proc.env, ASTRA_AUTH_CLIENT_SECRET=CLIENT_SECRET),
+                          capture_output=True, text=True, timeout=60)
+    proc.leaks.record("example", done.stdout + done.stderr)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["sync:  200", "async: 200"]
