@@ -69,9 +69,14 @@ class LeakGuard:
 
 
 @pytest.fixture(autouse=True)
-def leaks(tmp_path: Path) -> Iterator[LeakGuard]:
+def leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[LeakGuard]:
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # every library's debug logging, httpx's included
     guard = LeakGuard(root=tmp_path)
     yield guard
+    guard.record("log records", "\n".join(
+        f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in caplog.records))
     guard.check()
 
 
