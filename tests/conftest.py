@@ -335,3 +335,52 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# A real OpenID provider: panva's oidc-provider on Node.js, with discovery
+
+OIDC_SECRET = "oidc-S3cret:%2B+/x-77"  # client_secret is ASCII by RFC 6749 Appendix A
+
+
+@dataclass
+class OidcProvider:
+    issuer: str
+    token_url: str
+    secret: str = OIDC_SECRET
+
+
+@pytest.fixture(scope="session")
+def _oidc_process():
+    import shutil
+
+    folder = Path(__file__).resolve().parent / "oidc"
+    problem = None
+    if shutil.which("node") is None:
+        problem = "Node.js is not installed (tests/run.sh installs it where it can)"
+    elif not (folder / "node_modules" / "oidc-provider").is_dir():
+        problem = "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
+    if problem:
+        yield problem
+        return
+    child = subprocess.Popen(["node", str(folder / "provider.mjs")], cwd=folder,
+                             env=dict(os.environ, OIDC_CLIENT_SECRET=OIDC_SECRET),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    issuer = child.stdout.readline().strip()
+    if not issuer.startswith("http://127.0.0.1:"):
+        child.kill()
+        yield f"oidc-provider did not start: {issuer!r}"
+        return
+    yield OidcProvider(issuer, f"{issuer}/token")
+    child.terminate()
+    child.wait(timeout=10)
+
+
+@pytest.fixture
+def oidc(_oidc_process, leaks):  # type: ignore[no-untyped-def]
+    if isinstance(_oidc_process, str):
+        if IN_CI:
+            pytest.fail(f"CI must test against the real OpenID provider, but {_oidc_process}")
+        pytest.skip(_oidc_process)
+    leaks.watch(OIDC_SECRET)
+    return _oidc_process

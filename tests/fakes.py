@@ -122,6 +122,7 @@ def make_deps(
     environ: dict[str, str] | None = None,
     address_warning: object = None,
     clock: object = None,
+    metadata_lookup: object = None,
 ) -> Deps:
     streams = IOStreams(
         stdin=io.StringIO(stdin),
@@ -138,6 +139,7 @@ def make_deps(
         prompter=prompter if prompter is not None else ScriptedPrompter(),
         environ=environ or {},
         address_warning=address_warning or (lambda url: None),  # type: ignore[arg-type]
+        metadata_lookup=metadata_lookup or (lambda url: None),  # type: ignore[arg-type]
         **({"clock": clock} if clock is not None else {}),  # type: ignore[arg-type]
     )
 

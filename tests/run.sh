@@ -27,6 +27,20 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# A real OpenID provider for the discovery tests: panva's oidc-provider (npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [[ $(id -u) == 0 ]]; then
+        echo "tests/run.sh: installing nodejs and npm (Debian packages)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends nodejs npm >/dev/null || true
+    fi
+fi
+if command -v npm >/dev/null; then
+    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        echo "tests/run.sh: npm ci in tests/oidc failed; the discovery tests will be" \
+             "skipped (and fail under CI=true)" >&2
+fi
+
 python=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
     "$python" -m venv .venv

@@ -218,3 +218,15 @@ def test_plain_http_proxy_is_said_in_verbose(cli, faults):
                           "NO_PROXY": ""})
     assert "via proxy http://127.0.0.1:9" in result.err
     assert "proxypass" not in result.text
+
+
+def test_a_one_letter_secret_does_not_garble_the_diagnosis(cli, idp):
+    import json
+
+    cli("configure", "t", "--grant-type", "password", "--username", "john.doe", "--token-url",
+        idp.token_url, "--client-id", "scanner-app", "--secrets", "env")
+    result = cli("test-token", "t", "--json", expect=4,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": "p"})
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "invalid_grant"
+    assert "Confirm the username and password" in " ".join(data["hints"])

@@ -68,6 +68,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     term.child.expect(r"Client Credentials\S* \S*— no user context[^\n]*\n")
     term.child.expect(r"Resource Owner Password\S* \S*— on behalf of one user[^\n]*\n")
     term.answer("Choose", "1")
+    term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", "http://idp.example.com/token")
     term.child.expect_exact("must use https")
     term.answer("Access Token URL", idp.token_url)
@@ -102,6 +103,7 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
     term.answer("API URL", "")
     term.answer("Choose", "1")  # OAuth 2.0
     term.answer("Choose", "2")  # Resource Owner Password
+    term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", TOKEN_URL)
     term.answer("Client ID", "hr-app")
     term.answer("Client secret (hidden)", CLIENT_SECRET)
@@ -145,6 +147,7 @@ def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     term.answer("API URL", "")
     term.answer("Choose", "1")
     term.answer("Choose", "1")
+    term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", TOKEN_URL)
     term.answer("Client ID", "abc")
     term.child.expect_exact("Client secret (hidden)")

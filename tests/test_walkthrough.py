@@ -17,6 +17,7 @@ def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]
         Step("text", "API URL", "https://api.example.com"),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", grant_index),
+        Step("select", "Access Token URL", 0),  # "I have the Access Token URL"
         Step("text", "Access Token URL", TOKEN_URL),
         Step("text", "Client ID", "scanner-app"),
         Step("secret", "Client secret", CLIENT_SECRET),
@@ -64,7 +65,7 @@ def test_password_walkthrough_asks_username_and_password(cli, config_path, store
 
 def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
     steps = new_target_steps(0)
-    steps[4:5] = [
+    steps[5:6] = [
         Step("text", "Access Token URL", "http://idp.example.com/token"),
         Step("text", "Access Token URL", "https://u:p@idp.example.com/token"),
         Step("text", "Access Token URL", "idp.example.com/token"),
@@ -80,7 +81,7 @@ def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
 
 def test_empty_secret_is_asked_again_when_none_is_stored(cli, store):
     steps = new_target_steps(0)
-    steps[6:7] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
+    steps[7:8] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
                                                               CLIENT_SECRET)]
     result = cli("configure", tty=True,
                  prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
@@ -181,7 +182,7 @@ def test_flags_given_at_a_terminal_skip_their_prompts(cli, store):
 def test_unusable_keyring_stops_the_walkthrough_before_saving(cli, config_path):
     broken = MemoryStore()
     broken.fail_on = {"get"}
-    prompter = ScriptedPrompter(new_target_steps(0)[:6])
+    prompter = ScriptedPrompter(new_target_steps(0)[:7])
     result = cli("configure", tty=True, prompter=prompter, secrets=broken, expect=3)
     assert "keyring is not usable" in result.err
     assert "--secrets env" in result.err

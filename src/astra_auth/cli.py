@@ -239,6 +239,11 @@ def configure(
     token_url: Annotated[
         str | None, typer.Option("--token-url", help="The Access Token URL (https).")
     ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option("--issuer", help="Instead of --token-url: read it from the issuer's "
+                     "discovery document."),
+    ] = None,
     client_id: Annotated[str | None, typer.Option("--client-id", help="The client ID.")] = None,
     client_secret_stdin: Annotated[
         bool, typer.Option("--client-secret-stdin", help="Read the client secret from stdin.")
@@ -292,6 +297,7 @@ def configure(
         client_secret_stdin=client_secret_stdin, username=username, password=password,
         password_stdin=password_stdin, scope=scope, audience=audience,
         client_auth=client_auth, secrets=secrets, url=url, no_input=no_input, test=test,
+        issuer=issuer,
     )
     run(ctx, run_configure, opts)
 

@@ -32,6 +32,9 @@ class Deps:
     # Builds the HTTP client for token requests; tests may wrap it.
     http_factory: Callable[..., Any] | None = None
     monotonic: Callable[[], float] = time.monotonic
+    # Best-effort discovery metadata for a token URL (None: none found);
+    # replaced in tests that need no network.
+    metadata_lookup: Callable[[str], Any] | None = None
 
     @classmethod
     def system(cls, config_path: Path | None) -> Deps:
@@ -55,3 +58,16 @@ class Deps:
         from astra_auth.oauth.transport import make_client
 
         return make_client(timeout, ca_bundle, self.environ)
+
+    def metadata_for(self, token_url: str) -> Any:
+        """The provider's discovery metadata for `token_url`, or None (best effort)."""
+        if self.metadata_lookup is not None:
+            return self.metadata_lookup(token_url)
+        from astra_auth.oauth.discovery import for_token_url
+
+        return for_token_url(token_url, lambda: self.http_client(3.0, None))
+
+    def discover(self, issuer: str) -> Any:
+        from astra_auth.oauth.discovery import discover
+
+        return discover(issuer, lambda: self.http_client(10.0, None))

@@ -211,6 +211,24 @@ def build_app() -> tuple[Flask, State]:
     def token():  # type: ignore[no-untyped-def]
         return server.create_token_response()
 
+    @app.get("/.well-known/oauth-authorization-server")
+    def metadata():  # type: ignore[no-untyped-def]
+        """RFC 8414 metadata, checked by Authlib's own model of it (no OpenID here)."""
+        from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+
+        base = request.host_url.rstrip("/")
+        document = AuthorizationServerMetadata({
+            "issuer": base,
+            "token_endpoint": f"{base}/oauth/token",
+            "response_types_supported": ["token"],
+            "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post",
+                                                      "client_secret_basic"],
+            "scopes_supported": SCOPES,
+        })
+        document.validate()
+        return jsonify(dict(document))
+
     @app.get("/api/resource")
     def resource():  # type: ignore[no-untyped-def]
         """A protected API: 401 to a missing, bad, expired or revoked token."""

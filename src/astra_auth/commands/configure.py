@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from astra_auth import validate
 from astra_auth.config import OAuth2, Target
@@ -58,6 +59,7 @@ class ConfigureOptions:
     url: str | None = None
     no_input: bool = False
     test: bool = False
+    issuer: str | None = None
 
 
 @dataclass
@@ -132,6 +134,10 @@ def _check_flags(opts: ConfigureOptions) -> None:
     )
     opts.grant_type = check("--grant-type", opts.grant_type, validate.grant_type)
     opts.token_url = check("--token-url", opts.token_url, validate.token_url)
+    opts.issuer = check("--issuer", opts.issuer, validate.token_url)
+    if opts.issuer is not None and opts.token_url is not None:
+        raise UsageError("--issuer and --token-url cannot be used together: the issuer's "
+                         "discovery document names the token URL")
     opts.url = check("--url", opts.url, validate.api_url)
     opts.client_id = check(
         "--client-id", opts.client_id,
@@ -269,10 +275,15 @@ def _from_flags(
     grant = opts.grant_type or (old.grant_type if old else None)
     token_url = opts.token_url or (old.token_url if old else None)
     client_id = opts.client_id or (old.client_id if old else None)
+    metadata = None
+    if opts.issuer is not None:
+        metadata = deps.discover(opts.issuer)
+        token_url = metadata.token_endpoint
+        deps.io.info(f"Access Token URL from {metadata.source}: {token_url}")
     if grant is None:
         missing.append("--grant-type")
     if token_url is None:
-        missing.append("--token-url")
+        missing.append("--token-url (or --issuer)")
     if client_id is None:
         missing.append("--client-id")
     username = opts.username or (old.username if old and grant == "password" else None)
@@ -311,11 +322,18 @@ def _from_flags(
             + ", ".join(missing)
         )
     assert grant and token_url and client_id  # for the type checker: checked above
+    if metadata is None and (old is None or opts.token_url is not None):
+        metadata = _metadata(token_url, deps)
+    if metadata is not None:
+        warning = metadata.grant_warning(grant)
+        if warning:
+            deps.io.warn(warning)
     settings = OAuth2(
         grant_type=grant,
         token_url=token_url,
         client_id=client_id,
-        client_auth=opts.client_auth or (old.client_auth if old else "basic"),
+        client_auth=opts.client_auth or (old.client_auth if old else None)
+        or _metadata_client_auth(metadata, deps) or "basic",
         scope=_keep_or_replace(opts.scope, old.scope if old else None),
         audience=_keep_or_replace(opts.audience, old.audience if old else None),
         username=username if grant == "password" else None,
@@ -335,6 +353,28 @@ def _from_flags(
         cleanup=_stale(opts.name, grant, mode),
         secret_states=states,
     )
+
+
+def _metadata(token_url: str, deps: Deps) -> Any:
+    """The provider's metadata when it names this very token endpoint, else None."""
+    metadata = deps.metadata_for(token_url)
+    if metadata is None:
+        return None
+    if metadata.token_endpoint.rstrip("/") != token_url.rstrip("/"):
+        deps.io.warn(f"the provider's discovery document ({metadata.source}) names another "
+                     f"token endpoint, {metadata.token_endpoint}; check the Access Token URL")
+        return None
+    return metadata
+
+
+def _metadata_client_auth(metadata: Any, deps: Deps) -> str | None:
+    if metadata is None:
+        return None
+    method = metadata.client_auth()
+    if method:
+        deps.io.info(f"Client authentication {method!r}, from the provider's "
+                     "token_endpoint_auth_methods_supported.")
+    return method
 
 
 def _keep_or_replace(new: str | None, old: str | None) -> str | None:
@@ -402,13 +442,26 @@ def _walkthrough(
         current = keys.index(old.grant_type) if old else 0
         grant = keys[p.select("Grant type", [c for _, c in GRANT_CHOICES], default=current)]
 
-    # 4. Access Token URL
+    # 4. Access Token URL, typed or read from the issuer's discovery document
     token_url = opts.token_url
+    metadata = None
+    if opts.issuer is not None:
+        metadata = deps.discover(opts.issuer)
+        token_url = metadata.token_endpoint
+        deps.io.info(f"Access Token URL from {metadata.source}: {token_url}")
+    if token_url is None and old is None:
+        metadata = _ask_issuer(deps)
+        if metadata is not None:
+            token_url = metadata.token_endpoint
     if token_url is None:
         token_url = _ask_valid(
             deps, "Access Token URL", old.token_url if old else None, validate.token_url
         )
     _warn_about_url(token_url, deps)
+    if metadata is None and (old is None or token_url != old.token_url):
+        metadata = _metadata(token_url, deps)
+    if metadata is not None and metadata.grant_warning(grant):
+        deps.io.warn(metadata.grant_warning(grant))
 
     # 5. Client ID
     client_id = opts.client_id or _ask_valid(
@@ -445,7 +498,8 @@ def _walkthrough(
     client_auth = opts.client_auth
     if client_auth is None:
         keys = [k for k, _ in CLIENT_AUTH_CHOICES]
-        current = keys.index(old.client_auth) if old else 0
+        suggested = metadata.client_auth() if metadata is not None else None
+        current = keys.index(old.client_auth) if old else keys.index(suggested or "basic")
         client_auth = keys[
             p.select("Client authentication", [c for _, c in CLIENT_AUTH_CHOICES], current)
         ]
@@ -467,6 +521,34 @@ def _walkthrough(
         cleanup=_stale(name, grant, mode),
         secret_states=states,
     )
+
+
+def _ask_issuer(deps: Deps) -> Any:
+    """Offer discovery; the metadata when the user took it, else None."""
+    from astra_auth.oauth.discovery import DiscoveryError
+
+    choice = deps.prompter.select("Access Token URL", [
+        Choice("I have the Access Token URL"),
+        Choice("I only know my issuer URL",
+               "read the token endpoint from the provider's discovery document"),
+    ], default=0)
+    if choice == 0:
+        return None
+    while True:
+        issuer = _ask_valid(deps, "Issuer URL (e.g. https://idp.example.com/realms/main)",
+                            None, validate.token_url)
+        try:
+            metadata = deps.discover(issuer)
+        except DiscoveryError as exc:
+            deps.io.warn(exc.message)
+            if deps.prompter.confirm("Try another issuer URL?", default=True):
+                continue
+            return None
+        deps.io.info(f"The discovery document {metadata.source} names the token endpoint "
+                     f"{metadata.token_endpoint}")
+        if deps.prompter.confirm("Use it as the Access Token URL?", default=True):
+            return metadata
+        return None
 
 
 def _ask_valid(

@@ -141,8 +141,9 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
 
     if outcome.token is None:
         assert outcome.failure is not None
-        return _failed(target, base, outcome.failure, hints_for(outcome.failure, ctx),
-                       outcome.elapsed_ms, warnings, outcome)
+        hints = _specific_hints(outcome.failure, ctx, deps) + hints_for(outcome.failure, ctx)
+        return _failed(target, base, outcome.failure, hints, outcome.elapsed_ms, warnings,
+                       outcome)
 
     token = outcome.token
     if outcome.switched_client_auth:
@@ -178,6 +179,36 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         "warnings": warnings,
     }
     return Report(target, True, ExitCode.OK, data, outcome=outcome)
+
+
+# Failures where the provider's own metadata can say what is wrong.
+_METADATA_HELPS = {"not_found", "method_not_allowed", "not_json", "redirect", "http_error",
+                   "invalid_client", "unauthorized_client", "unsupported_grant_type"}
+
+
+def _specific_hints(failure: Failure, ctx: Context, deps: Deps) -> list[str]:
+    """Hints from the provider's identity (its URL, its error body) and metadata."""
+    from astra_auth.oauth.providers import provider_hints
+
+    hints = provider_hints(failure, ctx)
+    if failure.category not in _METADATA_HELPS:
+        return hints
+    metadata = deps.metadata_for(ctx.token_url)
+    if metadata is None:
+        return hints
+    if metadata.token_endpoint.rstrip("/") != ctx.token_url.rstrip("/"):
+        hints.insert(0, f"The provider's discovery document ({metadata.source}) names the "
+                        f"token endpoint {metadata.token_endpoint}: astra-auth configure "
+                        f"{ctx.target} --token-url {metadata.token_endpoint} --no-input")
+    supported = metadata.grant_types_supported
+    if failure.category in ("unauthorized_client", "unsupported_grant_type") and supported:
+        hints.append(f"The provider's metadata ({metadata.source}) lists grant_types_supported: "
+                     f"{', '.join(supported)}.")
+    methods = metadata.token_endpoint_auth_methods_supported
+    if failure.category in ("invalid_client", "http_error") and methods:
+        hints.append(f"The provider's metadata ({metadata.source}) lists "
+                     f"token_endpoint_auth_methods_supported: {', '.join(methods)}.")
+    return hints
 
 
 def _request(req: Any, opts: TestTokenOptions, deps: Deps, redactor: Redactor) -> Outcome:

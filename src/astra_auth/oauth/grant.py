@@ -308,7 +308,9 @@ def classify_response(raw: _Raw, redactor: Redactor, url: str) -> tuple[Token | 
     data = _json_object(text) if not raw.truncated and not raw.broken else None
     oauth_error = oauth_desc = None
     if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"]:
-        oauth_error = redactor.redact(data["error"][:200])
+        # A standard code is shown as it is: it is one of six known words.
+        code = data["error"]
+        oauth_error = code if code in RFC6749_ERRORS else redactor.redact(code[:200])
         desc = data.get("error_description")
         oauth_desc = redactor.redact(str(desc)[:1000]) if desc is not None else None
 

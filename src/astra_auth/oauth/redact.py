@@ -12,6 +12,11 @@ import json
 from urllib.parse import quote, quote_plus
 
 MASK = "••••••"
+# A "secret" shorter than this is masked only where it stands alone as a field
+# value (see grant._show_request), not as a substring of every text: masking
+# each "p" of a one-letter password would garble every message, and such a
+# value occurs in ordinary words anyway.
+MIN_SUBSTRING = 4
 
 
 class Redactor:
@@ -21,7 +26,7 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if not secret:
+        if not secret or len(secret) < MIN_SUBSTRING:
             return
         variants = {
             secret,

@@ -1,0 +1,168 @@
+"""Provider metadata: OpenID Connect Discovery and RFC 8414.
+
+`discover(issuer)` reads `token_endpoint` (and what the provider supports) from
+`/.well-known/openid-configuration`, or RFC 8414's
+`/.well-known/oauth-authorization-server`.  `for_token_url` finds the metadata
+of an already-configured token URL, best effort, for smarter defaults and hints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from astra_auth import validate
+from astra_auth.errors import AstraError, ExitCode
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_METADATA = 256 * 1024
+
+
+class DiscoveryError(AstraError):
+    """No usable discovery document at the issuer."""
+
+    def __init__(self, message: str, exit_code: ExitCode, hints: list[str]) -> None:
+        super().__init__(message, hints=hints)
+        self.exit_code = exit_code
+
+
+@dataclass
+class Metadata:
+    issuer: str | None
+    token_endpoint: str
+    source: str  # the URL the document came from
+    grant_types_supported: list[str] | None = None
+    token_endpoint_auth_methods_supported: list[str] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def client_auth(self) -> str | None:
+        """The client-authentication method to use, from what the provider supports."""
+        methods = self.token_endpoint_auth_methods_supported
+        if not methods:
+            return None  # RFC 8414 §2: absent means client_secret_basic
+        if "client_secret_basic" in methods:
+            return "basic"
+        if "client_secret_post" in methods:
+            return "post"
+        return None
+
+    def grant_warning(self, grant: str) -> str | None:
+        supported = self.grant_types_supported
+        if supported is None or grant in supported:
+            return None
+        return (f"the provider's metadata ({self.source}) does not list the {grant} grant in "
+                f"grant_types_supported ({', '.join(supported)}); the token request will "
+                "probably be refused")
+
+
+def well_known_urls(issuer: str) -> list[str]:
+    """OpenID Connect Discovery §4 appends; RFC 8414 §3 inserts before the path."""
+    parts = urlsplit(issuer.rstrip("/"))
+    path = parts.path.rstrip("/")
+    return [
+        urlunsplit((parts.scheme, parts.netloc, f"{path}/.well-known/openid-configuration", "", "")),
+        urlunsplit((parts.scheme, parts.netloc,
+                    f"/.well-known/oauth-authorization-server{path}", "", "")),
+    ]
+
+
+def fetch(url: str, client: httpx.Client) -> Metadata | str:
+    """The metadata at `url`, or why there is none."""
+    try:
+        with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            if response.status_code != 200:
+                return f"{url}: HTTP {response.status_code}"
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_METADATA:
+                    return f"{url}: the document is larger than {MAX_METADATA // 1024} KiB"
+    except Exception as exc:  # noqa: BLE001 - every failure is a reason to report
+        from astra_auth.oauth.grant import classify_transport
+        from astra_auth.oauth.redact import Redactor
+
+        failure = classify_transport(exc, url, 0, Redactor())
+        return f"{url}: {failure.category} ({failure.message})"
+    try:
+        data = json.loads(bytes(body))
+    except ValueError:
+        return f"{url}: not JSON"
+    if not isinstance(data, dict) or not isinstance(data.get("token_endpoint"), str):
+        return f"{url}: no token_endpoint in the document"
+    try:
+        token_endpoint = validate.token_url(data["token_endpoint"])
+    except ValueError as exc:
+        return f"{url}: its token_endpoint is not usable: {exc}"
+
+    def strings(key: str) -> list[str] | None:
+        value = data.get(key)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        return None
+
+    return Metadata(
+        issuer=data.get("issuer") if isinstance(data.get("issuer"), str) else None,
+        token_endpoint=token_endpoint,
+        source=url,
+        grant_types_supported=strings("grant_types_supported"),
+        token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
+        raw=data,
+    )
+
+
+def discover(issuer: str, make_client: Callable[[], httpx.Client]) -> Metadata:
+    try:
+        issuer = validate.token_url(issuer)
+    except ValueError as exc:
+        raise DiscoveryError(f"--issuer: {exc}", ExitCode.USAGE, []) from None
+    reasons = []
+    with make_client() as client:
+        for url in well_known_urls(issuer):
+            result = fetch(url, client)
+            if isinstance(result, Metadata):
+                return result
+            reasons.append(result)
+    unreachable = all(any(c in r for c in ("dns_error", "connection_refused", "timeout",
+                                            "tls_error")) for r in reasons)
+    raise DiscoveryError(
+        "no discovery document at the issuer: " + "; ".join(reasons),
+        ExitCode.UNREACHABLE if unreachable else ExitCode.USAGE,
+        [
+            "Check the issuer URL: it is the provider's base URL, e.g. "
+            "https://idp.example.com/realms/main (Keycloak) or "
+            "https://example.okta.com/oauth2/default (Okta).",
+            "Or give the Access Token URL itself with --token-url.",
+        ],
+    )
+
+
+def for_token_url(token_url: str, make_client: Callable[[], httpx.Client],
+                  max_requests: int = 4) -> Metadata | None:
+    """The metadata of the provider behind `token_url`, trying the issuers its
+    path suggests (longest first); None when none is found within the budget."""
+    parts = urlsplit(token_url)
+    segments = [s for s in parts.path.split("/") if s][:-1]
+    candidates = ["/".join(segments[:n]) for n in range(len(segments), -1, -1)]
+    tried = 0
+    try:
+        with make_client() as client:
+            for prefix in candidates:
+                if tried >= max_requests:
+                    break
+                issuer = urlunsplit((parts.scheme, parts.netloc, "/" + prefix if prefix else "",
+                                     "", ""))
+                tried += 1
+                result = fetch(well_known_urls(issuer)[0], client)
+                if isinstance(result, Metadata):
+                    # Possibly naming another token endpoint: the caller compares.
+                    return result
+                if "dns_error" in result or "connection_refused" in result or "timeout" in result:
+                    return None
+    except Exception:  # noqa: BLE001 - best effort only
+        return None
+    return None

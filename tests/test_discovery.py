@@ -1,0 +1,159 @@
+"""Discovery (--issuer), provider metadata, and provider-specific hints."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from astra_auth.oauth.discovery import for_token_url, well_known_urls
+from astra_auth.oauth.grant import _Raw, classify_response
+from astra_auth.oauth.hints import Context
+from astra_auth.oauth.providers import provider_hints, provider_of
+from astra_auth.oauth.redact import Redactor
+from tests.fakes import CLIENT_SECRET, ScriptedPrompter, Step
+
+RECORDED = json.loads((Path(__file__).parent / "provider_errors" / "recorded.json").read_text())
+
+
+def real_lookup(cli):
+    """Deps' own best-effort metadata lookup, over the network (loopback here)."""
+    import httpx
+
+    return lambda url: for_token_url(url, lambda: httpx.Client(timeout=3))
+
+
+def test_well_known_urls_follow_oidc_and_rfc8414():
+    assert well_known_urls("https://idp.example.com/realms/main") == [
+        "https://idp.example.com/realms/main/.well-known/openid-configuration",
+        "https://idp.example.com/.well-known/oauth-authorization-server/realms/main",
+    ]
+
+
+# ---------------------------------------------------------------------------
+# A real OpenID provider (oidc-provider on Node.js)
+
+
+def test_issuer_flag_reads_the_token_endpoint_and_client_auth(cli, oidc):
+    result = cli("configure", "o", "--issuer", oidc.issuer, "--grant-type",
+                 "client_credentials", "--client-id", "oidc-scanner",
+                 "--client-secret", oidc.secret, "--scope", "read:things")
+    assert f"Access Token URL from {oidc.issuer}/.well-known/openid-configuration" in result.err
+    oauth = tomllib.loads(cli.config_path.read_text())["targets"]["o"]["oauth2"]
+    assert oauth["token_url"] == oidc.token_url
+    assert oauth["client_auth"] == "basic"  # client_secret_basic is listed first choice
+    data = json.loads(cli("test-token", "o", "--json").out)
+    assert data["ok"] is True and data["expires_in"] == 600
+
+
+def test_grant_missing_from_metadata_warns_at_configure_time(cli, oidc):
+    result = cli("configure", "o", "--issuer", oidc.issuer, "--grant-type", "password",
+                 "--username", "u", "--client-id", "oidc-scanner", "--secrets", "env")
+    assert "does not list the password grant in grant_types_supported" in result.err
+
+
+def test_test_token_hints_cite_the_providers_metadata(cli, oidc):
+    cli("configure", "o", "--grant-type", "password", "--username", "u", "--token-url",
+        oidc.token_url, "--client-id", "oidc-scanner", "--secrets", "env")
+    result = cli("test-token", "o", "--json", expect=4,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": oidc.secret, "ASTRA_AUTH_PASSWORD": "pw-not-this-one"},
+                 metadata_lookup=real_lookup(cli))
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "unsupported_grant_type", data
+    assert any("lists grant_types_supported: implicit, authorization_code, client_credentials"
+               in h for h in data["hints"])
+
+
+def test_wrong_path_gets_the_token_endpoint_from_discovery(cli, oidc):
+    cli("configure", "o", "--grant-type", "client_credentials", "--token-url",
+        f"{oidc.issuer}/oauth/token", "--client-id", "oidc-scanner", "--secrets", "env")
+    result = cli("test-token", "o", "--json", expect=6,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": oidc.secret},
+                 metadata_lookup=real_lookup(cli))
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "not_found"
+    assert f"--token-url {oidc.token_url}" in data["hints"][0]
+
+
+def test_walkthrough_offers_discovery_from_the_issuer(cli, oidc):
+    prompter = ScriptedPrompter([
+        Step("text", "Target name", "o"), Step("text", "API URL", ""),
+        Step("select", "Authentication type", 0), Step("select", "Grant type", 0),
+        Step("select", "Access Token URL", 1),  # I only know my issuer URL
+        Step("text", "Issuer URL", "https://no-such-issuer.invalid"),
+        Step("confirm", "Try another issuer URL", True),
+        Step("text", "Issuer URL", oidc.issuer),
+        Step("confirm", "Use it as the Access Token URL", True),
+        Step("text", "Client ID", "oidc-scanner"), Step("secret", "Client secret", oidc.secret),
+        Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("select", "Client authentication", None),
+        Step("confirm", "Save", True), Step("confirm", "Run test-token", False),
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert "no discovery document" in result.err
+    assert f"names the token endpoint {oidc.token_url}" in result.err
+    assert tomllib.loads(cli.config_path.read_text())["targets"]["o"]["oauth2"][
+        "token_url"] == oidc.token_url
+
+
+# ---------------------------------------------------------------------------
+# RFC 8414 metadata (Authlib's server publishes only that)
+
+
+def test_issuer_falls_back_to_rfc8414_metadata(cli, idp):
+    result = cli("configure", "a", "--issuer", idp.base, "--grant-type", "client_credentials",
+                 "--client-id", "scanner-app", "--client-secret", CLIENT_SECRET)
+    assert "/.well-known/oauth-authorization-server" in result.err
+    oauth = tomllib.loads(cli.config_path.read_text())["targets"]["a"]["oauth2"]
+    assert oauth["token_url"] == idp.token_url
+
+
+def test_issuer_without_metadata_is_a_clear_error(cli, faults):
+    result = cli("configure", "a", "--issuer", faults.base, "--grant-type",
+                 "client_credentials", "--client-id", "c", "--client-secret", CLIENT_SECRET,
+                 expect=2)
+    assert "no discovery document at the issuer" in result.err
+    assert "--token-url" in result.err
+    assert not cli.config_path.exists()
+
+
+def test_unreachable_issuer_is_exit_5(cli):
+    from tests.conftest import free_port
+
+    result = cli("configure", "a", "--issuer", f"http://127.0.0.1:{free_port()}",
+                 "--grant-type", "client_credentials", "--client-id", "c",
+                 "--client-secret", CLIENT_SECRET, expect=5)
+    assert "connection_refused" in result.err
+
+
+def test_issuer_and_token_url_together_is_usage_error(cli):
+    assert "cannot be used together" in cli(
+        "configure", "a", "--issuer", "https://i.example.com", "--token-url",
+        "https://i.example.com/t", expect=2).err
+
+
+# ---------------------------------------------------------------------------
+# Provider-specific hints, from recorded error bodies
+
+
+@pytest.mark.parametrize("case", RECORDED, ids=lambda c: f"{c['provider']}: {c['case']}")
+def test_recorded_provider_errors_get_provider_specific_hints(case):
+    raw = _Raw(case["status"], "Error", [("content-type", "application/json")],
+               json.dumps(case["body"]).encode(), False)
+    token, failure = classify_response(raw, Redactor(), case["token_url"])
+    assert token is None
+    assert provider_of(case["token_url"], failure) == case["provider"]
+    ctx = Context("t", case["grant_type"], "scanner-app", "basic", case["token_url"],
+                  case.get("scope"), case.get("audience"))
+    text = " ".join(provider_hints(failure, ctx))
+    for expected in case["expect"]:
+        assert expected in text, (expected, text)
+
+
+def test_unknown_providers_get_no_provider_hints():
+    ctx = Context("t", "client_credentials", "c", "basic", "https://idp.example.com/token")
+    raw = _Raw(401, "x", [], b'{"error": "invalid_client"}', False)
+    _, failure = classify_response(raw, Redactor(), ctx.token_url)
+    assert provider_hints(failure, ctx) == []
