@@ -325,3 +325,13 @@ def test_configure_test_flag_runs_the_grant_and_takes_its_exit_code(cli, idp):
     assert "invalid_client" in result.out
     result = cli("configure", "t", "--test", environ=ENV)
     assert "token obtained" in result.out
+
+
+def test_without_name_at_a_terminal_offers_a_pick_list(cli, idp):
+    from tests.fakes import ScriptedPrompter, Step
+
+    add(cli, "a", idp.token_url)
+    add(cli, "b", idp.token_url)
+    result = cli("test-token", tty=True, environ=ENV,
+                 prompter=ScriptedPrompter([Step("select", "Target to test", 1)]))
+    assert "b: token obtained" in result.out

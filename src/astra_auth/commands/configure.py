@@ -167,36 +167,36 @@ def _check_flags(opts: ConfigureOptions) -> None:
     if opts.password is not None and opts.password_stdin:
         raise UsageError("--password and --password-stdin cannot be used together")
     if opts.grant_type == "client_credentials":
-        extra = [
-            flag
-            for flag, present in (
-                ("--username", opts.username is not None),
-                ("--password", opts.password is not None),
-                ("--password-stdin", opts.password_stdin),
-            )
-            if present
-        ]
-        if extra:
-            raise UsageError(
-                f"{', '.join(extra)}: the client credentials grant has no user; "
-                "use --grant-type password to authenticate as a user"
-            )
+        _refuse_user_flags(opts)
     if opts.secrets == "env":
-        extra = [
-            flag
-            for flag, present in (
-                ("--client-secret", opts.client_secret is not None),
-                ("--client-secret-stdin", opts.client_secret_stdin),
-                ("--password", opts.password is not None),
-                ("--password-stdin", opts.password_stdin),
-            )
-            if present
-        ]
-        if extra:
+        given = _given(opts, "--client-secret", "--client-secret-stdin", "--password",
+                       "--password-stdin")
+        if given:
             raise UsageError(
-                f"{', '.join(extra)}: with --secrets env nothing is stored; set "
+                f"{', '.join(given)}: with --secrets env nothing is stored; set "
                 f"{CLIENT_SECRET_ENV} / {PASSWORD_ENV} where astra-auth runs instead"
             )
+
+
+def _given(opts: ConfigureOptions, *flags: str) -> list[str]:
+    """Which of these flags the command line used."""
+    present = {
+        "--username": opts.username is not None,
+        "--password": opts.password is not None,
+        "--password-stdin": opts.password_stdin,
+        "--client-secret": opts.client_secret is not None,
+        "--client-secret-stdin": opts.client_secret_stdin,
+    }
+    return [flag for flag in flags if present[flag]]
+
+
+def _refuse_user_flags(opts: ConfigureOptions) -> None:
+    given = _given(opts, "--username", "--password", "--password-stdin")
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: the client credentials grant has no user; "
+            "use --grant-type password to authenticate as a user"
+        )
 
 
 def _read_given_secrets(opts: ConfigureOptions, deps: Deps, interactive: bool) -> _Given:
@@ -289,11 +289,8 @@ def _from_flags(
     username = opts.username or (old.username if old and grant == "password" else None)
     if grant == "password" and username is None:
         missing.append("--username")
-    if grant != "password" and (opts.username is not None or given.password is not None):
-        raise UsageError(
-            "--username/--password: the client credentials grant has no user; "
-            "use --grant-type password to authenticate as a user"
-        )
+    if grant != "password":
+        _refuse_user_flags(opts)
     mode = opts.secrets or (old.secrets if old else "keyring")
     changes: dict[str, str | None] = {}
     states: dict[str, str] = {}
