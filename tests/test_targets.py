@@ -108,3 +108,23 @@ def test_remove_env_target_works_without_keyring(cli, config_path):
     broken.fail_on = {"get", "set", "delete"}
     cli("targets", "remove", "a", "--yes", secrets=broken)
     assert "[targets.a]" not in config_path.read_text()
+
+
+def test_a_closed_pipe_ends_quietly(proc):
+    import subprocess
+    import sys
+
+    proc("targets", "add", "a")
+    # Make the list long enough to overflow a pipe buffer, then close the pipe early.
+    import tomli_w
+
+    data = {"version": 1, "targets": {f"t{i:05d}": {"url": f"https://a{i}.example.com"}
+                                      for i in range(5000)}}
+    proc.config_path.write_text(tomli_w.dumps(data))
+    child = subprocess.Popen([sys.executable, "-m", "astra_auth", "targets", "list"],
+                             env=proc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.readline()
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=30) == 0
+    assert "Traceback" not in err and "internal error" not in err

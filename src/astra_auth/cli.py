@@ -108,6 +108,13 @@ def run(ctx: typer.Context, command: Callable[[O, Deps], Any], opts: O) -> None:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:
+        # The reader went away (`astra-auth targets list | head`): nothing more
+        # to say to it.  Point stdout at /dev/null so the final flush is quiet.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         # Never print the exception's text: it may hold a secret a library put there.
         tb = exc.__traceback__
