@@ -8,8 +8,7 @@ import pytest
 
 from astra_auth.oauth.failure import CATEGORIES, Failure
 from astra_auth.oauth.grant import _Raw, classify_response
-from astra_auth.oauth.hints import (GUIDE_GRANT, GUIDE_PASSWORD, GUIDE_REACH, Context,
-                                    hints_for)
+from astra_auth.oauth.hints import GUIDE_GRANT, GUIDE_PASSWORD, GUIDE_REACH, Context, hints_for
 from astra_auth.oauth.redact import Redactor
 
 CTX_CC = Context("payments-api", "client_credentials", "scanner-app", "basic",

@@ -56,8 +56,8 @@ names = st.one_of(texts, st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,70}", fullm
 
 
 def _run(tmp_path: Path, argv: list[str], stdin: str = "") -> tuple[int, str]:
-    import io
     import contextlib
+    import io
 
     config = tmp_path / f"c{abs(hash(tuple(argv))) % 10**9}" / "config.toml"
     deps = make_deps(config, secrets=MemoryStore(), stdin=stdin)

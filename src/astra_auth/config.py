@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +16,11 @@ from typing import Any
 
 from astra_auth import validate
 from astra_auth.errors import ConfigError
+from astra_auth.paths import APP, cache_path, default_path, digest
+
+__all__ = ["APP", "Config", "ConfigStore", "OAuth2", "Target", "default_path"]
 
 VERSION = 1
-APP = "astra-auth"
 
 # Keys a user might add by hand that must never live in a plain file.
 _SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "token", "secret"}
@@ -50,20 +51,6 @@ class Config:
     targets: dict[str, Target] = field(default_factory=dict)
 
 
-def default_path(environ: Mapping[str, str]) -> Path:
-    """`ASTRA_AUTH_CONFIG`, else XDG on Linux, else the platform's config folder."""
-    if environ.get("ASTRA_AUTH_CONFIG"):
-        return Path(environ["ASTRA_AUTH_CONFIG"]).expanduser()
-    if sys.platform.startswith("linux") or environ.get("XDG_CONFIG_HOME"):
-        base = environ.get("XDG_CONFIG_HOME") or os.path.join(
-            environ.get("HOME") or os.path.expanduser("~"), ".config"
-        )
-        return Path(base) / APP / "config.toml"
-    import typer
-
-    return Path(typer.get_app_dir(APP)) / "config.toml"
-
-
 # ---------------------------------------------------------------------------
 # Parsing and serialising
 
@@ -73,8 +60,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         return ConfigError(
             f"{path}: {where}: {problem}",
             hints=[
-                f"Fix or remove the file by hand; astra-auth will not overwrite it. "
-                f"`astra-auth --config OTHER.toml …` uses another file meanwhile."
+                "Fix or remove the file by hand; astra-auth will not overwrite it. "
+                "`astra-auth --config OTHER.toml …` uses another file meanwhile."
             ],
         )
 
@@ -245,8 +232,8 @@ class ConfigStore:
             raise ConfigError(f"{self.path}: is a folder, not a config file") from None
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot be read: {exc.strerror}") from None
-        digest = _digest(raw)
-        cached = self._read_cache(digest)
+        digest_ = digest(raw)
+        cached = self._read_cache(digest_)
         if cached is not None:
             return cached
         import tomllib
@@ -262,7 +249,7 @@ class ConfigStore:
                 hints=["Fix the file by hand; astra-auth will not overwrite it."],
             ) from None
         config = parse(data, self.path)
-        self._write_cache(digest, config)
+        self._write_cache(digest_, config)
         return config
 
     # A parsed-and-validated copy of the file, as JSON, keyed by a checksum of
@@ -273,7 +260,7 @@ class ConfigStore:
 
     @property
     def _cache_path(self) -> Path:
-        return self.path.with_name(f".{self.path.name}.cache.json")
+        return cache_path(self.path)
 
     def _read_cache(self, digest: str) -> Config | None:
         import json
@@ -339,7 +326,7 @@ class ConfigStore:
             _atomic_write(self.path, text)
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot be saved: {exc.strerror}") from None
-        self._write_cache(_digest(text.encode("utf-8")), config)
+        self._write_cache(digest(text.encode("utf-8")), config)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -364,14 +351,6 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 _CACHE_FORMAT = 1
-
-
-def _digest(raw: bytes) -> str:
-    # CRC-32 and length: enough to notice any edit (the file is the user's own,
-    # in a 0700 folder), and zlib is already loaded where hashlib costs ~2 ms.
-    import zlib
-
-    return f"{zlib.crc32(raw):08x}-{len(raw)}"
 
 
 def _from_data(data: dict[str, Any]) -> Config:

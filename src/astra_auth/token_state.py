@@ -48,5 +48,5 @@ def describe(expires_at: float | None, now: float) -> str:
         return "expired"
     import datetime as dt
 
-    when = dt.datetime.fromtimestamp(expires_at, dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(expires_at, dt.UTC)
     return f"valid until {when:%Y-%m-%d %H:%M:%S} UTC"

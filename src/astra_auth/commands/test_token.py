@@ -312,7 +312,7 @@ def _claim_text(key: str, value: Any, deps: Deps) -> str:
     if key in ("exp", "iat", "nbf") and isinstance(value, int | float):
         import datetime as dt
 
-        when = dt.datetime.fromtimestamp(value, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        when = dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         text = f"{value} ({when})"
     return text
 

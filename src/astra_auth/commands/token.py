@@ -44,7 +44,7 @@ def token(opts: TokenOptions, deps: Deps) -> None:
     else:
         import datetime as dt
 
-        expires = dt.datetime.fromtimestamp(got.expires_at, dt.timezone.utc)
+        expires = dt.datetime.fromtimestamp(got.expires_at, dt.UTC)
         deps.io.write_out(json.dumps({
             "access_token": got.access_token,
             "token_type": got.token_type,
