@@ -127,3 +127,16 @@ def test_concurrent_configure_processes_lose_no_target(proc):
         assert child.returncode == 0, err
     listed = json.loads(proc("targets", "list", "--json").out)
     assert sorted(row["name"] for row in listed) == names
+
+
+def test_hanging_keyring_is_waited_for_once_per_run(proc):
+    # token reads the cache entry, then the secret: the second read must not wait again.
+    proc("configure", "a", *CC, "--secrets", "env")
+    text = proc.config_path.read_text().replace('secrets = "env"', 'secrets = "keyring"')
+    proc.config_path.write_text(text)
+    started = time.monotonic()
+    result = proc("token", "a", expect=3, timeout=30,
+                  env=_fault_env("tests.keyring_backends.Hanging")
+                  | {"ASTRA_AUTH_KEYRING_TIMEOUT": "3"})
+    assert "did not answer within 3 seconds" in result.err
+    assert time.monotonic() - started < 5.5  # one 3-second wait, not two

@@ -50,6 +50,9 @@ class KeyringStore:
             timeout = float(os.environ.get("ASTRA_AUTH_KEYRING_TIMEOUT", DEFAULT_TIMEOUT))
         self.timeout = timeout
         self._checked = False
+        # After a call timed out, later calls fail at once instead of waiting
+        # again for a Secret Service that is known not to answer.
+        self._hung: KeyringUnavailable | None = None
 
     def get(self, key: str) -> str | None:
         return self._call(lambda kr: kr.get_password(SERVICE, key))
@@ -69,6 +72,8 @@ class KeyringStore:
         self._call(remove)
 
     def _call(self, operation: Callable[[object], T]) -> T:
+        if self._hung is not None:
+            raise self._hung
         outcome: dict[str, object] = {}
 
         def work() -> None:
@@ -86,10 +91,11 @@ class KeyringStore:
         thread.start()
         thread.join(self.timeout)
         if thread.is_alive():
-            raise KeyringUnavailable(
+            self._hung = KeyringUnavailable(
                 f"it did not answer within {self.timeout:g} seconds (a locked collection "
                 "waiting for an unlock prompt, or a Secret Service that hangs)"
             )
+            raise self._hung
         if "error" in outcome:
             raise _translate(outcome["error"])  # type: ignore[arg-type]
         self._checked = True
