@@ -237,3 +237,12 @@ def test_private_address_warning_is_shown(cli):
     result = cli("configure", "a", *CC, "--client-secret", CLIENT_SECRET,
                  address_warning=lambda url: "idp.example.com resolves to private address 10.0.0.5")
     assert "private address 10.0.0.5" in result.err
+
+
+def test_missing_flags_are_reported_before_the_keyring_is_asked(cli):
+    broken = MemoryStore()
+    broken.fail_on = {"get", "set", "delete"}
+    result = cli("configure", "new", "--grant-type", "client_credentials", secrets=broken,
+                 expect=2)
+    assert "--token-url" in result.err and "--client-secret-stdin" in result.err
+    assert broken.calls == []

@@ -16,7 +16,7 @@ from typing import Any
 from astra_auth import validate
 from astra_auth.config import OAuth2, Target
 from astra_auth.deps import Deps
-from astra_auth.errors import AstraError, UsageError
+from astra_auth.errors import AstraError, KeyringUnavailable, UsageError
 from astra_auth.prompter import Choice
 from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry, remove_entries
 
@@ -309,10 +309,21 @@ def _from_flags(
         if value is not None:
             changes[key] = value
             states[kind] = "new"
-        elif deps.secrets.get(key) is not None:
-            states[kind] = "stored"
-        else:
+        elif existing is None:
+            # A new target has no stored secret to keep: report the flag without
+            # asking the keyring, which may not even be usable here.
             missing.append(SECRET_FLAG if kind == "client_secret" else PASSWORD_FLAG)
+        else:
+            try:
+                stored = deps.secrets.get(key) is not None
+            except KeyringUnavailable:
+                if missing:
+                    continue  # the usage error about the other values comes first
+                raise
+            if stored:
+                states[kind] = "stored"
+            else:
+                missing.append(SECRET_FLAG if kind == "client_secret" else PASSWORD_FLAG)
     if missing:
         raise UsageError(
             "missing required values (not running interactively, so nothing is asked): "
