@@ -2,7 +2,8 @@
 
 Runs every command side by side with the floor in one run, alternating, over
 several rounds, and prints each command's median over the floor's median.
-Goals: every ratio <= 1.25; `targets list` with 1,000 targets <= 1.5x one target.
+Goals: every ratio <= 1.25; `targets list` with 1,000 targets <= 1.5x one target
+(its ratio to the floor is printed too).
 
     python benchmarks/startup.py [--rounds N]
 
@@ -95,16 +96,19 @@ def main() -> None:
     over = []
     for name, median in medians.items():
         ratio = median / floor
-        goal = GOAL
         line = f"{name:34} {median * 1000:7.1f}ms {ratio:6.2f}"
-        if name != "floor: python -c 'import typer'":
-            line += f"  <= {goal}" + ("" if ratio <= goal else "  OVER")
-            if ratio > goal:
+        if "1,000" in name:
+            line += "  (goal: <= 1.5 x one target, below)"
+        elif name != "floor: python -c 'import typer'":
+            line += f"  <= {GOAL}" + ("" if ratio <= GOAL else "  OVER")
+            if ratio > GOAL:
                 over.append(name)
         print(line)
     many_ratio = medians["targets list (1,000 targets)"] / medians["targets list (1 target)"]
     print(f"\n1,000 targets / 1 target: {many_ratio:.2f}  (goal <= {GOAL_MANY})"
           + ("" if many_ratio <= GOAL_MANY else "  OVER"))
+    if many_ratio > GOAL_MANY:
+        over.append("targets list (1,000 targets)")
 
     floor_modules = dict(import_times([py, "-c", "import typer"], env))
     for name in over:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.errors import ConfigError
 from astra_auth.paths import APP, cache_path, default_path, digest
 
@@ -56,6 +55,8 @@ class Config:
 
 
 def parse(data: Mapping[str, Any], path: Path) -> Config:
+    from astra_auth import validate
+
     def fail(where: str, problem: str) -> ConfigError:
         return ConfigError(
             f"{path}: {where}: {problem}",
@@ -109,6 +110,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
 
 
 def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
+    from astra_auth import validate
+
     _no_unknown(
         data,
         {"grant_type", "token_url", "client_id", "client_auth", "scope", "audience",

@@ -9,14 +9,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astra_auth import validate
 from astra_auth.config import ConfigStore, default_path
 from astra_auth.iostreams import IOStreams
-from astra_auth.prompter import Prompter, RichPrompter
-from astra_auth.secretstore import KeyringStore, SecretStore
 
 if TYPE_CHECKING:
     import httpx
+
+    from astra_auth.prompter import Prompter
+    from astra_auth.secretstore import SecretStore
+
+
+class _TerminalPrompter:
+    """The rich prompter, built on first use: most commands never prompt."""
+
+    def __init__(self, io: IOStreams) -> None:
+        self._io = io
+        self._real: Prompter | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._real is None:
+            from astra_auth.prompter import RichPrompter
+
+            self._real = RichPrompter(self._io)
+        return getattr(self._real, name)
+
+
+def _address_warning(url: str) -> str | None:
+    from astra_auth.validate import private_address_warning
+
+    return private_address_warning(url)
 
 
 @dataclass
@@ -28,7 +49,7 @@ class Deps:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock: Callable[[], float] = time.time
     # Looks the token URL's host up and says when a scanner could not reach it.
-    address_warning: Callable[[str], str | None] = validate.private_address_warning
+    address_warning: Callable[[str], str | None] = _address_warning
     # Builds the HTTP client for token requests; tests may wrap it.
     http_factory: Callable[..., Any] | None = None
     monotonic: Callable[[], float] = time.monotonic
@@ -38,13 +59,15 @@ class Deps:
 
     @classmethod
     def system(cls, config_path: Path | None) -> Deps:
+        from astra_auth.secretstore import KeyringStore
+
         io = IOStreams.system()
         environ = dict(os.environ)
         return cls(
             io=io,
             config_path=config_path or default_path(environ),
             secrets=KeyringStore(),
-            prompter=RichPrompter(io),
+            prompter=_TerminalPrompter(io),
             environ=environ,
         )
 

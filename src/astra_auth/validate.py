@@ -6,7 +6,6 @@ it into a re-ask (at a terminal) or a usage error naming the flag (in CI).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -109,6 +108,8 @@ def _url(value: str) -> str:
 
 
 def _valid_host(host: str) -> bool:
+    import ipaddress
+
     try:
         ipaddress.ip_address(host)
         return True
@@ -123,6 +124,8 @@ def _valid_host(host: str) -> bool:
 
 
 def is_loopback_host(host: str) -> bool:
+    import ipaddress
+
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -166,6 +169,8 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
     address, so a token URL that resolves to one is usually a mistake (or needs
     the scanner to run inside that network).
     """
+    import ipaddress
+
     host = urlsplit(url).hostname or ""
     addresses = _resolve(host, timeout)
     if addresses is None:
@@ -187,6 +192,7 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
 
 
 def _resolve(host: str, timeout: float) -> list[str] | None:
+    import ipaddress
     import socket
     import threading
 

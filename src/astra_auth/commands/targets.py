@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.config import Config, Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, UsageError
@@ -17,6 +16,8 @@ GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resourc
 
 def lookup(config: Config, name: str, deps: Deps) -> Target:
     """The named target, or a configuration error that lists the known ones."""
+    from astra_auth import validate
+
     try:
         validate.target_name(name)
     except ValueError as exc:
@@ -79,18 +80,19 @@ def aligned(header: list[str], rows: list[list[str]]) -> str:
     """Columns padded to a common width, in the manner of `kubectl get`.
 
     Not a rich Table on purpose: rendering one takes ~0.35 ms a row, so 1,000
-    targets took 350 ms; this takes under 5 ms (benchmarks/startup.py).  Widths
+    targets took 350 ms; this takes about 1 ms (benchmarks/startup.py).  Widths
     are measured in terminal cells, so wide characters still line up.
     """
     table = [header, *rows]
-    cell_len = len
-    if not all(cell.isascii() for row in rows for cell in row):
-        from rich.cells import cell_len  # wide characters take two cells
-    widths = [max(cell_len(r[i]) for r in table) for i in range(len(header) - 1)]
-    lines = []
-    for r in table:
-        cells = [c + " " * (w - cell_len(c)) for c, w in zip(r, widths, strict=False)]
-        lines.append("  ".join([*cells, r[-1]]))
+    columns = list(zip(*table, strict=True))
+    if "".join("".join(column) for column in columns).isascii():
+        widths = [max(map(len, column)) for column in columns[:-1]]
+        lines = ["  ".join([*map(str.ljust, row[:-1], widths), row[-1]]) for row in table]
+    else:
+        from rich.cells import cell_len, set_cell_size  # wide characters take two cells
+
+        widths = [max(map(cell_len, column)) for column in columns[:-1]]
+        lines = ["  ".join([*map(set_cell_size, row[:-1], widths), row[-1]]) for row in table]
     return "\n".join(lines) + "\n"
 
 
@@ -101,6 +103,8 @@ class AddOptions:
 
 
 def add_target(opts: AddOptions, deps: Deps) -> None:
+    from astra_auth import validate
+
     try:
         validate.target_name(opts.name)
     except ValueError as exc:
