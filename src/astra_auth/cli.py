@@ -157,7 +157,7 @@ def _stderr_line(deps: "Deps | None", text: str) -> None:
 # targets
 
 
-@targets_app.command("list")
+@targets_app.command("list", short_help="Every target, with its grant and token URL.")
 def targets_list(
     ctx: typer.Context,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
@@ -180,7 +180,7 @@ def targets_add(
     run(ctx, targets.add_target, targets.AddOptions(name=name, url=url))
 
 
-@targets_app.command("show")
+@targets_app.command("show", short_help="A target's settings; secrets only as stored/missing/env.")
 def targets_show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(autocompletion=complete_target, show_default=False)],
@@ -192,7 +192,7 @@ def targets_show(
     run(ctx, targets.show_target, targets.ShowOptions(name=name, json=json))
 
 
-@targets_app.command("remove")
+@targets_app.command("remove", short_help="Remove a target and its keyring entries.")
 def targets_remove(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(autocompletion=complete_target, show_default=False)],
@@ -224,7 +224,7 @@ def _complete_auth_type(incomplete: str) -> list[str]:
     return [t for t in ("oauth2",) if t.startswith(incomplete)]
 
 
-@app.command()
+@app.command(short_help="Set up a target: a walk-through, or flags in CI.")
 def configure(
     ctx: typer.Context,
     name: Annotated[
@@ -315,7 +315,7 @@ def configure(
 # test-token
 
 
-@app.command("test-token")
+@app.command("test-token", short_help="Perform the grant; say why it failed.")
 def test_token(
     ctx: typer.Context,
     name: Annotated[
@@ -352,7 +352,7 @@ def _complete_format(incomplete: str) -> list[str]:
     return [f for f in ("bare", "header", "json") if f.startswith(incomplete)]
 
 
-@app.command("token")
+@app.command("token", short_help="Print a valid access token, for scripts.")
 def token(
     ctx: typer.Context,
     name: Annotated[
