@@ -281,7 +281,7 @@ class ConfigStore:
 
         text = json.dumps({"format": _CACHE_FORMAT, "digest": digest, "config": to_data(config)})
         with contextlib.suppress(OSError):
-            _atomic_write(self._cache_path, text)
+            atomic_write(self._cache_path, text)
 
     @contextlib.contextmanager
     def edit(self) -> Iterator[Config]:
@@ -311,28 +311,25 @@ class ConfigStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise ConfigError(f"{lock_path}: cannot create the lock file: {exc.strerror}") from None
-        try:
-            _lock(fd)
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(file_lock(lock_path))
+            except OSError as exc:
+                raise ConfigError(f"{lock_path}: cannot lock: {exc.strerror}") from None
             yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
 
     def _write(self, config: Config) -> None:
         import tomli_w
 
         text = tomli_w.dumps(to_data(config))
         try:
-            _atomic_write(self.path, text)
+            atomic_write(self.path, text)
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot be saved: {exc.strerror}") from None
         self._write_cache(digest(text.encode("utf-8")), config)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Replace `path` with `text`: readers see the old file or the new, never half."""
     import tempfile
 
@@ -368,6 +365,21 @@ def _from_data(data: dict[str, Any]) -> Config:
             oauth2=OAuth2(**oauth) if oauth is not None else None,
         )
     return config
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (created 0600) for the block.
+
+    OSError from opening or locking reaches the caller, which decides whether
+    working without the lock is safe.
+    """
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _lock(fd)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _lock(fd: int) -> None:

@@ -147,7 +147,6 @@ def _translate(exc: BaseException) -> BaseException:
     return exc
 
 
-
 def remove_entries(store: SecretStore, keys: list[str], *, strict: bool) -> None:
     """Delete keyring entries.
 

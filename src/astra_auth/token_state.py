@@ -26,7 +26,7 @@ def read_state(config_path: Path) -> dict[str, float]:
 
 def write_state(config_path: Path, name: str, expires_at: float | None) -> None:
     """Record (or, with None, forget) a target's cached-token expiry; best effort."""
-    from astra_auth.config import _atomic_write
+    from astra_auth.config import atomic_write
 
     state = read_state(config_path)
     if expires_at is None:
@@ -38,7 +38,7 @@ def write_state(config_path: Path, name: str, expires_at: float | None) -> None:
     if not config_path.parent.is_dir():
         return
     with contextlib.suppress(OSError):
-        _atomic_write(_path(config_path), json.dumps(state))
+        atomic_write(_path(config_path), json.dumps(state))
 
 
 def describe(expires_at: float | None, now: float) -> str:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from astra_auth.config import Target
+from astra_auth.config import Target, file_lock
 from astra_auth.credentials import MissingSecret, grant_request
 from astra_auth.deps import Deps
 from astra_auth.errors import AstraError, KeyringUnavailable
@@ -110,7 +109,6 @@ class TokenSource:
         self.timeout = timeout
         self.ca_bundle = ca_bundle
         self._memory: CachedToken | None = None
-        self.requests = 0  # token requests made, for tests and --verbose
 
     @property
     def _entry(self) -> str:
@@ -159,11 +157,14 @@ class TokenSource:
         cached = CachedToken.from_json(text) if text else None
         return cached if cached is not None and cached.key == key else None
 
-    def _refresh(self, stale: CachedToken, key: str) -> CachedToken | None:
+    def _base_request(self) -> GrantRequest:
         try:
-            base = grant_request(self.target, self.deps)
+            return grant_request(self.target, self.deps)
         except MissingSecret as exc:
             raise self._error(exc.failure) from None
+
+    def _refresh(self, stale: CachedToken, key: str) -> CachedToken | None:
+        base = self._base_request()
         req = GrantRequest(
             token_url=base.token_url, grant_type="refresh_token", client_id=base.client_id,
             client_secret=base.client_secret, client_auth=base.client_auth,
@@ -178,18 +179,13 @@ class TokenSource:
         return token
 
     def _grant(self, key: str) -> CachedToken:
-        try:
-            req = grant_request(self.target, self.deps)
-        except MissingSecret as exc:
-            raise self._error(exc.failure) from None
-        outcome = self._request(req, try_other=True)
+        outcome = self._request(self._base_request(), try_other=True)
         if outcome.token is None:
             assert outcome.failure is not None
             raise self._error(outcome.failure)
         return self._from_outcome(outcome, key)
 
     def _request(self, req: GrantRequest, *, try_other: bool) -> Outcome:
-        self.requests += 1
         return request_token(
             req, lambda: self.deps.http_client(self.timeout, self.ca_bundle),
             timeout=self.timeout, try_other_client_auth=try_other, monotonic=self.deps.monotonic,
@@ -220,11 +216,7 @@ class TokenSource:
         write_state(self.deps.config_path, self.target.name, token.expires_at)
 
     def _error(self, failure: Failure) -> TokenError:
-        o = self.target.oauth2
-        assert o is not None
-        ctx = Context(self.target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
-                      o.scope, o.audience)
-        return TokenError(failure, hints_for(failure, ctx))
+        return TokenError(failure, hints_for(failure, Context.of(self.target)))
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -233,17 +225,10 @@ class TokenSource:
             yield
             return
         folder = self.deps.config_path.parent
-        try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(folder / f".token-{self.target.name}.lock", os.O_RDWR | os.O_CREAT,
-                         0o600)
-        except OSError:
+        with contextlib.ExitStack() as stack:
+            try:
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                stack.enter_context(file_lock(folder / f".token-{self.target.name}.lock"))
+            except OSError:
+                pass  # without the lock each process asks for its own token: still correct
             yield
-            return
-        try:
-            from astra_auth.config import _lock
-
-            _lock(fd)
-            yield
-        finally:
-            os.close(fd)
