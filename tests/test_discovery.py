@@ -142,7 +142,7 @@ def test_issuer_and_token_url_together_is_usage_error(cli):
 def test_recorded_provider_errors_get_provider_specific_hints(case):
     raw = _Raw(case["status"], "Error", [("content-type", "application/json")],
                json.dumps(case["body"]).encode(), False)
-    token, failure = classify_response(raw, Redactor(), case["token_url"])
+    token, failure = classify_response(raw, Redactor())
     assert token is None
     assert provider_of(case["token_url"], failure) == case["provider"]
     ctx = Context("t", case["grant_type"], "scanner-app", "basic", case["token_url"],
@@ -155,5 +155,5 @@ def test_recorded_provider_errors_get_provider_specific_hints(case):
 def test_unknown_providers_get_no_provider_hints():
     ctx = Context("t", "client_credentials", "c", "basic", "https://idp.example.com/token")
     raw = _Raw(401, "x", [], b'{"error": "invalid_client"}', False)
-    _, failure = classify_response(raw, Redactor(), ctx.token_url)
+    _, failure = classify_response(raw, Redactor())
     assert provider_hints(failure, ctx) == []

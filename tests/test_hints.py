@@ -19,7 +19,7 @@ CTX_PW = Context("hr", "password", "hr-app", "post", "https://idp.example.com/oa
 def _error(code: str, status: int = 400) -> Failure:
     body = json.dumps({"error": code, "error_description": f"desc of {code}"}).encode()
     token, failure = classify_response(_Raw(status, "Bad Request", [], body, False),
-                                       Redactor(), CTX_CC.token_url)
+                                       Redactor())
     assert token is None and failure is not None
     return failure
 

@@ -53,7 +53,7 @@ def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, b
                                                                broken):
     raw = _Raw(status, "Reason", headers, body, truncated, broken)
     redactor = Redactor(SECRET)
-    token, failure = classify_response(raw, redactor, "https://idp.example.com/token")
+    token, failure = classify_response(raw, redactor)
     assert (token is None) != (failure is None)
     if failure is not None:
         assert failure.category in CATEGORIES

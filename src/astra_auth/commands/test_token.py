@@ -16,7 +16,7 @@ from astra_auth.errors import ConfigError, ExitCode, SilentError, UsageError
 from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Failure
 from astra_auth.oauth.grant import Outcome, request_token
-from astra_auth.oauth.hints import Context, hints_for
+from astra_auth.oauth.hints import Context, configure_command, hints_for
 from astra_auth.oauth.redact import Redactor
 
 DEFAULT_TIMEOUT = 10.0
@@ -123,8 +123,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         warnings.append(address)
     if o.grant_type == "password":
         warnings.append(RFC9700_NOTE)
-    ctx = Context(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
-                  o.scope, o.audience)
+    ctx = Context.of(target)
     base = {"ok": False, "target": target.name, "grant_type": o.grant_type,
             "token_url": o.token_url}
     try:
@@ -150,7 +149,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         warnings.insert(0, (
             f"The provider refused client authentication `{o.client_auth}` and accepted "
             f"`{outcome.client_auth}` on a second attempt. Save the method that works: "
-            f"astra-auth configure {target.name} --client-auth {outcome.client_auth} --no-input"
+            + configure_command(ctx, f"--client-auth {outcome.client_auth}")
         ))
     if token.expires_in is not None and token.expires_in < 60:
         warnings.append(
@@ -198,8 +197,8 @@ def _specific_hints(failure: Failure, ctx: Context, deps: Deps) -> list[str]:
         return hints
     if metadata.token_endpoint.rstrip("/") != ctx.token_url.rstrip("/"):
         hints.insert(0, f"The provider's discovery document ({metadata.source}) names the "
-                        f"token endpoint {metadata.token_endpoint}: astra-auth configure "
-                        f"{ctx.target} --token-url {metadata.token_endpoint} --no-input")
+                        f"token endpoint {metadata.token_endpoint}: "
+                        + configure_command(ctx, f"--token-url {metadata.token_endpoint}"))
     supported = metadata.grant_types_supported
     if failure.category in ("unauthorized_client", "unsupported_grant_type") and supported:
         hints.append(f"The provider's metadata ({metadata.source}) lists grant_types_supported: "

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from astra_auth import validate
@@ -38,7 +38,6 @@ class Metadata:
     source: str  # the URL the document came from
     grant_types_supported: list[str] | None = None
     token_endpoint_auth_methods_supported: list[str] | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def client_auth(self) -> str | None:
         """The client-authentication method to use, from what the provider supports."""
@@ -111,7 +110,6 @@ def fetch(url: str, client: httpx.Client) -> Metadata | str:
         source=url,
         grant_types_supported=strings("grant_types_supported"),
         token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
-        raw=data,
     )
 
 

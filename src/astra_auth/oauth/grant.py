@@ -176,7 +176,7 @@ def _attempt(
         exchange.response = [f"(no answer: {failure.category}: {failure.message})"]
         return None, failure, None
     exchange.status = raw.status
-    token, failure = classify_response(raw, redactor, req.token_url)
+    token, failure = classify_response(raw, redactor)
     # After classifying: the issued tokens are known to the redactor by then.
     exchange.response = _show_response(raw, redactor)
     return token, failure, raw.status
@@ -301,15 +301,16 @@ def classify_transport(exc: BaseException, url: str, timeout: float, redactor: R
         f"The request to {host} failed: {type(exc).__name__}: {_first_line(exc)}."))
 
 
-def classify_response(raw: _Raw, redactor: Redactor, url: str) -> tuple[Token | None, Failure | None]:
+def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Failure | None]:
     status = raw.status
     headers = {k.lower(): v for k, v in raw.headers}
     text = raw.body.decode("utf-8", errors="replace")
     data = _json_object(text) if not raw.truncated and not raw.broken else None
-    oauth_error = oauth_desc = None
+    oauth_error = oauth_desc = oauth_category = None
     if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"]:
         # A standard code is shown as it is: it is one of six known words.
         code = data["error"]
+        oauth_category = code if code in RFC6749_ERRORS else "oauth_error"
         oauth_error = code if code in RFC6749_ERRORS else redactor.redact(code[:200])
         desc = data.get("error_description")
         oauth_desc = redactor.redact(str(desc)[:1000]) if desc is not None else None
@@ -343,9 +344,8 @@ def classify_response(raw: _Raw, redactor: Redactor, url: str) -> tuple[Token | 
     if status >= 500:
         return fail("server_error", f"The provider answered {status} {raw.reason}: "
                     "an error on its side, not in this request.")
-    if oauth_error is not None and status >= 400:
-        category = oauth_error if oauth_error in RFC6749_ERRORS else "oauth_error"
-        return fail(category, f"The provider rejected the request: {oauth_error}"
+    if oauth_category is not None and status >= 400:
+        return fail(oauth_category, f"The provider rejected the request: {oauth_error}"
                     + (f" — {oauth_desc}" if oauth_desc else ""))
     if raw.broken:
         return fail("not_json", f"The answer (HTTP {status}) was cut off: {raw.broken}.")
@@ -367,9 +367,8 @@ def classify_response(raw: _Raw, redactor: Redactor, url: str) -> tuple[Token | 
         return fail("not_json", f"The answer (HTTP {status}, {kind[:80]}) is not JSON.")
     if not isinstance(data, dict):
         return fail("invalid_token_response", "The answer is JSON but not an object.")
-    if oauth_error is not None:
-        category = oauth_error if oauth_error in RFC6749_ERRORS else "oauth_error"
-        return fail(category, f"The provider answered HTTP {status} with an error: {oauth_error}"
+    if oauth_category is not None:
+        return fail(oauth_category, f"The provider answered HTTP {status} with an error: {oauth_error}"
                     + (f" — {oauth_desc}" if oauth_desc else ""))
     access_token = data.get("access_token")
     token_type = data.get("token_type")

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from astra_auth.oauth.failure import Failure
+
+if TYPE_CHECKING:
+    from astra_auth.config import Target
 
 GUIDE_REACH = (
     "Verify that the Access Token URL is reachable from the scanner's environment and "
@@ -42,13 +46,21 @@ class Context:
     scope: str | None = None
     audience: str | None = None
 
+    @classmethod
+    def of(cls, target: Target) -> Context:
+        o = target.oauth2
+        assert o is not None
+        return cls(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
+                   o.scope, o.audience)
+
 
 def hints_for(failure: Failure, ctx: Context) -> list[str]:
     handler = _HANDLERS.get(failure.category, _oauth_error)
     return handler(failure, ctx)
 
 
-def _configure(ctx: Context, flags: str) -> str:
+def configure_command(ctx: Context, flags: str) -> str:
+    """The command that changes a setting of this target, ready to copy."""
     return f"astra-auth configure {shlex.quote(ctx.target)} {flags} --no-input"
 
 
@@ -64,7 +76,7 @@ def _host(ctx: Context) -> str:
 def _dns(f: Failure, ctx: Context) -> list[str]:
     return [
         f"Check the host name {_host(ctx)!r} in the Access Token URL; fix it with: "
-        + _configure(ctx, "--token-url https://…"),
+        + configure_command(ctx, "--token-url https://…"),
         GUIDE_REACH,
         "If the host is only known inside a VPN or to a corporate DNS server, run the "
         "scanner (and astra-auth) where that DNS answers.",
@@ -112,7 +124,7 @@ def _redirect(f: Failure, ctx: Context) -> list[str]:
     hints = []
     if location.startswith("https://"):
         hints.append("If the new location is the real token endpoint, save it: "
-                     + _configure(ctx, f"--token-url {shlex.quote(location)}"))
+                     + configure_command(ctx, f"--token-url {shlex.quote(location)}"))
     hints += [
         "A redirect to a login page means this URL is a web page, not the token endpoint; "
         f"read token_endpoint from {_well_known(ctx)}.",
@@ -126,7 +138,7 @@ def _not_found(f: Failure, ctx: Context) -> list[str]:
     return [
         f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}). For "
         f"OpenID Connect providers, read `token_endpoint` from {_well_known(ctx)}.",
-        "Save the right one with: " + _configure(ctx, "--token-url https://…"),
+        "Save the right one with: " + configure_command(ctx, "--token-url https://…"),
         GUIDE_REACH,
     ]
 
@@ -205,7 +217,7 @@ def _other_method_note(f: Failure) -> list[str]:
 
 def _secret_command(ctx: Context) -> str:
     return ("printf '%s\\n' \"$CLIENT_SECRET\" | "
-            + _configure(ctx, "--client-secret-stdin"))
+            + configure_command(ctx, "--client-secret-stdin"))
 
 
 def _invalid_client(f: Failure, ctx: Context) -> list[str]:
@@ -215,7 +227,7 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
         + _secret_command(ctx),
         f"Check the client authentication method: this request used `{ctx.client_auth}`; "
         "the provider may expect the other one: "
-        + _configure(ctx, "--client-auth " + ("post" if ctx.client_auth == "basic" else "basic")),
+        + configure_command(ctx, "--client-auth " + ("post" if ctx.client_auth == "basic" else "basic")),
         *_other_method_note(f),
         "Check that the client is enabled on the provider and its secret has not expired.",
         GUIDE_REACH,
@@ -229,7 +241,7 @@ def _invalid_grant(f: Failure, ctx: Context) -> list[str]:
             "Check that the account is not locked or disabled, and needs no password change, "
             "consent or MFA step: the password grant cannot answer those.",
             "Store the password again with: printf '%s\\n' \"$PASSWORD\" | "
-            + _configure(ctx, "--password-stdin"),
+            + configure_command(ctx, "--password-stdin"),
         ]
     return [
         "The provider rejected the grant itself: check that this client may use Client "
@@ -244,7 +256,7 @@ def _invalid_request(f: Failure, ctx: Context) -> list[str]:
     if ctx.grant_type == "password":
         hints.append(GUIDE_PASSWORD)
     hints.append("Some providers require an audience or a scope: set them with "
-                 + _configure(ctx, "--audience … --scope …"))
+                 + configure_command(ctx, "--audience … --scope …"))
     hints.append(GUIDE_REACH)
     return hints
 
@@ -262,7 +274,7 @@ def _grant_not_allowed(f: Failure, ctx: Context) -> list[str]:
         "grant on the provider."
     )
     hints = [first, GUIDE_GRANT,
-             "To use the other grant instead: " + _configure(ctx, f"--grant-type {other}")]
+             "To use the other grant instead: " + configure_command(ctx, f"--grant-type {other}")]
     if ctx.grant_type == "password":
         hints.append(GUIDE_PASSWORD)
     return hints
@@ -274,7 +286,7 @@ def _invalid_scope(f: Failure, ctx: Context) -> list[str]:
                  "provider and is granted to this client.")
     else:
         first = "No scope was sent, and this provider requires one."
-    return [first, "Change it with: " + _configure(ctx, "--scope '…'")
+    return [first, "Change it with: " + configure_command(ctx, "--scope '…'")
             + " (or --scope '' to send none)."]
 
 
@@ -291,7 +303,7 @@ def _missing_secret(f: Failure, ctx: Context) -> list[str]:
              "Or provide it at run time in ASTRA_AUTH_CLIENT_SECRET."]
     if ctx.grant_type == "password":
         hints.append("For the password grant also: printf '%s\\n' \"$PASSWORD\" | "
-                     + _configure(ctx, "--password-stdin") + ", or ASTRA_AUTH_PASSWORD.")
+                     + configure_command(ctx, "--password-stdin") + ", or ASTRA_AUTH_PASSWORD.")
     return hints
 
 
