@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from astra_auth import __version__
+from astra_auth import __version__, validate
 from astra_auth.errors import AstraError, ExitCode, SilentError
 
 if TYPE_CHECKING:  # kept out of the start-up path
@@ -208,20 +208,13 @@ def targets_remove(
 # configure
 
 
-def _complete_grant(incomplete: str) -> list[str]:
-    return [g for g in ("client_credentials", "password") if g.startswith(incomplete)]
+def _complete_from(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """Shell completion for an option with fixed choices."""
 
+    def complete(incomplete: str) -> list[str]:
+        return [c for c in choices if c.startswith(incomplete)]
 
-def _complete_client_auth(incomplete: str) -> list[str]:
-    return [m for m in ("basic", "post") if m.startswith(incomplete)]
-
-
-def _complete_secrets(incomplete: str) -> list[str]:
-    return [m for m in ("keyring", "env") if m.startswith(incomplete)]
-
-
-def _complete_auth_type(incomplete: str) -> list[str]:
-    return [t for t in ("oauth2",) if t.startswith(incomplete)]
+    return complete
 
 
 @app.command(short_help="Set up a target: a walk-through, or flags in CI.")
@@ -238,12 +231,12 @@ def configure(
     auth_type: Annotated[
         str | None,
         typer.Option("--auth-type", help="oauth2 (the default and only type).",
-                     autocompletion=_complete_auth_type),
+                     autocompletion=_complete_from(validate.AUTH_TYPES)),
     ] = None,
     grant_type: Annotated[
         str | None,
         typer.Option("--grant-type", help="client_credentials or password.",
-                     autocompletion=_complete_grant),
+                     autocompletion=_complete_from(validate.GRANT_TYPES)),
     ] = None,
     token_url: Annotated[
         str | None, typer.Option("--token-url", help="The Access Token URL (https).")
@@ -280,13 +273,13 @@ def configure(
     client_auth: Annotated[
         str | None,
         typer.Option("--client-auth", help="basic (HTTP Basic, default) or post (form body).",
-                     autocompletion=_complete_client_auth),
+                     autocompletion=_complete_from(validate.CLIENT_AUTH_METHODS)),
     ] = None,
     secrets: Annotated[
         str | None,
         typer.Option("--secrets", help="keyring (default) or env: store nothing, read "
                      "ASTRA_AUTH_CLIENT_SECRET / ASTRA_AUTH_PASSWORD at run time.",
-                     autocompletion=_complete_secrets),
+                     autocompletion=_complete_from(validate.SECRET_MODES)),
     ] = None,
     url: Annotated[str | None, typer.Option("--url", help="URL of the API under test.")] = None,
     test: Annotated[
@@ -348,10 +341,6 @@ def test_token(
 # token
 
 
-def _complete_format(incomplete: str) -> list[str]:
-    return [f for f in ("bare", "header", "json") if f.startswith(incomplete)]
-
-
 @app.command("token", short_help="Print a valid access token, for scripts.")
 def token(
     ctx: typer.Context,
@@ -361,7 +350,7 @@ def token(
     format: Annotated[
         str,
         typer.Option("--format", help="bare (the token), header (Authorization: Bearer …) "
-                     "or json.", autocompletion=_complete_format),
+                     "or json.", autocompletion=_complete_from(validate.TOKEN_FORMATS)),
     ] = "bare",
     min_ttl: Annotated[
         float,

@@ -22,6 +22,7 @@ GRANT_ALIASES = {"client-credentials": "client_credentials"}
 AUTH_TYPES = ("oauth2",)
 CLIENT_AUTH_METHODS = ("basic", "post")
 SECRET_MODES = ("keyring", "env")
+TOKEN_FORMATS = ("bare", "header", "json")
 
 
 def target_name(value: str) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from astra_auth import validate
 from astra_auth.commands.targets import lookup
 from astra_auth.credentials import require_oauth2
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
-
-FORMATS = ("bare", "header", "json")
 
 
 @dataclass
@@ -22,8 +21,10 @@ class TokenOptions:
 
 
 def token(opts: TokenOptions, deps: Deps) -> None:
-    if opts.format not in FORMATS:
-        raise UsageError(f"--format: {opts.format!r} is not one of: {', '.join(FORMATS)}")
+    try:
+        validate.choice(opts.format, validate.TOKEN_FORMATS)
+    except ValueError as exc:
+        raise UsageError(f"--format: {exc}") from None
     if not 0 <= opts.min_ttl <= 86400:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
     config = deps.config.load()
