@@ -165,25 +165,22 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.close()
         self.close_connection = True
 
-    def path_truncated(self, body: bytes) -> None:
+    def _cut_off(self, framing: tuple[str, str], partial: bytes) -> None:
+        """Promise a body with `framing`, send only `partial`, then hang up."""
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "1000")
+        self.send_header(*framing)
         self.end_headers()
-        self.wfile.write(b'{"access_token": "tru')
+        self.wfile.write(partial)
         self.wfile.flush()
         self.connection.shutdown(socket.SHUT_RDWR)
         self.close_connection = True
 
+    def path_truncated(self, body: bytes) -> None:
+        self._cut_off(("Content-Length", "1000"), b'{"access_token": "tru')
+
     def path_chunked_truncated(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        self.wfile.write(b"10\r\n{\"access_token\": \r\n")
-        self.wfile.flush()
-        self.connection.shutdown(socket.SHUT_RDWR)
-        self.close_connection = True
+        self._cut_off(("Transfer-Encoding", "chunked"), b'10\r\n{"access_token": \r\n')
 
     def path_huge_headers(self, body: bytes) -> None:
         self.send_response(200)
