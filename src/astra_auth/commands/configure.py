@@ -332,10 +332,7 @@ def _from_flags(
     assert grant and token_url and client_id  # for the type checker: checked above
     if metadata is None and (old is None or opts.token_url is not None):
         metadata = _metadata(token_url, deps)
-    if metadata is not None:
-        warning = metadata.grant_warning(grant)
-        if warning:
-            deps.io.warn(warning)
+    _warn_about_grant(metadata, grant, deps)
     settings = OAuth2(
         grant_type=grant,
         token_url=token_url,
@@ -373,6 +370,12 @@ def _metadata(token_url: str, deps: Deps) -> Any:
                      f"token endpoint, {metadata.token_endpoint}; check the Access Token URL")
         return None
     return metadata
+
+
+def _warn_about_grant(metadata: Any, grant: str, deps: Deps) -> None:
+    warning = metadata.grant_warning(grant) if metadata is not None else None
+    if warning:
+        deps.io.warn(warning)
 
 
 def _metadata_client_auth(metadata: Any, deps: Deps) -> str | None:
@@ -468,8 +471,7 @@ def _walkthrough(
     _warn_about_url(token_url, deps)
     if metadata is None and (old is None or token_url != old.token_url):
         metadata = _metadata(token_url, deps)
-    if metadata is not None and metadata.grant_warning(grant):
-        deps.io.warn(metadata.grant_warning(grant))
+    _warn_about_grant(metadata, grant, deps)
 
     # 5. Client ID
     client_id = opts.client_id or _ask_valid(

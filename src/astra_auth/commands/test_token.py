@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Failure
 from astra_auth.oauth.grant import Outcome, request_token
 from astra_auth.oauth.hints import Context, configure_command, hints_for
-from astra_auth.oauth.redact import Redactor
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (
@@ -132,11 +132,13 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0, warnings)
 
     redactor = req.redactor()
-    if not opts.json and deps.io.err.is_terminal:
-        with deps.io.err.status(f"Requesting a token from {o.token_url} …"):
-            outcome = _request(req, opts, deps, redactor)
-    else:
-        outcome = _request(req, opts, deps, redactor)
+    spinner = (deps.io.err.status(f"Requesting a token from {o.token_url} …")
+               if not opts.json and deps.io.err.is_terminal else contextlib.nullcontext())
+    with spinner:
+        outcome = request_token(
+            req, lambda: deps.http_client(opts.timeout, opts.ca_bundle), timeout=opts.timeout,
+            redactor=redactor, monotonic=deps.monotonic,
+        )
 
     if outcome.token is None:
         assert outcome.failure is not None
@@ -208,16 +210,6 @@ def _specific_hints(failure: Failure, ctx: Context, deps: Deps) -> list[str]:
         hints.append(f"The provider's metadata ({metadata.source}) lists "
                      f"token_endpoint_auth_methods_supported: {', '.join(methods)}.")
     return hints
-
-
-def _request(req: Any, opts: TestTokenOptions, deps: Deps, redactor: Redactor) -> Outcome:
-    return request_token(
-        req,
-        lambda: deps.http_client(opts.timeout, opts.ca_bundle),
-        timeout=opts.timeout,
-        redactor=redactor,
-        monotonic=deps.monotonic,
-    )
 
 
 def _failed(target: Target, base: dict[str, Any], failure: Failure, hints: list[str],
