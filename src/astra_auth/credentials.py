@@ -11,7 +11,7 @@ from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, KeyringUnavailable
 from astra_auth.oauth.failure import Failure
 from astra_auth.oauth.grant import GrantRequest
-from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry
+from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry, locate
 
 
 class MissingSecret(Exception):
@@ -52,26 +52,24 @@ def grant_request(target: Target, deps: Deps) -> GrantRequest:
 
 
 def _secret(target: Target, deps: Deps, kind: str, env_name: str, what: str) -> str:
-    value = deps.environ.get(env_name)
-    if value:
-        return value
     assert target.oauth2 is not None
-    if target.oauth2.secrets == "env":
-        raise MissingSecret(Failure(
-            "missing_secret",
-            f"The {what} for {target.name} is read from {env_name}, which is not set.",
-        ))
     try:
-        stored = deps.secrets.get(entry(target.name, kind))
+        _, value = locate(target.name, kind, target.oauth2.secrets, deps.environ,
+                              deps.secrets)
     except KeyringUnavailable as exc:
         raise MissingSecret(Failure(
             "missing_secret",
             f"The {what} for {target.name} could not be read: {exc.message}",
         )) from None
-    if stored is None:
+    if value is not None:
+        return value
+    if target.oauth2.secrets == "env":
         raise MissingSecret(Failure(
             "missing_secret",
-            f"No {what} for {target.name}: nothing in the keyring (entry "
-            f"{entry(target.name, kind)!r}) and {env_name} is not set.",
+            f"The {what} for {target.name} is read from {env_name}, which is not set.",
         ))
-    return stored
+    raise MissingSecret(Failure(
+        "missing_secret",
+        f"No {what} for {target.name}: nothing in the keyring (entry "
+        f"{entry(target.name, kind)!r}) and {env_name} is not set.",
+    ))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
 from astra_auth.errors import KeyringUnavailable
@@ -22,9 +22,31 @@ DEFAULT_TIMEOUT = 10.0
 T = TypeVar("T")
 
 
+ENV_NAMES = {"client_secret": CLIENT_SECRET_ENV, "password": PASSWORD_ENV}
+
+
 def entry(target: str, kind: str) -> str:
     """The keyring "username" of one secret: `<target>:client_secret` and so on."""
     return f"{target}:{kind}"
+
+
+def locate(
+    target: str, kind: str, mode: str, environ: Mapping[str, str], store: SecretStore
+) -> tuple[str, str | None]:
+    """Where a secret comes from at run time, and its value: ("env", value),
+    ("stored", value) or ("missing", None).
+
+    The environment wins over the keyring (contract), so a pipeline can
+    override a stored secret; with `--secrets env` the keyring is not asked.
+    May raise KeyringUnavailable.
+    """
+    value = environ.get(ENV_NAMES[kind])
+    if value:
+        return "env", value
+    if mode == "env":
+        return "missing", None
+    stored = store.get(entry(target, kind))
+    return ("stored", stored) if stored is not None else ("missing", None)
 
 
 class SecretStore(Protocol):

@@ -9,7 +9,13 @@ from typing import Any
 from astra_auth.config import Config, Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, UsageError
-from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry, remove_entries
+from astra_auth.secretstore import (
+    CLIENT_SECRET_ENV,
+    PASSWORD_ENV,
+    entry,
+    locate,
+    remove_entries,
+)
 
 GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
 
@@ -137,18 +143,10 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     o = target.oauth2
     if o is None:
         return {}
-    kinds = [("client_secret", CLIENT_SECRET_ENV)]
-    if o.grant_type == "password":
-        kinds.append(("password", PASSWORD_ENV))
+    kinds = ["client_secret"] + (["password"] if o.grant_type == "password" else [])
     states = {}
-    for kind, env_name in kinds:
-        if deps.environ.get(env_name):
-            states[kind] = "env"
-        elif o.secrets == "env":
-            states[kind] = "missing"
-        else:
-            found = deps.secrets.get(entry(target.name, kind)) is not None
-            states[kind] = "stored" if found else "missing"
+    for kind in kinds:
+        states[kind], _ = locate(target.name, kind, o.secrets, deps.environ, deps.secrets)
     return states
 
 
