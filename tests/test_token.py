@@ -188,11 +188,12 @@ def test_targets_list_and_show_tell_the_token_state_without_it(cli, idp):
 
 
 def _source(cli, idp, clock=None):
-    from astra_auth.commands.targets import lookup
+    from astra_auth.service import lookup
     from tests.fakes import make_deps
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock)
-    return TokenSource(lookup(deps.config.load(), "api", deps), deps)
+    # As auth_for builds it: renewing at 80 % of the lifetime.
+    return TokenSource(lookup(deps.config.load(), "api", deps), deps, renew_share=0.8)
 
 
 def test_auth_works_with_a_sync_client_and_renews_before_expiry(cli, idp):
@@ -200,13 +201,16 @@ def test_auth_works_with_a_sync_client_and_renews_before_expiry(cli, idp):
 
     setup_target(cli, idp)
     clock = Clock()
-    auth = AstraAuth(_source(cli, idp, clock))
+    auth = AstraAuth(_source(cli, idp, clock), idp.base)
     with httpx.Client(auth=auth, base_url=idp.base) as client:
         assert client.get("/api/resource").json() == {"sub": "john.doe", "ok": True}
         before = idp.token_requests()
         client.get("/api/resource")
         assert idp.token_requests() == before
-        clock.advance(3600 - 30)
+        clock.advance(2879)  # 80 % of 3600 s is 2880 s: still the same token
+        client.get("/api/resource")
+        assert idp.token_requests() == before
+        clock.advance(2)
         client.get("/api/resource")
         assert idp.token_requests() == before + 1
         assert idp.state.grant_types[-1] == "refresh_token"
@@ -216,7 +220,7 @@ def test_auth_renews_once_and_retries_once_on_401(cli, idp):
     from astra_auth.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
-    auth = AstraAuth(_source(cli, idp))
+    auth = AstraAuth(_source(cli, idp), idp.base)
     with httpx.Client(auth=auth, base_url=idp.base) as client:
         client.get("/api/resource")
         idp.state.revoked_access.update(idp.state.issued)  # the API now refuses it
@@ -230,18 +234,61 @@ def test_auth_retries_only_once_when_the_api_keeps_refusing(cli, idp, faults):
     from astra_auth.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
-    auth = AstraAuth(_source(cli, idp))
+    auth = AstraAuth(_source(cli, idp), faults.base)
     with httpx.Client(auth=auth) as client:
         before = len(faults.requests_to("bare-401"))
         assert client.get(faults.url("bare-401")).status_code == 401
         assert len(faults.requests_to("bare-401")) == before + 2
 
 
+def test_five_refused_requests_make_one_renewal_not_five(cli, idp, faults):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    auth = AstraAuth(_source(cli, idp), faults.base)
+    with httpx.Client(auth=auth) as client:
+        tokens_before = idp.token_requests()
+        requests_before = len(faults.requests_to("token-401"))
+        for _ in range(5):
+            assert client.get(faults.url("token-401")).status_code == 401
+    # The first token, then one renewal; the renewed token is refused too, so
+    # renewing again cannot help and the other four requests are not retried.
+    assert idp.token_requests() == tokens_before + 2
+    assert len(faults.requests_to("token-401")) == requests_before + 6
+
+
+def test_insufficient_scope_is_not_renewed_nor_retried(cli, idp, faults):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    auth = AstraAuth(_source(cli, idp), faults.base)
+    with httpx.Client(auth=auth) as client:
+        tokens_before = idp.token_requests()
+        requests_before = len(faults.requests_to("scope-401"))
+        assert client.get(faults.url("scope-401")).status_code == 401
+    assert idp.token_requests() == tokens_before + 1
+    assert len(faults.requests_to("scope-401")) == requests_before + 1
+
+
+def test_auth_sends_the_credential_only_to_the_targets_origin(cli, idp, faults):
+    from astra_auth.httpx_auth import AstraAuth
+
+    setup_target(cli, idp)
+    auth = AstraAuth(_source(cli, idp), idp.base)
+    with httpx.Client(auth=auth) as client:
+        assert client.get(f"{idp.base}/api/resource").status_code == 200
+        before = len(faults.requests_to("elsewhere"))
+        assert client.get(faults.url("elsewhere")).status_code == 200  # another port
+    sent = faults.requests_to("elsewhere")[before:]
+    assert len(sent) == 1
+    assert "authorization" not in {k.lower() for k in sent[0][1]}
+
+
 def test_auth_works_with_an_async_client(cli, idp):
     from astra_auth.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
-    auth = AstraAuth(_source(cli, idp))
+    auth = AstraAuth(_source(cli, idp), idp.base)
 
     async def call() -> list[int]:
         async with httpx.AsyncClient(auth=auth, base_url=idp.base) as client:
@@ -257,7 +304,7 @@ def test_auth_for_reads_the_configured_target(cli, idp, tmp_path, monkeypatch):
     import astra_auth
 
     cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
-        "--client-id", "scanner-app", "--secrets", "env")
+        "--client-id", "scanner-app", "--secrets", "env", "--url", idp.base)
     monkeypatch.setenv("ASTRA_AUTH_CLIENT_SECRET", CLIENT_SECRET)
     auth = astra_auth.auth_for("api", config=cli.config_path)
     with httpx.Client(auth=auth, base_url=idp.base) as client:
@@ -312,7 +359,7 @@ def test_the_example_runs(proc, idp):
     from pathlib import Path
 
     proc("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
-         "--client-id", "scanner-app", "--secrets", "env")
+         "--client-id", "scanner-app", "--secrets", "env", "--url", idp.base)
     example = Path(__file__).resolve().parent.parent / "examples" / "call_api.py"
     done = subprocess.run([sys.executable, str(example), "api", f"{idp.base}/api/resource"],
                           env=dict(proc.env, ASTRA_AUTH_CLIENT_SECRET=CLIENT_SECRET),

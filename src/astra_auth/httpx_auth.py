@@ -1,58 +1,92 @@
-"""An `httpx.Auth` for scanners and scripts: bearer tokens that renew themselves."""
+"""An `httpx.Auth` for scanners and scripts: credentials that renew themselves."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 
 import httpx
 
-from astra_auth.tokens import DEFAULT_MIN_TTL, TokenSource
+from astra_auth.credential import (
+    DEFAULT_MIN_TTL,
+    RENEW_AT_SHARE,
+    Credential,
+    CredentialSource,
+    SourceSettings,
+    open_source,
+    origin,
+)
+from astra_auth.errors import ConfigError
 
 
 class AstraAuth(httpx.Auth):
-    """Attaches a valid bearer token to each request.
+    """Attaches a target's credential to each request for the target's own origin.
 
-    Renews the token before it expires (`min_ttl`); when the API answers 401,
-    renews once and retries the request once.  Works with `httpx.Client` and
-    `httpx.AsyncClient` (token requests then run in a worker thread, so the
-    event loop is never blocked).
+    Requests to any other origin (scheme, host and port) go out without it.  The
+    credential is renewed before it expires; when the API answers 401, the
+    source decides whether a renewal can help (see `CredentialSource.renew`), and
+    the request is sent once more only then.  Works with `httpx.Client` and
+    `httpx.AsyncClient` (token requests then run in a worker thread, so the event
+    loop is never blocked).
+
+    httpx itself drops the `Authorization` header when it follows a redirect to
+    another origin.
     """
 
     requires_request_body = True  # so the request can be sent a second time
 
-    def __init__(self, source: TokenSource) -> None:
+    def __init__(self, source: CredentialSource, api_url: str) -> None:
         self._source = source
-        self._lock = threading.Lock()
+        self._origin = origin(api_url)
 
-    def _token(self, *, force: bool = False) -> str:
-        with self._lock:
-            if force:
-                self._source.invalidate()
-            return self._source.get(force=force).access_token
+    def _ours(self, request: httpx.Request) -> bool:
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        return (url.scheme, url.host.lower(), port) == self._origin
+
+    def _get(self) -> Credential:
+        return self._source.get()
+
+    def _renew(self, failed: Credential, response: httpx.Response) -> Credential | None:
+        return self._source.renew(failed, response.headers.get("www-authenticate"))
+
+    @staticmethod
+    def _apply(credential: Credential, request: httpx.Request) -> None:
+        url = credential.apply(request.headers, str(request.url))
+        if url != str(request.url):
+            request.url = httpx.URL(url)
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token()}"
+        if not self._ours(request):
+            yield request
+            return
+        credential = self._get()
+        self._apply(credential, request)
         response = yield request
         if response.status_code == 401:
-            response.read()
-            request.headers["Authorization"] = f"Bearer {self._token(force=True)}"
-            yield request
+            retry = self._renew(credential, response)
+            if retry is not None:
+                response.read()
+                self._apply(retry, request)
+                yield request
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if not self._ours(request):
+            yield request
+            return
         import anyio.to_thread
 
-        token = await anyio.to_thread.run_sync(self._token)
-        request.headers["Authorization"] = f"Bearer {token}"
+        credential = await anyio.to_thread.run_sync(self._get)
+        self._apply(credential, request)
         response = yield request
         if response.status_code == 401:
-            await response.aread()
-            token = await anyio.to_thread.run_sync(lambda: self._token(force=True))
-            request.headers["Authorization"] = f"Bearer {token}"
-            yield request
+            retry = await anyio.to_thread.run_sync(lambda: self._renew(credential, response))
+            if retry is not None:
+                await response.aread()
+                self._apply(retry, request)
+                yield request
 
 
 def auth_for(
@@ -65,17 +99,23 @@ def auth_for(
 ) -> AstraAuth:
     """The `httpx.Auth` for a target configured with `astra-auth configure`.
 
+    The credential is attached only to requests for the target's `url` origin.
     Raises `astra_auth.TokenError` (with `.category` and `.hints`) when no token
-    can be had, and `astra_auth.AstraError` for an unknown target or a bad
-    config file.
+    can be had, and `astra_auth.AstraError` for an unknown target, a target
+    without a `url`, or a bad config file.
     """
-    from astra_auth.commands.targets import lookup
-    from astra_auth.credentials import require_oauth2
     from astra_auth.deps import Deps
+    from astra_auth.service import load_target
 
     deps = Deps.system(Path(config) if config is not None else None)
-    target = lookup(deps.config.load(), name, deps)
-    require_oauth2(target)
-    source = TokenSource(target, deps, min_ttl=min_ttl, timeout=timeout,
-                         ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
-    return AstraAuth(source)
+    target = load_target(deps, name)
+    if not target.url:
+        raise ConfigError(
+            f"target {name!r} has no API URL, so astra-auth cannot tell which requests "
+            "may carry its credential",
+            hints=[f"Set it with: astra-auth configure {name} --url https://api.example.com "
+                   "--no-input"],
+        )
+    settings = SourceSettings(min_ttl=min_ttl, timeout=timeout, renew_share=RENEW_AT_SHARE,
+                              ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
+    return AstraAuth(open_source(target, deps, settings), target.url)

@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from astra_auth.config import Target, file_lock
+from astra_auth.credential import Credential, bearer_error
 from astra_auth.credentials import MissingSecret, grant_request
 from astra_auth.deps import Deps
 from astra_auth.errors import AstraError, KeyringUnavailable
@@ -56,15 +58,37 @@ class CachedToken:
     refresh_token: str | None = field(default=None, repr=False)
     scope: str | None = None
     key: str = ""
+    # When it was issued (None in caches written before 0.2): with expires_at,
+    # its lifetime, for renewing at 80 % of it.
+    issued_at: float | None = None
 
-    def fresh(self, now: float, min_ttl: float) -> bool:
-        return self.expires_at - now > min_ttl
+    def renew_at(self, min_ttl: float, share: float | None = None) -> float:
+        """When to stop using this token: `min_ttl` seconds before it expires,
+        or, with `share` (the proxy's and auth_for's 0.8), at that share of its
+        lifetime if that comes first.
+
+        With `share`, a token that lives for less than `min_ttl` (a 3-second
+        test token, say) would be stale on arrival by the first rule alone; it
+        is then used for that share of its life instead of being replaced on
+        every request.  Without it (`token --min-ttl`, a one-off), the user's
+        margin holds as given.
+        """
+        margin = min_ttl
+        if share is not None and self.issued_at is not None and self.expires_at > self.issued_at:
+            lifetime = self.expires_at - self.issued_at
+            margin = max((1 - share) * lifetime, min_ttl)
+            if margin >= lifetime:
+                margin = (1 - share) * lifetime
+        return self.expires_at - margin
+
+    def fresh(self, now: float, min_ttl: float, share: float | None = None) -> bool:
+        return now < self.renew_at(min_ttl, share)
 
     def to_json(self) -> str:
         return json.dumps({"v": _CACHE_VERSION, "key": self.key,
                            "access_token": self.access_token, "token_type": self.token_type,
                            "expires_at": self.expires_at, "refresh_token": self.refresh_token,
-                           "scope": self.scope})
+                           "scope": self.scope, "issued_at": self.issued_at})
 
     @classmethod
     def from_json(cls, text: str) -> CachedToken | None:
@@ -72,10 +96,12 @@ class CachedToken:
             data = json.loads(text)
             if data.get("v") != _CACHE_VERSION:
                 return None
+            issued = data.get("issued_at")
             return cls(access_token=str(data["access_token"]), token_type=str(data["token_type"]),
                        expires_at=float(data["expires_at"]),
                        refresh_token=data.get("refresh_token"), scope=data.get("scope"),
-                       key=str(data["key"]))
+                       key=str(data["key"]),
+                       issued_at=float(issued) if isinstance(issued, int | float) else None)
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -97,10 +123,23 @@ def cache_key(target: Target, environ: dict[str, str] | Any) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class TokenSource:
+    """An OAuth 2.0 target's access tokens: the one place for caching and renewal.
+
+    Thread-safe and single-flight: a thread lock inside the process and a file
+    lock between processes, so that concurrent callers share one token request.
+    Implements `astra_auth.credential.CredentialSource`.
+    """
+
     def __init__(self, target: Target, deps: Deps, *, min_ttl: float = DEFAULT_MIN_TTL,
                  use_cache: bool = True, timeout: float = 10.0,
-                 ca_bundle: Path | None = None) -> None:
+                 ca_bundle: Path | None = None,
+                 on_event: Callable[[str], None] | None = None,
+                 renew_share: float | None = None) -> None:
         assert target.oauth2 is not None
         self.target = target
         self.deps = deps
@@ -108,25 +147,73 @@ class TokenSource:
         self.use_cache = use_cache and target.oauth2.secrets == "keyring"
         self.timeout = timeout
         self.ca_bundle = ca_bundle
+        self.on_event = on_event
+        self.renew_share = renew_share
         self._memory: CachedToken | None = None
+        self._thread_lock = threading.RLock()
+        # Digests of tokens obtained because the API refused their predecessor:
+        # when one of them is refused too, a new token will not help.
+        self._replacements: set[str] = set()
 
     @property
     def _entry(self) -> str:
         return entry(self.target.name, "token")
 
-    def get(self, *, force: bool = False) -> CachedToken:
-        """A token valid for at least `min_ttl` seconds (a new one if `force`)."""
+    # -- the CredentialSource interface ---------------------------------------
+
+    def get(self) -> Credential:
+        return self.credential(self.token())
+
+    def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
+        error = bearer_error(www_authenticate)
+        if error is not None and error != "invalid_token":
+            return None  # RFC 6750 §3.1: insufficient_scope etc. are not cured by a new token
+        if failed.token is None:
+            return None
+        refused = _digest(failed.token)
+        with self._thread_lock:
+            current = self._memory
+            if current is not None and _digest(current.access_token) != refused:
+                return self.credential(current)  # renewed meanwhile: retry with that one
+            if refused in self._replacements:
+                return None  # the API refuses even a fresh token: renewing again cannot help
+            token = self.token(refused=refused)
+            self._replacements.add(_digest(token.access_token))
+            return self.credential(token)
+
+    def credential(self, token: CachedToken) -> Credential:
+        kind = "Bearer" if token.token_type.lower() == "bearer" else token.token_type
+        return Credential(location="header", name="Authorization",
+                          value=f"{kind} {token.access_token}", token=token.access_token,
+                          token_type=token.token_type, expires_at=token.expires_at,
+                          scope=token.scope)
+
+    # -- tokens ---------------------------------------------------------------
+
+    def token(self, *, force: bool = False, refused: str | None = None) -> CachedToken:
+        """A token valid for at least `min_ttl` seconds.
+
+        `force`: a new one from a new grant, whatever is cached.  `refused`: the
+        digest of a token the API refused; any other fresh token will do (a
+        parallel caller may have renewed already), else refresh or grant.
+        """
         key = cache_key(self.target, self.deps.environ)
-        now = self.deps.clock()
-        if not force and self._memory and self._memory.key == key and self._memory.fresh(
-                now, self.min_ttl):
-            return self._memory
-        with self._lock():
+        memory = self._memory
+        if (not force and refused is None and memory is not None and memory.key == key
+                and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
+            return memory
+        with self._thread_lock, self._lock():
             cached = None if force else self._load(key)
-            if cached is not None and cached.fresh(self.deps.clock(), self.min_ttl):
+            if cached is not None and refused is not None and _digest(
+                    cached.access_token) == refused:
+                cached, stale = None, cached
+            else:
+                stale = cached
+            if cached is not None and cached.fresh(self.deps.clock(), self.min_ttl, self.renew_share):
                 self._memory = cached
                 return cached
-            stale = cached or (self._memory if self._memory and self._memory.key == key else None)
+            if stale is None and self._memory is not None and self._memory.key == key:
+                stale = self._memory
             token = None
             if stale is not None and stale.refresh_token and not force:
                 token = self._refresh(stale, key)
@@ -134,6 +221,8 @@ class TokenSource:
                 token = self._grant(key)
             self._store(token)
             self._memory = token
+            self._event(f"{self.target.name}: new token, valid "
+                        f"{_seconds(token.expires_at - self.deps.clock())}")
             return token
 
     def invalidate(self) -> None:
@@ -203,7 +292,7 @@ class TokenSource:
             expires_at = float(exp) if isinstance(exp, int | float) and not isinstance(
                 exp, bool) else now + DEFAULT_LIFETIME
         return CachedToken(token.access_token, token.token_type, expires_at,
-                           token.refresh_token, token.scope, key)
+                           token.refresh_token, token.scope, key, issued_at=now)
 
     def _store(self, token: CachedToken) -> None:
         if not self.use_cache:
@@ -216,7 +305,13 @@ class TokenSource:
         write_state(self.deps.config_path, self.target.name, token.expires_at)
 
     def _error(self, failure: Failure) -> TokenError:
-        return TokenError(failure, hints_for(failure, Context.of(self.target)))
+        error = TokenError(failure, hints_for(failure, Context.of(self.target)))
+        self._event(f"{self.target.name}: no token: {failure.category}: {failure.message}")
+        return error
+
+    def _event(self, text: str) -> None:
+        if self.on_event is not None:
+            self.on_event(text)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -232,3 +327,8 @@ class TokenSource:
             except OSError:
                 pass  # without the lock each process asks for its own token: still correct
             yield
+
+
+def _seconds(value: float) -> str:
+    whole = max(0, round(value))
+    return f"{whole} second{'' if whole == 1 else 's'}"

@@ -83,6 +83,19 @@ class Handler(BaseHTTPRequestHandler):
     def path_bare_401(self, body: bytes) -> None:
         self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="x"'})
 
+    def path_elsewhere(self, body: bytes) -> None:
+        # Another origin's API: records what it was sent (the log), answers 200.
+        self._json(200, {"ok": True})
+
+    def path_scope_401(self, body: bytes) -> None:
+        # RFC 6750 §3.1: the token is fine, it lacks a scope; a new one will not help.
+        self._send(401, b"", "text/plain", {
+            "WWW-Authenticate": 'Bearer error="insufficient_scope", scope="admin:things"'})
+
+    def path_token_401(self, body: bytes) -> None:
+        self._send(401, b"", "text/plain", {
+            "WWW-Authenticate": 'Bearer error="invalid_token", error_description="expired"'})
+
     def path_redirect(self, body: bytes) -> None:
         port = self.server.server_address[1]
         self._send(302, b"", "text/plain",

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from astra_auth.config import Config, Target
+from astra_auth.config import Target
 from astra_auth.deps import Deps
-from astra_auth.errors import ConfigError, UsageError
+from astra_auth.errors import UsageError
 from astra_auth.secretstore import (
     CLIENT_SECRET_ENV,
     PASSWORD_ENV,
@@ -16,25 +16,9 @@ from astra_auth.secretstore import (
     locate,
     remove_entries,
 )
+from astra_auth.service import lookup
 
 GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
-
-
-def lookup(config: Config, name: str, deps: Deps) -> Target:
-    """The named target, or a configuration error that lists the known ones."""
-    from astra_auth import validate
-
-    try:
-        validate.target_name(name)
-    except ValueError as exc:
-        raise UsageError(f"NAME: {exc}") from None
-    if name in config.targets:
-        return config.targets[name]
-    known = ", ".join(sorted(config.targets)) or "none yet"
-    raise ConfigError(
-        f"no target named {name!r} in {deps.config_path} (known targets: {known})",
-        hints=[f"Create it with: astra-auth configure {name}"],
-    )
 
 
 def summary_row(target: Target) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from astra_auth.commands.targets import GRANT_LABELS, lookup
+from astra_auth.commands.targets import GRANT_LABELS
 from astra_auth.config import Config, Target
 from astra_auth.credentials import MissingSecret, grant_request, require_oauth2
 from astra_auth.deps import Deps
@@ -18,6 +18,7 @@ from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Failure
 from astra_auth.oauth.grant import Outcome, request_token
 from astra_auth.oauth.hints import Context, configure_command, hints_for
+from astra_auth.service import lookup
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (

@@ -1,4 +1,4 @@
-"""`astra-auth token NAME`: a valid access token on stdout, for scripts."""
+"""`astra-auth token NAME`: a valid credential on stdout, for scripts."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 
 from astra_auth import validate
-from astra_auth.commands.targets import lookup
-from astra_auth.credentials import require_oauth2
+from astra_auth.credential import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
+from astra_auth.service import load_target
 
 
 @dataclass
@@ -27,27 +27,46 @@ def token(opts: TokenOptions, deps: Deps) -> None:
         raise UsageError(f"--format: {exc}") from None
     if not 0 <= opts.min_ttl <= 86400:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
-    config = deps.config.load()
-    target = lookup(config, opts.name, deps)
-    require_oauth2(target)
-
-    from astra_auth.tokens import TokenSource
-
-    source = TokenSource(target, deps, min_ttl=opts.min_ttl, use_cache=not opts.no_cache)
+    target = load_target(deps, opts.name)
+    source = open_source(target, deps, SourceSettings(min_ttl=opts.min_ttl,
+                                                      use_cache=not opts.no_cache))
     # A TokenError carries the category, hints and exit code of test-token; the
     # CLI prints it on stderr, and nothing reaches stdout.
-    got = source.get()
-    if opts.format == "bare":
-        deps.io.write_out(got.access_token + "\n")
-    elif opts.format == "header":
-        kind = "Bearer" if got.token_type.lower() == "bearer" else got.token_type
-        deps.io.write_out(f"Authorization: {kind} {got.access_token}\n")
-    else:
+    credential = source.get()
+    deps.io.write_out(render(credential, opts.format, target.name) + "\n")
+
+
+def render(credential: Credential, format: str, name: str) -> str:
+    """The credential as `token --format` prints it."""
+    if format == "bare":
+        if credential.token is None or credential.location != "header":
+            raise UsageError(
+                f"--format bare: target {name!r} has no bare token to print "
+                f"(its credential goes in a {credential.location} as a whole)",
+                hints=[f"Use: astra-auth token {name} --format header (or --format json)"],
+            )
+        return credential.token
+    if format == "header":
+        if credential.location == "query":
+            raise UsageError(
+                f"--format header: target {name!r} sends its credential as the query "
+                f"parameter {credential.name!r}, not in a header",
+                hints=[f"Use: astra-auth token {name} --format json"],
+            )
+        if credential.location == "cookie":
+            return f"Cookie: {credential.name}={credential.value}"
+        return f"{credential.name}: {credential.value}"
+    expires = None
+    if credential.expires_at is not None:
         import datetime as dt
 
-        expires = dt.datetime.fromtimestamp(got.expires_at, dt.UTC)
-        deps.io.write_out(json.dumps({
-            "access_token": got.access_token,
-            "token_type": got.token_type,
-            "expires_at": expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        }) + "\n")
+        when = dt.datetime.fromtimestamp(credential.expires_at, dt.UTC)
+        expires = when.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return json.dumps({
+        "token_type": credential.token_type,
+        "access_token": credential.token,
+        "expires_at": expires,
+        "scope": credential.scope,
+        "header_name": credential.name if credential.location == "header" else None,
+        "header_value": credential.value if credential.location == "header" else None,
+    })
