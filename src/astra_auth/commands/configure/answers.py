@@ -1,0 +1,157 @@
+"""What `configure` learns, whichever way it asks: one `Answers` value.
+
+The walk-through fills it by asking, the CI path from flags, the environment
+and the existing target; `plan.build_plan` turns it into the plan.  An auth
+type is an `AuthType` record (see `oauth2.py`): its walk-through steps, how
+its flags fill the answers, the secrets it needs, its config settings and its
+summary rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from astra_auth.config import Target
+from astra_auth.prompter import Choice
+from astra_auth.secretstore import ENV_NAMES
+
+if TYPE_CHECKING:
+    from astra_auth.commands.configure.options import ConfigureOptions, Given
+    from astra_auth.deps import Deps
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """One kind of secret: its keyring kind, its prompt label, and its flags."""
+
+    kind: str  # the keyring kind (`<target>:<kind>`) and ENV_NAMES' key
+    label: str  # the prompt: "Client secret"
+    attr: str  # ConfigureOptions' field for `--<attr> VALUE`; `<attr>_stdin` for stdin
+
+    @property
+    def what(self) -> str:
+        """The secret in messages: "client secret"."""
+        return self.label.lower()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.attr.replace("_", "-")
+
+    @property
+    def stdin_flag(self) -> str:
+        return self.flag + "-stdin"
+
+    @property
+    def env(self) -> str:
+        return ENV_NAMES[self.kind]
+
+    @property
+    def missing(self) -> str:
+        """How a CI run that lacks it is told to give it."""
+        return f"{self.stdin_flag} (or {self.env})"
+
+
+# Every secret configure can take, in the order of their `--…-stdin` lines.
+SECRETS = {
+    spec.kind: spec
+    for spec in (
+        SecretSpec("client_secret", "Client secret", "client_secret"),
+        SecretSpec("password", "Password", "password"),
+    )
+}
+
+
+@dataclass
+class Secret:
+    """How one secret ends up: "new" (`value` goes to the keyring), "stored"
+    (the keyring's entry stays) or "env" (read from the environment at run time)."""
+
+    state: str
+    value: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class OAuth2Answers:
+    """The oauth2 type's settings; None until answered."""
+
+    grant_type: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_auth: str | None = None
+    scope: str | None = None  # "" or None: none
+    audience: str | None = None
+    username: str | None = None  # kept for the password grant only
+
+
+@dataclass
+class Answers:
+    name: str
+    existing: Target | None = None
+    url: str | None = None
+    auth_type: str = "oauth2"
+    secrets_mode: str = "keyring"
+    # By keyring kind, in the order they were settled (and are saved).
+    secrets: dict[str, Secret] = field(default_factory=dict)
+    oauth2: OAuth2Answers = field(default_factory=OAuth2Answers)
+
+
+@dataclass
+class Session:
+    """One run of `configure`: what it was given, what it learnt on the way,
+    and the answers so far.  Walk-through steps and flag readers take it."""
+
+    opts: ConfigureOptions
+    deps: Deps
+    given: Given
+    answers: Answers
+    # The provider's discovery metadata, once known (an issuer, or a lookup of
+    # the token URL); it supplies defaults and warnings.
+    metadata: Any = None
+    # Flags a CI run lacks; all are reported at once.
+    missing: list[str] = field(default_factory=list)
+
+
+def start(
+    opts: ConfigureOptions, deps: Deps, given: Given, name: str, targets: dict[str, Target]
+) -> Session:
+    """A session for target `name`: what the flags and the existing target settle
+    before any question."""
+    existing = targets.get(name)
+    old = existing.oauth2 if existing else None
+    answers = Answers(
+        name=name,
+        existing=existing,
+        url=opts.url or (existing.url if existing else None),
+        auth_type=opts.auth_type or (existing.auth_type if existing else None) or "oauth2",
+        secrets_mode=opts.secrets or (old.secrets if old else "keyring"),
+    )
+    return Session(opts=opts, deps=deps, given=given, answers=answers)
+
+
+Step = Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class AuthType:
+    """One authentication type, as `configure` sees it.  A new type is one
+    module that builds this record, plus its line in `auth_types.AUTH_TYPES`."""
+
+    key: str  # the config's `auth_type`
+    choice: Choice  # its line in the walk-through's "Authentication type" list
+    # The walk-through's questions after the common ones, in order.
+    steps: Sequence[Step]
+    # CI: fill the answers from flags and the existing target; add what is
+    # missing to `session.missing` (the secrets are settled afterwards).
+    from_flags: Step
+    # CI, once nothing is missing: what the provider adds (metadata, warnings).
+    from_provider: Step
+    # The keyring kinds these answers need, in the order they are asked.
+    secret_kinds: Callable[[Answers], list[str]]
+    # Every keyring kind the type may keep: those not needed are removed.
+    kept_kinds: tuple[str, ...]
+    # The target's fields for this type, e.g. {"oauth2": OAuth2(...)}.
+    settings: Callable[[Answers], dict[str, Any]]
+    # Summary rows after "Authentication"; `secret(kind)` is a secret's masked row.
+    summary: Callable[[Target, Callable[[str], str]], list[tuple[str, str]]]

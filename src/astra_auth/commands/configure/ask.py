@@ -1,0 +1,72 @@
+"""Questions the walk-through's steps share: a checked value, an optional one,
+and a hidden secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from astra_auth import validate
+from astra_auth.commands.configure.answers import SECRETS, Secret, Session
+from astra_auth.deps import Deps
+from astra_auth.secretstore import entry
+
+
+def ask_valid(
+    deps: Deps,
+    message: str,
+    default: str | None,
+    check: Callable[[str], str],
+    *,
+    optional: bool = False,
+) -> str:
+    """Ask until the answer passes `check`, saying why each refused one failed."""
+    while True:
+        answer = deps.prompter.text(message, default=default)
+        if optional and not answer.strip():
+            return ""
+        try:
+            return check(answer)
+        except ValueError as exc:
+            deps.io.warn(f"{exc}. Try again.")
+
+
+def ask_optional(
+    deps: Deps, message: str, current: str | None, check: Callable[[str], str]
+) -> str:
+    """An optional value: Enter keeps the current one, '-' removes it ("")."""
+    if current:
+        message += " — Enter keeps it, '-' removes it"
+    answer = ask_valid(deps, message, current, lambda v: v if v.strip() == "-" else check(v),
+                       optional=True)
+    return "" if answer.strip() == "-" else answer
+
+
+def ask_secret(s: Session, kind: str) -> None:
+    """Settle one secret: from the environment at run time (`--secrets env`),
+    given with the flags, or typed hidden; Enter keeps a stored one."""
+    spec = SECRETS[kind]
+    answers, deps = s.answers, s.deps
+    if answers.secrets_mode == "env":
+        deps.io.info(f"{spec.label}: not stored; read from {spec.env} when astra-auth runs.")
+        answers.secrets[kind] = Secret("env")
+        return
+    given = s.given.get(kind)
+    if given is not None:
+        answers.secrets[kind] = Secret("new", given)
+        return
+    # Reading the keyring here also proves it is usable before anything is saved.
+    stored = deps.secrets.get(entry(answers.name, kind)) is not None
+    message = (f"{spec.label} (hidden; Enter keeps the stored one)" if stored
+               else f"{spec.label} (hidden)")
+    while True:
+        answer = deps.prompter.secret(message)
+        if not answer and stored:
+            answers.secrets[kind] = Secret("stored")
+            return
+        try:
+            value = validate.secret_value(answer, spec.what)
+        except ValueError as exc:
+            deps.io.warn(f"{exc}. Try again.")
+            continue
+        answers.secrets[kind] = Secret("new", value)
+        return

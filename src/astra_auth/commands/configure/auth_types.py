@@ -1,0 +1,9 @@
+"""The auth types `configure` knows, by the config's `auth_type` (in the order
+the walk-through lists them).  A new type: its module, and one entry here."""
+
+from __future__ import annotations
+
+from astra_auth.commands.configure import oauth2
+from astra_auth.commands.configure.answers import AuthType
+
+AUTH_TYPES: dict[str, AuthType] = {t.key: t for t in (oauth2.TYPE,)}

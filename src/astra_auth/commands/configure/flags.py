@@ -1,0 +1,69 @@
+"""`configure` in CI: the answers from flags, the environment and the existing
+target.  Nothing is asked; every missing value is reported at once (exit 2),
+before the keyring or the provider is consulted where that can be avoided.
+"""
+
+from __future__ import annotations
+
+from astra_auth.commands.configure.answers import SECRETS, Answers, Secret, Session, start
+from astra_auth.commands.configure.auth_types import AUTH_TYPES
+from astra_auth.commands.configure.options import ConfigureOptions, Given, check_secret
+from astra_auth.config import Target
+from astra_auth.deps import Deps
+from astra_auth.errors import KeyringUnavailable, UsageError
+from astra_auth.secretstore import entry
+
+
+def from_flags(
+    opts: ConfigureOptions, targets: dict[str, Target], deps: Deps, given: Given
+) -> Answers:
+    if opts.name is None:
+        raise UsageError(
+            "missing the target NAME (not running interactively): "
+            "astra-auth configure NAME --grant-type … --token-url … --client-id … --no-input",
+        )
+    s = start(opts, deps, given, opts.name, targets)
+    auth_type = AUTH_TYPES[s.answers.auth_type]
+    auth_type.from_flags(s)
+    for kind in auth_type.secret_kinds(s.answers):
+        _settle_secret(s, kind)
+    if s.missing:
+        raise UsageError(
+            "missing required values (not running interactively, so nothing is asked): "
+            + ", ".join(s.missing)
+        )
+    auth_type.from_provider(s)
+    return s.answers
+
+
+def _settle_secret(s: Session, kind: str) -> None:
+    """A given secret, else the environment's (stored in the keyring), else the
+    stored one; a missing one is reported with the flag that gives it."""
+    spec = SECRETS[kind]
+    answers, deps = s.answers, s.deps
+    if answers.secrets_mode == "env":
+        answers.secrets[kind] = Secret("env")
+        if not deps.environ.get(spec.env):
+            deps.io.warn(f"{spec.env} is not set here; set it wherever astra-auth runs")
+        return
+    value = s.given.get(kind)
+    if value is None and deps.environ.get(spec.env):
+        value = check_secret(deps.environ[spec.env], spec.env, spec.what)
+    if value is not None:
+        answers.secrets[kind] = Secret("new", value)
+        return
+    if answers.existing is None:
+        # A new target has no stored secret to keep: report the flag without
+        # asking the keyring, which may not even be usable here.
+        s.missing.append(spec.missing)
+        return
+    try:
+        stored = deps.secrets.get(entry(answers.name, kind)) is not None
+    except KeyringUnavailable:
+        if s.missing:
+            return  # the usage error about the other values comes first
+        raise
+    if stored:
+        answers.secrets[kind] = Secret("stored")
+    else:
+        s.missing.append(spec.missing)

@@ -1,0 +1,205 @@
+"""`configure`'s flags: checked once, and the secrets that came with them read once.
+
+`check_flags` returns a checked copy of the options instead of changing them, so
+the options typer built stay what the user typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from astra_auth import validate
+from astra_auth.commands.configure.answers import SECRETS, SecretSpec
+from astra_auth.deps import Deps
+from astra_auth.errors import UsageError
+from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
+
+
+@dataclass(frozen=True)
+class ConfigureOptions:
+    name: str | None = None
+    auth_type: str | None = None
+    grant_type: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    client_secret_stdin: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    password_stdin: bool = False
+    scope: str | None = None
+    audience: str | None = None
+    client_auth: str | None = None
+    secrets: str | None = None
+    url: str | None = None
+    no_input: bool = False
+    test: bool = False
+    issuer: str | None = None
+
+
+def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
+    """Every value given as a flag, validated (and normalised, e.g. the grant's
+    spelling); conflicts are usage errors.  The first bad flag, in this order,
+    is the one reported."""
+
+    def check(flag: str, value: str | None, fn: Callable[[str], str]) -> str | None:
+        if value is None:
+            return None
+        try:
+            return fn(value)
+        except ValueError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+
+    name = check("NAME", opts.name, validate.target_name)
+    auth_type = check(
+        "--auth-type", opts.auth_type, lambda v: validate.choice(v, validate.AUTH_TYPES)
+    )
+    grant_type = check("--grant-type", opts.grant_type, validate.grant_type)
+    token_url = check("--token-url", opts.token_url, validate.token_url)
+    issuer = check("--issuer", opts.issuer, validate.token_url)
+    if issuer is not None and token_url is not None:
+        raise UsageError("--issuer and --token-url cannot be used together: the issuer's "
+                         "discovery document names the token URL")
+    checked = replace(
+        opts,
+        name=name,
+        auth_type=auth_type,
+        grant_type=grant_type,
+        token_url=token_url,
+        issuer=issuer,
+        url=check("--url", opts.url, validate.api_url),
+        client_id=check(
+            "--client-id", opts.client_id,
+            lambda v: validate.plain_value(v, "client ID", validate.MAX_CLIENT_ID),
+        ),
+        username=check(
+            "--username", opts.username,
+            lambda v: validate.plain_value(v, "username", validate.MAX_USERNAME),
+        ),
+        scope=check(
+            "--scope", opts.scope,
+            lambda v: validate.plain_value(v, "scope", validate.MAX_SCOPE, allow_empty=True),
+        ),
+        audience=check(
+            "--audience", opts.audience,
+            lambda v: validate.plain_value(v, "audience", validate.MAX_URL, allow_empty=True),
+        ),
+        client_auth=check(
+            "--client-auth", opts.client_auth,
+            lambda v: validate.choice(v, validate.CLIENT_AUTH_METHODS),
+        ),
+        secrets=check(
+            "--secrets", opts.secrets, lambda v: validate.choice(v, validate.SECRET_MODES)
+        ),
+    )
+    for spec in SECRETS.values():
+        if _value(checked, spec) is not None and _stdin(checked, spec):
+            raise UsageError(f"{spec.flag} and {spec.stdin_flag} cannot be used together")
+    if checked.grant_type == "client_credentials":
+        refuse_user_flags(checked)
+    if checked.secrets == "env":
+        given = flags_given(checked, "--client-secret", "--client-secret-stdin", "--password",
+                            "--password-stdin")
+        if given:
+            raise UsageError(
+                f"{', '.join(given)}: with --secrets env nothing is stored; set "
+                f"{CLIENT_SECRET_ENV} / {PASSWORD_ENV} where astra-auth runs instead"
+            )
+    return checked
+
+
+def flags_given(opts: ConfigureOptions, *flags: str) -> list[str]:
+    """Which of these flags the command line used."""
+    present = {"--username": opts.username is not None}
+    for spec in SECRETS.values():
+        present[spec.flag] = _value(opts, spec) is not None
+        present[spec.stdin_flag] = _stdin(opts, spec)
+    return [flag for flag in flags if present[flag]]
+
+
+def refuse_user_flags(opts: ConfigureOptions) -> None:
+    """A grant without a user: the user's flags do not fit it (contract: exit 2)."""
+    given = flags_given(opts, "--username", "--password", "--password-stdin")
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: the client credentials grant has no user; "
+            "use --grant-type password to authenticate as a user"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Secrets given with the flags
+
+
+@dataclass
+class Given:
+    """Secrets given on the command line or standard input, not yet stored, by kind."""
+
+    values: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def get(self, kind: str) -> str | None:
+        return self.values.get(kind)
+
+
+_COUNTS = {2: "two", 3: "three"}
+
+
+def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
+    """Read the secrets the flags hand over: `--client-secret VALUE`, or one line
+    of standard input per `--…-stdin` flag, in the order the flags are listed."""
+    given = Given()
+    specs = list(SECRETS.values())
+    for spec in specs:
+        if _value(opts, spec) is not None:
+            deps.io.warn(
+                f"{spec.flag} puts the secret in the process list and your shell history; "
+                f"prefer {spec.stdin_flag} or the environment variable"
+            )
+    for spec in specs:
+        value = _value(opts, spec)
+        if value is not None:
+            given.values[spec.kind] = check_secret(value, spec.flag, spec.what)
+
+    wanted = [spec for spec in specs if _stdin(opts, spec)]
+    if not wanted:
+        return given
+    if deps.io.stdin_is_tty and interactive:
+        # A person is typing: ask with hidden input instead of reading an echoed line.
+        for spec in wanted:
+            given.values[spec.kind] = check_secret(
+                deps.prompter.secret(spec.label), spec.stdin_flag, spec.what
+            )
+        return given
+    lines = deps.io.stdin.read().splitlines()
+    if len(lines) != len(wanted) or not all(lines):
+        if len(wanted) == 1:
+            raise UsageError(
+                f"{wanted[0].stdin_flag}: standard input must hold exactly one line, the secret "
+                f"({'it was empty' if not any(lines) else f'it has {len(lines)} lines'})"
+            )
+        raise UsageError(
+            f"{' '.join(s.stdin_flag for s in wanted)}: standard input must hold "
+            f"{_COUNTS.get(len(wanted), len(wanted))} lines, the "
+            + " and then the ".join(s.what for s in wanted)
+        )
+    for spec, line in zip(wanted, lines, strict=True):
+        given.values[spec.kind] = check_secret(line, spec.stdin_flag, spec.what)
+    return given
+
+
+def check_secret(value: str, source: str, what: str) -> str:
+    """A secret value checked; `source` (a flag or variable) names it in the error."""
+    try:
+        return validate.secret_value(value, what)
+    except ValueError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+
+
+def _value(opts: ConfigureOptions, spec: SecretSpec) -> str | None:
+    value: str | None = getattr(opts, spec.attr)
+    return value
+
+
+def _stdin(opts: ConfigureOptions, spec: SecretSpec) -> bool:
+    return bool(getattr(opts, spec.attr + "_stdin"))

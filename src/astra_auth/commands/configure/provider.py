@@ -1,0 +1,79 @@
+"""What the provider says about itself, and where the token URL points.
+
+Every discovery call of `configure` (`deps.discover`, `deps.metadata_for`)
+is in this module, so a change to discovery's interface changes one file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from astra_auth.commands.configure.answers import Session
+from astra_auth.deps import Deps
+
+
+def from_issuer(s: Session, issuer: str) -> str:
+    """The token URL named by the issuer's discovery document (`--issuer`);
+    failures are errors with their own exit codes."""
+    s.metadata = s.deps.discover(issuer)
+    token_url: str = s.metadata.token_endpoint
+    s.deps.io.info(f"Access Token URL from {s.metadata.source}: {token_url}")
+    return token_url
+
+
+def try_issuer(issuer: str, deps: Deps) -> Any:
+    """The issuer's metadata, or None after saying why there is none (a typed
+    issuer in the walk-through, which may be asked again)."""
+    from astra_auth.oauth.discovery import DiscoveryError
+
+    try:
+        return deps.discover(issuer)
+    except DiscoveryError as exc:
+        deps.io.warn(exc.message)
+        return None
+
+
+def learn(s: Session, token_url: str, grant: str, *, changed: bool) -> None:
+    """Look the token URL's provider up when nothing is known yet and the URL
+    is new or given again; warn when its metadata does not list the grant."""
+    if s.metadata is None and changed:
+        s.metadata = _metadata(token_url, s.deps)
+    warning = s.metadata.grant_warning(grant) if s.metadata is not None else None
+    if warning:
+        s.deps.io.warn(warning)
+
+
+def suggested_client_auth(s: Session) -> str | None:
+    """The client authentication the provider's metadata prefers, if any."""
+    if s.metadata is None:
+        return None
+    method: str | None = s.metadata.client_auth()
+    return method
+
+
+def client_auth_from_metadata(s: Session) -> str | None:
+    """As `suggested_client_auth`, saying so (CI, where nothing is asked)."""
+    method = suggested_client_auth(s)
+    if method:
+        s.deps.io.info(f"Client authentication {method!r}, from the provider's "
+                       "token_endpoint_auth_methods_supported.")
+    return method
+
+
+def warn_about_url(url: str, deps: Deps) -> None:
+    """A token URL that a scanner elsewhere may not reach (a private address)."""
+    warning = deps.address_warning(url)
+    if warning:
+        deps.io.warn(warning)
+
+
+def _metadata(token_url: str, deps: Deps) -> Any:
+    """The provider's metadata when it names this very token endpoint, else None."""
+    metadata = deps.metadata_for(token_url)
+    if metadata is None:
+        return None
+    if metadata.token_endpoint.rstrip("/") != token_url.rstrip("/"):
+        deps.io.warn(f"the provider's discovery document ({metadata.source}) names another "
+                     f"token endpoint, {metadata.token_endpoint}; check the Access Token URL")
+        return None
+    return metadata

@@ -1,0 +1,46 @@
+"""The save transaction: keyring first, then the config file; all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from astra_auth.commands.configure.plan import Plan
+from astra_auth.deps import Deps
+from astra_auth.errors import AstraError
+from astra_auth.secretstore import remove_entries
+
+
+def save(plan: Plan, deps: Deps) -> None:
+    """Apply the plan: secrets first, then the config file under its lock,
+    undoing the secrets if the file cannot be written."""
+    undo: list[tuple[str, str | None]] = []
+    try:
+        for key, value in plan.secret_changes.items():
+            previous = deps.secrets.get(key)
+            if value is None:
+                if previous is None:
+                    continue
+                deps.secrets.delete(key)
+            else:
+                deps.secrets.set(key, value)
+            undo.append((key, previous))
+        with deps.config.edit() as config:
+            config.targets[plan.target.name] = replace(plan.target)
+    except BaseException:
+        _undo(undo, deps)
+        raise
+    remove_entries(deps.secrets, plan.cleanup, strict=False)
+    from astra_auth.token_state import write_state
+
+    write_state(deps.config_path, plan.target.name, None)
+
+
+def _undo(undo: list[tuple[str, str | None]], deps: Deps) -> None:
+    for key, previous in reversed(undo):
+        try:
+            if previous is None:
+                deps.secrets.delete(key)
+            else:
+                deps.secrets.set(key, previous)
+        except AstraError:
+            deps.io.warn(f"could not restore keyring entry {key!r}; check it by hand")
