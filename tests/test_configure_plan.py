@@ -1,0 +1,153 @@
+"""`configure`'s inner shape: checked options, one `Answers` value from either
+mode, and `build_plan` turning it into the plan.  The end-to-end behaviour is
+in test_walkthrough.py and test_configure_flags.py."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from astra_auth.commands.configure.answers import Answers, OAuth2Answers, Secret
+from astra_auth.commands.configure.flags import from_flags
+from astra_auth.commands.configure.options import ConfigureOptions, Given, check_flags
+from astra_auth.commands.configure.plan import build_plan
+from astra_auth.commands.configure.walkthrough import walkthrough
+from astra_auth.config import OAuth2, Target
+from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step, make_deps
+
+TOKEN_URL = "https://idp.example.com/oauth/token"
+
+
+def test_check_flags_returns_a_checked_copy_and_leaves_the_options_as_typed():
+    typed = ConfigureOptions(name="a", grant_type="client-credentials", token_url=TOKEN_URL,
+                             scope="")
+    checked = check_flags(typed)
+    assert checked.grant_type == "client_credentials"
+    assert typed.grant_type == "client-credentials"
+    assert checked.scope == ""
+    assert checked.name == "a" and checked.token_url == TOKEN_URL
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        typed.name = "b"  # type: ignore[misc]
+
+
+def test_build_plan_for_a_new_password_target():
+    answers = Answers(
+        name="hr",
+        url="https://api.example.com",
+        secrets={"client_secret": Secret("new", CLIENT_SECRET), "password": Secret("stored")},
+        oauth2=OAuth2Answers(grant_type="password", token_url=TOKEN_URL, client_id="scanner-app",
+                             client_auth="post", scope="", audience="https://api.example.com",
+                             username="john.doe"),
+    )
+    plan = build_plan(answers)
+    assert plan.target == Target(
+        name="hr", url="https://api.example.com", auth_type="oauth2",
+        oauth2=OAuth2(grant_type="password", token_url=TOKEN_URL, client_id="scanner-app",
+                      client_auth="post", scope=None, audience="https://api.example.com",
+                      username="john.doe", secrets="keyring"),
+    )
+    assert plan.is_new is True
+    assert plan.secret_changes == {"hr:client_secret": CLIENT_SECRET}
+    assert plan.secret_states == {"client_secret": "new", "password": "stored"}
+    assert plan.cleanup == ["hr:token"]
+
+
+def test_build_plan_for_client_credentials_drops_the_user_and_its_password():
+    existing = Target(name="a", auth_type="oauth2", oauth2=OAuth2(
+        grant_type="password", token_url=TOKEN_URL, client_id="c", username="john.doe"))
+    answers = Answers(
+        name="a", existing=existing, url="",
+        secrets={"client_secret": Secret("stored")},
+        oauth2=OAuth2Answers(grant_type="client_credentials", token_url=TOKEN_URL,
+                             client_id="c", client_auth="basic", username="john.doe"),
+    )
+    plan = build_plan(answers)
+    assert plan.target.url is None
+    assert plan.target.oauth2 is not None and plan.target.oauth2.username is None
+    assert plan.is_new is False
+    assert plan.secret_changes == {}
+    assert plan.cleanup == ["a:token", "a:password"]
+
+
+def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret():
+    answers = Answers(
+        name="a", secrets_mode="env",
+        secrets={"client_secret": Secret("env"), "password": Secret("env")},
+        oauth2=OAuth2Answers(grant_type="password", token_url=TOKEN_URL, client_id="c",
+                             client_auth="basic", username="u"),
+    )
+    plan = build_plan(answers)
+    assert plan.target.oauth2 is not None and plan.target.oauth2.secrets == "env"
+    assert plan.secrets_mode == "env"
+    assert plan.secret_changes == {}
+    assert plan.secret_states == {"client_secret": "env", "password": "env"}
+    assert plan.cleanup == ["a:token", "a:client_secret", "a:password"]
+
+
+def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tmp_path: Path):
+    prompter = ScriptedPrompter([
+        Step("text", "Target name", "hr"),
+        Step("text", "API URL", "https://api.example.com"),
+        Step("select", "Authentication type", 0),
+        Step("select", "Grant type", 1),
+        Step("select", "Access Token URL", 0),
+        Step("text", "Access Token URL", TOKEN_URL),
+        Step("text", "Client ID", "scanner-app"),
+        Step("secret", "Client secret", CLIENT_SECRET),
+        Step("text", "Username", "john.doe"),
+        Step("secret", "Password", PASSWORD),
+        Step("text", "Scope", "read:things"),
+        Step("text", "Audience", "https://api.example.com"),
+        Step("select", "Client authentication", 1),
+    ])
+    deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True)
+    asked = walkthrough(ConfigureOptions(), {}, deps, Given())
+    prompter.verify()
+
+    flags = ConfigureOptions(
+        name="hr", url="https://api.example.com", grant_type="password", token_url=TOKEN_URL,
+        client_id="scanner-app", username="john.doe", scope="read:things",
+        audience="https://api.example.com", client_auth="post",
+    )
+    given = Given({"client_secret": CLIENT_SECRET, "password": PASSWORD})
+    read = from_flags(flags, {}, make_deps(tmp_path / "config.toml"), given)
+
+    assert asked == read
+    assert asked.oauth2 == OAuth2Answers(
+        grant_type="password", token_url=TOKEN_URL, client_id="scanner-app",
+        client_auth="post", scope="read:things", audience="https://api.example.com",
+        username="john.doe",
+    )
+    assert asked.secrets == {"client_secret": Secret("new", CLIENT_SECRET),
+                             "password": Secret("new", PASSWORD)}
+
+
+def test_the_walkthrough_and_the_flags_give_the_same_answers_when_editing(tmp_path: Path):
+    existing = Target(name="a", url="https://api.example.com", auth_type="oauth2",
+                      oauth2=OAuth2(grant_type="client_credentials", token_url=TOKEN_URL,
+                                    client_id="c", audience="aud", scope="read"))
+    targets = {"a": existing}
+    store = MemoryStore({"a:client_secret": CLIENT_SECRET})
+    prompter = ScriptedPrompter([
+        Step("select", "Target", 0),
+        Step("select", "Authentication type", None),
+        Step("select", "Grant type", None),
+        Step("text", "Access Token URL", None),
+        Step("text", "Client ID", None),
+        Step("secret", "Enter keeps the stored one", ""),
+        Step("text", "Scope", "write"),
+        Step("text", "Audience", None),
+        Step("select", "Client authentication", None),
+    ])
+    deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True, secrets=store)
+    asked = walkthrough(ConfigureOptions(), targets, deps, Given())
+    prompter.verify()
+    read = from_flags(ConfigureOptions(name="a", scope="write"), targets,
+                      make_deps(tmp_path / "config.toml", secrets=store), Given())
+
+    assert asked == read
+    assert asked.secrets == {"client_secret": Secret("stored")}
+    assert asked.oauth2.scope == "write" and asked.oauth2.audience == "aud"
+    assert build_plan(asked).secret_changes == {}
