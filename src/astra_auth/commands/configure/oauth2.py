@@ -1,7 +1,9 @@
-"""The oauth2 auth type: its walk-through steps, its flags, its settings.
+"""The oauth2 auth type as `configure` sees it: its walk-through steps, how its
+flags fill the answers, the secrets it needs, its settings and summary rows.
 
-Grants and client-authentication methods are tables here; a new one is a row
-plus, where it asks something new, a step.
+A new grant or client-authentication method is a row in its choice table,
+plus a step where it asks for something new and its keyring kind in
+`secret_kinds` where it needs another secret.
 """
 
 from __future__ import annotations
