@@ -82,15 +82,17 @@ class Deps:
 
         return make_client(timeout, ca_bundle, self.environ)
 
-    def metadata_for(self, token_url: str) -> Any:
-        """The provider's discovery metadata for `token_url`, or None (best effort)."""
+    def metadata_for(self, token_url: str, deadline: Any = None) -> Any:
+        """The provider's discovery metadata for `token_url`, or None (best effort),
+        all of it by `deadline` (a transport.Deadline; default: a few seconds)."""
         if self.metadata_lookup is not None:
             return self.metadata_lookup(token_url)
         from astra_auth.oauth.discovery import for_token_url
 
-        return for_token_url(token_url, lambda: self.http_client(3.0, None))
+        return for_token_url(token_url, lambda: self.http_client(3.0, None), deadline=deadline)
 
-    def discover(self, issuer: str) -> Any:
+    def discover(self, issuer: str, deadline: Any = None) -> Any:
+        """The issuer's metadata (raises DiscoveryError), all of it by `deadline`."""
         from astra_auth.oauth.discovery import discover
 
-        return discover(issuer, lambda: self.http_client(10.0, None))
+        return discover(issuer, lambda: self.http_client(10.0, None), deadline)

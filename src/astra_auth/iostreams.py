@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from astra_auth.safetext import clean
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,9 +55,7 @@ class IOStreams:
         return self._err
 
     def _console(self, file: TextIO, is_tty: bool) -> Console:
-        from rich.console import Console
-
-        return Console(
+        return _safe_console_class()(
             file=file,
             force_terminal=is_tty or None,
             width=None if is_tty else (self.width or 100),
@@ -74,9 +74,41 @@ class IOStreams:
         self.err.print(f"[green]✓[/green] {_escape(message)}", soft_wrap=True)
 
     def write_out(self, text: str) -> None:
-        """Plain text on stdout, for machine-readable output (JSON, tokens)."""
-        self.stdout.write(text)
+        """Plain text on stdout, for machine-readable output (JSON, tokens).
+
+        Neutralised like everything else: JSON from `safetext.dumps` and a token
+        (RFC 6749 visible ASCII, checked when it arrived) pass unchanged."""
+        self.stdout.write(clean(text))
         self.stdout.flush()
+
+
+_SAFE_CONSOLE: type[Console] | None = None
+
+
+def _safe_console_class() -> type[Console]:
+    """A rich Console that neutralises every text segment it writes.
+
+    This is the one output layer of issue 15: whatever a command passes to
+    `io.out` / `io.err` (a panel, a table, a markup string), each piece of text
+    is escaped by `safetext.clean` just before it reaches the stream.  rich's
+    own escape sequences (colours, the spinner's cursor moves) are styles and
+    control segments, which are left alone.  tests/test_security.py proves it
+    on a real Console, so a rich release that renders differently fails there.
+    """
+    global _SAFE_CONSOLE
+    if _SAFE_CONSOLE is None:
+        from rich.console import Console
+        from rich.segment import Segment
+
+        class SafeConsole(Console):
+            def _render_buffer(self, buffer: Any) -> str:
+                safe = (segment if segment.control else Segment(clean(segment.text),
+                                                                  segment.style)
+                        for segment in buffer)
+                return super()._render_buffer(safe)
+
+        _SAFE_CONSOLE = SafeConsole
+    return _SAFE_CONSOLE
 
 
 def _escape(text: str) -> str:

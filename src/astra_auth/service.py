@@ -5,6 +5,7 @@ from __future__ import annotations
 from astra_auth.config import Config, Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, UsageError
+from astra_auth.shellcmd import command
 
 
 def lookup(config: Config, name: str, deps: Deps) -> Target:
@@ -20,7 +21,7 @@ def lookup(config: Config, name: str, deps: Deps) -> Target:
     known = ", ".join(sorted(config.targets)) or "none yet"
     raise ConfigError(
         f"no target named {name!r} in {deps.config_path} (known targets: {known})",
-        hints=[f"Create it with: astra-auth configure {name}"],
+        hints=["Create it with: " + command("configure", name)],
     )
 
 

@@ -173,7 +173,7 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
     import ipaddress
 
     host = urlsplit(url).hostname or ""
-    addresses = _resolve(host, timeout)
+    addresses = resolve(host, timeout)
     if addresses is None:
         return f"{host} does not resolve from this machine; check the host name"
     for text in addresses:
@@ -192,7 +192,9 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
     return None
 
 
-def _resolve(host: str, timeout: float) -> list[str] | None:
+def resolve(host: str, timeout: float) -> list[str] | None:
+    """The addresses `host` resolves to, in the resolver's order; None when it
+    does not resolve within `timeout` seconds."""
     import ipaddress
     import socket
     import threading
@@ -207,7 +209,7 @@ def _resolve(host: str, timeout: float) -> list[str] | None:
         nonlocal result
         try:
             infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-            result = sorted({info[4][0] for info in infos})
+            result = list(dict.fromkeys(str(info[4][0]) for info in infos))
         except (OSError, UnicodeError):
             result = None
 

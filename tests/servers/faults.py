@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_plus
 
@@ -54,11 +55,33 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with self.server.lock:
             self.server.log.append((path, dict(self.headers.items()), body))
+            scripted = self.server.scripted.get(path)
+        if scripted is not None:
+            self._scripted(scripted)
+            return
         handler = getattr(self, "path_" + path.strip("/").replace("-", "_"), None)
         if handler is None:
             self._json(404, {"detail": "no such fault"})
             return
         handler(body)
+
+    def _scripted(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        headers = {"Content-Type": answer.content_type, **answer.headers}
+        headers.setdefault("Content-Length", str(len(answer.body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            if answer.trickle is None:
+                self.wfile.write(answer.body)
+                return
+            for byte in answer.body:  # one byte at a time, never tripping a read timeout
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(answer.trickle)
+        except OSError:
+            pass
 
     # --- each path answers one way wrongly ---------------------------------
 
@@ -204,12 +227,24 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"{}")
 
 
+@dataclass
+class Answer:
+    """One scripted answer of the hostile provider (see FaultServer.answer)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    trickle: float | None = None  # seconds between bytes
+
+
 class FaultServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.lock = threading.Lock()
+        self.scripted: dict[str, Answer] = {}
         self.log: list[tuple[str, dict[str, str], bytes]] = []
         self.port = self.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
@@ -219,6 +254,19 @@ class FaultServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that stops reading (it should, at 1 MiB) breaks the pipe: expected.
         pass
+
+    def answer(self, path: str, data: object = None, *, status: int = 200,
+               body: bytes | None = None, content_type: str = "application/json",
+               headers: dict[str, str] | None = None, trickle: float | None = None) -> str:
+        """Make `path` (any path, `.well-known` ones included) answer this way; the
+        hostile provider of issue 15.  Returns the path's URL.  Paths are unique
+        per test (uuid) because the server is shared by the session."""
+        if body is None:
+            body = json.dumps(data).encode() if not isinstance(data, str) else data.encode()
+        with self.lock:
+            self.scripted["/" + path.lstrip("/")] = Answer(
+                status, body, content_type, dict(headers or {}), trickle)
+        return self.url(path.lstrip("/"))
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path}"

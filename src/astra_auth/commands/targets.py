@@ -17,6 +17,7 @@ from astra_auth.secretstore import (
     remove_entries,
 )
 from astra_auth.service import lookup
+from astra_auth.shellcmd import command
 
 GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
 
@@ -44,7 +45,7 @@ def list_targets(opts: ListOptions, deps: Deps) -> None:
         deps.io.write_out(json.dumps(rows, indent=2) + "\n")
         return
     if not rows:
-        deps.io.info("No targets yet. Add one with: astra-auth configure")
+        deps.io.info("No targets yet. Add one with: " + command("configure"))
         return
     from astra_auth.token_state import describe, read_state
 
@@ -109,12 +110,12 @@ def add_target(opts: AddOptions, deps: Deps) -> None:
         if opts.name in config.targets:
             raise UsageError(
                 f"a target named {opts.name!r} already exists",
-                hints=[f"Change it with: astra-auth configure {opts.name}"],
+                hints=["Change it with: " + command("configure", opts.name)],
             )
         config.targets[opts.name] = Target(name=opts.name, url=url)
     deps.io.success(
         f"Added target {opts.name}. Set up its authentication with: "
-        f"astra-auth configure {opts.name}"
+        + command("configure", opts.name)
     )
 
 
@@ -181,7 +182,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     if o is None:
         table.add_row("Authentication", "not configured")
         deps.io.out.print(table)
-        deps.io.info(f"Set it up with: astra-auth configure {target.name}")
+        deps.io.info("Set it up with: " + command("configure", target.name))
         return
     table.add_row("Authentication", "OAuth 2.0")
     table.add_row("Grant type", f"{GRANT_LABELS[o.grant_type]} ({o.grant_type})")

@@ -18,7 +18,11 @@ from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Failure
 from astra_auth.oauth.grant import Outcome, request_token
 from astra_auth.oauth.hints import Context, configure_command, hints_for
+from astra_auth.oauth.redact import Redactor
+from astra_auth.oauth.transport import Deadline
+from astra_auth.safetext import clean, dumps
 from astra_auth.service import lookup
+from astra_auth.shellcmd import command, suggestable_url
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (
@@ -59,7 +63,7 @@ def test_token(opts: TestTokenOptions, deps: Deps) -> None:
                    if config.targets[n].oauth2 is not None]
         if not targets:
             raise ConfigError("no configured targets to test",
-                              hints=["Add one with: astra-auth configure"])
+                              hints=["Add one with: " + command("configure")])
     else:
         target = _pick(opts.name, config, deps)
         require_oauth2(target)
@@ -78,7 +82,7 @@ def test_token(opts: TestTokenOptions, deps: Deps) -> None:
                 _print_panel(report, deps)
     if opts.json:
         payload: Any = [r.data for r in reports] if opts.all else reports[0].data
-        deps.io.write_out(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        deps.io.write_out(dumps(payload, indent=2) + "\n")
     worst = max((r.exit_code for r in reports), default=ExitCode.OK)
     if worst != ExitCode.OK:
         raise SilentError(worst)
@@ -99,7 +103,7 @@ def _pick(name: str | None, config: Config, deps: Deps) -> Target:
         return lookup(config, name, deps)
     names = sorted(config.targets)
     if not names:
-        raise ConfigError("no targets yet", hints=["Add one with: astra-auth configure"])
+        raise ConfigError("no targets yet", hints=["Add one with: " + command("configure")])
     if len(names) == 1:
         return config.targets[names[0]]
     if deps.io.can_prompt():
@@ -132,18 +136,22 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     except MissingSecret as exc:
         return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0, warnings)
 
-    redactor = req.redactor()
+    # One deadline for the target's whole check: the grant (both client
+    # authentication methods) and the metadata lookup that may follow.
+    deadline = Deadline(opts.timeout)
     spinner = (deps.io.err.status(f"Requesting a token from {o.token_url} …")
                if not opts.json and deps.io.err.is_terminal else contextlib.nullcontext())
     with spinner:
         outcome = request_token(
             req, lambda: deps.http_client(opts.timeout, opts.ca_bundle), timeout=opts.timeout,
-            redactor=redactor, monotonic=deps.monotonic,
+            deadline=deadline, monotonic=deps.monotonic,
         )
+    redactor = outcome.redactor
 
     if outcome.token is None:
         assert outcome.failure is not None
-        hints = _specific_hints(outcome.failure, ctx, deps) + hints_for(outcome.failure, ctx)
+        hints = (_specific_hints(outcome.failure, ctx, deps, deadline)
+                 + hints_for(outcome.failure, ctx))
         return _failed(target, base, outcome.failure, hints, outcome.elapsed_ms, warnings,
                        outcome)
 
@@ -152,7 +160,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         warnings.insert(0, (
             f"The provider refused client authentication `{o.client_auth}` and accepted "
             f"`{outcome.client_auth}` on a second attempt. Save the method that works: "
-            + configure_command(ctx, f"--client-auth {outcome.client_auth}")
+            + configure_command(ctx, "--client-auth", outcome.client_auth)
         ))
     if token.expires_in is not None and token.expires_in < 60:
         warnings.append(
@@ -164,7 +172,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
                         "and scanners expect Bearer tokens.")
     claims = jwt.claims(token.access_token)
     if claims is not None:
-        claims = json.loads(redactor.redact(json.dumps(claims, ensure_ascii=False)))
+        claims = _masked_claims(claims, redactor)
     data = {
         "ok": True,
         "target": target.name,
@@ -183,25 +191,48 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     return Report(target, True, ExitCode.OK, data, outcome=outcome)
 
 
+MAX_CLAIM_DEPTH = 16
+
+
+def _masked_claims(value: Any, redactor: Redactor, depth: int = 0) -> Any:
+    """The claims with every secret masked in keys and values, nesting deeper
+    than MAX_CLAIM_DEPTH shown as a note: a provider may nest claims hundreds
+    deep to crash a recursive printer."""
+    if depth > MAX_CLAIM_DEPTH:
+        return "… (nested too deep to show)"
+    if isinstance(value, dict):
+        return {redactor.redact(str(k)): _masked_claims(v, redactor, depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_claims(v, redactor, depth + 1) for v in value]
+    if isinstance(value, str):
+        return redactor.redact(value)
+    return value
+
+
 # Failures where the provider's own metadata can say what is wrong.
 _METADATA_HELPS = {"not_found", "method_not_allowed", "not_json", "redirect", "http_error",
                    "invalid_client", "unauthorized_client", "unsupported_grant_type"}
 
 
-def _specific_hints(failure: Failure, ctx: Context, deps: Deps) -> list[str]:
+def _specific_hints(failure: Failure, ctx: Context, deps: Deps,
+                    deadline: Deadline) -> list[str]:
     """Hints from the provider's identity (its URL, its error body) and metadata."""
     from astra_auth.oauth.providers import provider_hints
 
     hints = provider_hints(failure, ctx)
     if failure.category not in _METADATA_HELPS:
         return hints
-    metadata = deps.metadata_for(ctx.token_url)
+    metadata = deps.metadata_for(ctx.token_url, deadline)
     if metadata is None:
         return hints
-    if metadata.token_endpoint.rstrip("/") != ctx.token_url.rstrip("/"):
+    # The endpoint comes from the provider: suggested only when --token-url would
+    # accept it, and quoted by configure_command like every argument.
+    endpoint = suggestable_url(metadata.token_endpoint)
+    if endpoint is not None and endpoint.rstrip("/") != ctx.token_url.rstrip("/"):
         hints.insert(0, f"The provider's discovery document ({metadata.source}) names the "
-                        f"token endpoint {metadata.token_endpoint}: "
-                        + configure_command(ctx, f"--token-url {metadata.token_endpoint}"))
+                        f"token endpoint {endpoint}: "
+                        + configure_command(ctx, "--token-url", endpoint))
     supported = metadata.grant_types_supported
     if failure.category in ("unauthorized_client", "unsupported_grant_type") and supported:
         hints.append(f"The provider's metadata ({metadata.source}) lists grant_types_supported: "
@@ -239,12 +270,12 @@ def _print_panel(report: Report, deps: Deps) -> None:
     if report.ok:
         title = Text.assemble(("✓ ", "bold green"), (f"{report.target.name}: token obtained", "bold"))
         grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
-        grid.add_row("Token URL", Text(data["token_url"]))
+        grid.add_row("Token URL", _text(data["token_url"]))
         grid.add_row("HTTP status", str(data["http_status"]))
-        grid.add_row("Token type", Text(data["token_type"]))
+        grid.add_row("Token type", _text(data["token_type"]))
         expires = data["expires_in"]
         grid.add_row("Expires in", f"{expires} s" if expires is not None else "not stated")
-        grid.add_row("Scope", Text(data["scope"] or "—"))
+        grid.add_row("Scope", _text(data["scope"] or "—"))
         grid.add_row("Refresh token", "issued" if data["refresh_token_issued"] else "not issued")
         grid.add_row("Client auth", data["client_auth"])
         grid.add_row("Took", f"{data['elapsed_ms']} ms")
@@ -257,7 +288,7 @@ def _print_panel(report: Report, deps: Deps) -> None:
             claims_grid.add_column(style="cyan", no_wrap=True)
             claims_grid.add_column(overflow="fold")
             for key, value in claims.items():
-                claims_grid.add_row(Text(str(key)), Text(_claim_text(key, value, deps)))
+                claims_grid.add_row(_text(str(key)), _text(_claim_text(key, value, deps)))
             parts.append(claims_grid)
         else:
             grid.add_row("JWT", "no (an opaque token)")
@@ -266,14 +297,14 @@ def _print_panel(report: Report, deps: Deps) -> None:
         error = data["error"]
         title = Text.assemble(("✗ ", "bold red"),
                               (f"{report.target.name}: {error['category']}", "bold"))
-        grid.add_row("What happened", Text(error["message"]))
+        grid.add_row("What happened", _text(error["message"]))
         grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
-        grid.add_row("Token URL", Text(data["token_url"]))
+        grid.add_row("Token URL", _text(data["token_url"]))
         grid.add_row("HTTP status", str(error["http_status"]) if error["http_status"] else "—")
         if error["oauth_error"]:
-            grid.add_row("error", Text(error["oauth_error"]))
+            grid.add_row("error", _text(error["oauth_error"]))
         if error["oauth_error_description"]:
-            grid.add_row("error_description", Text(error["oauth_error_description"]))
+            grid.add_row("error_description", _text(error["oauth_error_description"]))
         if report.outcome and len(report.outcome.exchanges) > 1:
             grid.add_row("Attempts", "2 (both client-authentication methods)")
         parts.append(Text("\nWhat to do:", style="bold"))
@@ -286,16 +317,23 @@ def _print_panel(report: Report, deps: Deps) -> None:
                         expand=False))
 
 
+def _text(value: str) -> Any:
+    """A rich Text of outside text, neutralised before rich measures it (the
+    console neutralises again as it writes; doing it here keeps columns true)."""
+    from rich.text import Text
+
+    return Text(clean(value))
+
+
 def _numbered(rows: list[tuple[str, str]], style: str = "cyan") -> Any:
     """Items with a hanging indent, so wrapped lines stay under their text."""
     from rich.table import Table
-    from rich.text import Text
 
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style=style, justify="right", no_wrap=True)
     grid.add_column(overflow="fold")
     for mark, text in rows:
-        grid.add_row(mark, Text(text))
+        grid.add_row(mark, _text(text))
     return grid
 
 
@@ -317,17 +355,25 @@ def _print_line(report: Report, deps: Deps) -> None:
     out = deps.io.out
     out.print(f"[bold]{escape(report.target.name)}[/bold]")
     if report.ok:
-        out.print(f"  [green]✓[/green] Token obtained from {escape(data['token_url'])} "
+        out.print(f"  [green]✓[/green] Token obtained from {_one(data['token_url'])} "
                   f"({GRANT_LABELS[data['grant_type']]}, {data['client_auth']}, "
                   f"{data['elapsed_ms']} ms)", soft_wrap=True)
     else:
         error = data["error"]
-        out.print(f"  [red]✗[/red] {error['category']}: {escape(error['message'])}",
+        out.print(f"  [red]✗[/red] {error['category']}: {_one(error['message'])}",
                   soft_wrap=True)
         if report.hints:
-            out.print(f"  - To fix: {escape(report.hints[0])}", soft_wrap=True)
+            out.print(f"  - To fix: {_one(report.hints[0])}", soft_wrap=True)
     for warning in data["warnings"]:
-        out.print(f"  [yellow]![/yellow] {escape(warning)}", soft_wrap=True)
+        out.print(f"  [yellow]![/yellow] {_one(warning)}", soft_wrap=True)
+
+
+def _one(text: str) -> str:
+    """Outside text inside one line of markup: escaped for rich, neutralised,
+    line breaks included (a provider's newline must not start a line of ours)."""
+    from rich.markup import escape
+
+    return escape(clean(text, one_line=True))
 
 
 def _print_verbose(report: Report, deps: Deps) -> None:
@@ -348,7 +394,7 @@ def _print_verbose(report: Report, deps: Deps) -> None:
     for number, exchange in enumerate(report.outcome.exchanges, start=1):
         err.print(f"[bold]── request {number} (client auth {exchange.client_auth}) ──[/bold]")
         for line in exchange.request:
-            err.print(escape(line), soft_wrap=True)
+            err.print(escape(clean(line)), soft_wrap=True)
         err.print(f"[bold]── response {number} ──[/bold]")
         for line in exchange.response:
-            err.print(escape(line), soft_wrap=True)
+            err.print(escape(clean(line)), soft_wrap=True)

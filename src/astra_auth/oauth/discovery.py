@@ -16,9 +16,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from astra_auth import validate
 from astra_auth.errors import AstraError, ExitCode
+from astra_auth.oauth.transport import Deadline
 
 if TYPE_CHECKING:
     import httpx
+
+# The whole of a discovery (both well-known URLs) when no deadline is given.
+DISCOVERY_TIME = 10.0
+# The whole of a best-effort metadata lookup for an already-known token URL.
+LOOKUP_TIME = 5.0
 
 MAX_METADATA = 256 * 1024
 
@@ -70,26 +76,39 @@ def well_known_urls(issuer: str) -> list[str]:
     ]
 
 
-def fetch(url: str, client: httpx.Client) -> Metadata | str:
-    """The metadata at `url`, or why there is none."""
-    try:
-        with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+def fetch(url: str, client: httpx.Client, deadline: Deadline | None = None) -> Metadata | str:
+    """The metadata at `url`, or why there is none; all of it by `deadline`."""
+    from astra_auth.oauth.transport import pin_loopback
+
+    deadline = deadline or Deadline(DISCOVERY_TIME)
+
+    def get() -> bytes | str:
+        target, pinned = pin_loopback(url, deadline)
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity", **pinned}
+        with client.stream("GET", target, headers=headers) as response:
             if response.status_code != 200:
                 return f"{url}: HTTP {response.status_code}"
             body = bytearray()
             for chunk in response.iter_bytes():
+                deadline.check()
                 body += chunk
                 if len(body) > MAX_METADATA:
                     return f"{url}: the document is larger than {MAX_METADATA // 1024} KiB"
+            return bytes(body)
+
+    try:
+        got = deadline.run(get)
     except Exception as exc:  # noqa: BLE001 - every failure is a reason to report
         from astra_auth.oauth.grant import classify_transport
         from astra_auth.oauth.redact import Redactor
 
-        failure = classify_transport(exc, url, 0, Redactor())
+        failure = classify_transport(exc, url, deadline.seconds, Redactor())
         return f"{url}: {failure.category} ({failure.message})"
+    if isinstance(got, str):
+        return got
     try:
-        data = json.loads(bytes(body))
-    except ValueError:
+        data = json.loads(got)
+    except (ValueError, RecursionError):
         return f"{url}: not JSON"
     if not isinstance(data, dict) or not isinstance(data.get("token_endpoint"), str):
         return f"{url}: no token_endpoint in the document"
@@ -113,16 +132,33 @@ def fetch(url: str, client: httpx.Client) -> Metadata | str:
     )
 
 
-def discover(issuer: str, make_client: Callable[[], httpx.Client]) -> Metadata:
+def discover(issuer: str, make_client: Callable[[], httpx.Client],
+             deadline: Deadline | None = None) -> Metadata:
+    """The issuer's metadata; both well-known URLs together end by `deadline`.
+
+    The document must name this very issuer (RFC 8414 §3.3, OpenID Connect
+    Discovery §4.3): otherwise another provider, or an attacker who can place a
+    document there, would choose where the client secret is sent.
+    """
     try:
         issuer = validate.token_url(issuer)
     except ValueError as exc:
         raise DiscoveryError(f"--issuer: {exc}", ExitCode.USAGE, []) from None
+    deadline = deadline or Deadline(DISCOVERY_TIME)
     reasons = []
     with make_client() as client:
         for url in well_known_urls(issuer):
-            result = fetch(url, client)
+            result = fetch(url, client, deadline)
             if isinstance(result, Metadata):
+                if not same_issuer(result.issuer, issuer):
+                    shown = "none" if result.issuer is None else repr(result.issuer[:200])
+                    raise DiscoveryError(
+                        f"the discovery document {url} names the issuer {shown}, not "
+                        f"{issuer!r} (RFC 8414 §3.3): it is not used",
+                        ExitCode.USAGE,
+                        ["Give the issuer exactly as the provider names it (its `issuer` "
+                         "value), or give the Access Token URL itself with --token-url."],
+                    )
                 return result
             reasons.append(result)
     unreachable = all(any(c in r for c in ("dns_error", "connection_refused", "timeout",
@@ -139,10 +175,18 @@ def discover(issuer: str, make_client: Callable[[], httpx.Client]) -> Metadata:
     )
 
 
+def same_issuer(found: str | None, given: str) -> bool:
+    """RFC 8414 §3.3: identical, but for a trailing slash that users often add
+    or leave out."""
+    return found is not None and found.rstrip("/") == given.rstrip("/")
+
+
 def for_token_url(token_url: str, make_client: Callable[[], httpx.Client],
-                  max_requests: int = 4) -> Metadata | None:
+                  max_requests: int = 4, deadline: Deadline | None = None) -> Metadata | None:
     """The metadata of the provider behind `token_url`, trying the issuers its
-    path suggests (longest first); None when none is found within the budget."""
+    path suggests (longest first); None when none is found within the budget
+    of requests and time (`deadline`, default LOOKUP_TIME seconds)."""
+    deadline = deadline or Deadline(LOOKUP_TIME)
     parts = urlsplit(token_url)
     segments = [s for s in parts.path.split("/") if s][:-1]
     candidates = ["/".join(segments[:n]) for n in range(len(segments), -1, -1)]
@@ -150,12 +194,12 @@ def for_token_url(token_url: str, make_client: Callable[[], httpx.Client],
     try:
         with make_client() as client:
             for prefix in candidates:
-                if tried >= max_requests:
+                if tried >= max_requests or deadline.expired:
                     break
                 issuer = urlunsplit((parts.scheme, parts.netloc, "/" + prefix if prefix else "",
                                      "", ""))
                 tried += 1
-                result = fetch(well_known_urls(issuer)[0], client)
+                result = fetch(well_known_urls(issuer)[0], client, deadline)
                 if isinstance(result, Metadata):
                     # Possibly naming another token endpoint: the caller compares.
                     return result

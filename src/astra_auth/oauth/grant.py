@@ -13,16 +13,16 @@ import json
 import re
 import socket
 import ssl
-import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 from astra_auth.oauth.failure import RFC6749_ERRORS, Failure
-from astra_auth.oauth.redact import Redactor
+from astra_auth.oauth.redact import MASK, Redactor
+from astra_auth.oauth.transport import Deadline, NotLoopback, pin_loopback
 
 if TYPE_CHECKING:
     import httpx
@@ -30,6 +30,19 @@ if TYPE_CHECKING:
 MAX_BODY = 1024 * 1024  # an answer over 1 MiB is cut off, never read whole
 SHOWN_BODY = 4096  # how much of a body --verbose shows
 OTHER_METHOD = {"basic": "post", "post": "basic"}
+
+# RFC 6749 Appendix A.12 and A.17: access-token and refresh-token = 1*VSCHAR
+# (%x20-7E).  Anything else (a CR LF that would split `token --format header`
+# into two header lines, an ESC) makes the answer invalid_token_response.
+VSCHAR = re.compile(r"[\x20-\x7e]+")
+# A.13 type-name (name-char = "-" / "." / "_" / DIGIT / ALPHA), widened to the
+# token68 alphabet of an HTTP auth scheme; it is printed before the token.
+TOKEN_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~+/-]{0,39}")
+# Fields whose value is a credential, masked by name in --verbose at any depth,
+# in JSON and in form bodies: id_token, accessToken, client_secret, password...
+TOKEN_KEY = re.compile(r"(?i)(?:[a-z]+[_-]?)?token|.*secret.*|.*password.*|"
+                       r"(?:client[_-]?)?assertion|(?:device|user|authorization)[_-]?code|"
+                       r"code[_-]?verifier")
 
 
 @dataclass
@@ -108,6 +121,9 @@ class Outcome:
     elapsed_ms: int
     # The configured method failed and the other one worked.
     switched_client_auth: bool = False
+    # Masks every secret sent and every token seen in the answers: whatever the
+    # caller shows of this outcome (JWT claims, say) goes through it.
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -129,27 +145,33 @@ def request_token(
     make_client: Callable[[], httpx.Client],
     *,
     timeout: float,
-    redactor: Redactor | None = None,
+    deadline: Deadline | None = None,
     try_other_client_auth: bool = True,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Outcome:
     """Perform the grant; on `invalid_client` or a bare 401, try the other
-    client-authentication method once (RFC 6749 §2.3.1 allows either)."""
-    redactor = redactor or req.redactor()
+    client-authentication method once (RFC 6749 §2.3.1 allows either).
+
+    Both attempts together end by `deadline` (default: `timeout` seconds from
+    now).  The outcome's `redactor` knows every secret sent and token seen."""
+    deadline = deadline or Deadline(timeout)
+    redactor = req.redactor()
     started = monotonic()
     exchanges: list[Exchange] = []
-    token, failure, status = _attempt(req, make_client, timeout, redactor, exchanges)
-    outcome = Outcome(token, failure, status, req.client_auth, exchanges, 0)
+    token, failure, status = _attempt(req, make_client, deadline, redactor, exchanges)
+    outcome = Outcome(token, failure, status, req.client_auth, exchanges, 0, redactor=redactor)
     if (
         failure is not None
         and try_other_client_auth
         and (failure.category == "invalid_client" or (status == 401 and not failure.oauth_error))
+        and not deadline.expired
     ):
         other = replace(req, client_auth=OTHER_METHOD[req.client_auth])
-        token2, failure2, status2 = _attempt(other, make_client, timeout, redactor, exchanges)
+        redactor.merge(other.redactor())
+        token2, failure2, status2 = _attempt(other, make_client, deadline, redactor, exchanges)
         if token2 is not None:
             outcome = Outcome(token2, None, status2, other.client_auth, exchanges, 0,
-                              switched_client_auth=True)
+                              switched_client_auth=True, redactor=redactor)
         else:
             failure.details["other_client_auth"] = other.client_auth
             failure.details["other_client_auth_result"] = (
@@ -162,7 +184,7 @@ def request_token(
 def _attempt(
     req: GrantRequest,
     make_client: Callable[[], httpx.Client],
-    timeout: float,
+    deadline: Deadline,
     redactor: Redactor,
     exchanges: list[Exchange],
 ) -> tuple[Token | None, Failure | None, int | None]:
@@ -170,55 +192,36 @@ def _attempt(
     exchange = Exchange(req.client_auth, _show_request(req, headers, form, redactor), [], None)
     exchanges.append(exchange)
     try:
-        raw = _post_within(make_client, req.token_url, headers, form, timeout)
+        # Plain http only to what resolves to loopback; the request then goes
+        # to the address that was checked.
+        url, pinned = pin_loopback(req.token_url, deadline)
+        raw = deadline.run(lambda: _post(make_client, url, {**headers, **pinned}, form,
+                                         deadline))
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
-        failure = classify_transport(exc, req.token_url, timeout, redactor)
+        failure = classify_transport(exc, req.token_url, deadline.seconds, redactor)
         exchange.response = [f"(no answer: {failure.category}: {failure.message})"]
         return None, failure, None
     exchange.status = raw.status
+    # Every token in the answer, wherever it is and whether or not the answer
+    # is usable, is masked from here on: in messages, --verbose and claims.
+    for value in seen_tokens(raw.body):
+        redactor.add(value)
     token, failure = classify_response(raw, redactor)
-    # After classifying: the issued tokens are known to the redactor by then.
     exchange.response = _show_response(raw, redactor)
     return token, failure, raw.status
 
 
-def _post_within(
-    make_client: Callable[[], httpx.Client],
-    url: str,
-    headers: dict[str, str],
-    form: dict[str, str],
-    timeout: float,
-) -> _Raw:
-    """POST and read the answer, all within `timeout` seconds.
-
-    httpx's timeouts bound each network operation, not the whole exchange: a
-    server trickling one byte at a time never trips them.  The exchange runs in
-    a worker thread, and the caller stops waiting at the deadline.
-    """
-    result: dict[str, Any] = {}
-    deadline = time.monotonic() + timeout
-
-    def work() -> None:
-        try:
-            with make_client() as client:
-                result["raw"] = _post(client, url, headers, form, deadline)
-        except BaseException as exc:  # handed over to the waiting thread
-            result["error"] = exc
-
-    worker = threading.Thread(target=work, name="astra-auth-http", daemon=True)
-    worker.start()
-    worker.join(timeout + 0.5)
-    if worker.is_alive():
-        import httpx
-
-        raise httpx.ReadTimeout("the whole exchange took longer than the timeout")
-    if "error" in result:
-        raise result["error"]
-    return result["raw"]
-
-
 def _post(
-    client: httpx.Client, url: str, headers: dict[str, str], form: dict[str, str], deadline: float
+    make_client: Callable[[], httpx.Client], url: str, headers: dict[str, str],
+    form: dict[str, str], deadline: Deadline,
+) -> _Raw:
+    with make_client() as client:
+        return _read(client, url, headers, form, deadline)
+
+
+def _read(
+    client: httpx.Client, url: str, headers: dict[str, str], form: dict[str, str],
+    deadline: Deadline,
 ) -> _Raw:
     import httpx
 
@@ -230,8 +233,7 @@ def _post(
         broken = None
         try:
             for chunk in response.iter_raw():
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout("the answer was still arriving at the deadline")
+                deadline.check()
                 if decoder is not None:
                     # max_length bounds what a small compressed chunk expands to.
                     chunk = decoder.decompress(chunk, MAX_BODY + 1 - len(body))
@@ -275,11 +277,17 @@ def classify_transport(exc: BaseException, url: str, timeout: float, redactor: R
     parts = urlsplit(url)
     host = parts.hostname or "?"
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    if isinstance(exc, NotLoopback):
+        # Refused before connecting: plain http goes only to loopback.
+        return Failure("connection_refused", redactor.cut(
+            f"astra-auth did not connect: the URL uses plain http, and {exc}. Credentials "
+            "cross the network in clear text over http, so it is allowed only to a host "
+            "that resolves to loopback addresses.", 600), details={"not_loopback": "yes"})
     chain = _chain(exc)
     ssl_error = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
     if ssl_error is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        reason = _tls_reason(ssl_error) if ssl_error else _first_line(exc)
-        return Failure("tls_error", redactor.redact(f"The TLS connection to {host} failed: {reason}."),
+        reason = redactor.cut(_tls_reason(ssl_error) if ssl_error else _first_line(exc), 300)
+        return Failure("tls_error", f"The TLS connection to {host} failed: {reason}.",
                        details={"tls_reason": reason})
     if isinstance(exc, httpx.TimeoutException) or any(isinstance(e, TimeoutError) for e in chain):
         return Failure("timeout", f"No complete answer from {host} within {timeout:g} seconds.")
@@ -288,20 +296,25 @@ def classify_transport(exc: BaseException, url: str, timeout: float, redactor: R
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc).lower():
         return Failure("connection_refused",
                        f"Nothing accepts connections at {host}:{port} (connection refused).")
+    reason = redactor.cut(_first_line(exc), 300)
     if isinstance(exc, httpx.ProxyError):
-        return Failure("connection_refused",
-                       redactor.redact(f"The proxy could not connect to {host}: {_first_line(exc)}."))
+        return Failure("connection_refused", f"The proxy could not connect to {host}: {reason}.")
     if isinstance(exc, httpx.ConnectError | httpx.NetworkError | OSError):
-        return Failure("connection_refused",
-                       redactor.redact(f"Could not connect to {host}:{port}: {_first_line(exc)}."))
+        return Failure("connection_refused", f"Could not connect to {host}:{port}: {reason}.")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return Failure("not_json", redactor.redact(
-            f"The connection to {host} broke before a complete answer: {_first_line(exc)}."))
-    return Failure("connection_refused", redactor.redact(
-        f"The request to {host} failed: {type(exc).__name__}: {_first_line(exc)}."))
+        return Failure("not_json",
+                       f"The connection to {host} broke before a complete answer: {reason}.")
+    return Failure("connection_refused",
+                   f"The request to {host} failed: {type(exc).__name__}: {reason}.")
 
 
 def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Failure | None]:
+    """The token, or the one failure, that this answer means.
+
+    Reads `redactor` to mask what it shows, never changes it: the caller has
+    already taught it every token in the body (`seen_tokens`).  Every value
+    from the answer is masked first and cut afterwards (`Redactor.cut`).
+    """
     status = raw.status
     headers = {k.lower(): v for k, v in raw.headers}
     text = raw.body.decode("utf-8", errors="replace")
@@ -311,16 +324,16 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
         # A standard code is shown as it is: it is one of six known words.
         code = data["error"]
         oauth_category = code if code in RFC6749_ERRORS else "oauth_error"
-        oauth_error = code if code in RFC6749_ERRORS else redactor.redact(code[:200])
+        oauth_error = code if code in RFC6749_ERRORS else redactor.cut(code, 200)
         desc = data.get("error_description")
-        oauth_desc = redactor.redact(str(desc)[:1000]) if desc is not None else None
+        oauth_desc = redactor.cut(str(desc), 1000) if desc is not None else None
 
     def fail(category: str, message: str, **details: str) -> tuple[None, Failure]:
         return None, Failure(category, redactor.redact(message), status, oauth_error, oauth_desc,
                              details=dict(details))
 
     if 300 <= status < 400:
-        location = redactor.redact(headers.get("location", "(no Location header)"))[:300]
+        location = redactor.cut(headers.get("location", "(no Location header)"), 300)
         return fail(
             "redirect",
             f"The token URL answered {status} {raw.reason}, a redirect to {location}. "
@@ -339,8 +352,8 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
         retry = headers.get("retry-after")
         return fail("rate_limited", "The provider answered 429 Too Many Requests: "
                     "this client is being rate-limited"
-                    + (f" (Retry-After: {retry[:40]})." if retry else "."),
-                    retry_after=(retry or "")[:40])
+                    + (f" (Retry-After: {redactor.cut(retry, 40)})." if retry else "."),
+                    retry_after=redactor.cut(retry or "", 40))
     if status >= 500:
         return fail("server_error", f"The provider answered {status} {raw.reason}: "
                     "an error on its side, not in this request.")
@@ -348,7 +361,8 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
         return fail(oauth_category, f"The provider rejected the request: {oauth_error}"
                     + (f" — {oauth_desc}" if oauth_desc else ""))
     if raw.broken:
-        return fail("not_json", f"The answer (HTTP {status}) was cut off: {raw.broken}.")
+        return fail("not_json", f"The answer (HTTP {status}) was cut off: "
+                    f"{redactor.cut(raw.broken, 300)}.")
     if not 200 <= status < 300:
         return fail("http_error", f"The token URL answered HTTP {status} {raw.reason} "
                     "without an OAuth error in the body.")
@@ -358,13 +372,13 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
     if data is None:
         html = _looks_like_html(headers.get("content-type", ""), text)
         if html is not None:
-            title = redactor.redact(html)[:120]
+            title = redactor.cut(html, 120)
             return fail("not_json", "The answer is an HTML page"
                         + (f" titled {title!r}" if title else "")
                         + ", not JSON: this URL looks like a login or web page, "
                         "not a token endpoint.", html="yes")
         kind = headers.get("content-type", "no Content-Type")
-        return fail("not_json", f"The answer (HTTP {status}, {kind[:80]}) is not JSON.")
+        return fail("not_json", f"The answer (HTTP {status}, {redactor.cut(kind, 80)}) is not JSON.")
     if not isinstance(data, dict):
         return fail("invalid_token_response", "The answer is JSON but not an object.")
     if oauth_category is not None:
@@ -375,20 +389,29 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
     missing = [k for k, v in (("access_token", access_token), ("token_type", token_type))
                if not isinstance(v, str) or not v]
     if missing:
-        present = ", ".join(sorted(str(k)[:40] for k in data)[:12]) or "none"
+        present = ", ".join(sorted(redactor.cut(str(k), 40) for k in data)[:12]) or "none"
         return fail("invalid_token_response", "The answer is JSON but lacks a usable "
                     f"{' and '.join(missing)} (fields present: {present}).")
     assert isinstance(access_token, str) and isinstance(token_type, str)
-    redactor.add(access_token)
     refresh = data.get("refresh_token")
-    if isinstance(refresh, str):
-        redactor.add(refresh)
+    if not VSCHAR.fullmatch(access_token):
+        return fail("invalid_token_response", "The access_token contains characters that "
+                    "RFC 6749 does not allow in a token (only visible ASCII and spaces): "
+                    "a line break or control character in it could forge a header line, "
+                    "so it is not used.")
+    if not TOKEN_TYPE.fullmatch(token_type):
+        return fail("invalid_token_response", "The token_type is not a plain word "
+                    f"(RFC 6749 §7.1): {redactor.cut(token_type, 40)!r} is not used.")
+    if refresh is not None and not (isinstance(refresh, str) and VSCHAR.fullmatch(refresh)):
+        return fail("invalid_token_response", "The refresh_token is not a string of visible "
+                    "ASCII characters (RFC 6749 Appendix A.17), so the answer is not used.")
+    scope = data.get("scope")
     return Token(
         access_token=access_token,
-        token_type=redactor.redact(token_type[:40]),
+        token_type=token_type,
         expires_in=_expires_in(data.get("expires_in")),
-        scope=redactor.redact(data["scope"][:2000]) if isinstance(data.get("scope"), str) else None,
-        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        scope=redactor.cut(scope, 2000) if isinstance(scope, str) else None,
+        refresh_token=refresh or None,
     ), None
 
 
@@ -446,9 +469,57 @@ def _tls_reason(exc: ssl.SSLError) -> str:
     return exc.reason or _first_line(exc)
 
 
+def seen_tokens(body: bytes) -> Iterator[str]:
+    """Every credential-named value in an answer: in JSON at any depth, in a
+    form-encoded body, and in a body too large or broken to parse (by pattern)."""
+    text = body.decode("utf-8", errors="replace")
+    data = _json_object(text)
+    if data is not None:
+        yield from _token_values(data)
+        return
+    if "=" in text and "{" not in text[:1]:
+        for key, value in parse_qsl(text.strip(), keep_blank_values=False):
+            if TOKEN_KEY.fullmatch(key):
+                yield value
+    for match in _JSON_TOKEN_FIELD.finditer(text):
+        if TOKEN_KEY.fullmatch(match.group(1)):
+            yield match.group(2)
+
+
+# A `"key": "value` pair in JSON text that may be cut off before its end.
+_JSON_TOKEN_FIELD = re.compile(r'"([A-Za-z_-]{1,40})"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+def _token_values(data: Any, depth: int = 0) -> Iterator[str]:
+    if depth > 64:
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and isinstance(key, str) and TOKEN_KEY.fullmatch(key):
+                yield value
+            else:
+                yield from _token_values(value, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _token_values(item, depth + 1)
+
+
+def _mask_by_key(data: Any, depth: int = 0) -> Any:
+    if depth > 64:
+        return MASK
+    if isinstance(data, dict):
+        return {k: (MASK if isinstance(k, str) and TOKEN_KEY.fullmatch(k)
+                    and isinstance(v, str) else _mask_by_key(v, depth + 1))
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [_mask_by_key(item, depth + 1) for item in data]
+    return data
+
+
 def _first_line(exc: BaseException) -> str:
+    """The exception's first line, whole: callers mask it, then cut it."""
     text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------
@@ -461,12 +532,11 @@ def _show_request(
     lines = [f"POST {req.token_url}"]
     for name, value in headers.items():
         if name.lower() == "authorization":
-            value = value.split(" ", 1)[0] + " " + "••••••"
+            value = value.split(" ", 1)[0] + " " + MASK
         lines.append(f"{name}: {value}")
     lines.append("Content-Type: application/x-www-form-urlencoded")
     shown = "&".join(
-        f"{k}=" + ("••••••" if k in ("client_secret", "password", "refresh_token")
-                   else quote_plus(v, safe=""))
+        f"{k}=" + (MASK if TOKEN_KEY.fullmatch(k) else quote_plus(v, safe=""))
         for k, v in form.items()
     )
     lines.append("")
@@ -475,22 +545,30 @@ def _show_request(
 
 
 SENSITIVE_HEADERS = ("set-cookie", "authorization", "proxy-authorization", "cookie")
+_FORM_FIELD = re.compile(r"(^|&)([^=&\s]{1,40})=([^&\s]*)", re.MULTILINE)
 
 
 def _show_response(raw: _Raw, redactor: Redactor) -> list[str]:
-    lines = [f"HTTP {raw.status} {raw.reason}"]
+    """The answer for --verbose: credential-named fields masked by name at any
+    depth (JSON and form bodies), every known secret and token masked by value
+    in the whole body, and only then cut to SHOWN_BODY."""
+    lines = [f"HTTP {redactor.cut(f'{raw.status} {raw.reason}', 200)}"]
     for name, value in raw.headers:
-        shown = "••••••" if name.lower() in SENSITIVE_HEADERS else value
-        lines.append(redactor.redact(f"{name}: {shown[:500]}"))
+        shown = MASK if name.lower() in SENSITIVE_HEADERS else value
+        lines.append(redactor.cut(f"{name}: {shown}", 500))
     lines.append("")
-    text = raw.body[:SHOWN_BODY].decode("utf-8", errors="replace")
-    data = _json_object(raw.body.decode("utf-8", errors="replace")) if not raw.truncated else None
-    if isinstance(data, dict):
-        # Mask token fields by name as well as by value.
-        masked = {k: ("••••••" if k in ("access_token", "refresh_token", "id_token") else v)
-                  for k, v in data.items()}
-        text = json.dumps(masked, indent=2, ensure_ascii=False)[:SHOWN_BODY]
-    lines.append(redactor.redact(text))
+    text = raw.body.decode("utf-8", errors="replace")
+    data = _json_object(text) if not raw.truncated else None
+    if isinstance(data, dict | list):
+        text = json.dumps(_mask_by_key(data), indent=2, ensure_ascii=False)
+    else:
+        text = _JSON_TOKEN_FIELD.sub(
+            lambda m: m.group() if not TOKEN_KEY.fullmatch(m.group(1))
+            else m.group()[: m.start(2) - m.start()] + MASK, text)
+        text = _FORM_FIELD.sub(
+            lambda m: m.group() if not TOKEN_KEY.fullmatch(m.group(2))
+            else f"{m.group(1)}{m.group(2)}={MASK}", text)
+    lines.append(redactor.cut(text, SHOWN_BODY))
     if len(raw.body) > SHOWN_BODY or raw.truncated:
         lines.append(f"… ({len(raw.body)} bytes read{', cut off at 1 MiB' if raw.truncated else ''})")
     if raw.broken:

@@ -6,12 +6,13 @@ Every point of the product's troubleshooting guide appears here word for word
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from astra_auth import shellcmd
 from astra_auth.oauth.failure import Failure
+from astra_auth.shellcmd import Placeholder
 
 if TYPE_CHECKING:
     from astra_auth.config import Target
@@ -59,9 +60,13 @@ def hints_for(failure: Failure, ctx: Context) -> list[str]:
     return handler(failure, ctx)
 
 
-def configure_command(ctx: Context, flags: str) -> str:
-    """The command that changes a setting of this target, ready to copy."""
-    return f"astra-auth configure {shlex.quote(ctx.target)} {flags} --no-input"
+def configure_command(ctx: Context, *flags: str) -> str:
+    """The command that changes a setting of this target, ready to copy; each
+    argument quoted (`shellcmd`), so a value from outside cannot run code."""
+    return shellcmd.configure(ctx.target, *flags)
+
+
+ANY_URL = Placeholder("https://…")
 
 
 def _well_known(ctx: Context) -> str:
@@ -76,7 +81,7 @@ def _host(ctx: Context) -> str:
 def _dns(f: Failure, ctx: Context) -> list[str]:
     return [
         f"Check the host name {_host(ctx)!r} in the Access Token URL; fix it with: "
-        + configure_command(ctx, "--token-url https://…"),
+        + configure_command(ctx, "--token-url", ANY_URL),
         GUIDE_REACH,
         "If the host is only known inside a VPN or to a corporate DNS server, run the "
         "scanner (and astra-auth) where that DNS answers.",
@@ -98,7 +103,7 @@ def _timeout(f: Failure, ctx: Context) -> list[str]:
         f"A firewall that silently drops packets looks like this: check the network path "
         f"from the scanner to {_host(ctx)}.",
         "If the provider is only slow, allow more time: "
-        f"astra-auth test-token {shlex.quote(ctx.target)} --timeout 30",
+        + shellcmd.command("test-token", ctx.target, "--timeout", "30"),
     ]
 
 
@@ -120,11 +125,13 @@ def _tls(f: Failure, ctx: Context) -> list[str]:
 
 
 def _redirect(f: Failure, ctx: Context) -> list[str]:
-    location = f.details.get("location", "")
+    # The Location comes from the server: suggested only when --token-url would
+    # accept it, and quoted like every argument.
+    location = shellcmd.suggestable_url(f.details.get("location"))
     hints = []
-    if location.startswith("https://"):
+    if location is not None and location.startswith("https://"):
         hints.append("If the new location is the real token endpoint, save it: "
-                     + configure_command(ctx, f"--token-url {shlex.quote(location)}"))
+                     + configure_command(ctx, "--token-url", location))
     hints += [
         "A redirect to a login page means this URL is a web page, not the token endpoint; "
         f"read token_endpoint from {_well_known(ctx)}.",
@@ -138,7 +145,7 @@ def _not_found(f: Failure, ctx: Context) -> list[str]:
     return [
         f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}). For "
         f"OpenID Connect providers, read `token_endpoint` from {_well_known(ctx)}.",
-        "Save the right one with: " + configure_command(ctx, "--token-url https://…"),
+        "Save the right one with: " + configure_command(ctx, "--token-url", ANY_URL),
         GUIDE_REACH,
     ]
 
@@ -216,8 +223,7 @@ def _other_method_note(f: Failure) -> list[str]:
 
 
 def _secret_command(ctx: Context) -> str:
-    return ("printf '%s\\n' \"$CLIENT_SECRET\" | "
-            + configure_command(ctx, "--client-secret-stdin"))
+    return shellcmd.piped_secret("CLIENT_SECRET", configure_command(ctx, "--client-secret-stdin"))
 
 
 def _invalid_client(f: Failure, ctx: Context) -> list[str]:
@@ -227,7 +233,8 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
         + _secret_command(ctx),
         f"Check the client authentication method: this request used `{ctx.client_auth}`; "
         "the provider may expect the other one: "
-        + configure_command(ctx, "--client-auth " + ("post" if ctx.client_auth == "basic" else "basic")),
+        + configure_command(ctx, "--client-auth",
+                          "post" if ctx.client_auth == "basic" else "basic"),
         *_other_method_note(f),
         "Check that the client is enabled on the provider and its secret has not expired.",
         GUIDE_REACH,
@@ -240,8 +247,8 @@ def _invalid_grant(f: Failure, ctx: Context) -> list[str]:
             GUIDE_PASSWORD,
             "Check that the account is not locked or disabled, and needs no password change, "
             "consent or MFA step: the password grant cannot answer those.",
-            "Store the password again with: printf '%s\\n' \"$PASSWORD\" | "
-            + configure_command(ctx, "--password-stdin"),
+            "Store the password again with: "
+            + shellcmd.piped_secret("PASSWORD", configure_command(ctx, "--password-stdin")),
         ]
     return [
         "The provider rejected the grant itself: check that this client may use Client "
@@ -256,7 +263,8 @@ def _invalid_request(f: Failure, ctx: Context) -> list[str]:
     if ctx.grant_type == "password":
         hints.append(GUIDE_PASSWORD)
     hints.append("Some providers require an audience or a scope: set them with "
-                 + configure_command(ctx, "--audience … --scope …"))
+                 + configure_command(ctx, "--audience", Placeholder("…"),
+                                   "--scope", Placeholder("…")))
     hints.append(GUIDE_REACH)
     return hints
 
@@ -274,7 +282,7 @@ def _grant_not_allowed(f: Failure, ctx: Context) -> list[str]:
         "grant on the provider."
     )
     hints = [first, GUIDE_GRANT,
-             "To use the other grant instead: " + configure_command(ctx, f"--grant-type {other}")]
+             "To use the other grant instead: " + configure_command(ctx, "--grant-type", other)]
     if ctx.grant_type == "password":
         hints.append(GUIDE_PASSWORD)
     return hints
@@ -286,7 +294,7 @@ def _invalid_scope(f: Failure, ctx: Context) -> list[str]:
                  "provider and is granted to this client.")
     else:
         first = "No scope was sent, and this provider requires one."
-    return [first, "Change it with: " + configure_command(ctx, "--scope '…'")
+    return [first, "Change it with: " + configure_command(ctx, "--scope", Placeholder("'…'"))
             + " (or --scope '' to send none)."]
 
 
@@ -302,8 +310,9 @@ def _missing_secret(f: Failure, ctx: Context) -> list[str]:
     hints = ["Store the client secret in the keyring with: " + _secret_command(ctx),
              "Or provide it at run time in ASTRA_AUTH_CLIENT_SECRET."]
     if ctx.grant_type == "password":
-        hints.append("For the password grant also: printf '%s\\n' \"$PASSWORD\" | "
-                     + configure_command(ctx, "--password-stdin") + ", or ASTRA_AUTH_PASSWORD.")
+        hints.append("For the password grant also: "
+                     + shellcmd.piped_secret("PASSWORD", configure_command(ctx, "--password-stdin"))
+                     + ", or ASTRA_AUTH_PASSWORD.")
     return hints
 
 

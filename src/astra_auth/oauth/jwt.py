@@ -20,7 +20,8 @@ def claims(token: str) -> dict[str, Any] | None:
     try:
         header = json.loads(_b64url(parts[0]))
         payload = json.loads(_b64url(parts[1]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: claims nested thousands deep, from a hostile provider.
         return None
     if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
         return None

@@ -5,6 +5,7 @@ before the keyring or the provider is consulted where that can be avoided.
 
 from __future__ import annotations
 
+from astra_auth import shellcmd
 from astra_auth.commands.configure.answers import SECRETS, Answers, Secret, Session, start
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given, check_secret
@@ -12,6 +13,7 @@ from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import KeyringUnavailable, UsageError
 from astra_auth.secretstore import entry
+from astra_auth.shellcmd import Placeholder
 
 
 def from_flags(
@@ -20,7 +22,8 @@ def from_flags(
     if opts.name is None:
         raise UsageError(
             "missing the target NAME (not running interactively): "
-            "astra-auth configure NAME --grant-type … --token-url … --client-id … --no-input",
+            + shellcmd.configure(Placeholder("NAME"), "--grant-type", Placeholder("…"),
+                                 "--token-url", Placeholder("…"), "--client-id", Placeholder("…")),
         )
     s = start(opts, deps, given, opts.name, targets)
     auth_type = AUTH_TYPES[s.answers.auth_type]

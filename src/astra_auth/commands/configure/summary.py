@@ -5,10 +5,11 @@ from __future__ import annotations
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.plan import Plan
 from astra_auth.deps import Deps
+from astra_auth.oauth.redact import MASK
 
 SECRET_TEXT = {
-    "new": "•••••••• (new, to the OS keyring)",
-    "stored": "•••••••• (stored, unchanged)",
+    "new": f"{MASK} (new, to the OS keyring)",
+    "stored": f"{MASK} (stored, unchanged)",
     "env": "read from the environment at run time",
 }
 
