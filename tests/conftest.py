@@ -123,8 +123,9 @@ class Cli:
 
 
 def _with_path(deps, path):  # type: ignore[no-untyped-def]
-    if path is not None:
+    if path is not None:  # --config, as Deps.system would see it
         deps.config_path = path
+        deps.config_explicit = True
     return deps
 
 

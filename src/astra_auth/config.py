@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,10 +221,18 @@ def _our_version() -> str:
 
 
 class ConfigStore:
-    """The config file at `path`: read it, or change it under an exclusive lock."""
+    """The config file at `path`: read it, or change it under an exclusive lock.
 
-    def __init__(self, path: Path) -> None:
+    `explicit`: the user named the file (`--config`, ASTRA_AUTH_CONFIG); a file
+    or folder that others can write is then an error, not a warning (`warn`).
+    """
+
+    def __init__(self, path: Path, *, explicit: bool = False,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self.explicit = explicit
+        self.warn = warn
+        self._checked = False
 
     def load(self) -> Config:
         try:
@@ -235,6 +243,7 @@ class ConfigStore:
             raise ConfigError(f"{self.path}: is a folder, not a config file") from None
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot be read: {exc.strerror}") from None
+        self._check_ownership()
         digest_ = digest(raw)
         cached = self._read_cache(digest_)
         if cached is not None:
@@ -251,15 +260,43 @@ class ConfigStore:
                 f"{self.path}: is not valid TOML: {exc}",
                 hints=["Fix the file by hand; astra-auth will not overwrite it."],
             ) from None
+        except RecursionError:
+            # tomllib recurses into nested arrays and inline tables.
+            raise ConfigError(
+                f"{self.path}: is not a config file astra-auth can read: it nests "
+                "arrays or tables thousands deep",
+                hints=["Fix the file by hand; astra-auth will not overwrite it."],
+            ) from None
         config = parse(data, self.path)
         self._write_cache(digest_, config)
         return config
 
-    # A parsed-and-validated copy of the file, as JSON, keyed by a checksum of
-    # the file's bytes.  tomllib and validation take ~65 ms for 1,000 targets;
-    # reading this copy takes ~5 ms (benchmarks/startup.py).  Any edit to the
-    # file changes the checksum, so a stale copy is not used.  It holds nothing
-    # the config file does not.
+    def _check_ownership(self) -> None:
+        """Like ssh: a config file or folder that another user owns or can write
+        could send the secrets elsewhere (a token URL of theirs)."""
+        if self._checked:
+            return
+        self._checked = True
+        problems = ownership_problems(self.path)
+        if not problems:
+            return
+        if self.explicit:
+            raise ConfigError(
+                f"{self.path}: refusing to use it: {'; '.join(problems)}",
+                hints=["Anyone who can change this file can send the secrets to a token "
+                       "URL of their own. Fix the permissions: chmod go-w on the file and "
+                       "its folder, and chown them to yourself."],
+            )
+        if self.warn is not None:
+            self.warn(f"{self.path}: {'; '.join(problems)}; anyone who can change it can "
+                      "send your secrets elsewhere (fix with chmod go-w)")
+
+    # A parsed copy of the file, as JSON, keyed by a BLAKE2b hash of the
+    # file's bytes: tomllib takes ~40 ms for 1,000 targets, reading this copy
+    # ~1 ms (benchmarks/startup.py).  Any edit to the file changes the hash, so a
+    # stale copy is not used.  What it holds is validated exactly as the TOML
+    # is (`parse`): an edit to the copy alone can do no more than an edit to the
+    # file (issue 15, finding 7); a copy that does not validate is ignored.
 
     @property
     def _cache_path(self) -> Path:
@@ -272,8 +309,9 @@ class ConfigStore:
             data = json.loads(self._cache_path.read_bytes())
             if data.get("digest") != digest or data.get("format") != _CACHE_FORMAT:
                 return None
-            return _from_data(data["config"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return parse(data["config"], self.path)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+                ConfigError):
             return None
 
     def _write_cache(self, digest: str, config: Config) -> None:
@@ -290,11 +328,28 @@ class ConfigStore:
         The lock is held from before the read until after the replace, so that
         two processes changing different targets at once lose neither change.
         """
+        self._refuse_symlink()
         self._ensure_folder()
         with self._locked():
             config = self.load()
             yield config
             self._write(config)
+
+    def _refuse_symlink(self) -> None:
+        """Saving replaces the file, which would silently replace a link with a
+        file; writing through a link planted by someone else would create or
+        overwrite a file where they chose.  So a link is refused, by name."""
+        if not self.path.is_symlink():
+            return
+        from astra_auth.shellcmd import Placeholder, command
+
+        target = os.path.realpath(self.path)
+        raise ConfigError(
+            f"{self.path}: is a symbolic link (to {target}); astra-auth does not save "
+            "through links",
+            hints=["Save to the file itself: " + command("--config", target, Placeholder("…")),
+                   "Or replace the link with the file it points to."],
+        )
 
     def _ensure_folder(self) -> None:
         folder = self.path.parent
@@ -350,21 +405,31 @@ def atomic_write(path: Path, text: str) -> None:
     _fsync_folder(folder)
 
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
-def _from_data(data: dict[str, Any]) -> Config:
-    """A Config from `to_data`'s output, already validated when it was made."""
-    config = Config()
-    for name, entry in data["targets"].items():
-        oauth = entry.get("oauth2")
-        config.targets[name] = Target(
-            name=name,
-            url=entry.get("url"),
-            auth_type=entry.get("auth_type"),
-            oauth2=OAuth2(**oauth) if oauth is not None else None,
-        )
-    return config
+def ownership_problems(path: Path, uid: int | None = None) -> list[str]:
+    """What is wrong, ssh-style, with who may change `path` and its folder:
+    owned by another user (root excepted), or writable by group or others."""
+    if uid is None:
+        if not hasattr(os, "geteuid"):  # pragma: no cover - Windows has ACLs instead
+            return []
+        uid = os.geteuid()
+    import stat
+
+    problems = []
+    for what, where in (("the file", path), ("its folder", path.parent)):
+        try:
+            st = os.stat(where)
+        except OSError:
+            continue
+        if st.st_uid not in (uid, 0):
+            problems.append(f"{what} is owned by another user (uid {st.st_uid})")
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            problems.append(f"{what} can be written by "
+                            + ("others" if st.st_mode & stat.S_IWOTH else "its group")
+                            + f" (mode {stat.S_IMODE(st.st_mode):04o})")
+    return problems
 
 
 @contextlib.contextmanager
@@ -374,7 +439,9 @@ def file_lock(lock_path: Path) -> Iterator[None]:
     OSError from opening or locking reaches the caller, which decides whether
     working without the lock is safe.
     """
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    # O_NOFOLLOW: a link planted at the lock's name must not make us create or
+    # open a file elsewhere (ELOOP reaches the caller as OSError).
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         _lock(fd)
         yield

@@ -56,6 +56,10 @@ class Deps:
     # Best-effort discovery metadata for a token URL (None: none found);
     # replaced in tests that need no network.
     metadata_lookup: Callable[[str], Any] | None = None
+    # The user named the config file (--config, ASTRA_AUTH_CONFIG): unsafe
+    # ownership or permissions are then an error rather than a warning.
+    config_explicit: bool = False
+    _store: ConfigStore | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def system(cls, config_path: Path | None) -> Deps:
@@ -69,11 +73,16 @@ class Deps:
             secrets=KeyringStore(),
             prompter=_TerminalPrompter(io),
             environ=environ,
+            config_explicit=config_path is not None or bool(environ.get("ASTRA_AUTH_CONFIG")),
         )
 
     @property
     def config(self) -> ConfigStore:
-        return ConfigStore(self.config_path)
+        # One store per path, so that its ownership warning is given once.
+        if self._store is None or self._store.path != self.config_path:
+            self._store = ConfigStore(self.config_path, explicit=self.config_explicit,
+                                      warn=self.io.warn)
+        return self._store
 
     def http_client(self, timeout: float, ca_bundle: Path | None) -> httpx.Client:
         if self.http_factory is not None:

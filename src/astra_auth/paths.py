@@ -33,11 +33,16 @@ def cache_path(config_path: Path) -> Path:
 
 
 def digest(raw: bytes) -> str:
-    """A checksum of the config file's bytes, naming the copy it matches.
+    """A cryptographic hash of the config file's bytes, naming the copy it matches.
 
-    CRC-32 and length: enough to notice any edit (the file is the user's own,
-    in a 0700 folder), and zlib is already loaded where hashlib costs ~2 ms.
+    BLAKE2b, so that no other content can be made to match (a CRC-32 could be
+    forged from known content, issue 15 finding 7).  `_blake2` is the C module
+    behind hashlib.blake2b; importing it directly costs ~0.2 ms where hashlib,
+    which loads OpenSSL, costs ~2 ms on every start.
     """
-    import zlib
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - another Python implementation
+        from hashlib import blake2b
 
-    return f"{zlib.crc32(raw):08x}-{len(raw)}"
+    return blake2b(raw, digest_size=32).hexdigest()
