@@ -35,12 +35,39 @@ class Result:
         return self.out + self.err
 
 
+# What rich itself writes at a terminal: colours (SGR), the spinner's cursor
+# hiding and line erasing.  Any other ESC, C1 or bidi control in an output came
+# from outside and was not neutralised.
+RICH_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[2K|\x1b\[[0-9]*[AGK]|\r")
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                         "\u2066-\u2069]")
+RUN = 8  # any run of this many characters of a secret is a leak
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every form of `secret` the guard looks for, written independently of the
+    product's redactor so that the two cannot share a mistake."""
+    import base64
+    import html
+    from urllib.parse import quote, quote_plus
+
+    data = secret.encode()
+    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe=""), html.escape(secret),
+             base64.b64encode(data).decode().rstrip("="),
+             base64.urlsafe_b64encode(data).decode().rstrip("="), data.hex(), data.hex().upper()}
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in set(forms)}
+    forms |= {secret[i:i + RUN] for i in range(len(secret) - RUN + 1)}
+    return {f for f in forms if len(f) >= min(RUN, len(secret))}
+
+
 @dataclass
 class LeakGuard:
     """Knows every secret a test placed and every output it saw.
 
     At teardown it fails the test if a secret appears in any recorded output or
-    in any file under the test's temporary folder (the config folder included).
+    in any file under the test's temporary folder (the config folder included):
+    as it is, in any encoded form (`secret_forms`) or as any 8-character run;
+    and if an output holds a raw ESC, C1 or bidi control character.
     """
 
     root: Path
@@ -55,17 +82,21 @@ class LeakGuard:
 
     def check(self) -> None:
         problems = []
+        forms = {form: secret for secret in self.secrets for form in secret_forms(secret)}
         for where, text in self.outputs:
-            for secret in self.secrets:
-                if secret in text:
-                    problems.append(f"secret {secret[:4]}… found in {where}")
+            for form, secret in forms.items():
+                if form in text:
+                    problems.append(f"secret {secret[:4]}… found in {where} (as {form[:4]}…)")
+            control = RAW_CONTROL.search(RICH_SEQUENCES.sub("", text))
+            if control is not None:
+                problems.append(f"raw control character {control.group()!r} in {where}")
         for path in self.root.rglob("*"):
             if path.is_file() and not path.is_symlink():
                 data = path.read_bytes()
-                for secret in self.secrets:
-                    if secret.encode() in data:
+                for form, secret in forms.items():
+                    if form.encode() in data:
                         problems.append(f"secret {secret[:4]}… found in file {path}")
-        assert not problems, "\n".join(problems)
+        assert not problems, "\n".join(sorted(set(problems)))
 
 
 @pytest.fixture(autouse=True)

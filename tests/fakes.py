@@ -13,10 +13,10 @@ from astra_auth.iostreams import IOStreams
 from astra_auth.prompter import Choice
 
 # Secrets used across the suite.  They contain the characters that break naive
-# encoding (':' '%' '+' '/' and non-ASCII) so that a leak is found even when it
-# is percent-encoded... and so that the code that stores them is exercised.
+# encoding (':' '%' '+' '/', a space and non-ASCII) so that a leak is found even
+# when it is percent-encoded... and so that the code that stores them is exercised.
 CLIENT_SECRET = "cs-7Zq:x%2B+/é-SECRET-1f3a"
-PASSWORD = "pw-Hunter2:%+/ü-PASSWORD-9c1d"
+PASSWORD = "pw-Hunter2:%+/ü PASS word-9c1d"
 ALL_SECRETS = (CLIENT_SECRET, PASSWORD)
 
 

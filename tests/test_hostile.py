@@ -211,12 +211,23 @@ def test_truncated_chunked_body_is_classified(cli, faults):
     assert json.loads(result.out)["error"]["category"] == "not_json"
 
 
-def test_plain_http_proxy_is_said_in_verbose(cli, faults):
+def test_the_proxy_is_named_in_verbose_without_its_credentials():
+    from astra_auth.oauth.transport import proxy_for
+
+    env = {"HTTPS_PROXY": "http://proxyuser:proxypass@127.0.0.1:9/", "NO_PROXY": ""}
+    assert proxy_for("https://idp.example.com/oauth/token", env) == "http://127.0.0.1:9/"
+
+
+def test_a_loopback_token_url_never_goes_through_the_proxy(cli, faults):
+    # Issue 15 finding 10: an http token URL on loopback would hand the client
+    # secret to the proxy in clear.  The proxy here (port 9) would refuse.
     _add(cli, faults.url("no-token"))
-    result = cli("test-token", "t", "--verbose", expect=None,
+    result = cli("test-token", "t", "--verbose", expect=6,
                  environ={"HTTP_PROXY": "http://proxyuser:proxypass@127.0.0.1:9/",
-                          "NO_PROXY": ""})
-    assert "via proxy http://127.0.0.1:9" in result.err
+                          "ALL_PROXY": "http://127.0.0.1:9/", "NO_PROXY": ""})
+    assert "t: invalid_token_response" in result.out  # the fault server answered, not port 9
+    assert "not via the proxy from the environment: the token URL's host is loopback" \
+        in result.err
     assert "proxypass" not in result.text
 
 

@@ -379,7 +379,7 @@ def _one(text: str) -> str:
 def _print_verbose(report: Report, deps: Deps) -> None:
     from rich.markup import escape
 
-    from astra_auth.oauth.transport import proxy_for
+    from astra_auth.oauth.transport import environment_proxy, proxy_for
 
     err = deps.io.err
     o = report.target.oauth2
@@ -389,6 +389,9 @@ def _print_verbose(report: Report, deps: Deps) -> None:
         note = " (plain http: the proxy sees the request unencrypted only if the token URL " \
                "is http; https is tunnelled)" if proxy.startswith("http://") else ""
         err.print(f"[dim]via proxy {escape(proxy)} from the environment{escape(note)}[/dim]")
+    elif environment_proxy(o.token_url, deps.environ, loopback_direct=False):
+        err.print("[dim]not via the proxy from the environment: the token URL's host is "
+                  "loopback, reached directly[/dim]")
     if report.outcome is None:
         return
     for number, exchange in enumerate(report.outcome.exchanges, start=1):

@@ -202,15 +202,17 @@ def _router_class() -> type:
     return _ROUTER
 
 
-def environment_proxy(url: str, environ: Mapping[str, str]) -> str | None:
+def environment_proxy(url: str, environ: Mapping[str, str], *,
+                      loopback_direct: bool = True) -> str | None:
     """The proxy (with its credentials) that `url` goes through: HTTP(S)_PROXY or
-    ALL_PROXY unless NO_PROXY names the host, and never for a loopback host."""
+    ALL_PROXY unless NO_PROXY names the host, and never for a loopback host
+    (`loopback_direct=False`: the proxy the environment names even then)."""
     from urllib.request import proxy_bypass_environment
 
     from astra_auth.validate import is_loopback_host
 
     parts = urlsplit(url)
-    if is_loopback_host(parts.hostname or ""):
+    if loopback_direct and is_loopback_host(parts.hostname or ""):
         return None
     lowered = {k.lower(): v for k, v in environ.items()}
     proxy = lowered.get(f"{parts.scheme}_proxy") or lowered.get("all_proxy")
