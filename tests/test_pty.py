@@ -88,7 +88,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     assert term.finish() == 0
     leaks.watch(*idp.state.issued)
     assert CLIENT_SECRET not in term.screen  # typed, but never echoed
-    assert "••••••••" in term.screen
+    assert "•••••• (new, to the OS keyring)" in term.screen
     oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
     assert oauth["grant_type"] == "client_credentials"
     assert oauth["token_url"] == idp.token_url

@@ -39,7 +39,7 @@ def test_client_credentials_walkthrough_in_contract_order(cli, config_path, stor
     result = cli("configure", tty=True, prompter=prompter)
     assert "Summary" in result.out
     assert "Client Credentials" in result.out
-    assert "•••••••• (new" in result.out
+    assert "•••••• (new, to the OS keyring)" in result.out
     config = tomllib.loads(config_path.read_text())
     oauth = config["targets"]["payments-api"]["oauth2"]
     assert oauth == {

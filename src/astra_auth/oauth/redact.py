@@ -54,6 +54,8 @@ def variants(secret: str) -> set[str]:
         data.hex(),
         data.hex().upper(),
     }
+    # Every byte percent-encoded, unreserved characters included.
+    forms.add("".join(f"%{b:02X}" for b in data))
     forms |= {_lower_percent(f) for f in forms if "%" in f}
     return {f for f in forms if f}
 

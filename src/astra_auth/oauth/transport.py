@@ -87,7 +87,9 @@ class NotLoopback(Exception):
     """A plain-http URL whose host does not resolve to loopback addresses only."""
 
 
-def pin_loopback(url: str, deadline: Deadline | None = None) -> tuple[str, dict[str, str]]:
+def pin_loopback(url: str, deadline: Deadline | None = None, *,
+                 resolve: Callable[[str, float], list[str] | None] | None = None,
+                 ) -> tuple[str, dict[str, str]]:
     """For a plain-http URL, the URL to request and the headers it needs.
 
     https URLs and http URLs to a loopback IP literal are returned as they are.
@@ -109,7 +111,8 @@ def pin_loopback(url: str, deadline: Deadline | None = None) -> tuple[str, dict[
         if not literal.is_loopback:
             raise NotLoopback(f"{host} is not a loopback address")
         return url, {}
-    from astra_auth.validate import resolve
+    if resolve is None:
+        from astra_auth.validate import resolve
 
     timeout = min(deadline.remaining(), 5.0) if deadline is not None else 5.0
     addresses = resolve(host, timeout)
