@@ -489,3 +489,16 @@ def test_a_discovery_document_for_another_issuer_is_refused(cli, faults):
                  "client_credentials", "--client-id", "c", "--secrets", "env", expect=2)
     assert "names the issuer 'https://idp.attacker.example'" in result.err
     assert not cli.config_path.exists()
+
+
+def test_token_never_prints_a_cached_token_with_a_line_break(cli, idp, store):
+    from astra_auth.secretstore import entry
+
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url",
+        idp.token_url, "--client-id", "scanner-app", "--client-secret", CLIENT_SECRET)
+    cli("token", "api", token_on_stdout=True)
+    cached = json.loads(store.data[entry("api", "token")])
+    cached["access_token"] = "abc\r\nX-Injected: 1"
+    store.data[entry("api", "token")] = json.dumps(cached)
+    result = cli("token", "api", "--format", "header", expect=6, token_on_stdout=True)
+    assert result.out == "" and "invalid_token_response" in result.err

@@ -150,7 +150,10 @@ def _stderr_line(deps: "Deps | None", text: str) -> None:
     if deps is not None:
         deps.io.err.print(text, markup=False, highlight=False, soft_wrap=True)
     else:
-        print(text, file=sys.stderr)
+        # No console yet: neutralised here, as the console would (safetext).
+        from astra_auth.safetext import clean
+
+        print(clean(text), file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------

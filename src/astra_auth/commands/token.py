@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from astra_auth import validate
@@ -10,6 +11,7 @@ from astra_auth.credential import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
 from astra_auth.service import load_target
+from astra_auth.shellcmd import command
 
 
 @dataclass
@@ -18,6 +20,26 @@ class TokenOptions:
     format: str = "bare"
     min_ttl: float = 60.0
     no_cache: bool = False
+
+
+# A line break or control character in what `token` prints would let whoever
+# chose the credential (a provider, an edited keyring entry) forge a second
+# header line for `--format header`, or write to a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_printable(text: str, name: str) -> None:
+    """Refuse to print a credential holding control characters, wherever it
+    came from (the grant already refuses such tokens, the keyring cache may not)."""
+    if _CONTROL.search(text) is None:
+        return
+    from astra_auth.oauth.failure import Failure
+    from astra_auth.tokens import TokenError
+
+    failure = Failure("invalid_token_response", "The credential holds a line break or "
+                      "control character, so it is not printed.")
+    raise TokenError(failure, ["Ask for a new one: "
+                               + command("token", name, "--no-cache")])
 
 
 def token(opts: TokenOptions, deps: Deps) -> None:
@@ -33,7 +55,9 @@ def token(opts: TokenOptions, deps: Deps) -> None:
     # A TokenError carries the category, hints and exit code of test-token; the
     # CLI prints it on stderr, and nothing reaches stdout.
     credential = source.get()
-    deps.io.write_out(render(credential, opts.format, target.name) + "\n")
+    text = render(credential, opts.format, target.name)
+    _check_printable(text, target.name)
+    deps.io.write_out(text + "\n")
 
 
 def render(credential: Credential, format: str, name: str) -> str:
@@ -43,7 +67,8 @@ def render(credential: Credential, format: str, name: str) -> str:
             raise UsageError(
                 f"--format bare: target {name!r} has no bare token to print "
                 f"(its credential goes in a {credential.location} as a whole)",
-                hints=[f"Use: astra-auth token {name} --format header (or --format json)"],
+                hints=["Use: " + command("token", name, "--format", "header")
+                       + " (or --format json)"],
             )
         return credential.token
     if format == "header":
@@ -51,7 +76,7 @@ def render(credential: Credential, format: str, name: str) -> str:
             raise UsageError(
                 f"--format header: target {name!r} sends its credential as the query "
                 f"parameter {credential.name!r}, not in a header",
-                hints=[f"Use: astra-auth token {name} --format json"],
+                hints=["Use: " + command("token", name, "--format", "json")],
             )
         if credential.location == "cookie":
             return f"Cookie: {credential.name}={credential.value}"
