@@ -198,9 +198,9 @@ def _attempt(
         raw = deadline.run(lambda: _post(make_client, url, {**headers, **pinned}, form,
                                          deadline))
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
-        failure = classify_transport(exc, req.token_url, deadline.seconds, redactor)
-        exchange.response = [f"(no answer: {failure.category}: {failure.message})"]
-        return None, failure, None
+        refused = classify_transport(exc, req.token_url, deadline.seconds, redactor)
+        exchange.response = [f"(no answer: {refused.category}: {refused.message})"]
+        return None, refused, None
     exchange.status = raw.status
     # Every token in the answer, wherever it is and whether or not the answer
     # is usable, is masked from here on: in messages, --verbose and claims.

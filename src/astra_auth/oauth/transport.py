@@ -111,11 +111,11 @@ def pin_loopback(url: str, deadline: Deadline | None = None, *,
         if not literal.is_loopback:
             raise NotLoopback(f"{host} is not a loopback address")
         return url, {}
-    if resolve is None:
-        from astra_auth.validate import resolve
+    from astra_auth import validate
 
+    lookup = resolve or validate.resolve
     timeout = min(deadline.remaining(), 5.0) if deadline is not None else 5.0
-    addresses = resolve(host, timeout)
+    addresses = lookup(host, timeout)
     if not addresses:
         raise NotLoopback(f"{host} does not resolve")
     outside = [a for a in addresses if not ipaddress.ip_address(a.split("%", 1)[0]).is_loopback]
