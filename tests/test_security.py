@@ -462,6 +462,8 @@ def test_plain_http_to_a_name_that_does_not_resolve_to_loopback_is_refused(cli, 
     data, _ = tt_json(cli, "t", expect=5)
     assert data["error"]["category"] == "connection_refused"
     assert "plain http" in data["error"]["message"]
+    assert data["hints"][0] == ("Use the provider's https token URL: astra-auth configure t "
+                                "--token-url https://… --no-input")
     assert faults.requests_to(path) == []
 
 

@@ -89,6 +89,14 @@ def _dns(f: Failure, ctx: Context) -> list[str]:
 
 
 def _refused(f: Failure, ctx: Context) -> list[str]:
+    if f.details.get("not_loopback"):
+        # astra-auth itself refused: plain http to a host that is not loopback.
+        return [
+            "Use the provider's https token URL: "
+            + configure_command(ctx, "--token-url", ANY_URL),
+            "Plain http is only for an identity provider on this machine: use "
+            "http://127.0.0.1:PORT/… or a name that resolves only to loopback addresses.",
+        ]
     return [
         "Check the port in the Access Token URL and that the identity provider is running "
         f"and listening at {urlsplit(ctx.token_url).netloc}.",
