@@ -203,6 +203,13 @@ class TokenSource:
                 and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
             return memory
         with self._thread_lock, self._lock():
+            memory = self._memory
+            if (not force and memory is not None and memory.key == key
+                    and (refused is None or _digest(memory.access_token) != refused)
+                    and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
+                # Another thread got one while this one waited for the lock
+                # (without a keyring cache, nothing else would tell).
+                return memory
             cached = None if force else self._load(key)
             if cached is not None and refused is not None and _digest(
                     cached.access_token) == refused:
