@@ -46,7 +46,8 @@ def shell(proc):
 
 
 def test_bash_completes_subcommands(shell):
-    assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "targets"]
+    assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "proxy",
+                                            "targets"]
     assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
 
 
@@ -56,6 +57,7 @@ def test_bash_completes_subcommands(shell):
     "astra-auth configure ",
     "astra-auth test-token ",
     "astra-auth token ",
+    "astra-auth proxy ",
 ])
 def test_bash_completes_target_names_for_every_command_taking_name(shell, words):
     assert shell("bash", words) == ["alpha", "beta-api"]
@@ -104,7 +106,9 @@ def test_show_completion_still_works(proc):
 # The import boundary: light commands load nothing heavy they do not need.
 
 HEAVY = ("httpx", "httpcore", "keyring", "secretstorage", "jeepney", "truststore",
-         "pydantic", "cryptography", "pygments", "markdown_it", "h11", "anyio")
+         "pydantic", "cryptography", "pygments", "markdown_it", "h11", "anyio",
+         # the proxy's server and client (astra-auth proxy only)
+         "aiohttp", "multidict", "yarl", "uvloop")
 RUNNER = """
 import atexit, json, os, sys
 atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules))))
@@ -167,3 +171,15 @@ def test_the_boundary_check_would_see_a_heavy_import(proc, tmp_path, idp):
     modules = _modules(proc, tmp_path, ["test-token", "t", "--json"],
                        {"ASTRA_AUTH_CLIENT_SECRET": "x"})
     assert "httpx" in modules
+    # ... and the commands that talk to the network load nothing of the proxy.
+    assert "aiohttp" not in modules
+    assert not any(m.startswith("astra_auth.proxy") for m in modules)
+
+
+def test_token_loads_nothing_of_the_proxy(proc, tmp_path, idp):
+    proc("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--secrets", "env")
+    modules = _modules(proc, tmp_path, ["token", "t"], {"ASTRA_AUTH_CLIENT_SECRET": "x"})
+    assert "astra_auth.credential" in modules  # it ran as far as the credential source
+    assert "aiohttp" not in modules
+    assert not any(m.startswith("astra_auth.proxy") for m in modules)

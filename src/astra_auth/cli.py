@@ -371,6 +371,52 @@ def token(
                                      no_cache=no_cache))
 
 
+# ---------------------------------------------------------------------------
+# proxy
+
+
+@app.command("proxy", short_help="A local reverse proxy that adds the credential.")
+def proxy(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="TARGET or TARGET=PORT (default port 8080; 0: any free port), "
+                       "one per identity.", autocompletion=complete_target,
+                       show_default=False, metavar="TARGET[=PORT]..."),
+    ],
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to listen on (default 127.0.0.1; another than "
+                     "loopback needs --allow-remote).", show_default=False),
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option("--upstream", help="Forward to this URL instead of the target's url."),
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Listen beyond loopback: anyone who can "
+                           "reach the port can use the credential.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print failures only, no renewals.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds per network exchange.", min=0.001)
+    ] = 10.0,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Forward every request to the target's API with a fresh credential added."""
+    from astra_auth.proxy import ProxyOptions
+    from astra_auth.proxy import run as run_proxy
+
+    run(ctx, run_proxy, ProxyOptions(targets=targets, host=host, upstream=upstream,
+                                     allow_remote=allow_remote, quiet=quiet, timeout=timeout,
+                                     ca_bundle=ca_bundle))
+
+
 def main(argv: list[str] | None = None, *, make_deps: "Callable[..., Deps] | None" = None) -> int:
     """The program: run the app and return its exit code instead of exiting."""
     try:

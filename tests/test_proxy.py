@@ -1,0 +1,560 @@
+"""`astra-auth proxy`: a real proxy process between a real client and a real API.
+
+Every test runs `python -m astra_auth proxy` as a user would, in front of the
+recording upstream of tests/servers/upstream.py, with tokens from the test
+authorization server.  Its stdout and stderr go to the leak guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.fakes import CLIENT_SECRET
+from tests.servers.upstream import Upstream
+
+ADDRESS = re.compile(r"^(\S+): (http://\S+) → (\S+)$")
+MIB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _quiet_test_idp() -> Iterator[None]:
+    """The test authorization server's own debug log quotes the client it
+    authenticates, secret and all.  The proxy asks for its first token in the
+    background, so that line can land in any phase of a test: keep it out of
+    the leak guard's records (the proxy's output is what is checked)."""
+    import logging
+
+    logger = logging.getLogger("authlib")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield
+    logger.setLevel(level)
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    server = Upstream()
+    yield server
+    server.stop()
+
+
+@dataclass
+class ProxyProcess:
+    """A running `astra-auth proxy`; its output is collected as it comes."""
+
+    child: subprocess.Popen[str]
+    addresses: dict[str, str] = field(default_factory=dict)
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+    _lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    code: int | None = None
+
+    def start_readers(self) -> None:
+        def pump(stream, sink, feed):  # type: ignore[no-untyped-def]
+            for line in stream:
+                sink.append(line)
+                if feed:
+                    self._lines.put(line)
+            if feed:
+                self._lines.put(None)
+
+        for stream, sink, feed in ((self.child.stdout, self.out, True),
+                                   (self.child.stderr, self.err, False)):
+            threading.Thread(target=pump, args=(stream, sink, feed), daemon=True).start()
+
+    def wait_addresses(self, count: int) -> None:
+        while len(self.addresses) < count:
+            try:
+                line = self._lines.get(timeout=30)
+            except queue.Empty:
+                raise AssertionError(f"no address printed; stderr: {''.join(self.err)}") from None
+            if line is None:
+                self.child.wait(10)
+                raise AssertionError(f"the proxy exited {self.child.returncode}: "
+                                     f"{''.join(self.err)}")
+            match = ADDRESS.match(line.strip())
+            if match:
+                self.addresses[match.group(1)] = match.group(2)
+
+    def url(self, name: str, path: str = "/echo") -> str:
+        return self.addresses[name] + path
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.code is None:
+            self.child.send_signal(sig)
+            self.code = self.child.wait(30)
+        return self.code
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.err)
+
+
+class Proxies:
+    def __init__(self, proc, leaks) -> None:  # type: ignore[no-untyped-def]
+        self.proc = proc
+        self.leaks = leaks
+        self.running: list[ProxyProcess] = []
+
+    def start(self, *args: str, count: int = 1, env: dict[str, str] | None = None
+              ) -> ProxyProcess:
+        full_env = dict(self.proc.env, ASTRA_AUTH_CLIENT_SECRET=CLIENT_SECRET, **(env or {}))
+        child = subprocess.Popen([sys.executable, "-m", "astra_auth", "proxy", *args],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=full_env, stdin=subprocess.DEVNULL)
+        running = ProxyProcess(child)
+        running.start_readers()
+        self.running.append(running)
+        running.wait_addresses(count)
+        return running
+
+    def close(self) -> None:
+        for running in self.running:
+            if running.code is None:
+                running.stop()
+            running.child.wait(10)
+            out, err = "".join(running.out), "".join(running.err)
+            self.leaks.record("proxy stdout", out)
+            self.leaks.record("proxy stderr", err)
+            assert "Traceback" not in out + err, err
+
+
+@pytest.fixture
+def proxies(proc, leaks) -> Iterator[Proxies]:  # type: ignore[no-untyped-def]
+    p = Proxies(proc, leaks)
+    yield p
+    p.close()
+
+
+def configure(proc, name: str, token_url: str, url: str | None,  # type: ignore[no-untyped-def]
+              client_id: str = "scanner-app") -> None:
+    args = ["configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
+            "--client-id", client_id, "--secrets", "env", "--no-input"]
+    if url is not None:
+        args += ["--url", url]
+    proc(*args)
+
+
+@pytest.fixture
+def api(proc, idp, upstream):  # type: ignore[no-untyped-def]
+    """Target `api`: the test authorization server's tokens for the upstream."""
+    configure(proc, "api", idp.token_url, upstream.url)
+    return upstream
+
+
+def client() -> httpx.Client:
+    return httpx.Client(trust_env=False, timeout=30)
+
+
+# ---------------------------------------------------------------------------
+# What reaches the API
+
+
+def test_adds_a_fresh_credential_and_replaces_the_clients_own(proxies, api, idp, leaks):
+    running = proxies.start("api=0")
+    with client() as c:
+        answer = c.get(running.url("api", "/echo/items?id=7&q=a%20b"), headers={
+            "Authorization": "Bearer forged-by-the-scanner", "X-Scan": "1",
+            "Connection": "keep-alive, X-Drop-Me", "X-Drop-Me": "hop", "TE": "trailers"})
+    assert answer.status_code == 200
+    seen = api.state.seen[-1]
+    assert seen.path == "/echo/items?id=7&q=a%20b"
+    assert seen.all("Authorization") == [f"Bearer {idp.state.issued[-1]}"]
+    assert answer.json()["client_id"] == "scanner-app"
+    assert seen.header("Host") == api.url.removeprefix("http://")
+    assert seen.header("X-Scan") == "1"
+    assert seen.header("X-Drop-Me") is None and seen.header("TE") is None
+    # The answer comes back with its own headers, less the hop-by-hop ones.
+    assert answer.headers["X-Upstream"] == "yes"
+    assert answer.headers["Set-Cookie"] == "a=1"
+    assert "X-Private" not in answer.headers
+    # The proxy's own output never holds the token it added.
+    assert running.stop() == 0
+    output = "".join(running.out) + running.stderr
+    assert idp.state.issued[-1] not in output
+    assert "api: http://127.0.0.1:" in output
+    assert "api: new token, valid" in running.stderr
+
+
+def test_x_astra_auth_none_forwards_without_a_credential(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c:
+        bare = c.get(running.url("api"), headers={"X-Astra-Auth": "none"})
+        forged = c.get(running.url("api"), headers={"X-Astra-Auth": "None",
+                                                    "Authorization": "Bearer forged"})
+    assert bare.status_code == forged.status_code == 200
+    first, second = api.state.seen[-2:]
+    assert first.header("Authorization") is None
+    assert first.header("X-Astra-Auth") is None
+    # The scanner's own (forged) credential is what the API sees.
+    assert second.all("Authorization") == ["Bearer forged"]
+    assert second.header("X-Astra-Auth") is None
+
+
+def test_a_2_mib_upload_streams_through(proxies, api):
+    running = proxies.start("api=0")
+    payload = bytes(range(256)) * (8 * 1024) + b"tail"  # 2 MiB and 4 bytes
+    digest = hashlib.sha256(payload).hexdigest()
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for i in range(0, len(payload), 64 * 1024):
+            yield payload[i:i + 64 * 1024]
+
+    with client() as c:
+        sized = c.post(running.url("api", "/echo/upload"), content=payload)
+        chunked = c.put(running.url("api", "/echo/upload"), content=chunks())
+    assert sized.status_code == chunked.status_code == 200
+    assert sized.json()["body_length"] == len(payload)
+    assert sized.json()["body_sha256"] == digest
+    assert sized.json()["chunked"] is False  # the client's Content-Length is kept
+    assert chunked.json()["body_length"] == len(payload)
+    assert chunked.json()["body_sha256"] == digest
+
+
+def test_the_answer_streams_back_as_it_comes(proxies, api):
+    running = proxies.start("api=0")
+    received = b""
+    with client() as c, c.stream("GET", running.url("api", "/stream")) as answer:
+        parts = answer.iter_raw()
+        while b"second;" not in received:
+            received += next(parts)
+        # The upstream has not finished: what arrived came through while it waits.
+        assert not api.state.released.is_set()
+        api.release()
+        for part in parts:
+            received += part
+    assert received == b"first;second;last;"
+
+
+def test_a_slow_upstream_does_not_block_other_requests(proxies, api):
+    running = proxies.start("api=0")
+    results: dict[str, int] = {}
+
+    def slow() -> None:
+        with client() as c:
+            results["slow"] = c.get(running.url("api", "/hold")).status_code
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    assert api.state.arrived.wait(30)
+    with client() as c:
+        assert c.get(running.url("api", "/echo/fast")).status_code == 200
+    assert "slow" not in results  # the slow one is still held upstream
+    api.release()
+    worker.join(30)
+    assert results["slow"] == 200
+
+
+def test_a_slow_client_does_not_block_other_requests(proxies, api):
+    running = proxies.start("api=0")
+    port = int(running.addresses["api"].rsplit(":", 1)[1])
+    body = b'{"name": "slow client"}'
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+        slow.sendall(b"POST /echo/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body[:5]))
+        with client() as c:
+            assert c.get(running.url("api", "/echo/fast")).status_code == 200
+        slow.sendall(body[5:])
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += slow.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
+    seen = [s for s in api.state.seen if s.path == "/echo/slow"]
+    assert [s.body_length for s in seen] == [len(body)]
+
+
+def test_head_and_no_content_answers(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c:
+        head = c.head(running.url("api", "/echo/head"))
+        again = c.get(running.url("api", "/echo/after-head"))  # same connection still usable
+    assert head.status_code == 200 and head.content == b""
+    assert again.status_code == 200
+
+
+# ---------------------------------------------------------------------------
+# When something fails
+
+
+def test_upstream_down_is_a_clean_502(proxies, api):
+    port = free_port()
+    running = proxies.start("api=0", "--upstream", f"http://127.0.0.1:{port}")
+    with client() as c:
+        answer = c.get(running.url("api", "/anything"))
+    assert answer.status_code == 502
+    assert answer.json() == {"error": {
+        "category": "connection_refused",
+        "message": f"the API at http://127.0.0.1:{port} could not be reached: "
+                   "connection_refused",
+        "hint": f"Nothing listens at http://127.0.0.1:{port}: start the API, or check the "
+                "target's url (astra-auth targets show api) or --upstream.",
+    }}
+    assert running.stop() == 0
+    assert f"api: the API at http://127.0.0.1:{port} could not be reached" in running.stderr
+
+
+def test_an_answer_cut_off_upstream_is_cut_off_for_the_client_too(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c:
+        with pytest.raises(httpx.RemoteProtocolError):
+            c.get(running.url("api", "/cut"))
+        assert c.get(running.url("api", "/echo/next")).status_code == 200
+
+
+def test_a_failing_token_endpoint_gives_502_and_serving_continues(proxies, proc, faults,
+                                                                  upstream):
+    configure(proc, "down", f"{faults.base}/server", upstream.url)
+    running = proxies.start("down=0")
+    with client() as c:
+        first = c.get(running.url("down", "/echo/a"))
+        second = c.get(running.url("down", "/echo/b"))
+        anonymous = c.get(running.url("down", "/echo/c"), headers={"X-Astra-Auth": "none"})
+    for answer in (first, second):
+        assert answer.status_code == 502
+        error = answer.json()["error"]
+        assert error["category"] == "server_error"
+        assert error["message"].startswith("server_error: ")
+        assert isinstance(error["hint"], str) and error["hint"]
+    # No request reached the API with a missing credential, and the proxy still serves.
+    assert [s.path for s in upstream.state.seen] == ["/echo/c"]
+    assert anonymous.status_code == 200
+    # Each request tried again: the warm-up and both requests asked the endpoint.
+    assert len([p for p, _, _ in faults.log if p == "/server"]) == 3
+    assert running.stop() == 0
+    assert "down: no token: server_error" in running.stderr
+
+
+def test_401_renews_once_and_retries_with_the_kept_body(proxies, api, idp):
+    running = proxies.start("api=0")
+    before = idp.token_requests()
+    body = json.dumps({"order": 42}).encode()
+    with client() as c:
+        assert c.get(running.url("api", "/echo/warm")).status_code == 200
+        answer = c.post(running.url("api", "/refuse-first"), content=body,
+                        headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200
+    tries = [s for s in api.state.seen if s.path == "/refuse-first"]
+    assert len(tries) == 2
+    assert tries[0].header("Authorization") != tries[1].header("Authorization")
+    assert tries[1].header("Authorization") == f"Bearer {idp.state.issued[-1]}"
+    assert {t.body_sha256 for t in tries} == {hashlib.sha256(body).hexdigest()}
+    # The first token (warm-up and /echo/warm shared it) and the one renewal.
+    assert idp.token_requests() - before == 2
+    assert running.stop() == 0
+    assert running.stderr.count("api: new token, valid") == 2
+
+
+def test_a_refused_fresh_token_is_not_renewed_again(proxies, api, idp):
+    running = proxies.start("api=0")
+    with client() as c:
+        c.get(running.url("api", "/echo/warm"))
+        before = idp.token_requests()
+        answers = [c.get(running.url("api", "/always-401")).status_code for _ in range(3)]
+    assert answers == [401, 401, 401]
+    assert idp.token_requests() - before == 1  # one renewal for three refusals
+
+
+def test_a_large_body_is_not_retried_after_401(proxies, api, idp):
+    running = proxies.start("api=0")
+    with client() as c:
+        c.get(running.url("api", "/echo/warm"))
+        answer = c.post(running.url("api", "/refuse-first"), content=b"x" * (MIB + 1))
+    assert answer.status_code == 401
+    tries = [s for s in api.state.seen if s.path == "/refuse-first"]
+    assert [t.body_length for t in tries] == [MIB + 1]
+
+
+def test_quiet_prints_failures_but_no_renewals(proxies, proc, api, faults, upstream):
+    configure(proc, "down", f"{faults.base}/server", upstream.url)
+    running = proxies.start("api=0", "down=0", "--quiet", count=2)
+    with client() as c:
+        assert c.get(running.url("api")).status_code == 200
+        assert c.get(running.url("down")).status_code == 502
+    assert running.stop() == 0
+    assert "new token" not in running.stderr
+    assert "down: no token: server_error" in running.stderr
+
+
+# ---------------------------------------------------------------------------
+# Several identities, start and stop
+
+
+def test_two_targets_on_two_ports_each_with_its_own_identity(proxies, proc, idp, upstream):
+    configure(proc, "alice", idp.token_url, upstream.url, client_id="scanner-app")
+    configure(proc, "bob", idp.token_url, upstream.url, client_id="cc-only")
+    running = proxies.start("alice=0", "bob=0", count=2)
+    assert running.addresses["alice"] != running.addresses["bob"]
+    with client() as c:
+        for _ in range(3):
+            assert c.get(running.url("alice", "/echo/who")).json()["client_id"] == "scanner-app"
+            assert c.get(running.url("bob", "/echo/who")).json()["client_id"] == "cc-only"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_ctrl_c_stop_it_cleanly(proxies, api, sig):
+    running = proxies.start("api=0")
+    with client() as c:
+        assert c.get(running.url("api")).status_code == 200
+    assert running.stop(sig) == 0
+    assert "astra-auth proxy stopped." in running.stderr
+
+
+def test_a_port_in_use_is_exit_2_before_anything_else(proc, api, idp):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        before = idp.token_requests()
+        result = proc("proxy", f"api={port}", expect=2,
+                      env={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    assert f"port {port} is in use on 127.0.0.1" in result.err
+    assert result.out == ""  # no address printed
+    assert idp.token_requests() == before  # no token asked for
+
+
+def test_address_lines_name_the_upstream(proxies, api):
+    running = proxies.start("api=0")
+    line = "".join(running.out).strip()
+    assert re.fullmatch(r"api: http://127\.0\.0\.1:\d+ → " + re.escape(api.url), line)
+
+
+def test_allow_remote_says_what_it_risks(proxies, api):
+    running = proxies.start("api=0", "--host", "127.0.0.1", "--allow-remote")
+    running.stop()
+    assert "--allow-remote: anyone who can reach 127.0.0.1 on port " in running.stderr
+    assert "can use the credential of api" in running.stderr
+
+
+# ---------------------------------------------------------------------------
+# Usage and configuration errors (in-process: nothing starts)
+
+
+@pytest.fixture
+def configured(cli, idp):  # type: ignore[no-untyped-def]
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env", "--url", "https://api.example.com",
+        "--no-input")
+    return cli
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["api", "--host", "0.0.0.0"],
+     "--host 0.0.0.0: listening beyond loopback lets anyone who can reach the port use the "
+     "target's credential"),
+    (["api", "--host", "192.0.2.10"], "--host 192.0.2.10: listening beyond loopback"),
+    (["api", "--upstream", "http://api.example.com"],
+     "--upstream: http://api.example.com uses plain http: the proxy would send the "
+     "credential across the network in clear text"),
+    (["api", "--upstream", "https://user:pw@api.example.com"],
+     "--upstream: the URL contains user information"),
+    (["api", "--upstream", "ftp://api.example.com"], "--upstream: the URL must start with"),
+    (["api=80800"], "the port must be a number from 1 to 65535"),
+    (["api=x"], "the port must be a number from 1 to 65535"),
+    (["api", "api"], "port 8080 is given to more than one target"),
+    (["api=8081", "api=8081"], "port 8081 is given to more than one target"),
+    (["bad name"], "TARGET 'bad name'"),
+    (["api", "--timeout", "601"], "--timeout: give a number of seconds between 0 and 600"),
+])
+def test_usage_errors_exit_2(configured, args, message):
+    result = configured("proxy", *args, expect=2)
+    assert message in result.err
+
+
+def test_host_hint_names_allow_remote(configured):
+    result = configured("proxy", "api", "--host", "0.0.0.0", expect=2)
+    assert "add --allow-remote" in result.err
+
+
+def test_loopback_upstream_over_plain_http_is_accepted(configured):
+    # Refused only later, by the port: proves the URL check let it through.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = configured("proxy", f"api={port}", "--upstream", "http://localhost:9/v1",
+                            expect=2)
+    assert "is in use" in result.err
+
+
+def test_a_plain_http_url_in_the_config_is_a_configuration_error(cli, idp):
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env", "--url", "http://api.example.com",
+        "--no-input")
+    result = cli("proxy", "api", expect=3)
+    assert "target 'api': url: http://api.example.com uses plain http" in result.err
+    assert "astra-auth configure api --url https://api.example.com --no-input" in result.err
+
+
+def test_a_target_without_url_needs_upstream(cli, idp):
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env", "--no-input")
+    result = cli("proxy", "api", expect=3)
+    assert "target 'api' has no API URL" in result.err
+    assert "--upstream https://api.example.com" in result.err
+
+
+def test_an_unknown_target_is_exit_3(configured):
+    result = configured("proxy", "nope", expect=3)
+    assert "no target named 'nope'" in result.err
+
+
+def test_no_target_is_a_usage_error(configured):
+    result = configured("proxy", expect=2)
+    assert "TARGET" in result.err
+
+
+def test_proxy_module_is_imported_by_the_proxy_command_only():
+    root = os.path.join(os.path.dirname(__file__), "..", "src", "astra_auth")
+    importers = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            if not name.endswith(".py") or os.sep + "proxy" + os.sep in path:
+                continue
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            if re.search(r"^\s*(from|import) astra_auth\.proxy\b", text, re.M):
+                importers.append(os.path.relpath(path, root))
+    assert importers == ["cli.py"]
+
+
+def test_concurrent_first_requests_share_one_token_request(configured, idp):
+    """What the proxy relies on: threads that wait on the source's lock while
+    another fetches the token take that token, even without a keyring cache."""
+    from astra_auth.credential import SourceSettings, open_source
+    from astra_auth.service import load_target
+    from tests.fakes import make_deps
+
+    deps = make_deps(configured.config_path, secrets=configured.store,
+                     environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    source = open_source(load_target(deps, "api"), deps, SourceSettings())
+    before = idp.token_requests()
+    start = threading.Barrier(8)
+    values: list[str] = []
+
+    def ask() -> None:
+        start.wait()
+        values.append(source.get().value)
+
+    workers = [threading.Thread(target=ask) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert idp.token_requests() - before == 1
+    assert values == [f"Bearer {idp.state.issued[-1]}"] * 8
