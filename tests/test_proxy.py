@@ -308,12 +308,19 @@ def test_upstream_down_is_a_clean_502(proxies, api):
     assert f"api: the API at http://127.0.0.1:{port} could not be reached" in running.stderr
 
 
-def test_an_answer_cut_off_upstream_is_cut_off_for_the_client_too(proxies, api):
+def test_an_answer_cut_off_upstream_is_never_passed_on_as_complete(proxies, api):
     running = proxies.start("api=0")
     with client() as c:
+        # A small answer is read whole before the proxy answers: a clean 502.
+        small = c.get(running.url("api", "/cut"))
+        assert small.status_code == 502
+        assert small.json()["error"]["category"] == "connection_error"
+        # A large one streams: its start is sent, so the client's copy is cut off too.
         with pytest.raises(httpx.RemoteProtocolError):
-            c.get(running.url("api", "/cut"))
+            c.get(running.url("api", "/cut?big"))
         assert c.get(running.url("api", "/echo/next")).status_code == 200
+    assert running.stop() == 0
+    assert "api: GET answer cut off by the API (connection_error)" in running.stderr
 
 
 def test_a_failing_token_endpoint_gives_502_and_serving_continues(proxies, proc, faults,

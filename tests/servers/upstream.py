@@ -11,7 +11,8 @@ that the proxy's HTTP is checked against another implementation.  Paths:
 - `/refuse-first`: 401 (`invalid_token`) to the first token it sees, forever;
   200 with the echo to any other valid token;
 - `/always-401`: 401 to everything;
-- `/cut`: promises 100 bytes, sends 10 and closes the connection.
+- `/cut`: promises 100 bytes (`/cut?big`: 1,000,000), sends 10 and closes the
+  connection.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ class Handler(BaseHTTPRequestHandler):
                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         elif path == "/cut":
             self.send_response(200)
-            self.send_header("Content-Length", "100")
+            # /cut?big promises more than the proxy reads whole before answering.
+            self.send_header("Content-Length", "1000000" if "big" in self.path else "100")
             self.end_headers()
             self.wfile.write(b"0123456789")
             self.wfile.flush()

@@ -62,6 +62,8 @@ RESPONSE_DROP = HOP_BY_HOP | {"content-length"}  # set through content_length
 # Headers as long as real scanners send (big cookies, JWTs): aiohttp's default
 # of 8190 bytes per line would answer them 400 itself.
 MAX_FIELD = 65536
+# An answer of known length up to this size is read whole and sent in one write.
+SMALL_BODY = 64 * 1024
 # Seconds that in-flight requests get to finish on Ctrl-C or SIGTERM.
 SHUTDOWN_GRACE = 3.0
 
@@ -185,7 +187,8 @@ class Forwarder:
 
     async def _credential(self) -> Credential:
         credential = await self._blocking(self.source.get)
-        if credential is not self._last:
+        last = self._last
+        if last is None or credential.value != last.value:
             self._last = credential
             self.log.remember(credential)
         return credential
@@ -210,13 +213,25 @@ class Forwarder:
 
     async def _stream_back(self, request: web.BaseRequest,
                            response: aiohttp.ClientResponse) -> web.StreamResponse:
-        out = web.StreamResponse(status=response.status, reason=response.reason)
         drop = RESPONSE_DROP | _connection_tokens(response.headers)
-        for key, value in response.headers.items():
-            if key.lower() not in drop:
-                out.headers.add(key, value)
-        if response.content_length is not None and _may_have_body(response.status):
-            out.content_length = response.content_length
+        headers = CIMultiDict((k, v) for k, v in response.headers.items()
+                              if k.lower() not in drop)
+        length = response.content_length
+        if length is not None and length <= SMALL_BODY and request.method != "HEAD":
+            # Most API answers: read whole (it is in the buffer already) and sent
+            # with the headers in one write, instead of one write per part.
+            try:
+                body = await response.read()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                return self._unreachable(exc)
+            finally:
+                response.release()
+            return web.Response(status=response.status, reason=response.reason,
+                                headers=headers, body=body)
+        out = web.StreamResponse(status=response.status, reason=response.reason,
+                                 headers=headers)
+        if length is not None and _may_have_body(response.status):
+            out.content_length = length
         try:
             await out.prepare(request)
             async for chunk in response.content.iter_any():
