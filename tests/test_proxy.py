@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from tests.conftest import free_port
 from tests.fakes import CLIENT_SECRET
 from tests.servers.upstream import Upstream
 
-ADDRESS = re.compile(r"^(\S+): (http://\S+) → (\S+)$")
+ADDRESS = re.compile(r"^(\S+): (http://\S+) \(forwards to (\S+)\)$")
 MIB = 1024 * 1024
 
 
@@ -287,8 +288,72 @@ def test_head_and_no_content_answers(proxies, api):
     assert again.status_code == 200
 
 
+def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, upstream):
+    configure(proc, "blink", idp.token_url, upstream.url, client_id="blink")
+    running = proxies.start("blink=0")
+    before = idp.token_requests()
+    answers = []
+    with client() as c:
+        # Until the proxy has renewed once by itself (6-second tokens), bounded.
+        while len({a["headers_auth"] for a in answers}) < 2 and len(answers) < 2000:
+            answer = c.get(running.url("blink", "/echo/scan"))
+            assert answer.status_code == 200
+            data = answer.json()
+            data["headers_auth"] = dict(data["headers"]).get("Authorization")
+            answers.append(data)
+            time.sleep(0.01)
+    assert len({a["headers_auth"] for a in answers}) == 2
+    # Every request arrived with a token that was still valid: no 401, no retry.
+    assert all(a["valid"] for a in answers)
+    assert idp.token_requests() - before == 2
+    assert [s.path for s in upstream.state.seen] == ["/echo/scan"] * len(answers)
+
+
 # ---------------------------------------------------------------------------
 # When something fails
+
+
+def test_forward_proxy_requests_are_refused_and_go_nowhere(proxies, api):
+    running = proxies.start("api=0")
+    port = int(running.addresses["api"].rsplit(":", 1)[1])
+    for line in (b"GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\n",
+                 b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"):
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(line + b"Connection: close\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400")
+        error = json.loads(body)["error"]
+        assert error["category"] == "not_a_forward_proxy"
+        assert error["hint"].startswith(f"Make {running.addresses['api']} the scanner's target")
+    assert api.state.seen == []
+
+
+def test_an_upstream_slower_than_the_timeout_is_a_504(proxies, api):
+    running = proxies.start("api=0", "--timeout", "1")
+    with client() as c:
+        answer = c.get(running.url("api", "/hold"))
+    api.release()
+    assert answer.status_code == 504
+    assert answer.json()["error"]["category"] == "timeout"
+    assert answer.json()["error"]["hint"] == ("The API did not answer within 1 s: give it "
+                                              "longer with --timeout SECONDS.")
+
+
+def test_tls_to_the_upstream_is_verified(proxies, proc, idp, tls_idp):
+    configure(proc, "api", idp.token_url, None)
+    api_url = tls_idp.token_url.removesuffix("/oauth/token")
+    trusted = proxies.start("api=0", "--upstream", api_url, "--ca-bundle",
+                            str(tls_idp.ca_file))
+    untrusted = proxies.start("api=0", "--upstream", api_url)
+    with client() as c:
+        ok = c.get(trusted.url("api", "/api/resource"))
+        refused = c.get(untrusted.url("api", "/api/resource"))
+    assert ok.status_code == 200 and ok.json() == {"ok": True, "sub": "scanner-app"}
+    assert refused.status_code == 502
+    assert refused.json()["error"]["category"] == "tls_error"
 
 
 def test_upstream_down_is_a_clean_502(proxies, api):
@@ -437,7 +502,8 @@ def test_a_port_in_use_is_exit_2_before_anything_else(proc, api, idp):
 def test_address_lines_name_the_upstream(proxies, api):
     running = proxies.start("api=0")
     line = "".join(running.out).strip()
-    assert re.fullmatch(r"api: http://127\.0\.0\.1:\d+ → " + re.escape(api.url), line)
+    assert re.fullmatch(r"api: http://127\.0\.0\.1:\d+ \(forwards to " + re.escape(api.url)
+                        + r"\)", line)
 
 
 def test_allow_remote_says_what_it_risks(proxies, api):

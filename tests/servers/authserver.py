@@ -76,6 +76,9 @@ CLIENTS = {
         Client("basic-only", CLIENT_SECRET, {"client_credentials"}, {"client_secret_basic"}),
         Client("cc-only", CLIENT_SECRET, {"client_credentials"}),
         Client("short-lived", CLIENT_SECRET, {"client_credentials"}, expires_in=30),
+        # JWT exp is whole seconds: 6 s keeps the proxy's renewal (at 80 %, 4.8 s)
+        # before the token's real end even when exp was rounded down.
+        Client("blink", CLIENT_SECRET, {"client_credentials"}, expires_in=6),
     ]
 }
 

@@ -5,7 +5,8 @@ that the proxy's HTTP is checked against another implementation.  Paths:
 
 - `/echo...` (any method, any path below): answers JSON about what arrived:
   method, path with query, headers, body length and SHA-256, and the identity
-  (`client_id`) of a valid bearer token from the test authorization server;
+  (`client_id`) of a bearer token from the test authorization server, and
+  whether it was valid (signed, not expired) when it arrived;
 - `/hold`: waits until the test calls `release()` (a slow upstream);
 - `/stream`: answers in chunks, the last one only after `release()`;
 - `/refuse-first`: 401 (`invalid_token`) to the first token it sees, forever;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -96,7 +98,8 @@ class Handler(BaseHTTPRequestHandler):
         claims = verify_jwt(token) if token else None
         echo = {"method": seen.method, "path": seen.path, "headers": seen.headers,
                 "body_length": seen.body_length, "body_sha256": seen.body_sha256,
-                "chunked": chunked, "client_id": (claims or {}).get("client_id")}
+                "chunked": chunked, "client_id": (claims or {}).get("client_id"),
+                "valid": claims is not None and claims["exp"] > time.time()}
         if path == "/hold":
             state.arrived.set()
             state.released.wait(30)

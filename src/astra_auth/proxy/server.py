@@ -128,8 +128,9 @@ class Forwarder:
 
     def __init__(self, name: str, source: CredentialSource, upstream: Upstream,
                  session: aiohttp.ClientSession, log: Log, timeout: float,
-                 executor: ThreadPoolExecutor) -> None:
+                 executor: ThreadPoolExecutor, address: str) -> None:
         self.name = name
+        self.address = address
         self.source = source
         self.executor = executor
         self.upstream = upstream
@@ -156,6 +157,15 @@ class Forwarder:
                                    "astra-auth proxy failed on this request (a bug)", None)
 
     async def _forward(self, request: web.BaseRequest) -> web.StreamResponse:
+        if not request.raw_path.startswith("/"):
+            # "GET http://host/..." or "CONNECT host:443": a scanner set up to use
+            # this as a forward proxy.  Never forwarded anywhere.
+            return _error_response(
+                400, "not_a_forward_proxy",
+                "astra-auth proxy is a reverse proxy: send it the API's requests as to "
+                "the API itself (GET /path), not as to a forward proxy",
+                f"Make {self.address} the scanner's target instead of its proxy (README: "
+                "scanners that only know forward proxies).")
         headers = _forwarded_headers(request.headers)
         url = self.upstream.base + request.raw_path
         anonymous = request.headers.get("X-Astra-Auth", "").strip().lower() == "none"
@@ -366,8 +376,8 @@ def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
         if name not in sources:
             sources[name] = open_source(listener.target, deps, settings)
     for listener in listeners:
-        deps.io.write_out(f"{listener.target.name}: {listener.address} → "
-                          f"{listener.upstream}\n")
+        deps.io.write_out(f"{listener.target.name}: {listener.address} (forwards to "
+                          f"{listener.upstream})\n")
     _quiet_aiohttp_logs()
     with contextlib.suppress(KeyboardInterrupt):  # where signals cannot be handled
         _run_loop(_main(listeners, sources, opts, deps, log))
@@ -413,7 +423,7 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
             sessions.append(session)
             name = listener.target.name
             forwarder = Forwarder(name, sources[name], upstream, session, log, opts.timeout,
-                                  executors[name])
+                                  executors[name], listener.address)
             server = web.Server(forwarder.handle, access_log=None, auto_decompress=False,
                                 max_line_size=MAX_FIELD, max_field_size=MAX_FIELD,
                                 logger=_SILENT)
