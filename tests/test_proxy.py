@@ -581,6 +581,14 @@ def test_a_target_without_url_needs_upstream(cli, idp):
     assert "--upstream https://api.example.com" in result.err
 
 
+def test_a_target_without_authentication_is_exit_3(cli):
+    cli("targets", "add", "bare", "--url", "https://api.example.com")
+    result = cli("proxy", "bare=0", expect=3)
+    assert "target 'bare' has no authentication configured yet" in result.err
+    assert "astra-auth configure bare" in result.err
+    assert result.out == ""  # no address: nothing was served
+
+
 def test_an_unknown_target_is_exit_3(configured):
     result = configured("proxy", "nope", expect=3)
     assert "no target named 'nope'" in result.err
