@@ -499,6 +499,14 @@ def test_a_port_in_use_is_exit_2_before_anything_else(proc, api, idp):
     assert idp.token_requests() == before  # no token asked for
 
 
+def test_a_loopback_name_is_resolved_once_and_keeps_its_host_header(proxies, api):
+    port = api.url.rsplit(":", 1)[1]
+    running = proxies.start("api=0", "--upstream", f"http://localhost:{port}")
+    with client() as c:
+        assert c.get(running.url("api", "/echo/by-name")).status_code == 200
+    assert api.state.seen[-1].header("Host") == f"localhost:{port}"
+
+
 def test_address_lines_name_the_upstream(proxies, api):
     running = proxies.start("api=0")
     line = "".join(running.out).strip()

@@ -46,9 +46,14 @@ class Listener:
     """One target on one port, its socket already bound and listening."""
 
     target: Target
-    upstream: str
+    upstream: str  # the API's base URL, as configured or given
     sock: socket.socket
     address: str  # http://HOST:PORT, as the scanner should use it
+    # Where to connect: `upstream` itself, or for plain http to a loopback host
+    # name, the loopback address it resolved to (checked once, at start), with
+    # the name kept for the Host header.
+    connect: str = ""
+    host_header: str | None = None
 
 
 def run(opts: ProxyOptions, deps: Deps) -> None:
@@ -61,12 +66,14 @@ def run(opts: ProxyOptions, deps: Deps) -> None:
     planned = []
     for name, port in specs:
         target = lookup(config, name, deps)
-        planned.append((target, _upstream(target, opts.upstream), port))
+        upstream, connect, host_header = _upstream(target, opts.upstream)
+        planned.append((target, upstream, connect, host_header, port))
     listeners: list[Listener] = []
     try:
-        for target, upstream, port in planned:
+        for target, upstream, connect, host_header, port in planned:
             sock = _bind(host, port)
-            listeners.append(Listener(target, upstream, sock, _address(host, sock)))
+            listeners.append(Listener(target, upstream, sock, _address(host, sock),
+                                      connect, host_header))
         if opts.allow_remote:
             deps.io.warn(
                 f"--allow-remote: anyone who can reach {host} on "
@@ -143,8 +150,9 @@ def _check_network_flags(opts: ProxyOptions) -> None:
             raise UsageError(f"--ca-bundle: {opts.ca_bundle} cannot be read")
 
 
-def _upstream(target: Target, flag: str | None) -> str:
-    """The URL requests are forwarded to: --upstream, else the target's url."""
+def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
+    """The URL requests are forwarded to (--upstream, else the target's url),
+    where to connect for it, and the Host header that needs (see Listener)."""
     error: type[UsageError] | type[ConfigError]
     if flag is not None:
         url, where, error = flag, "--upstream", UsageError
@@ -174,7 +182,17 @@ def _upstream(target: Target, flag: str | None) -> str:
             "the network in clear text (plain http is accepted only for loopback hosts)",
             hints=[fix],
         )
-    return url.rstrip("/")
+    url = url.rstrip("/")
+    from astra_auth.oauth.transport import NotLoopback, pin_loopback
+
+    try:
+        connect, pinned = pin_loopback(url)
+    except NotLoopback as exc:
+        # http://api.localhost may resolve anywhere: loopback is what the name
+        # resolves to, not what it says (as for token URLs).
+        raise error(f"{where}: {url} uses plain http, and {exc}: the credential would "
+                    "cross the network in clear text", hints=[fix]) from None
+    return url, connect, pinned.get("Host")
 
 
 def _bind(host: str, port: int) -> socket.socket:

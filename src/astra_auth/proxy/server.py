@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import logging
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from astra_auth import safetext
 from astra_auth.credential import (
     RENEW_AT_SHARE,
     Credential,
@@ -104,7 +104,7 @@ class Log:
 
     def _line(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(self._deps.clock()))
-        clean = "".join(c if c.isprintable() else "?" for c in text)
+        clean = safetext.clean(text, one_line=True)
         with self._lock:
             self._deps.io.err.print(f"{stamp} {self.redactor.redact(clean)}", markup=False,
                                     highlight=False, soft_wrap=True)
@@ -117,10 +117,11 @@ class Log:
 
 @dataclass
 class Upstream:
-    base: str  # scheme://host[:port][/path], no trailing slash
-    origin: str
+    base: str  # where requests go: scheme://host[:port][/path], no trailing slash
+    origin: str  # the API's origin as configured, for messages
     host: str
     proxy: str | None
+    host_header: str | None  # set when `base` is a pinned loopback address
 
 
 class Forwarder:
@@ -167,6 +168,8 @@ class Forwarder:
                 f"Make {self.address} the scanner's target instead of its proxy (README: "
                 "scanners that only know forward proxies).")
         headers = _forwarded_headers(request.headers)
+        if self.upstream.host_header is not None:
+            headers["Host"] = self.upstream.host_header
         url = self.upstream.base + request.raw_path
         anonymous = request.headers.get("X-Astra-Auth", "").strip().lower() == "none"
         credential = None
@@ -294,8 +297,8 @@ def _category(exc: BaseException) -> str:
 def _error_response(status: int, category: str, message: str, hint: str | None
                     ) -> web.Response:
     body = {"error": {"category": category, "message": message, "hint": hint}}
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+    return web.Response(status=status, text=safetext.dumps(body),
+                        content_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _connection_tokens(headers: CIMultiDict[str] | object) -> frozenset[str]:
@@ -339,26 +342,17 @@ async def _chain(first: bytes, rest: aiohttp.StreamReader) -> AsyncIterator[byte
         yield chunk
 
 
-def _env_proxy(url: str, environ: dict[str, str] | object) -> str | None:
-    """HTTP(S)_PROXY / NO_PROXY, as for token requests (aiohttp's own trust_env
-    would also read ~/.netrc and add its passwords to anonymous requests)."""
-    from urllib.request import proxy_bypass_environment
+def _upstream(listener: Listener, environ: Mapping[str, str]) -> Upstream:
+    from astra_auth.oauth.transport import environment_proxy
 
-    lowered = {k.lower(): v for k, v in environ.items()}  # type: ignore[attr-defined]
-    parts = urlsplit(url)
-    proxy = lowered.get(f"{parts.scheme}_proxy") or lowered.get("all_proxy")
-    if not proxy:
-        return None
-    no_proxy = lowered.get("no_proxy", "")
-    if no_proxy and proxy_bypass_environment(parts.hostname or "", {"no": no_proxy}):
-        return None
-    return proxy if "://" in proxy else f"http://{proxy}"
-
-
-def _upstream(url: str, environ: object) -> Upstream:
-    parts = urlsplit(url)
-    return Upstream(base=url, origin=f"{parts.scheme}://{parts.netloc}",
-                    host=parts.hostname or "", proxy=_env_proxy(url, environ))
+    parts = urlsplit(listener.upstream)
+    # HTTP(S)_PROXY / NO_PROXY as for token requests, never for loopback (issue
+    # 15, finding 10).  Not aiohttp's trust_env: it would also read ~/.netrc and
+    # add its passwords to requests sent with X-Astra-Auth: none.
+    return Upstream(base=listener.connect or listener.upstream,
+                    origin=f"{parts.scheme}://{parts.netloc}", host=parts.hostname or "",
+                    proxy=environment_proxy(listener.upstream, environ),
+                    host_header=listener.host_header)
 
 
 # ---------------------------------------------------------------------------
@@ -407,7 +401,7 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
                  for name in sources}
     try:
         for listener in listeners:
-            upstream = _upstream(listener.upstream, deps.environ)
+            upstream = _upstream(listener, deps.environ)
             tls = ssl_context(opts.ca_bundle, deps.environ) if upstream.base.startswith(
                 "https:") else None
             session = aiohttp.ClientSession(
