@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -45,9 +45,14 @@ from astra_auth.errors import AstraError
 from astra_auth.oauth.redact import Redactor
 
 if TYPE_CHECKING:
+    from multidict import MultiMapping
+
     from astra_auth.deps import Deps
     from astra_auth.proxy import Listener, ProxyOptions
 
+T = TypeVar("T")
+# A request body as forwarded: kept whole, or streaming on.
+Body = bytes | AsyncIterator[bytes] | aiohttp.StreamReader | None
 # A request body up to this size is kept, so that it can be sent again after
 # a 401; a larger one streams through and a 401 is passed on as it is.
 KEEP_LIMIT = 1024 * 1024
@@ -206,16 +211,14 @@ class Forwarder:
             self.log.remember(credential)
         return credential
 
-    async def _blocking(self, call: Callable[..., Credential | None], *args: object
-                        ) -> Credential | None:
+    async def _blocking(self, call: Callable[..., T], *args: object) -> T:
         """Run a credential call in this target's own threads: a slow token
         endpoint never holds up another target, nor the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, call, *args)
 
     async def _send(self, method: str, url: str, headers: CIMultiDict[str],
-                    credential: Credential | None, body: bytes | AsyncIterator[bytes] | None
-                    ) -> aiohttp.ClientResponse:
+                    credential: Credential | None, body: Body) -> aiohttp.ClientResponse:
         if credential is not None:
             headers = headers.copy()
             url = credential.apply(headers, url)
@@ -301,23 +304,22 @@ def _error_response(status: int, category: str, message: str, hint: str | None
                         content_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _connection_tokens(headers: CIMultiDict[str] | object) -> frozenset[str]:
+def _connection_tokens(headers: MultiMapping[str]) -> frozenset[str]:
     """Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1)."""
-    values = headers.getall("Connection", [])  # type: ignore[attr-defined]
+    values = headers.getall("Connection", [])
     return frozenset(t.strip().lower() for v in values for t in v.split(",") if t.strip())
 
 
-def _forwarded_headers(incoming: CIMultiDict[str] | object) -> CIMultiDict[str]:
+def _forwarded_headers(incoming: MultiMapping[str]) -> CIMultiDict[str]:
     drop = REQUEST_DROP | _connection_tokens(incoming)
-    return CIMultiDict((k, v) for k, v in incoming.items()  # type: ignore[attr-defined]
-                       if k.lower() not in drop)
+    return CIMultiDict((k, v) for k, v in incoming.items() if k.lower() not in drop)
 
 
 def _may_have_body(status: int) -> bool:
     return status >= 200 and status not in (204, 304)
 
 
-async def _body(request: web.BaseRequest) -> tuple[bytes | AsyncIterator[bytes] | None, bool]:
+async def _body(request: web.BaseRequest) -> tuple[Body, bool]:
     """The request body to forward, and whether it was kept for a retry.
 
     Up to KEEP_LIMIT it is read whole (and can be sent twice); beyond that
@@ -431,8 +433,8 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
             loop.run_in_executor(executors[name], _warm_up, source, log)
         await stop.wait()
     finally:
-        for runner in runners:
-            await runner.cleanup()
+        for started in runners:
+            await started.cleanup()
         for session in sessions:
             await session.close()
         for executor in executors.values():
