@@ -114,7 +114,8 @@ class Proxies:
 
     def start(self, *args: str, count: int = 1, env: dict[str, str] | None = None
               ) -> ProxyProcess:
-        full_env = dict(self.proc.env, ASTRA_AUTH_CLIENT_SECRET=CLIENT_SECRET, **(env or {}))
+        full_env = dict(self.proc.env, ASTRA_AUTH_CLIENT_SECRET=CLIENT_SECRET)
+        full_env.update(env or {})
         child = subprocess.Popen([sys.executable, "-m", "astra_auth", "proxy", *args],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  env=full_env, stdin=subprocess.DEVNULL)
@@ -307,6 +308,21 @@ def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, up
     assert all(a["valid"] for a in answers)
     assert idp.token_requests() - before == 2
     assert [s.path for s in upstream.state.seen] == ["/echo/scan"] * len(answers)
+
+
+@pytest.mark.keyring
+def test_secrets_and_token_cache_in_the_real_keyring(proxies, proc, idp, upstream,
+                                                     real_keyring):
+    name = real_keyring.name("proxy")
+    proc("configure", name, "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--client-secret-stdin", "--url", upstream.url,
+         "--no-input", input=CLIENT_SECRET + "\n")
+    running = proxies.start(f"{name}=0", env={"ASTRA_AUTH_CLIENT_SECRET": ""})
+    with client() as c:
+        answers = [c.get(running.url(name, "/echo/k")) for _ in range(3)]
+    assert [a.json()["client_id"] for a in answers] == ["scanner-app"] * 3
+    cached = json.loads(real_keyring.get(f"{name}:token") or "{}")
+    assert cached.get("access_token") == idp.state.issued[-1]
 
 
 # ---------------------------------------------------------------------------
