@@ -198,17 +198,22 @@ def test_huge_headers_are_bounded_and_classified(cli, faults):
     import json
 
     _add(cli, faults.url("huge-headers"))
-    result = cli("test-token", "t", "--json", expect=None)
-    data = json.loads(result.out)
-    assert data["ok"] is False and result.code in (5, 6)
+    result = cli("test-token", "t", "--json", expect=5)
+    error = json.loads(result.out)["error"]
+    assert error["category"] == "connection_error"
+    assert error["message"].endswith("RemoteProtocolError: Receive buffer too long.")
 
 
 def test_truncated_chunked_body_is_classified(cli, faults):
     import json
 
     _add(cli, faults.url("chunked-truncated"))
-    result = cli("test-token", "t", "--json", expect=6)
-    assert json.loads(result.out)["error"]["category"] == "not_json"
+    result = cli("test-token", "t", "--json", expect=5)
+    error = json.loads(result.out)["error"]
+    assert error["category"] == "connection_error"
+    assert error["http_status"] == 200
+    assert error["message"].startswith("The connection broke before the whole answer (HTTP 200) "
+                                       "arrived: ")
 
 
 def test_the_proxy_is_named_in_verbose_without_its_credentials():

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from astra_auth.errors import ExitCode
-from astra_auth.oauth.failure import CATEGORIES, EXIT_CODES
+from astra_auth.oauth.failure import Category
 from astra_auth.oauth.grant import _Raw, _show_response, classify_response
 from astra_auth.oauth.redact import Redactor
 
@@ -48,16 +48,20 @@ bodies = st.one_of(
     body=bodies,
     truncated=st.booleans(),
     broken=st.one_of(st.none(), st.text(max_size=20)),
+    undecodable=st.one_of(st.none(), st.text(max_size=20)),
 )
 def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, body, truncated,
-                                                               broken):
-    raw = _Raw(status, "Reason", headers, body, truncated, broken)
+                                                               broken, undecodable):
+    raw = _Raw(status, "Reason", headers, body, truncated, broken, undecodable)
     redactor = Redactor(SECRET)
     token, failure = classify_response(raw, redactor)
     assert (token is None) != (failure is None)
     if failure is not None:
-        assert failure.category in CATEGORIES
-        assert failure.exit_code in (ExitCode.REJECTED, ExitCode.BAD_RESPONSE)
+        assert isinstance(failure.category, Category)
+        if failure.category == "connection_error":  # only a body cut off on the way
+            assert broken
+        else:
+            assert failure.exit_code in (ExitCode.REJECTED, ExitCode.BAD_RESPONSE)
         assert failure.http_status == status
         for text in (failure.message, failure.oauth_error or "",
                      failure.oauth_error_description or ""):
@@ -69,7 +73,3 @@ def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, b
     shown = "\n".join(_show_response(raw, redactor))
     assert SECRET not in shown
 
-
-@given(st.sampled_from(sorted(EXIT_CODES)))
-def test_every_category_has_an_exit_code_from_the_contract(category):
-    assert EXIT_CODES[category] in (3, 4, 5, 6)

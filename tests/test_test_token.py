@@ -171,7 +171,7 @@ FAULTS = [
     ("custom-error", "oauth_error", 4, 400, "its own error code 'access_denied'"),
     ("huge", "invalid_token_response", 6, 200, "RFC 6749 §5.1"),
     ("gzip-bomb", "invalid_token_response", 6, 200, "RFC 6749 §5.1"),
-    ("truncated", "not_json", 6, 200, "not an API gateway"),
+    ("truncated", "connection_error", 5, 200, "broke before a complete answer arrived"),
 ]
 
 
@@ -220,10 +220,14 @@ def test_error_description_echoing_secrets_is_redacted(cli, faults, leaks):
     # The leak guard checks every output above for CLIENT_SECRET and PASSWORD.
 
 
-def test_connection_reset_is_classified(cli, faults):
+def test_connection_reset_is_connection_error_not_refused(cli, faults):
     add(cli, "t", faults.url("reset"))
-    data, _ = run_json(cli, "t", expect=None)
-    assert data["error"]["category"] in ("connection_refused", "not_json")
+    data, _ = run_json(cli, "t", expect=5)
+    assert data["error"]["category"] == "connection_error"
+    assert data["error"]["http_status"] is None
+    assert data["error"]["message"] == (
+        f"The connection to 127.0.0.1:{faults.port} broke before a complete answer: "
+        "ReadError: [Errno 104] Connection reset by peer.")
 
 
 def test_closed_port_is_connection_refused(cli):
@@ -271,7 +275,11 @@ def test_certificate_for_another_name_is_tls_error(cli, tls_idp_wrong_name):
     add(cli, "t", tls_idp_wrong_name.token_url)
     data, _ = run_json(cli, "t", "--ca-bundle", str(tls_idp_wrong_name.ca_file), expect=5)
     assert data["error"]["category"] == "tls_error"
-    assert "mismatch" in data["error"]["message"] or "match" in data["error"]["message"]
+    assert data["error"]["message"] == (
+        "The TLS connection to 127.0.0.1 failed: certificate verify failed: IP address "
+        "mismatch, certificate is not valid for '127.0.0.1'.")
+    assert data["hints"][0] == ("The certificate is not valid for '127.0.0.1': use the host "
+                                "name the certificate was issued for in the Access Token URL.")
 
 
 # ---------------------------------------------------------------------------

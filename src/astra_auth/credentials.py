@@ -9,7 +9,7 @@ from __future__ import annotations
 from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, KeyringUnavailable
-from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest
 from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry, locate
 
@@ -58,18 +58,18 @@ def _secret(target: Target, deps: Deps, kind: str, env_name: str, what: str) -> 
                               deps.secrets)
     except KeyringUnavailable as exc:
         raise MissingSecret(Failure(
-            "missing_secret",
+            Category.MISSING_SECRET,
             f"The {what} for {target.name} could not be read: {exc.message}",
         )) from None
     if value is not None:
         return value
     if target.oauth2.secrets == "env":
         raise MissingSecret(Failure(
-            "missing_secret",
+            Category.MISSING_SECRET,
             f"The {what} for {target.name} is read from {env_name}, which is not set.",
         ))
     raise MissingSecret(Failure(
-        "missing_secret",
+        Category.MISSING_SECRET,
         f"No {what} for {target.name}: nothing in the keyring (entry "
         f"{entry(target.name, kind)!r}) and {env_name} is not set.",
     ))

@@ -23,6 +23,8 @@ class ExitCode(enum.IntEnum):
     UNREACHABLE = 5
     # The endpoint answered, but not with a usable token.
     BAD_RESPONSE = 6
+    # The credential was obtained, but the API under test refused it (401/403).
+    API_REFUSED = 7
     # 128 + SIGINT, what shells report for an interrupted program.
     INTERRUPTED = 130
 

@@ -6,7 +6,9 @@ it into a re-ask (at a terminal) or a usage error naming the flag (in CI).
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import threading
 from urllib.parse import urlsplit
 
 TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -18,6 +20,8 @@ MAX_SCOPE = 2048
 MAX_SECRET = 8192
 
 GRANT_TYPES = ("client_credentials", "password")
+# Each grant's name as people say it: the one place every output takes it from.
+GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
 GRANT_ALIASES = {"client-credentials": "client_credentials"}
 AUTH_TYPES = ("oauth2",)
 CLIENT_AUTH_METHODS = ("basic", "post")
@@ -137,8 +141,6 @@ def _url(value: str) -> str:
 
 
 def _valid_host(host: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(host)
         return True
@@ -153,8 +155,6 @@ def _valid_host(host: str) -> bool:
 
 
 def is_loopback_host(host: str) -> bool:
-    import ipaddress
-
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -198,8 +198,6 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
     address, so a token URL that resolves to one is usually a mistake (or needs
     the scanner to run inside that network).
     """
-    import ipaddress
-
     host = urlsplit(url).hostname or ""
     addresses = resolve(host, timeout)
     if addresses is None:
@@ -223,9 +221,7 @@ def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
 def resolve(host: str, timeout: float) -> list[str] | None:
     """The addresses `host` resolves to, in the resolver's order; None when it
     does not resolve within `timeout` seconds."""
-    import ipaddress
-    import socket
-    import threading
+    import socket  # not loaded at start, unlike the others
 
     try:
         return [str(ipaddress.ip_address(host))]

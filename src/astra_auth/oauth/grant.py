@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
-from astra_auth.oauth.failure import RFC6749_ERRORS, Failure
+from astra_auth.oauth.failure import RFC6749_ERRORS, Category, Failure
 from astra_auth.oauth.redact import MASK, Redactor
 from astra_auth.oauth.transport import Deadline, NotLoopback, pin_loopback
 
@@ -108,7 +108,6 @@ class Exchange:
     client_auth: str
     request: list[str]
     response: list[str]
-    status: int | None
 
 
 @dataclass
@@ -138,6 +137,7 @@ class _Raw:
     body: bytes
     truncated: bool
     broken: str | None = None  # the connection broke while reading the body
+    undecodable: str | None = None  # an encoding not asked for, or a corrupt one
 
 
 def request_token(
@@ -163,7 +163,8 @@ def request_token(
     if (
         failure is not None
         and try_other_client_auth
-        and (failure.category == "invalid_client" or (status == 401 and not failure.oauth_error))
+        and (failure.category == Category.INVALID_CLIENT
+             or (status == 401 and not failure.oauth_error))
         and not deadline.expired
     ):
         other = replace(req, client_auth=OTHER_METHOD[req.client_auth])
@@ -189,7 +190,7 @@ def _attempt(
     exchanges: list[Exchange],
 ) -> tuple[Token | None, Failure | None, int | None]:
     headers, form = req.headers_and_form()
-    exchange = Exchange(req.client_auth, _show_request(req, headers, form, redactor), [], None)
+    exchange = Exchange(req.client_auth, _show_request(req, headers, form, redactor), [])
     exchanges.append(exchange)
     try:
         # Plain http only to what resolves to loopback; the request then goes
@@ -198,10 +199,9 @@ def _attempt(
         raw = deadline.run(lambda: _post(make_client, url, {**headers, **pinned}, form,
                                          deadline))
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
-        refused = classify_transport(exc, req.token_url, deadline.seconds, redactor)
-        exchange.response = [f"(no answer: {refused.category}: {refused.message})"]
-        return None, refused, None
-    exchange.status = raw.status
+        broke = classify_transport(exc, req.token_url, deadline.seconds, redactor)
+        exchange.response = [f"(no answer: {broke.category}: {broke.message})"]
+        return None, broke, None
     # Every token in the answer, wherever it is and whether or not the answer
     # is usable, is masked from here on: in messages, --verbose and claims.
     for value in seen_tokens(raw.body):
@@ -230,7 +230,7 @@ def _read(
         decoder = _decoder(encoding)
         body = bytearray()
         truncated = False
-        broken = None
+        broken = undecodable = None
         try:
             for chunk in response.iter_raw():
                 deadline.check()
@@ -245,9 +245,9 @@ def _read(
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             broken = _first_line(exc) or type(exc).__name__
         except zlib.error:
-            broken = f"the {encoding} body could not be decompressed"
+            undecodable = f"the {encoding} body could not be decompressed"
         if encoding not in ("identity", "", "gzip", "deflate", "x-gzip"):
-            broken = f"the answer uses content encoding {encoding!r}, which was not asked for"
+            undecodable = f"the answer uses content encoding {encoding!r}, which was not asked for"
         return _Raw(
             status=response.status_code,
             reason=response.reason_phrase,
@@ -255,6 +255,7 @@ def _read(
             body=bytes(body),
             truncated=truncated,
             broken=broken,
+            undecodable=undecodable,
         )
 
 
@@ -271,7 +272,7 @@ def _decoder(encoding: str) -> Any:
 
 
 def classify_transport(exc: BaseException, url: str, timeout: float, redactor: Redactor) -> Failure:
-    """A failure before any HTTP answer: DNS, refused, timeout, TLS."""
+    """A failure before a complete HTTP answer: DNS, refused, broken, timeout, TLS."""
     import httpx
 
     parts = urlsplit(url)
@@ -279,7 +280,7 @@ def classify_transport(exc: BaseException, url: str, timeout: float, redactor: R
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if isinstance(exc, NotLoopback):
         # Refused before connecting: plain http goes only to loopback.
-        return Failure("connection_refused", redactor.cut(
+        return Failure(Category.CONNECTION_REFUSED, redactor.cut(
             f"astra-auth did not connect: the URL uses plain http, and {exc}. Credentials "
             "cross the network in clear text over http, so it is allowed only to a host "
             "that resolves to loopback addresses.", 600), details={"not_loopback": "yes"})
@@ -287,25 +288,27 @@ def classify_transport(exc: BaseException, url: str, timeout: float, redactor: R
     ssl_error = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
     if ssl_error is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
         reason = redactor.cut(_tls_reason(ssl_error) if ssl_error else _first_line(exc), 300)
-        return Failure("tls_error", f"The TLS connection to {host} failed: {reason}.",
+        return Failure(Category.TLS_ERROR,
+                       f"The TLS connection to {host} failed: {reason.rstrip('.')}.",
                        details={"tls_reason": reason})
     if isinstance(exc, httpx.TimeoutException) or any(isinstance(e, TimeoutError) for e in chain):
-        return Failure("timeout", f"No complete answer from {host} within {timeout:g} seconds.")
+        return Failure(Category.TIMEOUT,
+                       f"No complete answer from {host} within {timeout:g} seconds.")
     if any(isinstance(e, socket.gaierror) for e in chain) or _looks_like_dns(exc):
-        return Failure("dns_error", f"The host name {host} does not resolve (DNS lookup failed).")
+        return Failure(Category.DNS_ERROR,
+                       f"The host name {host} does not resolve (DNS lookup failed).")
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc).lower():
-        return Failure("connection_refused",
+        return Failure(Category.CONNECTION_REFUSED,
                        f"Nothing accepts connections at {host}:{port} (connection refused).")
     reason = redactor.cut(_first_line(exc), 300)
     if isinstance(exc, httpx.ProxyError):
-        return Failure("connection_refused", f"The proxy could not connect to {host}: {reason}.")
-    if isinstance(exc, httpx.ConnectError | httpx.NetworkError | OSError):
-        return Failure("connection_refused", f"Could not connect to {host}:{port}: {reason}.")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return Failure("not_json",
-                       f"The connection to {host} broke before a complete answer: {reason}.")
-    return Failure("connection_refused",
-                   f"The request to {host} failed: {type(exc).__name__}: {reason}.")
+        return Failure(Category.CONNECTION_ERROR,
+                       f"The proxy could not connect to {host}: {reason}.")
+    # Reset, cut off, unreachable network, a protocol violation, or anything
+    # else: the connection did not carry a complete answer.  Nothing here says
+    # that nobody listens, so it is never `connection_refused`.
+    return Failure(Category.CONNECTION_ERROR, f"The connection to {host}:{port} broke before "
+                   f"a complete answer: {type(exc).__name__}: {reason}.")
 
 
 def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Failure | None]:
@@ -318,69 +321,74 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
     status = raw.status
     headers = {k.lower(): v for k, v in raw.headers}
     text = raw.body.decode("utf-8", errors="replace")
-    data = _json_object(text) if not raw.truncated and not raw.broken else None
+    complete = not (raw.truncated or raw.broken or raw.undecodable)
+    data = _json_object(text) if complete else None
     oauth_error = oauth_desc = oauth_category = None
     if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"]:
         # A standard code is shown as it is: it is one of six known words.
         code = data["error"]
-        oauth_category = code if code in RFC6749_ERRORS else "oauth_error"
+        oauth_category = Category(code) if code in RFC6749_ERRORS else Category.OAUTH_ERROR
         oauth_error = code if code in RFC6749_ERRORS else redactor.cut(code, 200)
         desc = data.get("error_description")
         oauth_desc = redactor.cut(str(desc), 1000) if desc is not None else None
 
-    def fail(category: str, message: str, **details: str) -> tuple[None, Failure]:
+    def fail(category: Category, message: str, **details: str) -> tuple[None, Failure]:
         return None, Failure(category, redactor.redact(message), status, oauth_error, oauth_desc,
                              details=dict(details))
 
     if 300 <= status < 400:
         location = redactor.cut(headers.get("location", "(no Location header)"), 300)
         return fail(
-            "redirect",
+            Category.REDIRECT,
             f"The token URL answered {status} {raw.reason}, a redirect to {location}. "
             "astra-auth does not follow redirects, so the credentials were not sent there.",
             location=location,
         )
     if status == 404:
-        return fail("not_found", "The token URL answered 404 Not Found: "
+        return fail(Category.NOT_FOUND, "The token URL answered 404 Not Found: "
                     "no token endpoint at this path.")
     if status == 405:
         allow = headers.get("allow")
-        return fail("method_not_allowed", "The token URL answered 405 Method Not Allowed: "
+        return fail(Category.METHOD_NOT_ALLOWED, "The token URL answered 405 Method Not Allowed: "
                     "it does not accept POST, so it is not a token endpoint"
                     + (f" (it allows {allow})." if allow else "."))
     if status == 429:
         retry = headers.get("retry-after")
-        return fail("rate_limited", "The provider answered 429 Too Many Requests: "
+        return fail(Category.RATE_LIMITED, "The provider answered 429 Too Many Requests: "
                     "this client is being rate-limited"
                     + (f" (Retry-After: {redactor.cut(retry, 40)})." if retry else "."),
                     retry_after=redactor.cut(retry or "", 40))
     if status >= 500:
-        return fail("server_error", f"The provider answered {status} {raw.reason}: "
+        return fail(Category.SERVER_ERROR, f"The provider answered {status} {raw.reason}: "
                     "an error on its side, not in this request.")
     if oauth_category is not None and status >= 400:
         return fail(oauth_category, f"The provider rejected the request: {oauth_error}"
                     + (f" — {oauth_desc}" if oauth_desc else ""))
     if raw.broken:
-        return fail("not_json", f"The answer (HTTP {status}) was cut off: "
-                    f"{redactor.cut(raw.broken, 300)}.")
+        return fail(Category.CONNECTION_ERROR, "The connection broke before the whole answer "
+                    f"(HTTP {status}) arrived: {redactor.cut(raw.broken, 300)}.")
+    if raw.undecodable:
+        return fail(Category.NOT_JSON, f"The answer (HTTP {status}) cannot be read: "
+                    f"{redactor.cut(raw.undecodable, 300)}.")
     if not 200 <= status < 300:
-        return fail("http_error", f"The token URL answered HTTP {status} {raw.reason} "
+        return fail(Category.HTTP_ERROR, f"The token URL answered HTTP {status} {raw.reason} "
                     "without an OAuth error in the body.")
     if raw.truncated:
-        return fail("invalid_token_response", f"The answer is larger than {MAX_BODY // 1024} KiB; "
+        return fail(Category.INVALID_TOKEN_RESPONSE, f"The answer is larger than {MAX_BODY // 1024} KiB; "
                     "a token response is a small JSON object, so it was cut off unread.")
     if data is None:
         html = _looks_like_html(headers.get("content-type", ""), text)
         if html is not None:
             title = redactor.cut(html, 120)
-            return fail("not_json", "The answer is an HTML page"
+            return fail(Category.NOT_JSON, "The answer is an HTML page"
                         + (f" titled {title!r}" if title else "")
                         + ", not JSON: this URL looks like a login or web page, "
                         "not a token endpoint.", html="yes")
         kind = headers.get("content-type", "no Content-Type")
-        return fail("not_json", f"The answer (HTTP {status}, {redactor.cut(kind, 80)}) is not JSON.")
+        return fail(Category.NOT_JSON,
+                    f"The answer (HTTP {status}, {redactor.cut(kind, 80)}) is not JSON.")
     if not isinstance(data, dict):
-        return fail("invalid_token_response", "The answer is JSON but not an object.")
+        return fail(Category.INVALID_TOKEN_RESPONSE, "The answer is JSON but not an object.")
     if oauth_category is not None:
         return fail(oauth_category, f"The provider answered HTTP {status} with an error: {oauth_error}"
                     + (f" — {oauth_desc}" if oauth_desc else ""))
@@ -390,20 +398,20 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
                if not isinstance(v, str) or not v]
     if missing:
         present = ", ".join(sorted(redactor.cut(str(k), 40) for k in data)[:12]) or "none"
-        return fail("invalid_token_response", "The answer is JSON but lacks a usable "
+        return fail(Category.INVALID_TOKEN_RESPONSE, "The answer is JSON but lacks a usable "
                     f"{' and '.join(missing)} (fields present: {present}).")
     assert isinstance(access_token, str) and isinstance(token_type, str)
     refresh = data.get("refresh_token")
     if not VSCHAR.fullmatch(access_token):
-        return fail("invalid_token_response", "The access_token contains characters that "
+        return fail(Category.INVALID_TOKEN_RESPONSE, "The access_token contains characters that "
                     "RFC 6749 does not allow in a token (only visible ASCII and spaces): "
                     "a line break or control character in it could forge a header line, "
                     "so it is not used.")
     if not TOKEN_TYPE.fullmatch(token_type):
-        return fail("invalid_token_response", "The token_type is not a plain word "
+        return fail(Category.INVALID_TOKEN_RESPONSE, "The token_type is not a plain word "
                     f"(RFC 6749 §7.1): {redactor.cut(token_type, 40)!r} is not used.")
     if refresh is not None and not (isinstance(refresh, str) and VSCHAR.fullmatch(refresh)):
-        return fail("invalid_token_response", "The refresh_token is not a string of visible "
+        return fail(Category.INVALID_TOKEN_RESPONSE, "The refresh_token is not a string of visible "
                     "ASCII characters (RFC 6749 Appendix A.17), so the answer is not used.")
     scope = data.get("scope")
     return Token(
@@ -573,4 +581,6 @@ def _show_response(raw: _Raw, redactor: Redactor) -> list[str]:
         lines.append(f"… ({len(raw.body)} bytes read{', cut off at 1 MiB' if raw.truncated else ''})")
     if raw.broken:
         lines.append(f"(connection broke: {raw.broken})")
+    if raw.undecodable:
+        lines.append(f"({raw.undecodable})")
     return lines

@@ -6,13 +6,15 @@ Every point of the product's troubleshooting guide appears here word for word
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from astra_auth import shellcmd
-from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.failure import Category, Failure
 from astra_auth.shellcmd import Placeholder
+from astra_auth.validate import GRANT_LABELS
 
 if TYPE_CHECKING:
     from astra_auth.config import Target
@@ -30,11 +32,6 @@ GUIDE_GRANT = (
     "Resource Owner Password when a specific user account must be authenticated. Check "
     "the identity provider's documentation."
 )
-GRANT_LABELS = {
-    "client_credentials": "Client Credentials",
-    "password": "Resource Owner Password",
-    "refresh_token": "Refresh Token",
-}
 
 
 @dataclass
@@ -56,8 +53,7 @@ class Context:
 
 
 def hints_for(failure: Failure, ctx: Context) -> list[str]:
-    handler = _HANDLERS.get(failure.category, _oauth_error)
-    return handler(failure, ctx)
+    return _HANDLERS[failure.category](failure, ctx)
 
 
 def configure_command(ctx: Context, *flags: str) -> str:
@@ -105,6 +101,16 @@ def _refused(f: Failure, ctx: Context) -> list[str]:
     ]
 
 
+def _connection_broke(f: Failure, ctx: Context) -> list[str]:
+    return [
+        f"The connection to {_host(ctx)} broke before a complete answer arrived: try again; a "
+        "provider restarting, or a load balancer dropping connections, breaks some requests.",
+        "If it keeps happening, look at what stands in between: a proxy (HTTPS_PROXY, "
+        "NO_PROXY) or a TLS-inspecting firewall that cuts connections.",
+        GUIDE_REACH,
+    ]
+
+
 def _timeout(f: Failure, ctx: Context) -> list[str]:
     return [
         GUIDE_REACH,
@@ -122,7 +128,7 @@ def _tls(f: Failure, ctx: Context) -> list[str]:
         "installing it into the system trust store also works.",
     ]
     reason = f.details.get("tls_reason", "")
-    if "mismatch" in reason or "match" in reason:
+    if "mismatch" in reason:
         hints.insert(0, f"The certificate is not valid for {_host(ctx)!r}: use the host name "
                         "the certificate was issued for in the Access Token URL.")
     elif "self" in reason or "unable to get local issuer" in reason:
@@ -190,8 +196,8 @@ def _http(f: Failure, ctx: Context) -> list[str]:
     if f.http_status == 401:
         hints.append(
             "The provider refused the client credentials without saying why: check the Client "
-            "ID and Client Secret, and the client authentication method (now "
-            f"{ctx.client_auth}; change with --client-auth basic|post)."
+            f"ID and Client Secret, and the client authentication method (now {ctx.client_auth}; "
+            "to change it: " + configure_command(ctx, "--client-auth", _other(ctx)) + ")."
         )
         hints += _other_method_note(f)
     elif f.http_status == 403:
@@ -230,6 +236,11 @@ def _other_method_note(f: Failure) -> list[str]:
             f"({result}): the Client ID or Client Secret itself is the likely problem."]
 
 
+def _other(ctx: Context) -> str:
+    """The other client-authentication method."""
+    return "post" if ctx.client_auth == "basic" else "basic"
+
+
 def _secret_command(ctx: Context) -> str:
     return shellcmd.piped_secret("CLIENT_SECRET", configure_command(ctx, "--client-secret-stdin"))
 
@@ -241,8 +252,7 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
         + _secret_command(ctx),
         f"Check the client authentication method: this request used `{ctx.client_auth}`; "
         "the provider may expect the other one: "
-        + configure_command(ctx, "--client-auth",
-                          "post" if ctx.client_auth == "basic" else "basic"),
+        + configure_command(ctx, "--client-auth", _other(ctx)),
         *_other_method_note(f),
         "Check that the client is enabled on the provider and its secret has not expired.",
         GUIDE_REACH,
@@ -285,7 +295,7 @@ def _grant_not_allowed(f: Failure, ctx: Context) -> list[str]:
         "(Keycloak: 'Service Accounts Enabled' for Client Credentials, 'Direct Access "
         "Grants Enabled' for the password grant; Okta and Auth0: the application's allowed "
         "grant types)."
-        if f.category == "unauthorized_client"
+        if f.category == Category.UNAUTHORIZED_CLIENT
         else f"The provider does not support grant_type={ctx.grant_type}: enable the {label} "
         "grant on the provider."
     )
@@ -314,6 +324,58 @@ def _oauth_error(f: Failure, ctx: Context) -> list[str]:
     ]
 
 
+def _login_required(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "Log in once in a browser (MFA included), after which renewal is unattended: "
+        + shellcmd.command("login", ctx.target),
+        "If this keeps coming back, the provider revokes or expires refresh tokens early "
+        "(an idle or absolute session lifetime): ask its administrator for a longer one.",
+    ]
+
+
+def _login_timeout(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "The login was not completed before the code expired: run "
+        + shellcmd.command("login", ctx.target) + " again and finish it in the browser.",
+    ]
+
+
+def _access_denied(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "The login was declined at the provider: run "
+        + shellcmd.command("login", ctx.target) + " again and approve the request.",
+        f"If approval is not offered, the user may not be assigned to client {ctx.client_id!r}: "
+        "ask the provider's administrator.",
+    ]
+
+
+def _invalid_key(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "The key must be a PEM private key that fits the algorithm (RS256 and PS256: an RSA "
+        "key; ES256: an EC P-256 key); store it again with: "
+        + configure_command(ctx, "--private-key-file", Placeholder("PATH")),
+        "A certificate given with --certificate must be the public half of that same key.",
+    ]
+
+
+def _api_unauthorized(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "The API did not accept the token (401): its WWW-Authenticate answer above says why. "
+        "A token for another audience is the usual cause; set the one the API expects with: "
+        + configure_command(ctx, "--audience", Placeholder("…")),
+        "Check that the API trusts tokens from this provider (its issuer and signing keys).",
+    ]
+
+
+def _api_forbidden(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "The API accepted the token but refused the request (403): the token lacks a scope or "
+        "role. Ask for it with: " + configure_command(ctx, "--scope", Placeholder("'…'")),
+        f"Check what client {ctx.client_id!r} (or its user) is granted on the provider for "
+        "this API.",
+    ]
+
+
 def _missing_secret(f: Failure, ctx: Context) -> list[str]:
     hints = ["Store the client secret in the keyring with: " + _secret_command(ctx),
              "Or provide it at run time in ASTRA_AUTH_CLIENT_SECRET."]
@@ -324,25 +386,33 @@ def _missing_secret(f: Failure, ctx: Context) -> list[str]:
     return hints
 
 
-_HANDLERS = {
-    "dns_error": _dns,
-    "connection_refused": _refused,
-    "timeout": _timeout,
-    "tls_error": _tls,
-    "redirect": _redirect,
-    "not_found": _not_found,
-    "method_not_allowed": _method,
-    "rate_limited": _rate,
-    "server_error": _server,
-    "http_error": _http,
-    "not_json": _not_json,
-    "invalid_token_response": _invalid_response,
-    "invalid_request": _invalid_request,
-    "invalid_client": _invalid_client,
-    "invalid_grant": _invalid_grant,
-    "unauthorized_client": _grant_not_allowed,
-    "unsupported_grant_type": _grant_not_allowed,
-    "invalid_scope": _invalid_scope,
-    "oauth_error": _oauth_error,
-    "missing_secret": _missing_secret,
+# Every category has its own hints (tests/test_hints.py checks that none is missing).
+_HANDLERS: dict[Category, Callable[[Failure, Context], list[str]]] = {
+    Category.DNS_ERROR: _dns,
+    Category.CONNECTION_REFUSED: _refused,
+    Category.CONNECTION_ERROR: _connection_broke,
+    Category.TIMEOUT: _timeout,
+    Category.TLS_ERROR: _tls,
+    Category.REDIRECT: _redirect,
+    Category.NOT_FOUND: _not_found,
+    Category.METHOD_NOT_ALLOWED: _method,
+    Category.RATE_LIMITED: _rate,
+    Category.SERVER_ERROR: _server,
+    Category.HTTP_ERROR: _http,
+    Category.NOT_JSON: _not_json,
+    Category.INVALID_TOKEN_RESPONSE: _invalid_response,
+    Category.INVALID_REQUEST: _invalid_request,
+    Category.INVALID_CLIENT: _invalid_client,
+    Category.INVALID_GRANT: _invalid_grant,
+    Category.UNAUTHORIZED_CLIENT: _grant_not_allowed,
+    Category.UNSUPPORTED_GRANT_TYPE: _grant_not_allowed,
+    Category.INVALID_SCOPE: _invalid_scope,
+    Category.OAUTH_ERROR: _oauth_error,
+    Category.LOGIN_REQUIRED: _login_required,
+    Category.LOGIN_TIMEOUT: _login_timeout,
+    Category.ACCESS_DENIED: _access_denied,
+    Category.MISSING_SECRET: _missing_secret,
+    Category.INVALID_KEY: _invalid_key,
+    Category.API_UNAUTHORIZED: _api_unauthorized,
+    Category.API_FORBIDDEN: _api_forbidden,
 }

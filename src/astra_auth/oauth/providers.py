@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.hints import Context
 
 
@@ -83,12 +83,12 @@ def _okta(f: Failure, ctx: Context) -> list[str]:
             "tokens only for Okta's own API scopes; for your API use a custom authorization "
             "server, e.g. /oauth2/default/v1/token.")
     text = _description(f).lower()
-    if f.category in ("invalid_client", "invalid_request") or "multiple client credentials" in text:
+    if f.category in (Category.INVALID_CLIENT, Category.INVALID_REQUEST) or "multiple client credentials" in text:
         hints.append(
             "Okta: the app's Client authentication setting allows one method (Client secret "
             "basic or Client secret post) and a request must carry exactly one; match it with "
             f"--client-auth {'post' if ctx.client_auth == 'basic' else 'basic'} if it differs.")
-    if f.category in ("unauthorized_client", "unsupported_grant_type"):
+    if f.category in (Category.UNAUTHORIZED_CLIENT, Category.UNSUPPORTED_GRANT_TYPE):
         hints.append("Okta: enable the grant under the app's General Settings → Grant type "
                      "(Client Credentials, or Resource Owner Password).")
     return hints
@@ -102,7 +102,7 @@ def _auth0(f: Failure, ctx: Context) -> list[str]:
             "Auth0: access tokens for an API need an audience, the API's Identifier under "
             "Applications → APIs: --audience https://api.example.com (or set a Default "
             "Audience in the tenant settings).")
-    if "not been granted" in text or f.category in ("unauthorized_client", "oauth_error"):
+    if "not been granted" in text or f.category in (Category.UNAUTHORIZED_CLIENT, Category.OAUTH_ERROR):
         hints.append(
             "Auth0: the application must be authorised for the API: Applications → APIs → "
             "(your API) → Machine To Machine Applications → switch the application on and "
@@ -118,14 +118,14 @@ def _keycloak(f: Failure, ctx: Context) -> list[str]:
     text = _description(f).lower()
     hints = []
     if ctx.grant_type == "client_credentials" and (
-            "service account" in text or f.category == "unauthorized_client"):
+            "service account" in text or f.category == Category.UNAUTHORIZED_CLIENT):
         hints.append("Keycloak: enable Service accounts roles (Service Accounts Enabled) in "
                      "the client's Settings → Capability config.")
     if ctx.grant_type == "password" and ("direct access" in text
-                                         or f.category == "unauthorized_client"):
+                                         or f.category == Category.UNAUTHORIZED_CLIENT):
         hints.append("Keycloak: enable Direct access grants in the client's Settings → "
                      "Capability config.")
-    if "invalid client" in text or f.category == "invalid_client":
+    if "invalid client" in text or f.category == Category.INVALID_CLIENT:
         hints.append("Keycloak: the client needs Client authentication switched on "
                      "(a confidential client); copy the secret from its Credentials tab.")
     if not hints:
