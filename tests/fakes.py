@@ -139,9 +139,9 @@ def make_deps(
         prompter=prompter if prompter is not None else ScriptedPrompter(),
         environ=environ or {},
         address_warning=address_warning or (lambda url: None),  # type: ignore[arg-type]
-        # "network": Deps' own lookup, over the network (loopback in tests).
-        metadata_lookup=None if metadata_lookup == "network"
-        else metadata_lookup or (lambda url: None),  # type: ignore[arg-type]
+        # No network lookups unless a test asks: "network" uses Deps' own.
+        metadata_lookup=(None if metadata_lookup == "network"
+                         else metadata_lookup or (lambda url, ca_bundle: None)),  # type: ignore[arg-type]
         **({"clock": clock} if clock is not None else {}),  # type: ignore[arg-type]
     )
 

@@ -22,7 +22,7 @@ def real_lookup(cli):
     """Deps' own best-effort metadata lookup, over the network (loopback here)."""
     import httpx
 
-    return lambda url: for_token_url(url, lambda: httpx.Client(timeout=3))
+    return lambda url, ca_bundle: for_token_url(url, lambda: httpx.Client(timeout=3))
 
 
 def test_well_known_urls_follow_oidc_and_rfc8414():

@@ -11,12 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 from astra_auth.config import ConfigStore, default_path
 from astra_auth.iostreams import IOStreams
+from astra_auth.validate import private_address_warning
 
 if TYPE_CHECKING:
     import httpx
 
+    from astra_auth.oauth.discovery import Metadata
+    from astra_auth.oauth.transport import Deadline
     from astra_auth.prompter import Prompter
     from astra_auth.secretstore import SecretStore
+
+# Seconds per request of the best-effort metadata lookup behind a token URL (it
+# only sharpens hints and defaults) and of discovery; each whole lookup is
+# bounded by its deadline too.
+METADATA_TIMEOUT = 3.0
+DISCOVERY_TIMEOUT = 10.0
 
 
 class _TerminalPrompter:
@@ -34,12 +43,6 @@ class _TerminalPrompter:
         return getattr(self._real, name)
 
 
-def _address_warning(url: str) -> str | None:
-    from astra_auth.validate import private_address_warning
-
-    return private_address_warning(url)
-
-
 @dataclass
 class Deps:
     io: IOStreams
@@ -49,13 +52,11 @@ class Deps:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock: Callable[[], float] = time.time
     # Looks the token URL's host up and says when a scanner could not reach it.
-    address_warning: Callable[[str], str | None] = _address_warning
-    # Builds the HTTP client for token requests; tests may wrap it.
-    http_factory: Callable[..., Any] | None = None
+    address_warning: Callable[[str], str | None] = private_address_warning
     monotonic: Callable[[], float] = time.monotonic
-    # Best-effort discovery metadata for a token URL (None: none found);
-    # replaced in tests that need no network.
-    metadata_lookup: Callable[[str], Any] | None = None
+    # Best-effort discovery metadata for (token URL, extra CA bundle), None when
+    # none is found; replaced in tests that need no network.
+    metadata_lookup: Callable[[str, Path | None], Metadata | None] | None = None
     # The user named the config file (--config, ASTRA_AUTH_CONFIG): unsafe
     # ownership or permissions are then an error rather than a warning.
     config_explicit: bool = False
@@ -85,23 +86,25 @@ class Deps:
         return self._store
 
     def http_client(self, timeout: float, ca_bundle: Path | None) -> httpx.Client:
-        if self.http_factory is not None:
-            return self.http_factory(timeout, ca_bundle)
         from astra_auth.oauth.transport import make_client
 
         return make_client(timeout, ca_bundle, self.environ)
 
-    def metadata_for(self, token_url: str, deadline: Any = None) -> Any:
+    def metadata_for(self, token_url: str, ca_bundle: Path | None = None,
+                     deadline: Deadline | None = None) -> Metadata | None:
         """The provider's discovery metadata for `token_url`, or None (best effort),
-        all of it by `deadline` (a transport.Deadline; default: a few seconds)."""
+        all of it by `deadline` (default: a few seconds)."""
         if self.metadata_lookup is not None:
-            return self.metadata_lookup(token_url)
+            return self.metadata_lookup(token_url, ca_bundle)
         from astra_auth.oauth.discovery import for_token_url
 
-        return for_token_url(token_url, lambda: self.http_client(3.0, None), deadline=deadline)
+        return for_token_url(token_url, lambda: self.http_client(METADATA_TIMEOUT, ca_bundle),
+                             deadline=deadline)
 
-    def discover(self, issuer: str, deadline: Any = None) -> Any:
+    def discover(self, issuer: str, ca_bundle: Path | None = None,
+                 deadline: Deadline | None = None) -> Metadata:
         """The issuer's metadata (raises DiscoveryError), all of it by `deadline`."""
         from astra_auth.oauth.discovery import discover
 
-        return discover(issuer, lambda: self.http_client(10.0, None), deadline)
+        return discover(issuer, lambda: self.http_client(DISCOVERY_TIMEOUT, ca_bundle),
+                        deadline)

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from astra_auth.commands.targets import GRANT_LABELS
 from astra_auth.config import Config, Target
 from astra_auth.credentials import MissingSecret, grant_request, require_oauth2
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, ExitCode, SilentError, UsageError
 from astra_auth.oauth import jwt
-from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import Outcome, request_token
 from astra_auth.oauth.hints import Context, configure_command, hints_for
+from astra_auth.oauth.providers import provider_hints
 from astra_auth.oauth.redact import Redactor
-from astra_auth.oauth.transport import Deadline
+from astra_auth.oauth.transport import Deadline, environment_proxy, proxy_for
 from astra_auth.safetext import clean, dumps
 from astra_auth.service import lookup
 from astra_auth.shellcmd import command, suggestable_url
+from astra_auth.validate import GRANT_LABELS
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (
@@ -49,7 +51,6 @@ class Report:
     exit_code: ExitCode
     data: dict[str, Any]  # the contract's JSON object
     hints: list[str] = field(default_factory=list)
-    failure: Failure | None = None
     outcome: Outcome | None = None
 
 
@@ -150,7 +151,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
 
     if outcome.token is None:
         assert outcome.failure is not None
-        hints = (_specific_hints(outcome.failure, ctx, deps, deadline)
+        hints = (_specific_hints(outcome.failure, ctx, deps, opts.ca_bundle, deadline)
                  + hints_for(outcome.failure, ctx))
         return _failed(target, base, outcome.failure, hints, outcome.elapsed_ms, warnings,
                        outcome)
@@ -211,19 +212,18 @@ def _masked_claims(value: Any, redactor: Redactor, depth: int = 0) -> Any:
 
 
 # Failures where the provider's own metadata can say what is wrong.
-_METADATA_HELPS = {"not_found", "method_not_allowed", "not_json", "redirect", "http_error",
-                   "invalid_client", "unauthorized_client", "unsupported_grant_type"}
+_METADATA_HELPS = {Category.NOT_FOUND, Category.METHOD_NOT_ALLOWED, Category.NOT_JSON,
+                   Category.REDIRECT, Category.HTTP_ERROR, Category.INVALID_CLIENT,
+                   Category.UNAUTHORIZED_CLIENT, Category.UNSUPPORTED_GRANT_TYPE}
 
 
 def _specific_hints(failure: Failure, ctx: Context, deps: Deps,
-                    deadline: Deadline) -> list[str]:
+                    ca_bundle: Path | None, deadline: Deadline) -> list[str]:
     """Hints from the provider's identity (its URL, its error body) and metadata."""
-    from astra_auth.oauth.providers import provider_hints
-
     hints = provider_hints(failure, ctx)
     if failure.category not in _METADATA_HELPS:
         return hints
-    metadata = deps.metadata_for(ctx.token_url, deadline)
+    metadata = deps.metadata_for(ctx.token_url, ca_bundle, deadline)
     if metadata is None:
         return hints
     # The endpoint comes from the provider: suggested only when --token-url would
@@ -234,11 +234,12 @@ def _specific_hints(failure: Failure, ctx: Context, deps: Deps,
                         f"token endpoint {endpoint}: "
                         + configure_command(ctx, "--token-url", endpoint))
     supported = metadata.grant_types_supported
-    if failure.category in ("unauthorized_client", "unsupported_grant_type") and supported:
+    if failure.category in (Category.UNAUTHORIZED_CLIENT, Category.UNSUPPORTED_GRANT_TYPE) \
+            and supported:
         hints.append(f"The provider's metadata ({metadata.source}) lists grant_types_supported: "
                      f"{', '.join(supported)}.")
     methods = metadata.token_endpoint_auth_methods_supported
-    if failure.category in ("invalid_client", "http_error") and methods:
+    if failure.category in (Category.INVALID_CLIENT, Category.HTTP_ERROR) and methods:
         hints.append(f"The provider's metadata ({metadata.source}) lists "
                      f"token_endpoint_auth_methods_supported: {', '.join(methods)}.")
     return hints
@@ -249,7 +250,7 @@ def _failed(target: Target, base: dict[str, Any], failure: Failure, hints: list[
     data = dict(base)
     data.update({"error": failure.to_json(), "hints": hints, "elapsed_ms": elapsed_ms,
                  "warnings": warnings})
-    return Report(target, False, failure.exit_code, data, hints, failure, outcome)
+    return Report(target, False, failure.exit_code, data, hints, outcome)
 
 
 # ---------------------------------------------------------------------------
@@ -340,8 +341,6 @@ def _numbered(rows: list[tuple[str, str]], style: str = "cyan") -> Any:
 def _claim_text(key: str, value: Any, deps: Deps) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     if key in ("exp", "iat", "nbf") and isinstance(value, int | float):
-        import datetime as dt
-
         when = dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         text = f"{value} ({when})"
     return text
@@ -378,8 +377,6 @@ def _one(text: str) -> str:
 
 def _print_verbose(report: Report, deps: Deps) -> None:
     from rich.markup import escape
-
-    from astra_auth.oauth.transport import environment_proxy, proxy_for
 
     err = deps.io.err
     o = report.target.oauth2

@@ -4,6 +4,11 @@
 `/.well-known/openid-configuration`, or RFC 8414's
 `/.well-known/oauth-authorization-server`.  `for_token_url` finds the metadata
 of an already-configured token URL, best effort, for smarter defaults and hints.
+
+A document is used only when its `issuer` is the issuer it was asked for
+(RFC 8414 §3.3, OpenID Connect Discovery §4.3): another provider's metadata,
+served under this URL by mistake or on purpose, must not choose where
+credentials go, nor what the hints say.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from astra_auth import validate
 from astra_auth.errors import AstraError, ExitCode
-from astra_auth.oauth.transport import Deadline
+from astra_auth.oauth.failure import Category
+from astra_auth.oauth.grant import classify_transport
+from astra_auth.oauth.redact import Redactor
+from astra_auth.oauth.transport import Deadline, pin_loopback
 
 if TYPE_CHECKING:
     import httpx
@@ -35,6 +43,24 @@ class DiscoveryError(AstraError):
     def __init__(self, message: str, exit_code: ExitCode, hints: list[str]) -> None:
         super().__init__(message, hints=hints)
         self.exit_code = exit_code
+
+
+@dataclass
+class Unavailable:
+    """Why there is no usable metadata at `url`."""
+
+    url: str
+    reason: str
+    # The transport failure's category when no answer came at all.
+    category: Category | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        """The host could not be reached: other paths on it will not answer either."""
+        return self.category is not None and self.category.exit_code == ExitCode.UNREACHABLE
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}"
 
 
 @dataclass
@@ -76,46 +102,43 @@ def well_known_urls(issuer: str) -> list[str]:
     ]
 
 
-def fetch(url: str, client: httpx.Client, deadline: Deadline | None = None) -> Metadata | str:
+def fetch(url: str, client: httpx.Client,
+          deadline: Deadline | None = None) -> Metadata | Unavailable:
     """The metadata at `url`, or why there is none; all of it by `deadline`."""
-    from astra_auth.oauth.transport import pin_loopback
-
     deadline = deadline or Deadline(DISCOVERY_TIME)
 
-    def get() -> bytes | str:
+    def get() -> bytes | Unavailable:
         target, pinned = pin_loopback(url, deadline)
         headers = {"Accept": "application/json", "Accept-Encoding": "identity", **pinned}
         with client.stream("GET", target, headers=headers) as response:
             if response.status_code != 200:
-                return f"{url}: HTTP {response.status_code}"
+                return Unavailable(url, f"HTTP {response.status_code}")
             body = bytearray()
             for chunk in response.iter_bytes():
                 deadline.check()
                 body += chunk
                 if len(body) > MAX_METADATA:
-                    return f"{url}: the document is larger than {MAX_METADATA // 1024} KiB"
+                    return Unavailable(
+                        url, f"the document is larger than {MAX_METADATA // 1024} KiB")
             return bytes(body)
 
     try:
         got = deadline.run(get)
     except Exception as exc:  # noqa: BLE001 - every failure is a reason to report
-        from astra_auth.oauth.grant import classify_transport
-        from astra_auth.oauth.redact import Redactor
-
         failure = classify_transport(exc, url, deadline.seconds, Redactor())
-        return f"{url}: {failure.category} ({failure.message})"
-    if isinstance(got, str):
+        return Unavailable(url, f"{failure.category} ({failure.message})", failure.category)
+    if isinstance(got, Unavailable):
         return got
     try:
         data = json.loads(got)
     except (ValueError, RecursionError):
-        return f"{url}: not JSON"
+        return Unavailable(url, "not JSON")
     if not isinstance(data, dict) or not isinstance(data.get("token_endpoint"), str):
-        return f"{url}: no token_endpoint in the document"
+        return Unavailable(url, "no token_endpoint in the document")
     try:
         token_endpoint = validate.token_url(data["token_endpoint"])
     except ValueError as exc:
-        return f"{url}: its token_endpoint is not usable: {exc}"
+        return Unavailable(url, f"its token_endpoint is not usable: {exc}")
 
     def strings(key: str) -> list[str] | None:
         value = data.get(key)
@@ -145,7 +168,7 @@ def discover(issuer: str, make_client: Callable[[], httpx.Client],
     except ValueError as exc:
         raise DiscoveryError(f"--issuer: {exc}", ExitCode.USAGE, []) from None
     deadline = deadline or Deadline(DISCOVERY_TIME)
-    reasons = []
+    reasons: list[Unavailable] = []
     with make_client() as client:
         for url in well_known_urls(issuer):
             result = fetch(url, client, deadline)
@@ -161,11 +184,9 @@ def discover(issuer: str, make_client: Callable[[], httpx.Client],
                     )
                 return result
             reasons.append(result)
-    unreachable = all(any(c in r for c in ("dns_error", "connection_refused", "timeout",
-                                            "tls_error")) for r in reasons)
     raise DiscoveryError(
-        "no discovery document at the issuer: " + "; ".join(reasons),
-        ExitCode.UNREACHABLE if unreachable else ExitCode.USAGE,
+        "no discovery document at the issuer: " + "; ".join(map(str, reasons)),
+        ExitCode.UNREACHABLE if all(r.unreachable for r in reasons) else ExitCode.USAGE,
         [
             "Check the issuer URL: it is the provider's base URL, e.g. "
             "https://idp.example.com/realms/main (Keycloak) or "
@@ -201,9 +222,11 @@ def for_token_url(token_url: str, make_client: Callable[[], httpx.Client],
                 tried += 1
                 result = fetch(well_known_urls(issuer)[0], client, deadline)
                 if isinstance(result, Metadata):
+                    if not same_issuer(result.issuer, issuer):
+                        continue  # another provider's document: not this one's
                     # Possibly naming another token endpoint: the caller compares.
                     return result
-                if "dns_error" in result or "connection_refused" in result or "timeout" in result:
+                if result.unreachable:
                     return None
     except Exception:  # noqa: BLE001 - best effort only
         return None
