@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from astra_auth import __version__, validate
 from astra_auth.errors import ConfigError
 from astra_auth.paths import APP, cache_path, default_path, digest
 
@@ -55,8 +56,6 @@ class Config:
 
 
 def parse(data: Mapping[str, Any], path: Path) -> Config:
-    from astra_auth import validate
-
     def fail(where: str, problem: str) -> ConfigError:
         return ConfigError(
             f"{path}: {where}: {problem}",
@@ -74,7 +73,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     if version != VERSION:
         raise fail(
             "version",
-            f"{version} is not supported by astra-auth {_our_version()}, which reads "
+            f"{version} is not supported by astra-auth {__version__}, which reads "
             f"version {VERSION}; upgrade astra-auth to use this file",
         )
     _no_unknown(data, {"version", "targets"}, "top level", fail)
@@ -110,8 +109,6 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
 
 
 def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
-    from astra_auth import validate
-
     _no_unknown(
         data,
         {"grant_type", "token_url", "client_id", "client_auth", "scope", "audience",
@@ -208,12 +205,6 @@ def to_data(config: Config) -> dict[str, Any]:
             entry["oauth2"] = oauth
         targets[name] = entry
     return {"version": VERSION, "targets": targets}
-
-
-def _our_version() -> str:
-    from astra_auth import __version__
-
-    return __version__
 
 
 # ---------------------------------------------------------------------------

@@ -7,8 +7,11 @@ stay fast and never prompt a keyring to unlock.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 from pathlib import Path
+
+from astra_auth.config import atomic_write
 
 
 def _path(config_path: Path) -> Path:
@@ -26,8 +29,6 @@ def read_state(config_path: Path) -> dict[str, float]:
 
 def write_state(config_path: Path, name: str, expires_at: float | None) -> None:
     """Record (or, with None, forget) a target's cached-token expiry; best effort."""
-    from astra_auth.config import atomic_write
-
     state = read_state(config_path)
     if expires_at is None:
         if name not in state:
@@ -46,7 +47,5 @@ def describe(expires_at: float | None, now: float) -> str:
         return "none"
     if expires_at <= now:
         return "expired"
-    import datetime as dt
-
     when = dt.datetime.fromtimestamp(expires_at, dt.UTC)
     return f"valid until {when:%Y-%m-%d %H:%M:%S} UTC"

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from astra_auth import validate
 from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
@@ -18,8 +19,8 @@ from astra_auth.secretstore import (
 )
 from astra_auth.service import lookup
 from astra_auth.shellcmd import command
-
-GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
+from astra_auth.token_state import describe, read_state, write_state
+from astra_auth.validate import GRANT_LABELS
 
 
 def summary_row(target: Target) -> dict[str, Any]:
@@ -47,8 +48,6 @@ def list_targets(opts: ListOptions, deps: Deps) -> None:
     if not rows:
         deps.io.info("No targets yet. Add one with: " + command("configure"))
         return
-    from astra_auth.token_state import describe, read_state
-
     tokens = read_state(deps.config_path)
     now = deps.clock()
     deps.io.write_out(aligned(
@@ -94,8 +93,6 @@ class AddOptions:
 
 
 def add_target(opts: AddOptions, deps: Deps) -> None:
-    from astra_auth import validate
-
     try:
         validate.target_name(opts.name)
     except ValueError as exc:
@@ -146,8 +143,6 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     target = lookup(config, opts.name, deps)
     o = target.oauth2
     states = secret_states(target, deps)
-    from astra_auth.token_state import describe, read_state
-
     token_state = describe(read_state(deps.config_path).get(target.name), deps.clock())
     data: dict[str, Any] = {
         "name": target.name,
@@ -235,7 +230,5 @@ def remove_target(opts: RemoveOptions, deps: Deps) -> None:
     remove_entries(deps.secrets, keys, strict=uses_keyring)
     with deps.config.edit() as fresh:
         fresh.targets.pop(opts.name, None)
-    from astra_auth.token_state import write_state
-
     write_state(deps.config_path, opts.name, None)
     deps.io.success(f"Removed target {opts.name}.")

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from astra_auth import __version__
+
 if TYPE_CHECKING:
     import httpx
 
@@ -153,8 +155,6 @@ def ssl_context(ca_bundle: Path | None, environ: Mapping[str, str]) -> ssl.SSLCo
 
 def make_client(timeout: float, ca_bundle: Path | None, environ: Mapping[str, str]) -> httpx.Client:
     import httpx
-
-    from astra_auth import __version__
 
     verify = ssl_context(ca_bundle, environ)
     return httpx.Client(

@@ -21,11 +21,11 @@ from astra_auth.prompter import Choice
 
 GRANT_CHOICES = [
     ("client_credentials", Choice(
-        "Client Credentials",
+        validate.GRANT_LABELS["client_credentials"],
         "no user context: the scanner acts as the application itself",
     )),
     ("password", Choice(
-        "Resource Owner Password",
+        validate.GRANT_LABELS["password"],
         "on behalf of one user account whose username and password you provide",
     )),
 ]
