@@ -8,6 +8,7 @@ exit codes, and where Ctrl-C becomes exit 130 without a traceback.
 # command's annotations on every start, and string annotations cost it an
 # eval() each (~5 ms for this app; benchmarks/startup.py).
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from astra_auth import __version__, validate
-from astra_auth.errors import AstraError, ExitCode, SilentError
+from astra_auth.errors import AstraError, ExitCode, SilentError, redacted_traceback
 
 if TYPE_CHECKING:  # kept out of the start-up path
     from astra_auth.deps import Deps
 
-ISSUES_URL = "https://github.com/astra-auth/astra-auth/issues"
 O = TypeVar("O")
 
 
@@ -113,23 +113,48 @@ def run(ctx: typer.Context, command: "Callable[[O, Deps], Any]", opts: O) -> Non
     except BrokenPipeError:
         # The reader went away (`astra-auth targets list | head`): nothing more
         # to say to it.  Point stdout at /dev/null so the final flush is quiet.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        # Never print the exception's text: it may hold a secret a library put there.
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else ""
-        _stderr_line(
-            deps,
-            f"astra-auth: internal error ({type(exc).__name__}{where}). This is a bug; "
-            f"please report it at {ISSUES_URL} with the command you ran "
-            "(leave out any secret).",
-        )
+        _report_bug(deps, exc)
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def _report_bug(deps: "Deps | None", exc: Exception) -> None:
+    """Say where the bug is; never the exception's text, which may hold a secret
+    a library put there.  ASTRA_AUTH_DEBUG=1 adds the traceback, messages withheld."""
+    environ = deps.environ if deps is not None else os.environ
+    debug = environ.get("ASTRA_AUTH_DEBUG", "").strip() not in ("", "0")
+    if debug:
+        for line in redacted_traceback(exc):
+            _stderr_line(deps, line)
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else ""
+    url = _issues_url()
+    _stderr_line(
+        deps,
+        f"astra-auth: internal error ({type(exc).__name__}{where}). This is a bug; please "
+        f"report it{f' at {url}' if url else ''} with the command you ran (leave out any "
+        "secret)" + ("." if debug else ", and the traceback that ASTRA_AUTH_DEBUG=1 adds."),
+    )
+
+
+def _issues_url() -> str | None:
+    """The issue tracker declared in pyproject's [project.urls], if there is one."""
+    from importlib import metadata
+
+    try:
+        declared = metadata.metadata("astra-auth").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for item in declared:
+        label, _, url = item.partition(",")
+        if label.strip().lower() in ("issues", "bug tracker", "tracker") and \
+                url.strip().startswith("https://"):
+            return url.strip()
+    return None
 
 
 def _print_error(deps: "Deps | None", exc: AstraError) -> None:

@@ -43,6 +43,34 @@ class _TerminalPrompter:
         return getattr(self._real, name)
 
 
+class _SystemKeyring:
+    """The OS keyring, built on first use.
+
+    Most commands never open the keyring; those that do meet a bad
+    ASTRA_AUTH_KEYRING_TIMEOUT there, as a usage error of their own.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self._real: SecretStore | None = None
+
+    def _store(self) -> SecretStore:
+        if self._real is None:
+            from astra_auth.secretstore import KeyringStore, keyring_timeout
+
+            self._real = KeyringStore(keyring_timeout(self._environ))
+        return self._real
+
+    def get(self, key: str) -> str | None:
+        return self._store().get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self._store().set(key, value)
+
+    def delete(self, key: str) -> None:
+        self._store().delete(key)
+
+
 @dataclass
 class Deps:
     io: IOStreams
@@ -64,14 +92,12 @@ class Deps:
 
     @classmethod
     def system(cls, config_path: Path | None) -> Deps:
-        from astra_auth.secretstore import KeyringStore
-
         io = IOStreams.system()
         environ = dict(os.environ)
         return cls(
             io=io,
             config_path=config_path or default_path(environ),
-            secrets=KeyringStore(),
+            secrets=_SystemKeyring(environ),
             prompter=_TerminalPrompter(io),
             environ=environ,
             config_explicit=config_path is not None or bool(environ.get("ASTRA_AUTH_CONFIG")),

@@ -75,3 +75,37 @@ class SilentError(AstraError):
     def __init__(self, exit_code: ExitCode) -> None:
         super().__init__("")
         self.exit_code = exit_code
+
+
+def redacted_traceback(exc: BaseException) -> list[str]:
+    """The traceback of `exc` and its causes for a bug report, without any message.
+
+    Frames (file, line, function, source line) are the program's own text;
+    an exception's message may hold a secret (a library may put a request's
+    body there), so only its type is shown.
+    """
+    import traceback
+
+    chain: list[tuple[BaseException, str]] = []
+    current: BaseException | None = exc
+    note = ""
+    while current is not None and len(chain) < 10 and all(current is not e for e, _ in chain):
+        chain.append((current, note))
+        if current.__cause__ is not None:
+            current, note = current.__cause__, ("The above exception was the direct cause of "
+                                                 "the following exception:")
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, note = current.__context__, ("During handling of the above exception, "
+                                                  "another exception occurred:")
+        else:
+            current = None
+    lines: list[str] = []
+    for error, link in reversed(chain):
+        lines.append("Traceback (most recent call last; messages withheld, they may hold "
+                     "a secret):")
+        for frame in traceback.format_list(traceback.extract_tb(error.__traceback__)):
+            lines.extend(frame.rstrip("\n").splitlines())
+        lines.append(f"{type(error).__module__}.{type(error).__qualname__}")
+        if link:
+            lines += ["", link, ""]
+    return lines

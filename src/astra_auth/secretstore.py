@@ -7,22 +7,37 @@ imported on first use only, so commands that need no secret start fast.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
-from astra_auth.errors import KeyringUnavailable
+from astra_auth.errors import AstraError, KeyringUnavailable, UsageError
 
 SERVICE = "astra-auth"
 CLIENT_SECRET_ENV = "ASTRA_AUTH_CLIENT_SECRET"
 PASSWORD_ENV = "ASTRA_AUTH_PASSWORD"
 DEFAULT_TIMEOUT = 10.0
+TIMEOUT_ENV = "ASTRA_AUTH_KEYRING_TIMEOUT"
 
 T = TypeVar("T")
 
 
 ENV_NAMES = {"client_secret": CLIENT_SECRET_ENV, "password": PASSWORD_ENV}
+
+
+def keyring_timeout(environ: Mapping[str, str]) -> float:
+    """Seconds to wait for the keyring: ASTRA_AUTH_KEYRING_TIMEOUT, else 10."""
+    text = environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 600:  # also false for nan
+        raise UsageError(f"{TIMEOUT_ENV}={text[:40]!r} is not a number of seconds between 0 "
+                         "and 600", hints=[f"Set it to e.g. {TIMEOUT_ENV}=10, or unset it."])
+    return seconds
 
 
 def entry(target: str, kind: str) -> str:
@@ -67,9 +82,7 @@ class KeyringStore:
     are refused rather than used silently.
     """
 
-    def __init__(self, timeout: float | None = None) -> None:
-        if timeout is None:
-            timeout = float(os.environ.get("ASTRA_AUTH_KEYRING_TIMEOUT", DEFAULT_TIMEOUT))
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.timeout = timeout
         self._checked = False
         # After a call timed out, later calls fail at once instead of waiting
@@ -175,8 +188,6 @@ def remove_entries(store: SecretStore, keys: list[str], *, strict: bool) -> None
     Not strict: a keyring that is not usable (the reason to choose
     `--secrets env`) cannot hold them anyway, so stop quietly at the first error.
     """
-    from astra_auth.errors import AstraError
-
     for key in keys:
         try:
             store.delete(key)
