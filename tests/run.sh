@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need
 # (Debian packages for a real Secret Service, a virtualenv with the project and
-# its test extras), starts a private D-Bus session with an unlocked
-# gnome-keyring, and runs pytest inside it.  Arguments go to pytest.
+# its test extras), runs ruff and mypy, starts a private D-Bus session with an
+# unlocked gnome-keyring, and runs pytest inside it.  Arguments go to pytest.
+#
+# npm ci and pip install run only when their inputs changed since the last
+# successful install: a stamp file holds the hash of those inputs.  A fresh
+# clone has no stamp, so it installs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The hash of the named files (and of any extra text on stdin).
+inputs_hash() {
+    { cat; cat "$@"; } | sha256sum | cut -d' ' -f1
+}
+# True when the stamp file $1 holds the hash $2.
+stamp_matches() {
+    [[ -f $1 && $(cat "$1") == "$2" ]]
+}
 
 missing=()
 command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
@@ -36,16 +49,33 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     fi
 fi
 if command -v npm >/dev/null; then
-    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
-        echo "tests/run.sh: npm ci in tests/oidc failed; the discovery tests will be" \
-             "skipped (and fail under CI=true)" >&2
+    npm_stamp=tests/oidc/node_modules/.astra-auth-installed
+    npm_hash=$(node --version | inputs_hash tests/oidc/package-lock.json)
+    if ! stamp_matches "$npm_stamp" "$npm_hash"; then
+        if (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+            echo "$npm_hash" >"$npm_stamp"
+        else
+            echo "tests/run.sh: npm ci in tests/oidc failed; the discovery tests will be" \
+                 "skipped (and fail under CI=true)" >&2
+        fi
+    fi
 fi
 
 python=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
     "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+pip_stamp=.venv/.astra-auth-installed
+# The version lives in __init__.py and goes into the installed metadata.
+pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/__init__.py)
+if ! stamp_matches "$pip_stamp" "$pip_hash"; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    echo "$pip_hash" >"$pip_stamp"
+fi
+
+# Lint and types first: a minute of tests is wasted on code that does not pass these.
+.venv/bin/python -m ruff check src tests
+.venv/bin/python -m mypy
 
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
     exec dbus-run-session -- bash tests/with-keyring.sh .venv/bin/python -m pytest "$@"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -441,14 +442,14 @@ def file_lock(lock_path: Path) -> Iterator[None]:
 
 
 def _lock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - Windows
         import msvcrt
 
         msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from astra_auth.errors import AstraError, KeyringUnavailable, UsageError
+
+if TYPE_CHECKING:  # keyring itself is imported on first use
+    from keyring.backend import KeyringBackend
 
 SERVICE = "astra-auth"
 CLIENT_SECRET_ENV = "ASTRA_AUTH_CLIENT_SECRET"
@@ -96,17 +99,17 @@ class KeyringStore:
         self._call(lambda kr: kr.set_password(SERVICE, key, value))
 
     def delete(self, key: str) -> None:
-        def remove(kr: object) -> None:
+        def remove(kr: KeyringBackend) -> None:
             import keyring.errors
 
             try:
-                kr.delete_password(SERVICE, key)  # type: ignore[attr-defined]
+                kr.delete_password(SERVICE, key)
             except keyring.errors.PasswordDeleteError:
                 pass  # nothing stored under that name
 
         self._call(remove)
 
-    def _call(self, operation: Callable[[object], T]) -> T:
+    def _call(self, operation: Callable[[KeyringBackend], T]) -> T:
         if self._hung is not None:
             raise self._hung
         outcome: dict[str, object] = {}

@@ -33,10 +33,10 @@ def _check_printable(text: str, name: str) -> None:
     came from (the grant already refuses such tokens, the keyring cache may not)."""
     if _CONTROL.search(text) is None:
         return
-    from astra_auth.oauth.failure import Failure
+    from astra_auth.oauth.failure import Category, Failure
     from astra_auth.tokens import TokenError
 
-    failure = Failure("invalid_token_response", "The credential holds a line break or "
+    failure = Failure(Category.INVALID_TOKEN_RESPONSE, "The credential holds a line break or "
                       "control character, so it is not printed.")
     raise TokenError(failure, ["Ask for a new one: "
                                + command("token", name, "--no-cache")])

@@ -210,7 +210,8 @@ def environment_proxy(url: str, environ: Mapping[str, str], *,
     """The proxy (with its credentials) that `url` goes through: HTTP(S)_PROXY or
     ALL_PROXY unless NO_PROXY names the host, and never for a loopback host
     (`loopback_direct=False`: the proxy the environment names even then)."""
-    from urllib.request import proxy_bypass_environment
+    # In urllib.request since Python 2, though typeshed does not list it.
+    from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
     from astra_auth.validate import is_loopback_host
 
