@@ -1,4 +1,4 @@
-"""Shell completion, driven as a shell drives it, and the scripts in completions/."""
+"""Shell completion, driven as a shell drives it, and the scripts the package ships."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PACKAGED = ROOT / "src" / "astra_auth" / "completions"
+
+
 def _generate_module():
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "completions" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate", ROOT / "tools" / "generate_completions.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
@@ -21,10 +25,55 @@ def _generate_module():
 
 def test_committed_scripts_are_up_to_date():
     generate = _generate_module()
-    for name, text in generate.scripts().items():
-        committed = (ROOT / "completions" / name).read_text()
+    scripts = generate.scripts()
+    assert sorted(scripts) == ["_astra-auth", "astra-auth.bash", "astra-auth.fish",
+                               "astra-auth.ps1"]
+    for name, text in scripts.items():
+        committed = (PACKAGED / name).read_text()
         assert committed == text, (
-            f"completions/{name} is out of date: run python completions/generate.py")
+            f"{name} is out of date: run python tools/generate_completions.py")
+
+
+@pytest.mark.parametrize(("shell", "name", "marker"), [
+    ("bash", "astra-auth.bash", "_ASTRA_AUTH_COMPLETE=complete_bash"),
+    ("zsh", "_astra-auth", "#compdef astra-auth"),
+    ("fish", "astra-auth.fish", "_ASTRA_AUTH_COMPLETE=complete_fish"),
+    ("powershell", "astra-auth.ps1", "complete_powershell"),
+])
+def test_completion_command_prints_the_packaged_script(proc, shell, name, marker):
+    result = proc("completion", shell)
+    assert result.out == (PACKAGED / name).read_text()
+    assert marker in result.out
+    assert result.err == ""
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(proc):
+    result = proc("completion", "tcsh", expect=2)
+    assert "SHELL: 'tcsh' is not one of: bash, zsh, fish, powershell" in result.err
+    assert result.out == ""
+
+
+def test_an_installed_wheel_serves_the_completion_scripts(tmp_path):
+    """Built and installed as a user would get it, away from the source tree."""
+    import zipfile
+
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "-q", "-w", str(wheels), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = wheels.glob("astra_auth-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {f"astra_auth/completions/{n}" for n in
+            ("astra-auth.bash", "_astra-auth", "astra-auth.fish", "astra-auth.ps1")} <= set(names)
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
+                    "--disable-pip-version-check", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "astra_auth", "completion", "zsh"],
+                          cwd=tmp_path, env={"PYTHONPATH": str(target), "HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (PACKAGED / "_astra-auth").read_text()
 
 
 @pytest.fixture
@@ -47,7 +96,7 @@ def shell(proc):
 
 def test_bash_completes_subcommands(shell):
     assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "proxy",
-                                            "targets"]
+                                            "completion", "targets"]
     assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
 
 
@@ -82,6 +131,10 @@ def test_bash_completes_fixed_choices(shell, option, choices):
 
 def test_bash_completes_token_formats(shell):
     assert shell("bash", "astra-auth token alpha --format ") == ["bare", "header", "json"]
+
+
+def test_bash_completes_shell_names(shell):
+    assert shell("bash", "astra-auth completion ") == ["bash", "zsh", "fish", "powershell"]
 
 
 def test_zsh_and_fish_protocols(shell):
@@ -145,6 +198,7 @@ def _many(proc, count):
     (["targets", "list"], "1000"),
     (["targets", "list", "--json"], "1000"),
     ([], "completion"),
+    (["completion", "bash"], None),
 ])
 def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
     extra = None
@@ -160,7 +214,7 @@ def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
     assert heavy == []
     # Nor the grant code, nor rich's console where nothing is rendered.
     assert not any(m.startswith("astra_auth.oauth") for m in modules)
-    if args and args[0] == "targets":
+    if args and args[0] in ("targets", "completion"):
         assert "rich.console" not in modules
 
 

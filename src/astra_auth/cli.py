@@ -442,6 +442,25 @@ def proxy(
                                      ca_bundle=ca_bundle))
 
 
+# ---------------------------------------------------------------------------
+# completion
+
+
+@app.command("completion", short_help="Print the shell's completion script.")
+def completion(
+    ctx: typer.Context,
+    shell: Annotated[
+        str,
+        typer.Argument(help="bash, zsh, fish or powershell.", metavar="SHELL",
+                       autocompletion=_complete_from(validate.SHELLS), show_default=False),
+    ],
+) -> None:
+    """Print the completion script for bash, zsh, fish or powershell."""
+    from astra_auth.completion import CompletionOptions, print_script
+
+    run(ctx, print_script, CompletionOptions(shell=shell))
+
+
 def main(argv: list[str] | None = None, *, make_deps: "Callable[..., Deps] | None" = None) -> int:
     """The program: run the app and return its exit code instead of exiting."""
     try:

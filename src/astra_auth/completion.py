@@ -1,13 +1,52 @@
-"""Shell-completion helpers: as little work as possible, nothing heavy imported."""
+"""Shell completion: the scripts, and target names read as cheaply as possible.
+
+Nothing heavy is imported here: a Tab press runs the whole CLI.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from astra_auth import validate
+from astra_auth.errors import UsageError
 from astra_auth.paths import cache_path, default_path, digest
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
+
+# The script of each shell, in the package's completions/ folder
+# (tools/generate_completions.py writes them).
+SCRIPTS = {
+    "bash": "astra-auth.bash",
+    "zsh": "_astra-auth",
+    "fish": "astra-auth.fish",
+    "powershell": "astra-auth.ps1",
+}
+
+
+def script(shell: str) -> str:
+    """The completion script for `shell`, as shipped inside the package."""
+    from importlib.resources import files
+
+    return files("astra_auth").joinpath("completions", SCRIPTS[shell]).read_text("utf-8")
+
+
+@dataclass
+class CompletionOptions:
+    shell: str
+
+
+def print_script(opts: CompletionOptions, deps: Deps) -> None:
+    """`astra-auth completion SHELL`: the script on stdout, nothing else."""
+    try:
+        shell = validate.choice(opts.shell, validate.SHELLS)
+    except ValueError as exc:
+        raise UsageError(f"SHELL: {exc}") from None
+    deps.io.write_out(script(shell))
 
 
 def target_names(ctx: Any) -> list[str]:

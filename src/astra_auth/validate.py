@@ -27,6 +27,7 @@ AUTH_TYPES = ("oauth2",)
 CLIENT_AUTH_METHODS = ("basic", "post")
 SECRET_MODES = ("keyring", "env")
 TOKEN_FORMATS = ("bare", "header", "json")
+SHELLS = ("bash", "zsh", "fish", "powershell")
 
 
 def target_name(value: str) -> str:

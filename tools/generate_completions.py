@@ -1,11 +1,13 @@
-"""Regenerate the shell-completion scripts in this folder from the app itself.
+"""Regenerate the shell-completion scripts in src/astra_auth/completions/ from typer.
 
-    python completions/generate.py
+    python tools/generate_completions.py
 
 The scripts only hand the command line back to `astra-auth` (typer's
 completion protocol), so every subcommand, option, choice and target name is
 completed by the installed tool; they need regenerating only when typer's
 protocol changes.  tests/test_completion.py fails when they are out of date.
+They ship inside the package, so `astra-auth completion SHELL` prints them
+from an installed wheel.
 """
 
 from __future__ import annotations
@@ -14,15 +16,11 @@ from pathlib import Path
 
 from typer.completion import get_completion_script
 
+from astra_auth.completion import SCRIPTS as FILES
+
 PROG = "astra-auth"
 COMPLETE_VAR = "_ASTRA_AUTH_COMPLETE"
-FILES = {
-    "bash": "astra-auth.bash",
-    "zsh": "_astra-auth",
-    "fish": "astra-auth.fish",
-    "powershell": "astra-auth.ps1",
-}
-HERE = Path(__file__).resolve().parent
+FOLDER = Path(__file__).resolve().parent.parent / "src" / "astra_auth" / "completions"
 
 
 def scripts() -> dict[str, str]:
@@ -35,8 +33,8 @@ def scripts() -> dict[str, str]:
 
 def main() -> None:
     for name, text in scripts().items():
-        (HERE / name).write_text(text)
-        print(f"wrote completions/{name}")
+        (FOLDER / name).write_text(text)
+        print(f"wrote {FOLDER / name}")
 
 
 if __name__ == "__main__":
