@@ -5,6 +5,7 @@ Each imitates a way a real keyring fails on users' machines.
 
 from __future__ import annotations
 
+import os
 import time
 
 from keyring.backend import KeyringBackend
@@ -28,9 +29,26 @@ class _Base(KeyringBackend):
 
 
 class Hanging(_Base):
-    """A Secret Service waiting forever for an unlock prompt nobody sees."""
+    """A Secret Service waiting forever for an unlock prompt nobody sees.
 
-    def fail(self):  # type: ignore[no-untyped-def]
+    Each call is written to the file named by HANGING_KEYRING_LOG first, so a
+    test counts the calls made instead of timing them.
+    """
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._hang("get", username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._hang("set", username)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._hang("delete", username)
+
+    def _hang(self, op: str, username: str):  # type: ignore[no-untyped-def]
+        log = os.environ.get("HANGING_KEYRING_LOG")
+        if log:
+            with open(log, "a") as f:
+                f.write(f"{op} {username}\n")
         time.sleep(3600)
 
 

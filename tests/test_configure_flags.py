@@ -172,6 +172,11 @@ def test_config_write_failure_rolls_back_keyring(cli, tmp_path, store):
     [
         (["--token-url", "ftp://idp.example.com/token"], "must start with https://"),
         (["--token-url", "http://idp.example.com/token"], "must use https"),
+        # Plain http only for loopback: not a look-alike name, not a private address.
+        (["--token-url", "http://notlocalhost/token"], "must use https"),
+        (["--token-url", "http://localhost.example.com/token"], "must use https"),
+        (["--token-url", "http://10.0.0.5/token"], "must use https"),
+        (["--token-url", "http://192.168.1.1/token"], "must use https"),
         (["--token-url", "https://user:pw@idp.example.com/token"], "user information"),
         (["--token-url", "https://idp.example.com:99999/token"], "invalid port"),
         (["--token-url", "https://idp example.com/token"], "spaces"),
@@ -230,7 +235,8 @@ def test_stdin_secret_must_be_one_line(cli):
 
 def test_unknown_flag_is_usage_error(cli):
     result = cli("configure", "a", "--client-secrt", "x", expect=2)
-    assert "No such option" in result.err or "no such option" in result.err.lower()
+    assert "Error: No such option: --client-secrt" in result.err
+    assert "(Possible options: --client-auth, --client-secret, --client-secret-stdin)" in result.err
 
 
 def test_private_address_warning_is_shown(cli):
@@ -246,3 +252,12 @@ def test_missing_flags_are_reported_before_the_keyring_is_asked(cli):
                  expect=2)
     assert "--token-url" in result.err and "--client-secret-stdin" in result.err
     assert broken.calls == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/token", "http://localhost/token",
+                                 "http://[::1]/token", "http://auth.localhost/token",
+                                 "http://127.8.9.10/token"])
+def test_plain_http_is_accepted_for_loopback_hosts(cli, config_path, url):
+    cli("configure", "a", "--grant-type", "client_credentials", "--token-url", url,
+        "--client-id", "c", "--client-secret", CLIENT_SECRET)
+    assert f'token_url = "{url}"' in config_path.read_text()

@@ -145,6 +145,35 @@ def test_short_lived_token_warns(cli, idp):
     assert any("expires in 30 seconds" in w for w in data["warnings"])
 
 
+def test_string_expires_in_is_read_as_a_number(cli, faults):
+    add(cli, "t", faults.url("string-expiry"))
+    data, _ = run_json(cli, "t")
+    assert data["expires_in"] == 3600
+    assert data["token_type"] == "bearer"
+    assert not any("expires in" in w for w in data["warnings"])
+
+
+@pytest.mark.parametrize("client_auth", ["basic", "post"])
+def test_a_secret_inside_a_jwt_claim_is_masked(cli, faults, client_auth):
+    add(cli, "t", faults.url("jwt-echo"), client_auth=client_auth)
+    data, _ = run_json(cli, "t")
+    assert data["jwt_claims"]["client_secret"] == "••••••"
+    assert data["jwt_claims"]["debug"] == "issued for ••••••"
+    human = cli("test-token", "t", environ=ENV)
+    assert "issued for ••••••" in human.out
+    # The leak guard checks both outputs for CLIENT_SECRET.
+
+
+def test_set_cookie_is_masked_in_verbose(cli, faults, leaks):
+    from tests.servers.faults import SESSION_COOKIE
+
+    leaks.watch(SESSION_COOKIE)
+    add(cli, "t", faults.url("set-cookie"))
+    result = cli("test-token", "t", "--verbose", environ=ENV)
+    assert "set-cookie: ••••••" in result.err.splitlines()
+    assert "HTTP 200 OK" in result.err
+
+
 def test_missing_secret_is_category_missing_secret_exit_3(cli, idp):
     cli("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
         "--client-id", "scanner-app", "--secrets", "env")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 
 import httpx
 import pytest
 
-from astra_auth.secretstore import entry
-from astra_auth.tokens import DEFAULT_LIFETIME, TokenSource
+from astra_auth.tokens import TokenSource
 from tests.fakes import CLIENT_SECRET, PASSWORD, Clock
 
 ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
@@ -56,7 +54,7 @@ def test_second_call_with_a_valid_cached_token_makes_no_request(cli, idp, store)
     before = idp.token_requests()
     assert token(cli, "api").out == first
     assert idp.token_requests() == before
-    cached = json.loads(store.data[entry("api", "token")])
+    cached = json.loads(store.data["api:token"])
     assert cached["access_token"] == first.strip()
 
 
@@ -114,7 +112,7 @@ def test_changed_settings_or_secret_never_get_a_stale_token(cli, idp, store):
     setup_target(cli, idp, grant="client_credentials")
     first = token(cli, "api").out
     cli("configure", "api", "--scope", "read:things")  # configure drops the cache
-    assert entry("api", "token") not in store.data
+    assert "api:token" not in store.data
     second = token(cli, "api").out
     assert second != first
     # A secret from the environment is part of the key.
@@ -151,15 +149,63 @@ def test_unusable_keyring_for_the_cache_still_gives_a_token(cli, idp, store):
 
 
 @pytest.mark.parametrize(("path", "lifetime"), [("no-expiry-jwt", None),
-                                                 ("no-expiry-opaque", DEFAULT_LIFETIME)])
+                                                 ("no-expiry-opaque", 300)])
 def test_lifetime_without_expires_in(cli, faults, store, path, lifetime):
     cli("configure", "api", "--grant-type", "client_credentials", "--token-url",
         faults.url(path), "--client-id", "x", "--client-secret", CLIENT_SECRET)
     clock = Clock(1_700_000_000)
     token(cli, "api", clock=clock)
-    cached = json.loads(store.data[entry("api", "token")])
+    cached = json.loads(store.data["api:token"])
     expected = 4102444800 if lifetime is None else clock.now + lifetime
     assert cached["expires_at"] == expected
+
+
+def test_refresh_answer_without_a_refresh_token_keeps_the_old_one(cli, faults, store, leaks):
+    from tests.servers.faults import NO_ROTATION_REFRESH
+
+    leaks.watch(NO_ROTATION_REFRESH)
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url",
+        faults.url("no-rotation"), "--client-id", "x", "--client-secret-stdin",
+        stdin=f"{CLIENT_SECRET}\n")
+    clock = Clock()
+    assert token(cli, "api", clock=clock).out.startswith("opaque-granted-")
+    assert json.loads(store.data["api:token"])["refresh_token"] == NO_ROTATION_REFRESH
+    for _ in range(2):
+        # Each renewal refreshes with the one refresh token ever issued: the
+        # server refuses any other, and a new grant would say "granted".
+        clock.advance(3600 - 30)
+        assert token(cli, "api", clock=clock).out.startswith("opaque-refreshed-")
+        assert json.loads(store.data["api:token"])["refresh_token"] == NO_ROTATION_REFRESH
+
+
+def test_a_refresh_token_echoed_by_the_provider_is_masked(faults, leaks):
+    from astra_auth.oauth.grant import GrantRequest, request_token
+
+    refresh = "rt-echoed-back-2b7c9e41d0"
+    leaks.watch(refresh)
+    req = GrantRequest(token_url=faults.url("echo"), grant_type="refresh_token",
+                       client_id="x", client_secret=CLIENT_SECRET, client_auth="post",
+                       refresh_token=refresh)
+    outcome = request_token(req, lambda: httpx.Client(timeout=5), timeout=5,
+                            try_other_client_auth=False)
+    assert outcome.failure is not None and outcome.failure.category == "invalid_client"
+    description = outcome.failure.oauth_error_description
+    assert "refresh_token=••••••" in description
+    shown = "\n".join(line for exchange in outcome.exchanges
+                      for line in exchange.request + exchange.response)
+    leaks.record("the exchange --verbose would show", shown + description)
+
+
+def test_configure_drops_the_cached_tokens_shown_expiry(cli, idp):
+    setup_target(cli, idp, grant="client_credentials")
+    token(cli, "api")
+    assert "valid until" in json.loads(cli("targets", "show", "api", "--json").out)[
+        "cached_token"]
+    cli("configure", "api", "--scope", "read:things")
+    assert json.loads(cli("targets", "show", "api", "--json").out)["cached_token"] == "none"
+    header, row = cli("targets", "list").out.splitlines()
+    column = header.index("CACHED TOKEN")
+    assert row[column:].split("  ")[0] == "none"
 
 
 def test_failure_goes_to_stderr_with_category_and_exit_code(cli, idp):
@@ -194,6 +240,23 @@ def _source(cli, idp, clock=None):
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock)
     # As auth_for builds it: renewing at 80 % of the lifetime.
     return TokenSource(lookup(deps.config.load(), "api", deps), deps, renew_share=0.8)
+
+
+def test_invalidate_forgets_the_token_in_memory_keyring_and_state(cli, idp, store):
+    setup_target(cli, idp)
+    first = token(cli, "api").out.strip()
+    source = _source(cli, idp)
+    before = idp.token_requests()
+    assert source.get().token == first  # from the cache: no request
+    assert idp.token_requests() == before
+    source.invalidate()
+    assert "api:token" not in store.data
+    assert json.loads(cli("targets", "show", "api", "--json").out)["cached_token"] == "none"
+    renewed = source.get().token
+    assert idp.token_requests() == before + 1
+    assert idp.state.grant_types[-1] == "password"  # a new grant: nothing left to refresh
+    assert renewed != first
+    assert json.loads(store.data["api:token"])["access_token"] == renewed
 
 
 def test_auth_works_with_a_sync_client_and_renews_before_expiry(cli, idp):
@@ -352,7 +415,6 @@ def test_concurrent_token_processes_each_get_one_and_leave_a_consistent_cache(
     assert len(set(tokens)) == 1
     cached = json.loads(real_keyring.get(f"{name}:token"))
     assert cached["access_token"] == tokens[0]
-    os.environ.get("CI")  # (the same holds in CI: the lock is a plain flock)
 
 
 def test_the_example_runs(proc, idp):

@@ -15,7 +15,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qs, unquote_plus
+
+# What the misbehaving paths below hand out; tests give them to the leak guard.
+NO_ROTATION_REFRESH = "rt-kept-not-rotated-5d1e7a90c3b2"
+SESSION_COOKIE = "session-cookie-value-8c2f41d7"
 
 LOGIN_PAGE = b"""<!DOCTYPE html>
 <html><head><title>Sign in - Example Corp</title></head>
@@ -166,6 +170,44 @@ class Handler(BaseHTTPRequestHandler):
             "error_description": f"bad credentials {decoded} in {form} (raw {auth} {body!r})",
         })
 
+    def _client_secret(self, body: bytes) -> str:
+        """The client secret the request carried, in the Basic header or the form."""
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            pair = base64.b64decode(auth[6:]).decode("utf-8", "replace")
+            return unquote_plus(pair.split(":", 1)[1])
+        return parse_qs(body.decode("utf-8", "replace")).get("client_secret", [""])[0]
+
+    def path_jwt_echo(self, body: bytes) -> None:
+        """A JWT access token that carries the client secret in a claim."""
+        from tests.servers.authserver import make_jwt
+
+        secret = self._client_secret(body)
+        token = make_jwt({"sub": "x", "exp": 4102444800, "debug": f"issued for {secret}",
+                          "client_secret": secret})
+        self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+    def path_set_cookie(self, body: bytes) -> None:
+        self._json(200, {"access_token": "opaque-cookie-token-3e9d", "token_type": "Bearer",
+                         "expires_in": 3600},
+                   headers={"Set-Cookie": f"sid={SESSION_COOKIE}; Path=/; HttpOnly"})
+
+    def path_no_rotation(self, body: bytes) -> None:
+        """Issues one refresh token; refresh answers carry none (RFC 6749 §6 allows it)."""
+        form = parse_qs(body.decode("utf-8", "replace"))
+        with self.server.lock:
+            self.server.issued += 1
+            number = self.server.issued
+        if form.get("grant_type") == ["refresh_token"]:
+            if form.get("refresh_token") != [NO_ROTATION_REFRESH]:
+                self._json(400, {"error": "invalid_grant"})
+                return
+            self._json(200, {"access_token": f"opaque-refreshed-{number}",
+                             "token_type": "Bearer", "expires_in": 3600})
+            return
+        self._json(200, {"access_token": f"opaque-granted-{number}", "token_type": "Bearer",
+                         "expires_in": 3600, "refresh_token": NO_ROTATION_REFRESH})
+
     def path_custom_error(self, body: bytes) -> None:
         self._json(400, {"error": "access_denied", "error_description": "Account disabled"})
 
@@ -246,6 +288,7 @@ class FaultServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.scripted: dict[str, Answer] = {}
         self.log: list[tuple[str, dict[str, str], bytes]] = []
+        self.issued = 0  # tokens handed out by /no-rotation
         self.port = self.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)

@@ -1,0 +1,1 @@
+"""Stands for the `keyrings` namespace of keyrings.alt, on PYTHONPATH only in one test."""
