@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from astra_auth import __version__, validate
-from astra_auth.errors import AstraError, ExitCode, SilentError, redacted_traceback
+from astra_auth.errors import AstraError, ExitCode, SilentError, UsageError, redacted_traceback
 
 if TYPE_CHECKING:  # kept out of the start-up path
     from astra_auth.deps import Deps
@@ -456,9 +456,15 @@ def completion(
     ],
 ) -> None:
     """Print the completion script for bash, zsh, fish or powershell."""
-    from astra_auth.completion import CompletionOptions, print_script
+    # Like --version, nothing to inject: no dependencies are built.
+    from astra_auth.completion import script
 
-    run(ctx, print_script, CompletionOptions(shell=shell))
+    try:
+        text = script(validate.choice(shell, validate.SHELLS))
+    except ValueError as exc:
+        _print_error(None, UsageError(f"SHELL: {exc}"))
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+    sys.stdout.write(text)
 
 
 def main(argv: list[str] | None = None, *, make_deps: "Callable[..., Deps] | None" = None) -> int:
