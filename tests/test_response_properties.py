@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -73,3 +74,27 @@ def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, b
     shown = "\n".join(_show_response(raw, redactor))
     assert SECRET not in shown
 
+
+
+# The characters safetext escapes, written out here (not taken from the module).
+UNSAFE_CHARS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+       | st.text(st.sampled_from("ab\n\x1b\x7f\x85\u061c\u200e\u202e\u2066\u00a0é"),
+                 max_size=12))
+def test_clean_escapes_exactly_the_unsafe_characters(text):
+    from astra_auth.safetext import clean, dumps
+
+    def escape(match):
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    assert clean(text) == UNSAFE_CHARS.sub(escape, text)
+    one_line = re.compile(UNSAFE_CHARS.pattern[:-1] + "\n]")
+    assert clean(text, one_line=True) == one_line.sub(escape, text)
+    assert json.loads(dumps(text)) == text
+    assert not re.search("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]",
+                         dumps(text))
