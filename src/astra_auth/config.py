@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -443,8 +444,6 @@ def ownership_problems(path: Path, uid: int | None = None) -> list[str]:
         if not hasattr(os, "geteuid"):  # pragma: no cover - Windows has ACLs instead
             return []
         uid = os.geteuid()
-    import stat
-
     problems = []
     for what, where in (("the file", path), ("its folder", path.parent)):
         try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shlex
 
+from astra_auth import validate
+
 PROGRAM = "astra-auth"
 
 
@@ -65,8 +67,6 @@ def suggestable_url(url: object) -> str | None:
     """
     if not isinstance(url, str):
         return None
-    from astra_auth import validate
-
     try:
         checked = validate.token_url(url)
     except ValueError:

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 import threading
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from astra_auth import __version__
+from astra_auth import __version__, validate
 
 if TYPE_CHECKING:
     import httpx
@@ -99,8 +100,6 @@ def pin_loopback(url: str, deadline: Deadline | None = None, *,
     loopback one (else NotLoopback), and the request goes to the first, with
     the original `Host` header.
     """
-    import ipaddress
-
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme != "http":
@@ -113,8 +112,6 @@ def pin_loopback(url: str, deadline: Deadline | None = None, *,
         if not literal.is_loopback:
             raise NotLoopback(f"{host} is not a loopback address")
         return url, {}
-    from astra_auth import validate
-
     lookup = resolve or validate.resolve
     timeout = min(deadline.remaining(), 5.0) if deadline is not None else 5.0
     addresses = lookup(host, timeout)
@@ -213,10 +210,8 @@ def environment_proxy(url: str, environ: Mapping[str, str], *,
     # In urllib.request since Python 2, though typeshed does not list it.
     from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
-    from astra_auth.validate import is_loopback_host
-
     parts = urlsplit(url)
-    if loopback_direct and is_loopback_host(parts.hostname or ""):
+    if loopback_direct and validate.is_loopback_host(parts.hostname or ""):
         return None
     lowered = {k.lower(): v for k, v in environ.items()}
     proxy = lowered.get(f"{parts.scheme}_proxy") or lowered.get("all_proxy")

@@ -8,6 +8,7 @@ from astra_auth.commands.configure.plan import Plan
 from astra_auth.deps import Deps
 from astra_auth.errors import AstraError
 from astra_auth.secretstore import remove_entries
+from astra_auth.token_state import write_state
 
 
 def save(plan: Plan, deps: Deps) -> None:
@@ -30,8 +31,6 @@ def save(plan: Plan, deps: Deps) -> None:
         _undo(undo, deps)
         raise
     remove_entries(deps.secrets, plan.cleanup, strict=False)
-    from astra_auth.token_state import write_state
-
     write_state(deps.config_path, plan.target.name, None)
 
 
