@@ -254,9 +254,10 @@ def test_connection_reset_is_connection_error_not_refused(cli, faults):
     data, _ = run_json(cli, "t", expect=5)
     assert data["error"]["category"] == "connection_error"
     assert data["error"]["http_status"] is None
-    assert data["error"]["message"] == (
-        f"The connection to 127.0.0.1:{faults.port} broke before a complete answer: "
-        "ReadError: [Errno 104] Connection reset by peer.")
+    # Which call meets the reset (a read, or a write still sending the form)
+    # depends on timing; the category and the message's start do not.
+    assert data["error"]["message"].startswith(
+        f"The connection to 127.0.0.1:{faults.port} broke before a complete answer: ")
 
 
 def test_closed_port_is_connection_refused(cli):
