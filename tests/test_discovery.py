@@ -157,3 +157,69 @@ def test_unknown_providers_get_no_provider_hints():
     raw = _Raw(401, "x", [], b'{"error": "invalid_client"}', False)
     _, failure = classify_response(raw, Redactor())
     assert provider_hints(failure, ctx) == []
+
+
+# ---------------------------------------------------------------------------
+# --ca-bundle reaches the metadata lookup behind test-token's hints
+
+
+@pytest.fixture
+def tls_provider(tmp_path):
+    """A provider on https with a private CA: its discovery document names
+    /oauth/token; every other path answers 404."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # type: ignore[no-untyped-def]
+            pass
+
+        def _answer(self, status, body):  # type: ignore[no-untyped-def]
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):  # type: ignore[no-untyped-def]  # noqa: N802
+            if self.path == "/.well-known/openid-configuration":
+                self._answer(200, {"issuer": base, "token_endpoint": f"{base}/oauth/token"})
+            else:
+                self._answer(404, {"detail": "not here"})
+
+        def do_POST(self):  # type: ignore[no-untyped-def]  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(404, {"detail": "not here"})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    base = f"https://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base, ca_file
+    server.shutdown()
+
+
+def test_ca_bundle_reaches_the_metadata_lookup_behind_the_hints(cli, tls_provider):
+    base, ca_file = tls_provider
+    cli("configure", "t", "--grant-type", "client_credentials", "--token-url",
+        f"{base}/wrong/token", "--client-id", "c", "--secrets", "env")
+    result = cli("test-token", "t", "--json", "--ca-bundle", str(ca_file), expect=6,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET},
+                 metadata_lookup="network")
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "not_found"
+    # Found only over TLS verified with the bundle: the lookup used it too.
+    assert data["hints"][0] == (
+        f"The provider's discovery document ({base}/.well-known/openid-configuration) names "
+        f"the token endpoint {base}/oauth/token: astra-auth configure t --token-url "
+        f"{base}/oauth/token --no-input")
