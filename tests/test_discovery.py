@@ -223,3 +223,29 @@ def test_ca_bundle_reaches_the_metadata_lookup_behind_the_hints(cli, tls_provide
         f"The provider's discovery document ({base}/.well-known/openid-configuration) names "
         f"the token endpoint {base}/oauth/token: astra-auth configure t --token-url "
         f"{base}/oauth/token --no-input")
+
+
+def test_metadata_naming_another_issuer_is_not_used_for_hints(cli, faults):
+    import uuid
+
+    base = uuid.uuid4().hex[:12]
+    faults.answer(f"{base}/.well-known/openid-configuration",
+                  {"issuer": "https://idp.elsewhere.example",
+                   "token_endpoint": f"{faults.base}/{base}/token"})
+    cli("configure", "t", "--grant-type", "client_credentials", "--token-url",
+        f"{faults.base}/{base}/wrong", "--client-id", "c", "--secrets", "env")
+    result = cli("test-token", "t", "--json", expect=6,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}, metadata_lookup="network")
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "not_found"
+    assert not any("discovery document" in h for h in data["hints"])
+    # The same document with the right issuer is used: the test can fail.
+    faults.answer(f"{base}/.well-known/openid-configuration",
+                  {"issuer": f"{faults.base}/{base}",
+                   "token_endpoint": f"{faults.base}/{base}/token"})
+    data = json.loads(cli("test-token", "t", "--json", expect=6,
+                          environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET},
+                          metadata_lookup="network").out)
+    assert data["hints"][0].startswith(
+        f"The provider's discovery document ({faults.base}/{base}/.well-known/"
+        "openid-configuration) names the token endpoint")
