@@ -123,7 +123,7 @@ def test_target_names_come_from_the_config_named_on_the_command_line(shell, proc
     ("--grant-type", ["client_credentials", "password"]),
     ("--client-auth", ["basic", "post"]),
     ("--secrets", ["keyring", "env"]),
-    ("--auth-type", ["oauth2"]),
+    ("--auth-type", ["oauth2", "basic", "bearer", "api_key", "jwt"]),
 ])
 def test_bash_completes_fixed_choices(shell, option, choices):
     assert shell("bash", f"astra-auth configure alpha {option} ") == choices

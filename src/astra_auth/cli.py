@@ -258,7 +258,7 @@ def configure(
     ] = None,
     auth_type: Annotated[
         str | None,
-        typer.Option("--auth-type", help="oauth2 (the default and only type).",
+        typer.Option("--auth-type", help="oauth2 (the default), basic, bearer, api_key or jwt.",
                      autocompletion=_complete_from(validate.AUTH_TYPES)),
     ] = None,
     grant_type: Annotated[
@@ -316,6 +316,51 @@ def configure(
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; fail on a missing value.")
     ] = False,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="bearer: read the token from stdin.")
+    ] = False,
+    key_name: Annotated[
+        str | None, typer.Option("--key-name", help="api_key: the header, query parameter or "
+                                 "cookie name.")
+    ] = None,
+    key_location: Annotated[
+        str | None,
+        typer.Option("--key-location", help="api_key: header (default), query or cookie.",
+                     autocompletion=_complete_from(validate.KEY_LOCATIONS)),
+    ] = None,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="api_key: read the key from stdin.")
+    ] = False,
+    algorithm: Annotated[
+        str | None,
+        typer.Option("--algorithm", help="jwt: HS256, HS384, HS512, RS256, PS256 or ES256.",
+                     autocompletion=_complete_from(validate.JWT_ALGORITHMS)),
+    ] = None,
+    signing_key_stdin: Annotated[
+        bool, typer.Option("--signing-key-stdin", help="jwt: read the HMAC secret or PEM "
+                           "private key from stdin.")
+    ] = False,
+    signing_key_file: Annotated[
+        Path | None,
+        typer.Option("--signing-key-file", help="jwt: a PEM private key file, read once into "
+                     "the keyring.", dir_okay=False),
+    ] = None,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option("--claim", help="jwt: a claim NAME=VALUE (repeatable; replaces the "
+                     "stored claims).", show_default=False),
+    ] = None,
+    lifetime: Annotated[
+        int | None, typer.Option("--lifetime", help="jwt: seconds until exp (default 300).")
+    ] = None,
+    header_name: Annotated[
+        str | None, typer.Option("--header-name", help="jwt: the header (default "
+                                 "Authorization).")
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help='jwt: before the token (default Bearer; '
+                                 '"" for none).')
+    ] = None,
 ) -> None:
     """Set up a target's OAuth 2.0 auth: a walk-through at a terminal, flags in CI."""
     from astra_auth.commands.configure import ConfigureOptions
@@ -327,7 +372,10 @@ def configure(
         client_secret_stdin=client_secret_stdin, username=username, password=password,
         password_stdin=password_stdin, scope=scope, audience=audience,
         client_auth=client_auth, secrets=secrets, url=url, no_input=no_input, test=test,
-        issuer=issuer,
+        issuer=issuer, token_stdin=token_stdin, key_name=key_name, key_location=key_location,
+        api_key_stdin=api_key_stdin, algorithm=algorithm, signing_key_stdin=signing_key_stdin,
+        signing_key_file=signing_key_file, claims=tuple(claim or ()), lifetime=lifetime,
+        header_name=header_name, prefix=prefix,
     )
     run(ctx, run_configure, opts)
 

@@ -12,7 +12,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,14 @@ from astra_auth import __version__, validate
 from astra_auth.errors import ConfigError
 from astra_auth.paths import APP, cache_path, default_path, digest
 
-__all__ = ["APP", "Config", "ConfigStore", "OAuth2", "Target", "default_path"]
+__all__ = ["APP", "ApiKey", "Basic", "Bearer", "Config", "ConfigStore", "Jwt", "OAuth2", "Target",
+           "default_path"]
 
 VERSION = 1
 
 # Keys a user might add by hand that must never live in a plain file.
-_SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "token", "secret"}
+_SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "token", "secret",
+                "api_key", "bearer_token", "signing_key", "private_key", "key"}
 
 
 @dataclass
@@ -41,11 +43,54 @@ class OAuth2:
 
 
 @dataclass
+class Basic:
+    username: str
+    secrets: str = "keyring"
+
+
+@dataclass
+class Bearer:
+    secrets: str = "keyring"
+
+
+@dataclass
+class ApiKey:
+    name: str
+    location: str = "header"
+    secrets: str = "keyring"
+
+
+@dataclass
+class Jwt:
+    algorithm: str
+    claims: dict[str, Any] = field(default_factory=dict)
+    lifetime: int = 300
+    header_name: str = "Authorization"
+    prefix: str = "Bearer"
+    secrets: str = "keyring"
+
+
+@dataclass
 class Target:
     name: str
     url: str | None = None
     auth_type: str | None = None
     oauth2: OAuth2 | None = None
+    basic: Basic | None = None
+    bearer: Bearer | None = None
+    api_key: ApiKey | None = None
+    jwt: Jwt | None = None
+
+    @property
+    def settings(self) -> Any:
+        """The sub-table of the target's auth type (None when not configured)."""
+        return getattr(self, self.auth_type) if self.auth_type else None
+
+    @property
+    def secrets_mode(self) -> str:
+        """"keyring" or "env": where the target's secrets are kept."""
+        settings = self.settings
+        return getattr(settings, "secrets", "keyring") if settings is not None else "keyring"
 
 
 @dataclass
@@ -95,22 +140,25 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         target = Target(name=name)
         target.url = _opt_str(entry, "url", where, fail, validate.api_url)
         target.auth_type = _opt_str(entry, "auth_type", where, fail, _auth_type)
-        oauth = entry.get("oauth2")
-        if oauth is not None:
-            if not isinstance(oauth, dict):
-                raise fail(f"{where}.oauth2", "must be a table")
-            target.oauth2 = _parse_oauth2(oauth, f"{where}.oauth2", fail)
-            if target.auth_type is None:
-                raise fail(where, 'has an [oauth2] table but no auth_type = "oauth2"')
-        elif target.auth_type == "oauth2":
-            raise fail(where, 'auth_type is "oauth2" but the [oauth2] table is missing')
+        tables = [key for key in _TYPE_PARSERS if key in entry]
+        for key in tables:
+            if key != target.auth_type:
+                raise fail(f"{where}.{key}", f'a [{key}] table, but auth_type is '
+                           f'{target.auth_type!r}' if target.auth_type else
+                           f'has a [{key}] table but no auth_type = "{key}"')
+            if not isinstance(entry[key], dict):
+                raise fail(f"{where}.{key}", "must be a table")
+            setattr(target, key, _TYPE_PARSERS[key](entry[key], f"{where}.{key}", fail))
+        if target.auth_type is not None and target.auth_type not in tables:
+            raise fail(where, f'auth_type is "{target.auth_type}" but the '
+                       f'[{target.auth_type}] table is missing')
         config.targets[name] = target
     return config
 
 
 # The checks of each setting, made once: the parsed copy of a config with
 # 1,000 targets is validated on every start (benchmarks/startup.py).
-_TARGET_KEYS = frozenset({"url", "auth_type", "oauth2"})
+_TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
                           "audience", "username", "secrets"})
 
@@ -191,6 +239,97 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
     return settings
 
 
+def _secrets_mode(data: Mapping[str, Any], where: str, fail: Any) -> str:
+    return _opt_str(
+        data, "secrets", where, fail, lambda v: validate.choice(v, validate.SECRET_MODES)
+    ) or "keyring"
+
+
+def _parse_basic(data: dict[str, Any], where: str, fail: Any) -> Basic:
+    _no_unknown(data, {"username", "secrets"}, where, fail)
+    username = _opt_str(data, "username", where, fail,
+                        lambda v: validate.plain_value(v, "username", validate.MAX_USERNAME))
+    if username is None:
+        raise fail(f"{where}.username", "missing")
+    if ":" in username:
+        # RFC 7617 §2: the user-id cannot contain a colon.
+        raise fail(f"{where}.username", "cannot contain ':' (RFC 7617)")
+    return Basic(username=username, secrets=_secrets_mode(data, where, fail))
+
+
+def _parse_bearer(data: dict[str, Any], where: str, fail: Any) -> Bearer:
+    _no_unknown(data, {"secrets"}, where, fail)
+    return Bearer(secrets=_secrets_mode(data, where, fail))
+
+
+def _parse_api_key(data: dict[str, Any], where: str, fail: Any) -> ApiKey:
+    _no_unknown(data, {"name", "location", "secrets"}, where, fail)
+    name = _opt_str(data, "name", where, fail, validate.key_name)
+    if name is None:
+        raise fail(f"{where}.name", "missing")
+    location = _opt_str(data, "location", where, fail,
+                        lambda v: validate.choice(v, validate.KEY_LOCATIONS)) or "header"
+    return ApiKey(name=name, location=location, secrets=_secrets_mode(data, where, fail))
+
+
+def _parse_jwt(data: dict[str, Any], where: str, fail: Any) -> Jwt:
+    _no_unknown(data, {"algorithm", "claims", "lifetime", "header_name", "prefix", "secrets"},
+                where, fail)
+    algorithm = _opt_str(data, "algorithm", where, fail,
+                         lambda v: validate.choice(v, validate.JWT_ALGORITHMS))
+    if algorithm is None:
+        raise fail(f"{where}.algorithm", "missing")
+    claims = data.get("claims", {})
+    if not isinstance(claims, dict):
+        raise fail(f"{where}.claims", "must be a table")
+    problem = _claims_problem(claims, 0)
+    if problem:
+        raise fail(f"{where}.claims", problem)
+    for key in validate.JWT_TIMED_CLAIMS:
+        if key in claims:
+            raise fail(f"{where}.claims.{key}", "is set for each token; leave it out")
+    lifetime = data.get("lifetime", 300)
+    if (not isinstance(lifetime, int) or isinstance(lifetime, bool)
+            or not 1 <= lifetime <= validate.MAX_JWT_LIFETIME):
+        raise fail(f"{where}.lifetime",
+                   f"must be a whole number of seconds from 1 to {validate.MAX_JWT_LIFETIME}")
+    header = _opt_str(data, "header_name", where, fail, validate.header_name) or "Authorization"
+    prefix = _opt_str(data, "prefix", where, fail, validate.header_prefix)
+    return Jwt(algorithm=algorithm, claims=claims, lifetime=lifetime, header_name=header,
+               prefix="Bearer" if prefix is None else prefix,
+               secrets=_secrets_mode(data, where, fail))
+
+
+def _claims_problem(value: Any, depth: int) -> str | None:
+    """Why `value` cannot be a JWT claims payload (JSON only, bounded depth), or None."""
+    if depth > validate.MAX_CLAIMS_DEPTH:
+        return f"nested deeper than {validate.MAX_CLAIMS_DEPTH} levels"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _claims_problem(item, depth + 1)
+            if problem:
+                return f"{key}: {problem}"
+        return None
+    if isinstance(value, list):
+        for item in value:
+            problem = _claims_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, str | int | float | bool):
+        return None
+    return f"a {type(value).__name__} is not a JSON value (use a string)"
+
+
+_TYPE_PARSERS: dict[str, Any] = {
+    "oauth2": lambda data, where, fail: _parse_oauth2(data, where, fail),
+    "basic": _parse_basic,
+    "bearer": _parse_bearer,
+    "api_key": _parse_api_key,
+    "jwt": _parse_jwt,
+}
+
+
 def _opt_str(data: Mapping[str, Any], key: str, where: str, fail: Any, check: Any) -> str | None:
     if key not in data:
         return None
@@ -208,7 +347,7 @@ def _no_unknown(data: Mapping[str, Any], known: frozenset[str], where: str,
     if data.keys() <= known:  # the usual case, at C speed; no secret key is known
         return
     for key in data:
-        if key in _SECRET_KEYS:
+        if key in _SECRET_KEYS and key not in known:
             # Never echo the value: it is a secret someone wrote into a plain file.
             raise fail(
                 f"{where}.{key}",
@@ -241,6 +380,11 @@ def to_data(config: Config) -> dict[str, Any]:
                     oauth[key] = getattr(o, key)
             oauth["secrets"] = o.secrets
             entry["oauth2"] = oauth
+        for key in ("basic", "bearer", "api_key", "jwt"):
+            settings = getattr(target, key)
+            if settings is not None:
+                entry[key] = {k: v for k, v in asdict(settings).items()
+                              if not (key == "jwt" and k == "claims" and not v)}
         targets[name] = entry
     return {"version": VERSION, "targets": targets}
 

@@ -29,6 +29,10 @@ Location = Literal["header", "query", "cookie"]
 # auth_type -> the module that implements it (imported only when used).
 SOURCES = {
     "oauth2": "astra_auth.auth.oauth2",
+    "basic": "astra_auth.auth.basic",
+    "bearer": "astra_auth.auth.bearer",
+    "api_key": "astra_auth.auth.api_key",
+    "jwt": "astra_auth.auth.jwt",
 }
 
 # Renew this long before expiry at the latest (the contract's "60 s before").
@@ -163,6 +167,46 @@ def origin(url: str) -> tuple[str, str, int]:
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80)
     return scheme, (parts.hostname or "").lower(), port
+
+
+class RefusalRule:
+    """When a 401 should lead to a new credential; shared by every source that renews.
+
+    - The API's `WWW-Authenticate` names another error than `invalid_token`
+      (RFC 6750 §3.1: `insufficient_scope`, `invalid_request`): stop; a new
+      credential will not help.
+    - The refused credential is no longer the current one: retry with the
+      current one (another request renewed meanwhile: five refusals, one renewal).
+    - The refused credential was itself made because its predecessor was
+      refused: stop; the API refuses even fresh ones.
+    - Otherwise renew, once.
+    """
+
+    def __init__(self) -> None:
+        self._replacements: set[str] = set()
+
+    def decide(self, failed: Credential, www_authenticate: str | None,
+               current: str | None) -> Literal["stop", "current", "renew"]:
+        error = bearer_error(www_authenticate)
+        if error is not None and error != "invalid_token":
+            return "stop"
+        if failed.token is None:
+            return "stop"
+        refused = _digest(failed.token)
+        if current is not None and _digest(current) != refused:
+            return "current"
+        if refused in self._replacements:
+            return "stop"
+        return "renew"
+
+    def renewed(self, token: str) -> None:
+        self._replacements.add(_digest(token))
+
+
+def _digest(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def bearer_error(www_authenticate: str | None) -> str | None:

@@ -11,7 +11,7 @@ from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, KeyringUnavailable
 from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest
-from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry, locate
+from astra_auth.secretstore import entry, env_names, locate
 
 
 class MissingSecret(Exception):
@@ -34,10 +34,10 @@ def grant_request(target: Target, deps: Deps) -> GrantRequest:
     require_oauth2(target)
     o = target.oauth2
     assert o is not None
-    client_secret = _secret(target, deps, "client_secret", CLIENT_SECRET_ENV, "client secret")
+    client_secret = read_secret(target, deps, "client_secret", "client secret")
     password = None
     if o.grant_type == "password":
-        password = _secret(target, deps, "password", PASSWORD_ENV, "password")
+        password = read_secret(target, deps, "password", "password")
     return GrantRequest(
         token_url=o.token_url,
         grant_type=o.grant_type,
@@ -51,11 +51,14 @@ def grant_request(target: Target, deps: Deps) -> GrantRequest:
     )
 
 
-def _secret(target: Target, deps: Deps, kind: str, env_name: str, what: str) -> str:
-    assert target.oauth2 is not None
+def read_secret(target: Target, deps: Deps, kind: str, what: str) -> str:
+    """A target's secret of `kind`: from its variables, else the keyring.
+
+    Raises MissingSecret (the `missing_secret` category) naming where it looked.
+    """
+    mode = target.secrets_mode
     try:
-        _, value = locate(target.name, kind, target.oauth2.secrets, deps.environ,
-                              deps.secrets)
+        _, value = locate(target.name, kind, mode, deps.environ, deps.secrets)
     except KeyringUnavailable as exc:
         raise MissingSecret(Failure(
             Category.MISSING_SECRET,
@@ -63,13 +66,15 @@ def _secret(target: Target, deps: Deps, kind: str, env_name: str, what: str) -> 
         )) from None
     if value is not None:
         return value
-    if target.oauth2.secrets == "env":
+    specific, generic = env_names(target.name, kind)
+    if mode == "env":
         raise MissingSecret(Failure(
             Category.MISSING_SECRET,
-            f"The {what} for {target.name} is read from {env_name}, which is not set.",
+            f"The {what} for {target.name} is read from {specific} (or {generic}), "
+            "neither of which is set.",
         ))
     raise MissingSecret(Failure(
         Category.MISSING_SECRET,
         f"No {what} for {target.name}: nothing in the keyring (entry "
-        f"{entry(target.name, kind)!r}) and {env_name} is not set.",
+        f"{entry(target.name, kind)!r}) and neither {specific} nor {generic} is set.",
     ))

@@ -7,6 +7,7 @@ imported on first use only, so commands that need no secret start fast.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -26,6 +27,9 @@ T = TypeVar("T")
 
 
 ENV_NAMES = {"client_secret": CLIENT_SECRET_ENV, "password": PASSWORD_ENV}
+# Every secret kind the contract names, each with its keyring entry and variables.
+KINDS = ("client_secret", "password", "bearer_token", "api_key", "signing_key", "private_key",
+         "refresh_token", "token")
 
 
 def keyring_timeout(environ: Mapping[str, str]) -> float:
@@ -48,6 +52,18 @@ def entry(target: str, kind: str) -> str:
     return f"{target}:{kind}"
 
 
+def env_names(target: str, kind: str) -> tuple[str, str]:
+    """The variables that override a stored secret, the per-target one first:
+    `ASTRA_AUTH_<TARGET>_<KIND>`, then `ASTRA_AUTH_<KIND>` (contract)."""
+    upper = re.sub(r"[^A-Z0-9]", "_", target.upper())
+    return f"ASTRA_AUTH_{upper}_{kind.upper()}", f"ASTRA_AUTH_{kind.upper()}"
+
+
+def env_source(target: str, kind: str, environ: Mapping[str, str]) -> str | None:
+    """The name of the variable that supplies this secret now, if any."""
+    return next((name for name in env_names(target, kind) if environ.get(name)), None)
+
+
 def locate(
     target: str, kind: str, mode: str, environ: Mapping[str, str], store: SecretStore
 ) -> tuple[str, str | None]:
@@ -58,9 +74,9 @@ def locate(
     override a stored secret; with `--secrets env` the keyring is not asked.
     May raise KeyringUnavailable.
     """
-    value = environ.get(ENV_NAMES[kind])
-    if value:
-        return "env", value
+    variable = env_source(target, kind, environ)
+    if variable is not None:
+        return "env", environ[variable]
     if mode == "env":
         return "missing", None
     stored = store.get(entry(target, kind))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from astra_auth.config import Target, file_lock
-from astra_auth.credential import Credential, bearer_error
+from astra_auth.credential import Credential, RefusalRule
 from astra_auth.credentials import MissingSecret, grant_request
 from astra_auth.deps import Deps
 from astra_auth.errors import AstraError, KeyringUnavailable
@@ -30,7 +30,7 @@ from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Failure
 from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.oauth.hints import Context, hints_for
-from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV, entry
+from astra_auth.secretstore import entry, env_source
 from astra_auth.token_state import write_state
 
 # Without expires_in or a JWT exp claim, a token is trusted this long: short,
@@ -117,9 +117,10 @@ def cache_key(target: Target, environ: dict[str, str] | Any) -> str:
     assert o is not None
     parts = [o.token_url, o.grant_type, o.client_id, o.client_auth, o.username or "",
              o.scope or "", o.audience or "", o.secrets]
-    for env_name in (CLIENT_SECRET_ENV, PASSWORD_ENV):
-        value = environ.get(env_name)
-        parts.append("env:" + hashlib.sha256(value.encode()).hexdigest() if value else "store")
+    for kind in ("client_secret", "password"):
+        variable = env_source(target.name, kind, environ)
+        parts.append("env:" + hashlib.sha256(environ[variable].encode()).hexdigest()
+                     if variable else "store")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -151,9 +152,7 @@ class TokenSource:
         self.renew_share = renew_share
         self._memory: CachedToken | None = None
         self._thread_lock = threading.RLock()
-        # Digests of tokens obtained because the API refused their predecessor:
-        # when one of them is refused too, a new token will not help.
-        self._replacements: set[str] = set()
+        self._refusals = RefusalRule()
 
     @property
     def _entry(self) -> str:
@@ -165,20 +164,17 @@ class TokenSource:
         return self.credential(self.token())
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
-        error = bearer_error(www_authenticate)
-        if error is not None and error != "invalid_token":
-            return None  # RFC 6750 §3.1: insufficient_scope etc. are not cured by a new token
-        if failed.token is None:
-            return None
-        refused = _digest(failed.token)
         with self._thread_lock:
-            current = self._memory
-            if current is not None and _digest(current.access_token) != refused:
-                return self.credential(current)  # renewed meanwhile: retry with that one
-            if refused in self._replacements:
-                return None  # the API refuses even a fresh token: renewing again cannot help
-            token = self.token(refused=refused)
-            self._replacements.add(_digest(token.access_token))
+            current = self._memory.access_token if self._memory is not None else None
+            step = self._refusals.decide(failed, www_authenticate, current)
+            if step == "stop":
+                return None
+            if step == "current":
+                assert self._memory is not None
+                return self.credential(self._memory)
+            assert failed.token is not None
+            token = self.token(refused=_digest(failed.token))
+            self._refusals.renewed(token.access_token)
             return self.credential(token)
 
     def credential(self, token: CachedToken) -> Credential:

@@ -23,11 +23,21 @@ GRANT_TYPES = ("client_credentials", "password")
 # Each grant's name as people say it: the one place every output takes it from.
 GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
 GRANT_ALIASES = {"client-credentials": "client_credentials"}
-AUTH_TYPES = ("oauth2",)
+AUTH_TYPES = ("oauth2", "basic", "bearer", "api_key", "jwt")
+KEY_LOCATIONS = ("header", "query", "cookie")
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256")
+# iat, exp and jti are set per token (contract), never configured.
+JWT_TIMED_CLAIMS = ("iat", "exp", "jti")
+MAX_JWT_LIFETIME = 86400
+MAX_CLAIMS_DEPTH = 8
 CLIENT_AUTH_METHODS = ("basic", "post")
 SECRET_MODES = ("keyring", "env")
 TOKEN_FORMATS = ("bare", "header", "json")
 SHELLS = ("bash", "zsh", "fish", "powershell")
+
+
+PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n:,\- ]+-----END [A-Z0-9 ]+-----")
+HEADER_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def target_name(value: str) -> str:
@@ -174,6 +184,39 @@ def plain_value(value: str, what: str, limit: int, *, allow_empty: bool = False)
         raise ValueError(f"the {what} is too long ({len(value)} characters; at most {limit})")
     if not value.isprintable():
         raise ValueError(f"the {what} contains control characters")
+    return value
+
+
+def header_name(value: str) -> str:
+    """An HTTP field name (RFC 9110 §5.1: a token), e.g. X-API-Key."""
+    if not value or len(value) > 256 or not HEADER_TOKEN.fullmatch(value):
+        raise ValueError(f"{_show(value)} is not a valid header name (letters, digits and "
+                         "!#$%&'*+-.^_`|~, no spaces)")
+    return value
+
+
+def key_name(value: str) -> str:
+    """The name of an API key's header, query parameter or cookie."""
+    return header_name(value)
+
+
+def header_prefix(value: str) -> str:
+    """A JWT header's prefix ("Bearer", or "" for none): one word of visible ASCII."""
+    if value and (len(value) > 64 or not HEADER_TOKEN.fullmatch(value)):
+        raise ValueError(f"{_show(value)} is not a valid prefix (one word, like Bearer, or "
+                         "empty for none)")
+    return value
+
+
+def pem_value(value: str, what: str) -> str:
+    """A PEM block (a private key): lines of base64 between BEGIN and END."""
+    value = value.replace("\r\n", "\n").strip("\n") + "\n"
+    if len(value) > MAX_SECRET:
+        raise ValueError(f"the {what} is too long (at most {MAX_SECRET} characters)")
+    if not PEM_BLOCK.search(value):
+        raise ValueError(f"the {what} is not a PEM block (-----BEGIN … KEY-----)")
+    if any(ch in value for ch in "\x00\r"):
+        raise ValueError(f"the {what} contains a NUL or carriage-return character")
     return value
 
 

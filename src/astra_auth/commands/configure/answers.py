@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from astra_auth.config import Target
 from astra_auth.prompter import Choice
-from astra_auth.secretstore import ENV_NAMES
 
 if TYPE_CHECKING:
     from astra_auth.commands.configure.options import ConfigureOptions, Given
@@ -26,9 +25,14 @@ if TYPE_CHECKING:
 class SecretSpec:
     """One kind of secret: its keyring kind, its prompt label, and its flags."""
 
-    kind: str  # the keyring kind (`<target>:<kind>`) and ENV_NAMES' key
+    kind: str  # the keyring kind (`<target>:<kind>`)
     label: str  # the prompt: "Client secret"
     attr: str  # ConfigureOptions' field for `--<attr> VALUE`; `<attr>_stdin` for stdin
+    # Whether `--<attr> VALUE` exists (only the contract's two do, with a warning).
+    value_flag: bool = False
+    # Whether the secret may span lines (a PEM key); it then comes whole from
+    # stdin or from `--<attr>-file PATH`.
+    multiline: bool = False
 
     @property
     def what(self) -> str:
@@ -45,7 +49,8 @@ class SecretSpec:
 
     @property
     def env(self) -> str:
-        return ENV_NAMES[self.kind]
+        """The generic variable; `ASTRA_AUTH_<TARGET>_<KIND>` wins over it."""
+        return f"ASTRA_AUTH_{self.kind.upper()}"
 
     @property
     def missing(self) -> str:
@@ -57,8 +62,11 @@ class SecretSpec:
 SECRETS = {
     spec.kind: spec
     for spec in (
-        SecretSpec("client_secret", "Client secret", "client_secret"),
-        SecretSpec("password", "Password", "password"),
+        SecretSpec("client_secret", "Client secret", "client_secret", value_flag=True),
+        SecretSpec("password", "Password", "password", value_flag=True),
+        SecretSpec("bearer_token", "Bearer token", "token"),
+        SecretSpec("api_key", "API key", "api_key"),
+        SecretSpec("signing_key", "Signing key", "signing_key", multiline=True),
     )
 }
 
@@ -95,6 +103,8 @@ class Answers:
     # By keyring kind, in the order they were settled (and are saved).
     secrets: dict[str, Secret] = field(default_factory=dict)
     oauth2: OAuth2Answers = field(default_factory=OAuth2Answers)
+    # The other types' settings, by config key (`username`, `name`, `algorithm`…).
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,13 +129,15 @@ def start(
     """A session for target `name`: what the flags and the existing target settle
     before any question."""
     existing = targets.get(name)
-    old = existing.oauth2 if existing else None
+    auth_type = opts.auth_type or (existing.auth_type if existing else None) or "oauth2"
+    same_type = existing is not None and existing.auth_type == auth_type
     answers = Answers(
         name=name,
         existing=existing,
         url=opts.url or (existing.url if existing else None),
-        auth_type=opts.auth_type or (existing.auth_type if existing else None) or "oauth2",
-        secrets_mode=opts.secrets or (old.secrets if old else "keyring"),
+        auth_type=auth_type,
+        secrets_mode=opts.secrets or (existing.secrets_mode if same_type and existing
+                                      else "keyring"),
     )
     return Session(opts=opts, deps=deps, given=given, answers=answers)
 
@@ -155,3 +167,20 @@ class AuthType:
     settings: Callable[[Answers], dict[str, Any]]
     # Summary rows after "Authentication"; `secret(kind)` is a secret's masked row.
     summary: Callable[[Target, Callable[[str], str]], list[tuple[str, str]]]
+    # The type's own flags (besides the common ones); any other type's flag is
+    # refused when this type is configured (contract: exit 2).
+    flags: tuple[str, ...] = ()
+
+
+def refuse_foreign_flags(s: Session, auth_type: AuthType) -> None:
+    """A flag of another auth type does not fit this one (contract: exit 2)."""
+    from astra_auth.commands.configure.options import type_flags_given
+    from astra_auth.errors import UsageError
+
+    foreign = [flag for flag in type_flags_given(s.opts) if flag not in auth_type.flags]
+    if foreign:
+        raise UsageError(
+            f"{', '.join(foreign)}: not a setting of the {auth_type.choice.label} auth type "
+            f"(auth_type {auth_type.key}); leave {'it' if len(foreign) == 1 else 'them'} out, "
+            "or choose the type it belongs to with --auth-type"
+        )

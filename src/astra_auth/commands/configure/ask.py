@@ -4,6 +4,7 @@ and a hidden secret."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from astra_auth import validate
 from astra_auth.commands.configure.answers import SECRETS, Secret, Session
@@ -70,3 +71,9 @@ def ask_secret(s: Session, kind: str) -> None:
             continue
         answers.secrets[kind] = Secret("new", value)
         return
+
+
+def old_settings(s: Session, key: str) -> Any:
+    """The existing target's settings of type `key`, when it has that type."""
+    existing = s.answers.existing
+    return getattr(existing, key) if existing is not None else None

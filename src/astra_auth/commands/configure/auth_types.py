@@ -3,7 +3,9 @@ the walk-through lists them).  A new type: its module, and one entry here."""
 
 from __future__ import annotations
 
-from astra_auth.commands.configure import oauth2
+from astra_auth.commands.configure import api_key, basic, bearer, jwt, oauth2
 from astra_auth.commands.configure.answers import AuthType
 
-AUTH_TYPES: dict[str, AuthType] = {t.key: t for t in (oauth2.TYPE,)}
+AUTH_TYPES: dict[str, AuthType] = {
+    t.key: t for t in (oauth2.TYPE, basic.TYPE, bearer.TYPE, api_key.TYPE, jwt.TYPE)
+}

@@ -6,13 +6,20 @@ before the keyring or the provider is consulted where that can be avoided.
 from __future__ import annotations
 
 from astra_auth import shellcmd
-from astra_auth.commands.configure.answers import SECRETS, Answers, Secret, Session, start
+from astra_auth.commands.configure.answers import (
+    SECRETS,
+    Answers,
+    Secret,
+    Session,
+    refuse_foreign_flags,
+    start,
+)
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given, check_secret
 from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import KeyringUnavailable, UsageError
-from astra_auth.secretstore import entry
+from astra_auth.secretstore import entry, env_source
 from astra_auth.shellcmd import Placeholder
 
 
@@ -27,6 +34,7 @@ def from_flags(
         )
     s = start(opts, deps, given, opts.name, targets)
     auth_type = AUTH_TYPES[s.answers.auth_type]
+    refuse_foreign_flags(s, auth_type)
     auth_type.from_flags(s)
     for kind in auth_type.secret_kinds(s.answers):
         _settle_secret(s, kind)
@@ -44,14 +52,16 @@ def _settle_secret(s: Session, kind: str) -> None:
     stored one; a missing one is reported with the flag that gives it."""
     spec = SECRETS[kind]
     answers, deps = s.answers, s.deps
+    variable = env_source(answers.name, kind, deps.environ)
     if answers.secrets_mode == "env":
         answers.secrets[kind] = Secret("env")
-        if not deps.environ.get(spec.env):
+        if variable is None:
             deps.io.warn(f"{spec.env} is not set here; set it wherever astra-auth runs")
         return
     value = s.given.get(kind)
-    if value is None and deps.environ.get(spec.env):
-        value = check_secret(deps.environ[spec.env], spec.env, spec.what)
+    if value is None and variable is not None:
+        value = check_secret(deps.environ[variable], variable, spec.what,
+                             multiline=spec.multiline)
     if value is not None:
         answers.secrets[kind] = Secret("new", value)
         return

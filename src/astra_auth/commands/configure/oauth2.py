@@ -249,6 +249,9 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
 
 TYPE = AuthType(
+    flags=("--grant-type", "--token-url", "--issuer", "--client-id", "--client-secret",
+           "--client-secret-stdin", "--client-auth", "--scope", "--audience", "--username",
+           "--password", "--password-stdin"),
     key="oauth2",
     choice=Choice("OAuth 2.0", "tokens from an OAuth 2.0 token endpoint"),
     steps=STEPS,

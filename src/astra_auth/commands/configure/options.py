@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from astra_auth import validate
 from astra_auth.commands.configure.answers import SECRETS, SecretSpec
@@ -36,6 +37,40 @@ class ConfigureOptions:
     no_input: bool = False
     test: bool = False
     issuer: str | None = None
+    # basic uses username/password above; the other types' own flags:
+    token_stdin: bool = False  # bearer
+    key_name: str | None = None  # api_key
+    key_location: str | None = None
+    api_key_stdin: bool = False
+    algorithm: str | None = None  # jwt
+    signing_key_stdin: bool = False
+    signing_key_file: Path | None = None
+    claims: tuple[str, ...] = ()
+    lifetime: int | None = None
+    header_name: str | None = None
+    prefix: str | None = None
+
+
+# Every flag that belongs to one auth type (or grant), with its options field:
+# a flag the configured type does not list in `AuthType.flags` is refused.
+TYPE_FLAGS = {
+    "--grant-type": "grant_type", "--token-url": "token_url", "--issuer": "issuer",
+    "--client-id": "client_id", "--client-secret": "client_secret",
+    "--client-secret-stdin": "client_secret_stdin", "--client-auth": "client_auth",
+    "--scope": "scope", "--audience": "audience",
+    "--username": "username", "--password": "password", "--password-stdin": "password_stdin",
+    "--token-stdin": "token_stdin",
+    "--key-name": "key_name", "--key-location": "key_location", "--api-key-stdin": "api_key_stdin",
+    "--algorithm": "algorithm", "--signing-key-stdin": "signing_key_stdin",
+    "--signing-key-file": "signing_key_file", "--claim": "claims", "--lifetime": "lifetime",
+    "--header-name": "header_name", "--prefix": "prefix",
+}
+
+
+def type_flags_given(opts: ConfigureOptions) -> list[str]:
+    """The type-specific flags the command line used, in TYPE_FLAGS' order."""
+    return [flag for flag, attr in TYPE_FLAGS.items()
+            if getattr(opts, attr) not in (None, False, ())]
 
 
 def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
@@ -92,15 +127,30 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
         secrets=check(
             "--secrets", opts.secrets, lambda v: validate.choice(v, validate.SECRET_MODES)
         ),
+        key_name=check("--key-name", opts.key_name, validate.key_name),
+        key_location=check("--key-location", opts.key_location,
+                           lambda v: validate.choice(v, validate.KEY_LOCATIONS)),
+        algorithm=check("--algorithm", opts.algorithm,
+                        lambda v: validate.choice(v, validate.JWT_ALGORITHMS)),
+        header_name=check("--header-name", opts.header_name, validate.header_name),
+        prefix=check("--prefix", opts.prefix, validate.header_prefix),
     )
+    if checked.lifetime is not None and not 1 <= checked.lifetime <= validate.MAX_JWT_LIFETIME:
+        raise UsageError(f"--lifetime: give a number of seconds from 1 to "
+                         f"{validate.MAX_JWT_LIFETIME}")
+    parse_claims(checked.claims)
+    if checked.signing_key_stdin and checked.signing_key_file is not None:
+        raise UsageError("--signing-key-stdin and --signing-key-file cannot be used together")
     for spec in SECRETS.values():
         if _value(checked, spec) is not None and _stdin(checked, spec):
             raise UsageError(f"{spec.flag} and {spec.stdin_flag} cannot be used together")
     if checked.grant_type == "client_credentials":
         refuse_user_flags(checked)
     if checked.secrets == "env":
-        given = flags_given(checked, "--client-secret", "--client-secret-stdin", "--password",
-                            "--password-stdin")
+        given = [flag for spec in SECRETS.values() for flag in flags_given(
+            checked, *((spec.flag,) if spec.value_flag else ()), spec.stdin_flag)]
+        if checked.signing_key_file is not None:
+            given.append("--signing-key-file")
         if given:
             raise UsageError(
                 f"{', '.join(given)}: with --secrets env nothing is stored; set "
@@ -109,11 +159,32 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
     return checked
 
 
+def parse_claims(claims: tuple[str, ...]) -> dict[str, object]:
+    """`--claim NAME=VALUE`s as a claims object: VALUE as JSON when it parses
+    (`--claim admin=true`, `--claim n=3`), else as a string."""
+    import json
+
+    parsed: dict[str, object] = {}
+    for item in claims:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--claim: {item!r} is not NAME=VALUE")
+        if name in validate.JWT_TIMED_CLAIMS:
+            raise UsageError(f"--claim: {name} is set for each token; leave it out")
+        try:
+            parsed[name] = json.loads(value)
+        except ValueError:
+            parsed[name] = value
+    return parsed
+
+
 def flags_given(opts: ConfigureOptions, *flags: str) -> list[str]:
     """Which of these flags the command line used."""
     present = {"--username": opts.username is not None}
     for spec in SECRETS.values():
-        present[spec.flag] = _value(opts, spec) is not None
+        if spec.value_flag:
+            present[spec.flag] = _value(opts, spec) is not None
         present[spec.stdin_flag] = _stdin(opts, spec)
     return [flag for flag in flags if present[flag]]
 
@@ -161,8 +232,16 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
         if value is not None:
             given.values[spec.kind] = check_secret(value, spec.flag, spec.what)
 
+    if opts.signing_key_file is not None:
+        given.values["signing_key"] = read_key_file(opts.signing_key_file, "--signing-key-file")
     wanted = [spec for spec in specs if _stdin(opts, spec)]
     if not wanted:
+        return given
+    if len(wanted) == 1 and wanted[0].multiline and not deps.io.stdin_is_tty:
+        # A PEM key spans lines: the whole of standard input is the secret.
+        given.values[wanted[0].kind] = check_secret(
+            deps.io.stdin.read().strip("\n") + "\n", wanted[0].stdin_flag, wanted[0].what,
+            multiline=True)
         return given
     if deps.io.stdin_is_tty and interactive:
         # A person is typing: ask with hidden input instead of reading an echoed line.
@@ -188,16 +267,34 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
     return given
 
 
-def check_secret(value: str, source: str, what: str) -> str:
+def check_secret(value: str, source: str, what: str, *, multiline: bool = False) -> str:
     """A secret value checked; `source` (a flag or variable) names it in the error."""
     try:
+        if multiline and "-----BEGIN" in value:
+            return validate.pem_value(value, what)
         return validate.secret_value(value, what)
     except ValueError as exc:
         raise UsageError(f"{source}: {exc}") from None
 
 
+def read_key_file(path: Path, flag: str) -> str:
+    """A key file, read once (the tool keeps no path to a private key)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{flag}: {path}: cannot be read: {exc.strerror}") from None
+    if len(data) > validate.MAX_SECRET:
+        raise UsageError(f"{flag}: {path}: too large for a key file")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise UsageError(f"{flag}: {path}: not a PEM text file (DER keys: convert with "
+                         "openssl pkey -in KEY -out key.pem)") from None
+    return check_secret(text, flag, "key file", multiline=True)
+
+
 def _value(opts: ConfigureOptions, spec: SecretSpec) -> str | None:
-    value: str | None = getattr(opts, spec.attr)
+    value: str | None = getattr(opts, spec.attr) if spec.value_flag else None
     return value
 
 

@@ -53,6 +53,11 @@ def _stale(answers: Answers) -> list[str]:
     """
     auth_type = AUTH_TYPES[answers.auth_type]
     needed = [] if answers.secrets_mode == "env" else auth_type.secret_kinds(answers)
+    kinds = list(auth_type.kept_kinds)
+    existing = answers.existing
+    if existing is not None and existing.auth_type not in (None, auth_type.key):
+        # A target that changes type leaves none of the old type's secrets behind.
+        kinds += AUTH_TYPES[existing.auth_type].kept_kinds
     return [entry(answers.name, "token")] + [
-        entry(answers.name, kind) for kind in auth_type.kept_kinds if kind not in needed
+        entry(answers.name, kind) for kind in kinds if kind not in needed
     ]

@@ -8,7 +8,13 @@ stored here: Ctrl-C or Ctrl-D at any prompt leaves everything as it was.
 from __future__ import annotations
 
 from astra_auth import validate
-from astra_auth.commands.configure.answers import Answers, Session, Step, start
+from astra_auth.commands.configure.answers import (
+    Answers,
+    Session,
+    Step,
+    refuse_foreign_flags,
+    start,
+)
 from astra_auth.commands.configure.ask import ask_valid
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given
@@ -23,7 +29,9 @@ def walkthrough(
     s = start(opts, deps, given, ask_target(opts, targets, deps), targets)
     for step in COMMON_STEPS:
         step(s)
-    for step in AUTH_TYPES[s.answers.auth_type].steps:
+    auth_type = AUTH_TYPES[s.answers.auth_type]
+    refuse_foreign_flags(s, auth_type)
+    for step in auth_type.steps:
         step(s)
     return s.answers
 
@@ -60,6 +68,9 @@ def ask_auth_type(s: Session) -> None:
         default=keys.index(s.answers.auth_type),
     )
     s.answers.auth_type = keys[index]
+    existing = s.answers.existing
+    if s.opts.secrets is None and existing is not None and existing.auth_type != keys[index]:
+        s.answers.secrets_mode = "keyring"  # the old type's choice does not carry over
 
 
 COMMON_STEPS: tuple[Step, ...] = (ask_api_url, ask_auth_type)

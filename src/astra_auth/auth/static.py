@@ -1,0 +1,53 @@
+"""Credentials that do not change while a scan runs: Basic, a bearer token, an API key.
+
+Each is read from the target's variables or the keyring once per source, and a
+refusal by the API is never "renewed": the same secret would be sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from astra_auth.config import Target
+from astra_auth.credential import Credential
+from astra_auth.credentials import MissingSecret, read_secret
+from astra_auth.deps import Deps
+from astra_auth.oauth.failure import Failure
+
+
+class StaticSource:
+    """A `CredentialSource` for a credential built once from one secret."""
+
+    def __init__(self, target: Target, deps: Deps, kind: str, what: str,
+                 build: Callable[[str], Credential]) -> None:
+        self.target = target
+        self._deps = deps
+        self._kind = kind
+        self._what = what
+        self._build = build
+        self._credential: Credential | None = None
+
+    def get(self) -> Credential:
+        if self._credential is None:
+            try:
+                secret = read_secret(self.target, self._deps, self._kind, self._what)
+            except MissingSecret as exc:
+                raise secret_error(self.target, self._kind, exc.failure) from None
+            self._credential = self._build(secret)
+        return self._credential
+
+    def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
+        return None
+
+
+def secret_error(target: Target, kind: str, failure: Failure) -> Exception:
+    """The TokenError for a missing secret of a type without a token endpoint."""
+    from astra_auth.secretstore import env_names
+    from astra_auth.tokens import TokenError
+
+    specific, _ = env_names(target.name, kind)
+    hints = [f"Provide it at run time in {specific}."]
+    if target.secrets_mode == "keyring":
+        hints.insert(0, f"Store it in the keyring: run astra-auth configure {target.name} "
+                        "and enter it again.")
+    return TokenError(failure, hints)

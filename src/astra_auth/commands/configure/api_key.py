@@ -1,0 +1,75 @@
+"""An API key as `configure` sees it: where it goes, and its value in the keyring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from astra_auth import validate
+from astra_auth.commands.configure.answers import Answers, AuthType, Session
+from astra_auth.commands.configure.ask import ask_secret, ask_valid, old_settings
+from astra_auth.config import ApiKey, Target
+from astra_auth.prompter import Choice
+
+LOCATIONS = [
+    ("header", Choice("Header", "e.g. X-API-Key: …")),
+    ("query", Choice("Query parameter", "e.g. ?api_key=…")),
+    ("cookie", Choice("Cookie", "e.g. Cookie: session=…")),
+]
+
+
+def ask_name(s: Session) -> None:
+    old = old_settings(s, "api_key")
+    s.answers.fields["name"] = s.opts.key_name or ask_valid(
+        s.deps, "Name of the header, parameter or cookie", old.name if old else "X-API-Key",
+        validate.key_name)
+
+
+def ask_location(s: Session) -> None:
+    old = old_settings(s, "api_key")
+    if s.opts.key_location is not None:
+        s.answers.fields["location"] = s.opts.key_location
+        return
+    keys = [k for k, _ in LOCATIONS]
+    index = s.deps.prompter.select("Where the key goes", [c for _, c in LOCATIONS],
+                                   default=keys.index(old.location) if old else 0)
+    s.answers.fields["location"] = keys[index]
+
+
+def ask_key(s: Session) -> None:
+    ask_secret(s, "api_key")
+
+
+def from_flags(s: Session) -> None:
+    old = old_settings(s, "api_key")
+    name = s.opts.key_name or (old.name if old else None)
+    if name is None:
+        s.missing.append("--key-name")
+    s.answers.fields["name"] = name
+    s.answers.fields["location"] = s.opts.key_location or (old.location if old else "header")
+
+
+def settings(answers: Answers) -> dict[str, Any]:
+    return {"api_key": ApiKey(name=answers.fields["name"], location=answers.fields["location"],
+                              secrets=answers.secrets_mode)}
+
+
+def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str]]:
+    key = target.api_key
+    assert key is not None
+    return [("Key name", key.name), ("Key location", dict(LOCATIONS)[key.location].label),
+            ("API key", secret("api_key"))]
+
+
+TYPE = AuthType(
+    key="api_key",
+    choice=Choice("API key", "a key in a header, query parameter or cookie"),
+    steps=(ask_name, ask_location, ask_key),
+    from_flags=from_flags,
+    from_provider=lambda s: None,
+    secret_kinds=lambda answers: ["api_key"],
+    kept_kinds=("api_key",),
+    settings=settings,
+    summary=summary,
+    flags=("--key-name", "--key-location", "--api-key-stdin"),
+)
