@@ -11,10 +11,10 @@ import pytest
 
 from tests.fakes import Clock, make_deps
 
-BASIC_PASSWORD = "pässwörd-Ünïcode:7Fq2-basic"
-BEARER_TOKEN = "bt-3f9a0c7e5b1d-LONG-LIVED-bearer"
-API_KEY = "ak-51c2e9d0b7a4-api-key-value"
-HMAC_SECRET = "hs-secret-0123456789abcdef0123456789abcdef"
+BASIC_PASSWORD = "pässwörd-Ünïcode:7Fq2Zx"
+BEARER_TOKEN = "bt3f9a0c7e5b1dQ8wLkV2zR"
+API_KEY = "ak51c2e9d0b7a4Jf6TnW3yP"
+HMAC_SECRET = "hsK2v9Qw7Lm4Zp1Xc8Rt6Yb3Nd5Fg0Hj"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_basic_sends_utf8_credentials_the_api_accepts(cli, api):
     api.expect["basic"] = ("scanner", BASIC_PASSWORD)
     with httpx.Client(auth=auth(cli)) as client:
         assert client.get(f"{api.base}/basic").status_code == 200
-    expected = base64.b64encode("scanner:pässwörd-Ünïcode:7Fq2-basic".encode()).decode()
+    expected = base64.b64encode("scanner:pässwörd-Ünïcode:7Fq2Zx".encode()).decode()
     out = cli("token", "t", "--format", "header", token_on_stdout=True).out
     assert out == f"Authorization: Basic {expected}\n"
 

@@ -134,7 +134,7 @@ def test_walkthrough_basic(cli):
     steps = _start(1) + [Step("text", "Username", "scanner"),
                          Step("secret", "Password", BASIC_PASSWORD)] + SAVE
     result = cli("configure", tty=True, prompter=ScriptedPrompter(steps))
-    assert "Basic" in result.out and "•••••••• (new, to the OS keyring)" in result.out
+    assert "Basic" in result.out and "•••••• (new, to the OS keyring)" in result.out
     assert saved(cli)["basic"] == {"username": "scanner", "secrets": "keyring"}
     assert cli.store.data == {"t:password": BASIC_PASSWORD}
 
@@ -188,6 +188,6 @@ def test_walkthrough_edit_keeps_the_stored_key_on_enter(cli):
              Step("text", "Name of the header", ""), Step("select", "Where the key goes", None),
              Step("secret", "API key (hidden; Enter keeps the stored one)", "")] + SAVE
     result = cli("configure", tty=True, prompter=ScriptedPrompter(steps))
-    assert "•••••••• (stored, unchanged)" in result.out
+    assert "•••••• (stored, unchanged)" in result.out
     assert cli.store.data == {"t:api_key": API_KEY}
     assert saved(cli)["api_key"]["name"] == "X-Key"

@@ -54,9 +54,14 @@ def test_grants_succeed_with_both_client_auth_methods(cli, idp, leaks, grant, cl
     assert data["jwt_claims"]["client_id"] == "scanner-app"
     assert data["jwt_claims"]["sub"] == ("john.doe" if grant == "password" else "scanner-app")
     assert isinstance(data["elapsed_ms"], int)
-    assert set(data) == {"ok", "target", "grant_type", "token_url", "http_status",
+    assert set(data) == {"ok", "target", "auth_type", "grant_type", "token_url", "http_status",
                          "token_type", "expires_in", "scope", "refresh_token_issued",
-                         "jwt_claims", "client_auth", "elapsed_ms", "warnings"}
+                         "jwt_claims", "client_auth", "secret_sources", "api", "elapsed_ms",
+                         "warnings"}
+    assert data["auth_type"] == "oauth2"
+    assert data["api"] is None  # the target has no API URL
+    assert data["secret_sources"] == ({"client_secret": "keyring", "password": "keyring"}
+                                      if grant == "password" else {"client_secret": "keyring"})
     assert idp.state.grant_types[-1] == grant
     assert any("loopback" in w for w in data["warnings"])
     assert any("RFC 9700" in w for w in data["warnings"]) is (grant == "password")
@@ -81,8 +86,8 @@ def test_wrong_secret_is_invalid_client_after_trying_both_methods(cli, idp):
     hints = " ".join(data["hints"])
     assert "also tried client authentication `post`" in hints
     assert "Verify that the Access Token URL is reachable from the scanner's environment" in hints
-    assert set(data) == {"ok", "target", "grant_type", "token_url", "error", "hints",
-                         "elapsed_ms", "warnings"}
+    assert set(data) == {"ok", "target", "auth_type", "grant_type", "token_url",
+                         "secret_sources", "error", "hints", "api", "elapsed_ms", "warnings"}
 
 
 def test_wrong_password_is_invalid_grant_with_password_hints(cli, idp):

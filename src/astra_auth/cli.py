@@ -403,13 +403,22 @@ def test_token(
         Path | None,
         typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
     ] = None,
+    probe: Annotated[
+        str | None,
+        typer.Option("--probe", metavar="PATH_OR_URL",
+                     help="Check the credential with a GET to this path under the target's "
+                     "URL (or this URL on its origin) instead of the URL itself."),
+    ] = None,
+    no_probe: Annotated[
+        bool, typer.Option("--no-probe", help="Do not check the credential against the API.")
+    ] = False,
 ) -> None:
     """Perform the grant for real; on failure, say why and what to change."""
     from astra_auth.commands.test_token import TestTokenOptions
     from astra_auth.commands.test_token import test_token as run_test_token
 
     opts = TestTokenOptions(name=name, all=all_targets, json=json, verbose=verbose,
-                            timeout=timeout, ca_bundle=ca_bundle)
+                            timeout=timeout, ca_bundle=ca_bundle, probe=probe, no_probe=no_probe)
     run(ctx, run_test_token, opts)
 
 

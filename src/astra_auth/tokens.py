@@ -124,6 +124,15 @@ def cache_key(target: Target, environ: dict[str, str] | Any) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def access_token_credential(access_token: str, token_type: str, expires_at: float | None,
+                            scope: str | None) -> Credential:
+    """An OAuth 2.0 access token as the API receives it (RFC 6750 §2.1)."""
+    kind = "Bearer" if token_type.lower() == "bearer" else token_type
+    return Credential(location="header", name="Authorization", value=f"{kind} {access_token}",
+                      token=access_token, token_type=token_type, expires_at=expires_at,
+                      scope=scope)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -178,11 +187,8 @@ class TokenSource:
             return self.credential(token)
 
     def credential(self, token: CachedToken) -> Credential:
-        kind = "Bearer" if token.token_type.lower() == "bearer" else token.token_type
-        return Credential(location="header", name="Authorization",
-                          value=f"{kind} {token.access_token}", token=token.access_token,
-                          token_type=token.token_type, expires_at=token.expires_at,
-                          scope=token.scope)
+        return access_token_credential(token.access_token, token.token_type, token.expires_at,
+                                       token.scope)
 
     # -- tokens ---------------------------------------------------------------
 

@@ -24,6 +24,9 @@ GRANT_TYPES = ("client_credentials", "password")
 GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
 GRANT_ALIASES = {"client-credentials": "client_credentials"}
 AUTH_TYPES = ("oauth2", "basic", "bearer", "api_key", "jwt")
+# How each auth type is named to people (walk-through, summary, test-token, targets).
+AUTH_LABELS = {"oauth2": "OAuth 2.0", "basic": "Basic", "bearer": "Bearer token",
+               "api_key": "API key", "jwt": "JWT (signed here)"}
 KEY_LOCATIONS = ("header", "query", "cookie")
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256")
 # iat, exp and jti are set per token (contract), never configured.

@@ -191,6 +191,9 @@ def build_app() -> tuple[Flask, State]:
                   "jti": secrets.token_hex(8)}
         if scope:
             claims["scope"] = scope
+        audience = request.form.get("audience")
+        if audience:  # as Auth0 does: the requested audience becomes aud
+            claims["aud"] = audience
         return make_jwt(claims)
 
     server.register_token_generator("default", BearerTokenGenerator(
@@ -241,6 +244,21 @@ def build_app() -> tuple[Flask, State]:
         if claims is None or token in state.revoked_access or claims["exp"] <= time.time():
             return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": "Bearer"}
         return jsonify(sub=claims["sub"], ok=True)
+
+    @app.get("/api/orders")
+    def orders():  # type: ignore[no-untyped-def]
+        """An API that wants tokens for itself (aud = its base URL) with write:things."""
+        auth = request.headers.get("Authorization", "")
+        claims = verify_jwt(auth[7:] if auth.startswith("Bearer ") else "")
+        if claims is None or claims["exp"] <= time.time():
+            return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": "Bearer"}
+        if claims.get("aud") != request.host_url.rstrip("/"):
+            return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": (
+                'Bearer error="invalid_token", error_description="the audience is wrong"')}
+        if "write:things" not in claims.get("scope", "").split():
+            return jsonify(error="insufficient_scope"), 403, {"WWW-Authenticate": (
+                'Bearer error="insufficient_scope", scope="write:things"')}
+        return jsonify(ok=True)
 
     return app, state
 

@@ -29,6 +29,8 @@ class TypedApi(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.expect: dict[str, object] = {}
         self.log: list[tuple[str, bool, str]] = []
+        # Every request as received: path, headers, query.
+        self.seen: list[tuple[str, dict[str, str], str]] = []
         self.lock = threading.Lock()
         self.now = time.time
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -50,8 +52,31 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    # Fixed answers for the API check: status and headers, whatever is sent.
+    CANNED: dict[str, tuple[int, dict[str, str]]] = {
+        "/ok": (200, {}),
+        "/bare-401": (401, {}),
+        "/scope-403": (403, {"WWW-Authenticate":
+                             'Bearer error="insufficient_scope", scope="admin:things"'}),
+        "/moved": (302, {"Location": "https://elsewhere.example/login"}),
+        "/boom": (500, {}),
+        "/hostile-401": (401, {"WWW-Authenticate":
+                               'Bearer error="invalid_token", error_description='
+                               '"\x1b]52;c;ZXZpbA==\x07 \x9b2Jexpired"'}),
+    }
+
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
+        with self.server.lock:
+            self.server.seen.append((parts.path, dict(self.headers.items()), parts.query))
+        if parts.path in self.CANNED:
+            status, headers = self.CANNED[parts.path]
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
         check = getattr(self, "check_" + parts.path.strip("/").replace("-", "_"), None)
         ok, why = check(parts) if check else (False, "no such path")
         with self.server.lock:

@@ -20,7 +20,7 @@ from astra_auth.config import Target
 from astra_auth.credential import Credential, RefusalRule, SourceSettings
 from astra_auth.credentials import MissingSecret, read_secret
 from astra_auth.deps import Deps
-from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.failure import Category, Failure
 
 
 class JwtSource:
@@ -115,7 +115,7 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
         reason = _safe_reason(exc)
         from astra_auth.tokens import TokenError
 
-        failure = Failure("invalid_key", f"The signing key of {target.name} cannot be used "
+        failure = Failure(Category.INVALID_KEY, f"The signing key of {target.name} cannot be used "
                           f"with {algorithm}: {reason}.")
         raise TokenError(failure, [
             f"Give a {'shared secret' if algorithm.startswith('HS') else 'PEM private key'} "

@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from astra_auth import apicheck
+from astra_auth.apicheck import ApiCheck
 from astra_auth.config import Config, Target
-from astra_auth.credentials import MissingSecret, grant_request, require_oauth2
+from astra_auth.credential import Credential
+from astra_auth.credentials import MissingSecret, grant_request
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, ExitCode, SilentError, UsageError
 from astra_auth.oauth import jwt
@@ -23,8 +27,9 @@ from astra_auth.oauth.redact import Redactor
 from astra_auth.oauth.transport import Deadline, environment_proxy, proxy_for
 from astra_auth.safetext import clean, dumps
 from astra_auth.service import lookup
-from astra_auth.shellcmd import command, suggestable_url
-from astra_auth.validate import GRANT_LABELS
+from astra_auth.shellcmd import Placeholder, command, suggestable_url
+from astra_auth.tokens import access_token_credential
+from astra_auth.validate import AUTH_LABELS, GRANT_LABELS
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (
@@ -42,6 +47,9 @@ class TestTokenOptions:
     verbose: bool = False
     timeout: float = DEFAULT_TIMEOUT
     ca_bundle: Path | None = None
+    # The API check: a path under the target's url or a full URL; or none at all.
+    probe: str | None = None
+    no_probe: bool = False
 
 
 @dataclass
@@ -52,6 +60,10 @@ class Report:
     data: dict[str, Any]  # the contract's JSON object
     hints: list[str] = field(default_factory=list)
     outcome: Outcome | None = None
+    api: ApiCheck | None = None
+    # Shown by the panel, not part of the contract's JSON: the JWT's header,
+    # where a credential other than an access token goes.
+    shown: dict[str, Any] = field(default_factory=dict)
 
 
 def test_token(opts: TestTokenOptions, deps: Deps) -> None:
@@ -61,13 +73,18 @@ def test_token(opts: TestTokenOptions, deps: Deps) -> None:
         if opts.name:
             raise UsageError("give a target NAME or --all, not both")
         targets = [config.targets[n] for n in sorted(config.targets)
-                   if config.targets[n].oauth2 is not None]
+                   if config.targets[n].auth_type is not None]
         if not targets:
             raise ConfigError("no configured targets to test",
                               hints=["Add one with: " + command("configure")])
     else:
         target = _pick(opts.name, config, deps)
-        require_oauth2(target)
+        if target.auth_type is None:
+            raise ConfigError(
+                f"target {target.name!r} has no authentication configured yet",
+                hints=["Set it up with: " + command("configure", target.name)])
+        if opts.probe is not None:
+            apicheck.probe_url(target, opts.probe)  # a bad --probe is exit 2 before anything
         targets = [target]
 
     reports = []
@@ -90,6 +107,8 @@ def test_token(opts: TestTokenOptions, deps: Deps) -> None:
 
 
 def _check_options(opts: TestTokenOptions) -> None:
+    if opts.probe is not None and opts.no_probe:
+        raise UsageError("--probe and --no-probe cannot be used together")
     if not (0 < opts.timeout <= 600):
         raise UsageError("--timeout: give a number of seconds between 0 and 600")
     if opts.ca_bundle is not None:
@@ -120,7 +139,103 @@ def _pick(name: str | None, config: Config, deps: Deps) -> Target:
 
 
 def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
-    """Test one target; never raises for what the provider or network does."""
+    """Test one target: obtain its credential, then check it against the API.
+    Never raises for what the provider, the API or the network does."""
+    if target.auth_type == "oauth2":
+        report, credential = _check_oauth2(target, opts, deps)
+    else:
+        report, credential = _check_other(target, opts, deps)
+    report.data["auth_type"] = target.auth_type
+    report.data["secret_sources"] = secret_sources(target, deps)
+    report.data.setdefault("api", None)
+    if credential is not None and not opts.no_probe:
+        _check_api(report, credential, opts, deps)
+    return report
+
+
+def secret_sources(target: Target, deps: Deps) -> dict[str, str]:
+    """Where each secret the target uses comes from: `keyring` or the variable's name."""
+    from astra_auth.secretstore import env_source
+
+    return {kind: env_source(target.name, kind, deps.environ) or
+            ("keyring" if target.secrets_mode == "keyring" else "missing")
+            for kind in _secret_kinds(target)}
+
+
+def _secret_kinds(target: Target) -> list[str]:
+    if target.oauth2 is not None:
+        return ["client_secret"] + (["password"] if target.oauth2.grant_type == "password"
+                                    else [])
+    return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
+            "jwt": ["signing_key"]}.get(target.auth_type or "", [])
+
+
+def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
+               deps: Deps) -> None:
+    url = apicheck.probe_url(report.target, opts.probe)
+    if url is None:
+        report.data["warnings"].append(
+            "No API check: the target has no API URL. Give one with --probe URL, or save it "
+            "with: " + command("configure", report.target.name, "--url",
+                               Placeholder("https://api.example.com"), "--no-input"))
+        return
+    result = apicheck.run(report.target, credential, url, deps, timeout=opts.timeout,
+                          ca_bundle=opts.ca_bundle)
+    report.api = result
+    report.data["api"] = result.to_json()
+    report.data["warnings"].extend(result.warnings)
+    if result.failure is not None:
+        report.ok = False
+        report.hints = result.hints
+        report.exit_code = result.failure.exit_code
+        report.data["ok"] = False
+        report.data["error"] = result.failure.to_json()
+        report.data["hints"] = result.hints
+
+
+def _check_other(target: Target, opts: TestTokenOptions,
+                 deps: Deps) -> tuple[Report, Credential | None]:
+    """Basic, bearer, api_key, jwt: read (or sign) the credential through its source."""
+    from astra_auth.credential import SourceSettings, open_source
+    from astra_auth.tokens import TokenError
+
+    started = deps.monotonic()
+    base: dict[str, Any] = {"ok": False, "target": target.name, "grant_type": None,
+                            "token_url": None, "http_status": None}
+    source = open_source(target, deps, SourceSettings(timeout=opts.timeout,
+                                                      ca_bundle=opts.ca_bundle, use_cache=False))
+    try:
+        credential = source.get()
+    except TokenError as exc:
+        return _failed(target, base, exc.failure, exc.hints, _ms(deps, started), []), None
+    warnings: list[str] = []
+    claims = jwt.claims(credential.token) if credential.token else None
+    expires_in = (max(0, math.ceil(credential.expires_at - deps.clock()))
+                  if credential.expires_at is not None else None)
+    data = dict(base)
+    data.update({
+        "ok": True,
+        "token_type": credential.token_type,
+        "expires_in": expires_in,
+        "scope": None,
+        "refresh_token_issued": False,
+        "jwt_claims": claims,
+        "client_auth": None,
+        "elapsed_ms": _ms(deps, started),
+        "warnings": warnings,
+    })
+    shown = {"jwt_header": jwt.header(credential.token) if claims is not None and
+             credential.token else None, "sent_as": f"{credential.location} {credential.name}"}
+    return Report(target, True, ExitCode.OK, data, shown=shown), credential
+
+
+def _ms(deps: Deps, started: float) -> int:
+    return int((deps.monotonic() - started) * 1000)
+
+
+def _check_oauth2(target: Target, opts: TestTokenOptions,
+                  deps: Deps) -> tuple[Report, Credential | None]:
+    """Perform the configured grant, with every diagnosis of a failure."""
     o = target.oauth2
     assert o is not None
     warnings: list[str] = []
@@ -135,7 +250,8 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     try:
         req = grant_request(target, deps)
     except MissingSecret as exc:
-        return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0, warnings)
+        return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0,
+                       warnings), None
 
     # One deadline for the target's whole check: the grant (both client
     # authentication methods) and the metadata lookup that may follow.
@@ -154,7 +270,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         hints = (_specific_hints(outcome.failure, ctx, deps, opts.ca_bundle, deadline)
                  + hints_for(outcome.failure, ctx))
         return _failed(target, base, outcome.failure, hints, outcome.elapsed_ms, warnings,
-                       outcome)
+                       outcome), None
 
     token = outcome.token
     if outcome.switched_client_auth:
@@ -189,7 +305,11 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         "elapsed_ms": outcome.elapsed_ms,
         "warnings": warnings,
     }
-    return Report(target, True, ExitCode.OK, data, outcome=outcome)
+    expires_at = (deps.clock() + token.expires_in) if token.expires_in is not None else None
+    credential = access_token_credential(token.access_token, token.token_type, expires_at,
+                                         token.scope)
+    shown = {"jwt_header": jwt.header(token.access_token) if claims is not None else None}
+    return Report(target, True, ExitCode.OK, data, outcome=outcome, shown=shown), credential
 
 
 MAX_CLAIM_DEPTH = 16
@@ -268,22 +388,40 @@ def _print_panel(report: Report, deps: Deps) -> None:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     parts: list[Any] = [grid]
+    oauth2 = data["grant_type"] is not None
     if report.ok:
-        title = Text.assemble(("✓ ", "bold green"), (f"{report.target.name}: token obtained", "bold"))
-        grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
-        grid.add_row("Token URL", _text(data["token_url"]))
-        grid.add_row("HTTP status", str(data["http_status"]))
-        grid.add_row("Token type", _text(data["token_type"]))
+        title = Text.assemble(("✓ ", "bold green"),
+                              (f"{report.target.name}: "
+                               + ("token obtained" if oauth2 else "credential ready")
+                               + (" and accepted by the API" if _accepted(data) else ""),
+                               "bold"))
+        grid.add_row("Auth type", AUTH_LABELS[data["auth_type"]])
+        _secret_rows(grid, data)
+        if oauth2:
+            grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
+            grid.add_row("Token URL", _text(data["token_url"]))
+            grid.add_row("HTTP status", str(data["http_status"]))
+            grid.add_row("Token type", _text(data["token_type"]))
+        else:
+            grid.add_row("Sent as", _text(report.shown["sent_as"]))
         expires = data["expires_in"]
         grid.add_row("Expires in", f"{expires} s" if expires is not None else "not stated")
-        grid.add_row("Scope", _text(data["scope"] or "—"))
-        grid.add_row("Refresh token", "issued" if data["refresh_token_issued"] else "not issued")
-        grid.add_row("Client auth", data["client_auth"])
+        if oauth2:
+            grid.add_row("Scope", _text(data["scope"] or "—"))
+            grid.add_row("Refresh token",
+                         "issued" if data["refresh_token_issued"] else "not issued")
+            grid.add_row("Client auth", data["client_auth"])
         grid.add_row("Took", f"{data['elapsed_ms']} ms")
         if report.outcome and len(report.outcome.exchanges) > 1:
             grid.add_row("Attempts", "2 (the second with the other client-authentication method)")
+        _api_row(grid, data)
         claims = data["jwt_claims"]
         if claims is not None:
+            header = report.shown.get("jwt_header") or {}
+            if header:
+                parts.append(Text("\nJWT header:", style="bold"))
+                parts.append(_numbered([(clean(str(k)), _claim_text(k, v, deps))
+                                        for k, v in header.items()], "cyan"))
             parts.append(Text("\nJWT claims (decoded; signature not verified):", style="bold"))
             claims_grid = Table.grid(padding=(0, 2))
             claims_grid.add_column(style="cyan", no_wrap=True)
@@ -291,7 +429,7 @@ def _print_panel(report: Report, deps: Deps) -> None:
             for key, value in claims.items():
                 claims_grid.add_row(_text(str(key)), _text(_claim_text(key, value, deps)))
             parts.append(claims_grid)
-        else:
+        elif data["token_type"] is not None:
             grid.add_row("JWT", "no (an opaque token)")
         style = "green"
     else:
@@ -299,9 +437,13 @@ def _print_panel(report: Report, deps: Deps) -> None:
         title = Text.assemble(("✗ ", "bold red"),
                               (f"{report.target.name}: {error['category']}", "bold"))
         grid.add_row("What happened", _text(error["message"]))
-        grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
-        grid.add_row("Token URL", _text(data["token_url"]))
+        grid.add_row("Auth type", AUTH_LABELS[data["auth_type"]])
+        _secret_rows(grid, data)
+        if oauth2:
+            grid.add_row("Grant", GRANT_LABELS[data["grant_type"]])
+            grid.add_row("Token URL", _text(data["token_url"]))
         grid.add_row("HTTP status", str(error["http_status"]) if error["http_status"] else "—")
+        _api_row(grid, data)
         if error["oauth_error"]:
             grid.add_row("error", _text(error["oauth_error"]))
         if error["oauth_error_description"]:
@@ -316,6 +458,28 @@ def _print_panel(report: Report, deps: Deps) -> None:
         parts.append(_numbered([("!", w) for w in data["warnings"]], "yellow"))
     deps.io.out.print(Panel(Group(*parts), title=title, title_align="left", border_style=style,
                         expand=False))
+
+
+def _accepted(data: dict[str, Any]) -> bool:
+    return bool(data.get("api") and data["api"]["ok"])
+
+
+def _secret_rows(grid: Any, data: dict[str, Any]) -> None:
+    for kind, source in data.get("secret_sources", {}).items():
+        grid.add_row(kind.replace("_", " ").capitalize(), f"from {source}")
+
+
+def _api_row(grid: Any, data: dict[str, Any]) -> None:
+    api = data.get("api")
+    if api is None:
+        return
+    if api["ok"] is None:
+        shown = f"not reached from here ({_text(api['url'])})"
+    else:
+        shown = f"{api['http_status']} from GET {clean(api['url'])} ({api['elapsed_ms']} ms)"
+    grid.add_row("API check", _text(shown))
+    if api["www_authenticate"]:
+        grid.add_row("WWW-Authenticate", _text(api["www_authenticate"]))
 
 
 def _text(value: str) -> Any:
@@ -353,11 +517,17 @@ def _print_line(report: Report, deps: Deps) -> None:
     data = report.data
     out = deps.io.out
     out.print(f"[bold]{escape(report.target.name)}[/bold]")
-    if report.ok:
+    if report.ok and data["grant_type"] is not None:
         out.print(f"  [green]✓[/green] Token obtained from {_one(data['token_url'])} "
                   f"({GRANT_LABELS[data['grant_type']]}, {data['client_auth']}, "
                   f"{data['elapsed_ms']} ms)", soft_wrap=True)
-    else:
+    elif report.ok:
+        out.print(f"  [green]✓[/green] {AUTH_LABELS[data['auth_type']]} credential ready "
+                  f"({data['elapsed_ms']} ms)", soft_wrap=True)
+    if data.get("api") and data["api"]["ok"]:
+        out.print(f"  [green]✓[/green] Accepted by the API: {data['api']['http_status']} from "
+                  f"{_one(data['api']['url'])}", soft_wrap=True)
+    if not report.ok:
         error = data["error"]
         out.print(f"  [red]✗[/red] {error['category']}: {_one(error['message'])}",
                   soft_wrap=True)
@@ -380,7 +550,8 @@ def _print_verbose(report: Report, deps: Deps) -> None:
 
     err = deps.io.err
     o = report.target.oauth2
-    assert o is not None
+    if o is None:
+        return  # no token endpoint: nothing was exchanged before the API check
     proxy = proxy_for(o.token_url, deps.environ)
     if proxy:
         note = " (plain http: the proxy sees the request unencrypted only if the token URL " \

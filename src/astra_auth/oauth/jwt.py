@@ -28,5 +28,17 @@ def claims(token: str) -> dict[str, Any] | None:
     return payload
 
 
+def header(token: str) -> dict[str, Any] | None:
+    """The JOSE header of a JWS compact token (`alg`, `kid`…), or None."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0]:
+        return None
+    try:
+        data = json.loads(_b64url(parts[0]))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return data if isinstance(data, dict) and "alg" in data else None
+
+
 def _b64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))

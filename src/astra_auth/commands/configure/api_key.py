@@ -63,7 +63,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
 TYPE = AuthType(
     key="api_key",
-    choice=Choice("API key", "a key in a header, query parameter or cookie"),
+    choice=Choice(validate.AUTH_LABELS["api_key"], "a key in a header, query parameter or cookie"),
     steps=(ask_name, ask_location, ask_key),
     from_flags=from_flags,
     from_provider=lambda s: None,

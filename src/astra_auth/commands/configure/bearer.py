@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Session
 from astra_auth.commands.configure.ask import ask_secret
 from astra_auth.config import Bearer, Target
@@ -25,7 +26,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
 TYPE = AuthType(
     key="bearer",
-    choice=Choice("Bearer token", "a long-lived token issued elsewhere, sent as it is"),
+    choice=Choice(validate.AUTH_LABELS["bearer"], "a long-lived token issued elsewhere, sent as it is"),
     steps=(ask_token,),
     from_flags=lambda s: None,
     from_provider=lambda s: None,

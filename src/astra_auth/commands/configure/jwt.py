@@ -146,7 +146,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
 TYPE = AuthType(
     key="jwt",
-    choice=Choice("JWT (signed here)", "a short-lived JWT this tool signs for each use"),
+    choice=Choice(validate.AUTH_LABELS["jwt"], "a short-lived JWT this tool signs for each use"),
     steps=(ask_algorithm, ask_key, ask_claims, ask_lifetime, ask_header),
     from_flags=from_flags,
     from_provider=lambda s: None,

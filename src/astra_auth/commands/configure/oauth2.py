@@ -253,7 +253,7 @@ TYPE = AuthType(
            "--client-secret-stdin", "--client-auth", "--scope", "--audience", "--username",
            "--password", "--password-stdin"),
     key="oauth2",
-    choice=Choice("OAuth 2.0", "tokens from an OAuth 2.0 token endpoint"),
+    choice=Choice(validate.AUTH_LABELS["oauth2"], "tokens from an OAuth 2.0 token endpoint"),
     steps=STEPS,
     from_flags=from_flags,
     from_provider=from_provider,
