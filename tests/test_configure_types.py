@@ -191,3 +191,39 @@ def test_walkthrough_edit_keeps_the_stored_key_on_enter(cli):
     assert "•••••• (stored, unchanged)" in result.out
     assert cli.store.data == {"t:api_key": API_KEY}
     assert saved(cli)["api_key"]["name"] == "X-Key"
+
+
+# ---------------------------------------------------------------------------
+# targets list and show
+
+
+def test_list_and_show_each_types_own_settings(cli):
+    cli("configure", "k", "--auth-type", "api_key", "--key-name", "X-API-Key",
+        "--key-location", "cookie", "--api-key-stdin", stdin=API_KEY + "\n")
+    cli("configure", "s", "--auth-type", "jwt", "--algorithm", "HS512", "--claim", "sub=scan",
+        "--signing-key-stdin", stdin=HMAC_SECRET + "\n")
+    listed = cli("targets", "list").out.splitlines()
+    assert listed[1].split()[:3] == ["k", "—", "API"]
+    assert listed[2].split()[:3] == ["s", "—", "JWT"]
+    shown = cli("targets", "show", "k", environ={"ASTRA_AUTH_K_API_KEY": "x"}).out
+    assert "Key name" in shown and "X-API-Key" in shown and "cookie" in shown
+    assert "env (ASTRA_AUTH_K_API_KEY)" in shown
+    import json
+
+    data = json.loads(cli("targets", "show", "s", "--json").out)
+    assert data["auth_type"] == "jwt" and data["oauth2"] is None
+    assert data["jwt"] == {"algorithm": "HS512", "claims": {"sub": "scan"}, "lifetime": 300,
+                           "header_name": "Authorization", "prefix": "Bearer",
+                           "secrets": "keyring"}
+    assert data["secrets"] == {"signing_key": "stored"}
+    data = json.loads(cli("targets", "show", "k", "--json",
+                          environ={"ASTRA_AUTH_API_KEY": "x"}).out)
+    assert data["secrets"] == {"api_key": "env"}
+    assert data["secret_variables"] == {"api_key": "ASTRA_AUTH_API_KEY"}
+
+
+def test_remove_deletes_every_kind_of_secret(cli):
+    cli("configure", "s", "--auth-type", "jwt", "--algorithm", "HS256", "--signing-key-stdin",
+        stdin=HMAC_SECRET + "\n")
+    cli("targets", "remove", "s", "--yes")
+    assert cli.store.data == {}

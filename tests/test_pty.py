@@ -161,3 +161,38 @@ def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     assert proc.config_path.read_bytes() == before
     assert real_keyring.get(f"{name}:client_secret") is None
     assert real_keyring.get(f"{kept}:client_secret") == CLIENT_SECRET
+
+
+@pytest.mark.keyring
+def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
+    """A type other than OAuth 2.0, typed for real: the signing secret hidden, the
+    claims refused once, and test-token signing a JWT from the real keyring."""
+    secret = "hsK2v9Qw7Lm4Zp1Xc8Rt6Yb3Nd5Fg0Hj"
+    leaks.watch(secret)
+    name = real_keyring.name("jw")
+    term = Terminal(proc, "configure")
+    term.answer("Target name", name)
+    term.answer("API URL", "")
+    term.child.expect_exact("Authentication type")
+    term.child.expect(r"JWT \(signed here\)\S* \S*— a short-lived JWT")
+    term.answer("Choose", "5")
+    term.child.expect_exact("Signing algorithm")
+    term.answer("Choose", "1")  # HS256
+    term.answer("Signing key (hidden)", secret)
+    term.answer("Claims", '{"exp": 1}')
+    term.child.expect_exact("exp is set for each token; leave it out")
+    term.answer("Claims", '{"sub": "scanner"}')
+    term.answer("Lifetime", "")
+    term.answer("Header name", "")
+    term.answer("Prefix", "")
+    term.child.expect_exact("Summary")
+    term.answer("Save these settings?", "y")
+    term.child.expect_exact(f"Saved target {name}")
+    term.answer("Run test-token now", "y")
+    term.child.expect_exact(f"{name}: credential ready")
+    assert term.finish() == 0
+    assert secret not in term.screen
+    assert real_keyring.get(f"{name}:signing_key") == secret
+    jwt = tomllib.loads(proc.config_path.read_text())["targets"][name]["jwt"]
+    assert jwt == {"algorithm": "HS256", "claims": {"sub": "scanner"}, "lifetime": 300,
+                   "header_name": "Authorization", "prefix": "Bearer", "secrets": "keyring"}

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from astra_auth import validate
 from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
-from astra_auth.secretstore import (
-    CLIENT_SECRET_ENV,
-    PASSWORD_ENV,
-    entry,
-    locate,
-    remove_entries,
-)
+from astra_auth.secretstore import KINDS, entry, env_source, locate, remove_entries
 from astra_auth.service import lookup
 from astra_auth.shellcmd import command
 from astra_auth.token_state import describe, read_state, write_state
-from astra_auth.validate import GRANT_LABELS
+from astra_auth.validate import AUTH_LABELS, GRANT_LABELS
 
 
 def summary_row(target: Target) -> dict[str, Any]:
+    """A target as `targets list` shows it (the JSON keys are the contract's)."""
     o = target.oauth2
     return {
         "name": target.name,
@@ -56,7 +51,7 @@ def list_targets(opts: ListOptions, deps: Deps) -> None:
             [
                 row["name"],
                 row["url"] or "—",
-                "OAuth 2.0" if row["auth_type"] == "oauth2" else "not configured",
+                AUTH_LABELS.get(row["auth_type"] or "", "not configured"),
                 GRANT_LABELS.get(row["grant_type"], "—"),
                 describe(tokens.get(row["name"]), now),
                 row["token_url"] or "—",
@@ -122,14 +117,20 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     The environment wins over the keyring at run time, so a set variable is
     reported as `env` whatever the keyring holds.
     """
-    o = target.oauth2
-    if o is None:
-        return {}
-    kinds = ["client_secret"] + (["password"] if o.grant_type == "password" else [])
     states = {}
-    for kind in kinds:
-        states[kind], _ = locate(target.name, kind, o.secrets, deps.environ, deps.secrets)
+    for kind in secret_kinds(target):
+        states[kind], _ = locate(target.name, kind, target.secrets_mode, deps.environ,
+                                 deps.secrets)
     return states
+
+
+def secret_kinds(target: Target) -> list[str]:
+    """The keyring kinds of the secrets a target uses."""
+    if target.oauth2 is not None:
+        return ["client_secret"] + (["password"] if target.oauth2.grant_type == "password"
+                                    else [])
+    return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
+            "jwt": ["signing_key"]}.get(target.auth_type or "", [])
 
 
 @dataclass
@@ -152,6 +153,13 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         "secrets": states,
         "cached_token": token_state,
     }
+    for key in ("basic", "bearer", "api_key", "jwt"):
+        settings = getattr(target, key)
+        if settings is not None:
+            data[key] = asdict(settings)
+    data["secret_variables"] = {
+        kind: env_source(target.name, kind, deps.environ) for kind, state in states.items()
+        if state == "env"}
     if o:
         data["oauth2"] = {
             "grant_type": o.grant_type,
@@ -174,25 +182,52 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     table.add_column(overflow="fold")
     table.add_row("Target", Text(target.name))
     table.add_row("API URL", Text(target.url or "—"))
-    if o is None:
+    if target.auth_type is None:
         table.add_row("Authentication", "not configured")
         deps.io.out.print(table)
         deps.io.info("Set it up with: " + command("configure", target.name))
         return
-    table.add_row("Authentication", "OAuth 2.0")
+    table.add_row("Authentication", AUTH_LABELS[target.auth_type])
+    if o is None:
+        for label, value in _type_rows(target):
+            table.add_row(label, Text(value))
+        for kind, state in states.items():
+            table.add_row(kind.replace("_", " ").capitalize(),
+                          _state_text(state, data["secret_variables"].get(kind, "")))
+        table.add_row("Secrets kept in",
+                      "OS keyring" if target.secrets_mode == "keyring" else "environment")
+        deps.io.out.print(table)
+        return
     table.add_row("Grant type", f"{GRANT_LABELS[o.grant_type]} ({o.grant_type})")
     table.add_row("Access Token URL", Text(o.token_url))
     table.add_row("Client ID", Text(o.client_id))
     table.add_row("Client authentication", o.client_auth)
-    table.add_row("Client secret", _state_text(states["client_secret"], CLIENT_SECRET_ENV))
+    table.add_row("Client secret", _state_text(
+        states["client_secret"], data["secret_variables"].get("client_secret", "")))
     if o.grant_type == "password":
         table.add_row("Username", Text(o.username or ""))
-        table.add_row("Password", _state_text(states["password"], PASSWORD_ENV))
+        table.add_row("Password", _state_text(states["password"],
+                                              data["secret_variables"].get("password", "")))
     table.add_row("Scope", Text(o.scope or "—"))
     table.add_row("Audience", Text(o.audience or "—"))
     table.add_row("Secrets kept in", "OS keyring" if o.secrets == "keyring" else "environment")
     table.add_row("Cached token", token_state)
     deps.io.out.print(table)
+
+
+def _type_rows(target: Target) -> list[tuple[str, str]]:
+    """The settings of the types without a token endpoint, as rows."""
+    if target.basic is not None:
+        return [("Username", target.basic.username)]
+    if target.api_key is not None:
+        return [("Key name", target.api_key.name), ("Key location", target.api_key.location)]
+    if target.jwt is not None:
+        j = target.jwt
+        return [("Algorithm", j.algorithm),
+                ("Claims", json.dumps(j.claims, ensure_ascii=False)),
+                ("Lifetime", f"{j.lifetime} seconds"),
+                ("Header", f"{j.header_name}: {j.prefix + ' ' if j.prefix else ''}<signed JWT>")]
+    return []
 
 
 def _state_text(state: str, env_name: str) -> str:
@@ -223,8 +258,8 @@ def remove_target(opts: RemoveOptions, deps: Deps) -> None:
         ):
             deps.io.info("Nothing was removed.")
             return
-    keys = [entry(opts.name, kind) for kind in ("client_secret", "password", "token")]
-    uses_keyring = target.oauth2 is not None and target.oauth2.secrets == "keyring"
+    keys = [entry(opts.name, kind) for kind in KINDS]
+    uses_keyring = target.auth_type is not None and target.secrets_mode == "keyring"
     # Secrets go first: if the keyring fails, the target stays, so the user
     # can retry and no secret is orphaned without a target to name it.
     remove_entries(deps.secrets, keys, strict=uses_keyring)

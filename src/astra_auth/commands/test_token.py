@@ -13,6 +13,7 @@ from typing import Any
 
 from astra_auth import apicheck
 from astra_auth.apicheck import ApiCheck
+from astra_auth.commands.targets import secret_kinds
 from astra_auth.config import Config, Target
 from astra_auth.credential import Credential
 from astra_auth.credentials import MissingSecret, grant_request
@@ -159,15 +160,7 @@ def secret_sources(target: Target, deps: Deps) -> dict[str, str]:
 
     return {kind: env_source(target.name, kind, deps.environ) or
             ("keyring" if target.secrets_mode == "keyring" else "missing")
-            for kind in _secret_kinds(target)}
-
-
-def _secret_kinds(target: Target) -> list[str]:
-    if target.oauth2 is not None:
-        return ["client_secret"] + (["password"] if target.oauth2.grant_type == "password"
-                                    else [])
-    return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
-            "jwt": ["signing_key"]}.get(target.auth_type or "", [])
+            for kind in secret_kinds(target)}
 
 
 def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
