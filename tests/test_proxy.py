@@ -663,3 +663,53 @@ def test_concurrent_first_requests_share_one_token_request(configured, idp):
         worker.join(30)
     assert idp.token_requests() - before == 1
     assert values == [f"Bearer {idp.state.issued[-1]}"] * 8
+
+
+# ---------------------------------------------------------------------------
+# The other auth types, through the same credential interface
+
+
+def test_an_api_key_in_a_query_parameter_replaces_the_clients_own(proxies, proc, upstream,
+                                                                 leaks):
+    key = "ak51c2e9d0b7a4Jf6TnW3yP"
+    leaks.watch(key)
+    proc("configure", "keyed", "--auth-type", "api_key", "--key-name", "api_key",
+         "--key-location", "query", "--secrets", "env", "--url", upstream.url, "--no-input")
+    running = proxies.start("keyed=0", env={"ASTRA_AUTH_KEYED_API_KEY": key})
+    with client() as c:
+        answer = c.get(running.url("keyed", "/echo/items?api_key=forged&id=7"))
+    assert answer.status_code == 200
+    assert upstream.state.seen[-1].path == f"/echo/items?id=7&api_key={key}"
+    assert running.stop() == 0
+    assert key not in "".join(running.out) + running.stderr
+
+
+def test_a_jwt_signed_here_reaches_the_api_and_its_signing_is_logged(proxies, proc, upstream,
+                                                                     leaks):
+    secret = "hsK2v9Qw7Lm4Zp1Xc8Rt6Yb3Nd5Fg0Hj"
+    leaks.watch(secret)
+    proc("configure", "signed", "--auth-type", "jwt", "--algorithm", "HS256", "--claim",
+         "sub=scanner", "--header-name", "X-Signed", "--prefix", "", "--secrets", "env",
+         "--url", upstream.url, "--no-input")
+    running = proxies.start("signed=0", env={"ASTRA_AUTH_SIGNED_SIGNING_KEY": secret})
+    with client() as c:
+        assert c.get(running.url("signed")).status_code == 200
+    sent = upstream.state.seen[-1].header("X-Signed")
+    assert sent is not None and sent.count(".") == 2
+    leaks.watch(sent)
+    assert running.stop() == 0
+    assert "signed: new JWT signed, valid 300 seconds" in running.stderr
+
+
+def test_a_missing_api_key_is_a_502_with_its_category(proxies, proc, upstream):
+    proc("configure", "keyed", "--auth-type", "api_key", "--key-name", "X-Key", "--secrets",
+         "env", "--url", upstream.url, "--no-input")
+    running = proxies.start("keyed=0")
+    with client() as c:
+        answer = c.get(running.url("keyed"))
+    assert answer.status_code == 502
+    assert answer.json()["error"]["category"] == "missing_secret"
+    assert running.stop() == 0
+    assert ("keyed: no credential: missing_secret: The API key for keyed is read from "
+            "ASTRA_AUTH_KEYED_API_KEY (or ASTRA_AUTH_API_KEY), neither of which is set."
+            ) in running.stderr

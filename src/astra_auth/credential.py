@@ -141,8 +141,9 @@ class SourceSettings:
     # None: renew only `min_ttl` before expiry (token, exec); RENEW_AT_SHARE for
     # long-running consumers.
     renew_share: float | None = None
-    # One printable line per renewal or failure, never a token (the proxy's log).
-    on_event: Callable[[str], None] | None = None
+    # Called with ("renewed", line) after each new credential and ("failed",
+    # line) when none could be had: printable lines, never a token (the proxy's log).
+    on_event: Callable[[str, str], None] | None = None
 
 
 def open_source(target: Target, deps: Deps, settings: SourceSettings | None = None

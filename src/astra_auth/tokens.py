@@ -148,7 +148,7 @@ class TokenSource:
     def __init__(self, target: Target, deps: Deps, *, min_ttl: float = DEFAULT_MIN_TTL,
                  use_cache: bool = True, timeout: float = 10.0,
                  ca_bundle: Path | None = None,
-                 on_event: Callable[[str], None] | None = None,
+                 on_event: Callable[[str, str], None] | None = None,
                  renew_share: float | None = None) -> None:
         assert target.oauth2 is not None
         self.target = target
@@ -230,7 +230,7 @@ class TokenSource:
                 token = self._grant(key)
             self._store(token)
             self._memory = token
-            self._event(f"{self.target.name}: new token, valid "
+            self._event("renewed", f"{self.target.name}: new token, valid "
                         f"{_seconds(token.expires_at - self.deps.clock())}")
             return token
 
@@ -315,12 +315,13 @@ class TokenSource:
 
     def _error(self, failure: Failure) -> TokenError:
         error = TokenError(failure, hints_for(failure, Context.of(self.target)))
-        self._event(f"{self.target.name}: no token: {failure.category}: {failure.message}")
+        self._event("failed",
+                    f"{self.target.name}: no token: {failure.category}: {failure.message}")
         return error
 
-    def _event(self, text: str) -> None:
+    def _event(self, kind: str, text: str) -> None:
         if self.on_event is not None:
-            self.on_event(text)
+            self.on_event(kind, text)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:

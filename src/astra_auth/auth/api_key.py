@@ -12,6 +12,6 @@ def open(target: Target, deps: Deps, settings: SourceSettings) -> StaticSource: 
     assert target.api_key is not None
     key = target.api_key
     return StaticSource(
-        target, deps, "api_key", "API key",
+        target, deps, settings, "api_key", "API key",
         lambda value: Credential(key.location, key.name, value, token=value),  # type: ignore[arg-type]
     )

@@ -20,7 +20,7 @@ def open(target: Target, deps: Deps, settings: SourceSettings) -> StaticSource: 
     assert target.basic is not None
     username = target.basic.username
     return StaticSource(
-        target, deps, "password", "password",
+        target, deps, settings, "password", "password",
         lambda password: Credential("header", "Authorization",
                                     header_value(username, password), token_type="Basic"),
     )

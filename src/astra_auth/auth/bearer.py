@@ -10,7 +10,7 @@ from astra_auth.deps import Deps
 
 def open(target: Target, deps: Deps, settings: SourceSettings) -> StaticSource:  # noqa: A001
     return StaticSource(
-        target, deps, "bearer_token", "bearer token",
+        target, deps, settings, "bearer_token", "bearer token",
         lambda token: Credential("header", "Authorization", f"Bearer {token}", token=token,
                                  token_type="Bearer"),
     )

@@ -15,12 +15,13 @@ import uuid
 import warnings
 from typing import Any
 
-from astra_auth.auth.static import secret_error
+from astra_auth.auth.static import failed, secret_error
 from astra_auth.config import Target
 from astra_auth.credential import Credential, RefusalRule, SourceSettings
 from astra_auth.credentials import MissingSecret, read_secret
 from astra_auth.deps import Deps
 from astra_auth.oauth.failure import Category, Failure
+from astra_auth.tokens import TokenError
 
 
 class JwtSource:
@@ -75,6 +76,9 @@ class JwtSource:
         if share is not None:
             margin = max(margin, (1 - share) * lifetime)
         self._renew_at = expires_at - margin
+        if self._settings.on_event is not None:
+            self._settings.on_event("renewed", f"{self.target.name}: new JWT signed, valid "
+                                               f"{settings.lifetime} seconds")
         value = f"{settings.prefix} {token}" if settings.prefix else token
         return Credential("header", settings.header_name, value, token=token,
                           token_type=settings.prefix or None, expires_at=float(expires_at))
@@ -87,8 +91,12 @@ class JwtSource:
         try:
             secret = read_secret(self.target, self._deps, "signing_key", "signing key")
         except MissingSecret as exc:
-            raise secret_error(self.target, "signing_key", exc.failure) from None
-        self._key = load_key(settings.algorithm, secret, self.target)
+            raise failed(self.target, self._settings,
+                         secret_error(self.target, "signing_key", exc.failure)) from None
+        try:
+            self._key = load_key(settings.algorithm, secret, self.target)
+        except TokenError as exc:
+            raise failed(self.target, self._settings, exc) from None
         return self._key
 
 
@@ -113,10 +121,9 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's key
         # Only a reason of our own words: never the key's text.
         reason = _safe_reason(exc)
-        from astra_auth.tokens import TokenError
 
-        failure = Failure(Category.INVALID_KEY, f"The signing key of {target.name} cannot be used "
-                          f"with {algorithm}: {reason}.")
+        failure = Failure(Category.INVALID_KEY, f"The signing key of {target.name} cannot be "
+                          f"used with {algorithm}: {reason}.")
         raise TokenError(failure, [
             f"Give a {'shared secret' if algorithm.startswith('HS') else 'PEM private key'} "
             f"that fits {algorithm}: astra-auth configure {target.name} (or set "

@@ -7,9 +7,10 @@ refusal by the API is never "renewed": the same secret would be sent again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from astra_auth.config import Target
-from astra_auth.credential import Credential
+from astra_auth.credential import Credential, SourceSettings
 from astra_auth.credentials import MissingSecret, read_secret
 from astra_auth.deps import Deps
 from astra_auth.oauth.failure import Failure
@@ -18,9 +19,10 @@ from astra_auth.oauth.failure import Failure
 class StaticSource:
     """A `CredentialSource` for a credential built once from one secret."""
 
-    def __init__(self, target: Target, deps: Deps, kind: str, what: str,
-                 build: Callable[[str], Credential]) -> None:
+    def __init__(self, target: Target, deps: Deps, settings: SourceSettings, kind: str,
+                 what: str, build: Callable[[str], Credential]) -> None:
         self.target = target
+        self._settings = settings
         self._deps = deps
         self._kind = kind
         self._what = what
@@ -32,7 +34,8 @@ class StaticSource:
             try:
                 secret = read_secret(self.target, self._deps, self._kind, self._what)
             except MissingSecret as exc:
-                raise secret_error(self.target, self._kind, exc.failure) from None
+                raise failed(self.target, self._settings,
+                             secret_error(self.target, self._kind, exc.failure)) from None
             self._credential = self._build(secret)
         return self._credential
 
@@ -40,7 +43,15 @@ class StaticSource:
         return None
 
 
-def secret_error(target: Target, kind: str, failure: Failure) -> Exception:
+def failed(target: Target, settings: SourceSettings, error: Any) -> Any:
+    """Report a TokenError to the consumer's log (the proxy's), then return it."""
+    if settings.on_event is not None:
+        settings.on_event("failed", f"{target.name}: no credential: {error.failure.category}: "
+                                    f"{error.failure.message}")
+    return error
+
+
+def secret_error(target: Target, kind: str, failure: Failure) -> Any:
     """The TokenError for a missing secret of a type without a token endpoint."""
     from astra_auth.secretstore import env_names
     from astra_auth.tokens import TokenError

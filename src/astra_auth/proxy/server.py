@@ -96,10 +96,9 @@ class Log:
         self._lock = threading.Lock()
         self.redactor = Redactor()
 
-    def event(self, text: str) -> None:
+    def event(self, kind: str, text: str) -> None:
         """A line from a credential source (called in worker threads)."""
-        # The source says "NAME: no token: category: message" when it fails.
-        if ": no token: " in text:
+        if kind == "failed":
             self.failure(text)
         elif not self._quiet:
             self._line(text)
