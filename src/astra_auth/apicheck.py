@@ -218,18 +218,18 @@ def _claim_hints(claims: dict[str, Any], check: ApiCheck, target: Target,
     if isinstance(exp, int | float) and not isinstance(exp, bool) and exp < time.time():
         hints.append("The token's exp is in the past: it had expired when the API saw it. "
                      "Check this machine's clock and the provider's token lifetime.")
-    wanted = params.get("scope")
-    if wanted:
+    asked = params.get("scope")
+    if asked:
         have = claims.get("scope", claims.get("scp"))
         have_set = set(have.split() if isinstance(have, str) else
                        [s for s in have if isinstance(s, str)] if isinstance(have, list) else [])
-        lacking = [s for s in wanted.split() if s not in have_set]
+        lacking = [s for s in asked.split() if s not in have_set]
         if lacking:
-            text = (f"The API asks for scope {wanted!r}; the token lacks "
+            text = (f"The API asks for scope {asked!r}; the token lacks "
                     f"{' '.join(lacking)!r}.")
             if target.auth_type == "oauth2":
                 current = target.oauth2.scope if target.oauth2 else None
-                merged = " ".join(dict.fromkeys((current or "").split() + wanted.split()))
+                merged = " ".join(dict.fromkeys((current or "").split() + asked.split()))
                 text += " Request it with: " + _configure(target, "--scope", merged)
             hints.append(text)
     return hints

@@ -12,6 +12,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,7 +343,7 @@ def _opt_str(data: Mapping[str, Any], key: str, where: str, fail: Any, check: An
         raise fail(f"{where}.{key}", str(exc)) from None
 
 
-def _no_unknown(data: Mapping[str, Any], known: frozenset[str], where: str,
+def _no_unknown(data: Mapping[str, Any], known: AbstractSet[str], where: str,
                 fail: Any) -> None:
     if data.keys() <= known:  # the usual case, at C speed; no secret key is known
         return

@@ -111,10 +111,13 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
             return OctKey.import_key(secret.encode())
         if "PRIVATE KEY-----" not in secret:
             raise ValueError(f"{algorithm} needs a PEM private key (-----BEGIN PRIVATE KEY-----)")
-        key_class = ECKey if algorithm == "ES256" else RSAKey
-        key = key_class.import_key(secret)
-        if algorithm == "ES256" and key.curve_name != "P-256":
-            raise ValueError(f"ES256 needs a P-256 key, not {key.curve_name}")
+        key: ECKey | RSAKey
+        if algorithm == "ES256":
+            key = ECKey.import_key(secret)
+            if key.curve_name != "P-256":
+                raise ValueError(f"ES256 needs a P-256 key, not {key.curve_name}")
+        else:
+            key = RSAKey.import_key(secret)
         if not key.is_private:
             raise ValueError("the key is a public key; signing needs the private key")
         return key
