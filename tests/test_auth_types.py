@@ -250,3 +250,14 @@ def test_config_errors_for_the_new_types_are_exit_3(cli, api, body, problem):
     write_config(cli, api, body)
     result = cli("token", "t", expect=3)
     assert problem in result.err
+
+
+def test_a_key_in_the_url_is_masked_in_httpx_request_logs(cli, api, caplog):
+    write_config(cli, api, 'auth_type = "api_key"\n[targets.t.api_key]\nname = "key"\n'
+                           'location = "query"\n')
+    cli.store.data["t:api_key"] = API_KEY
+    api.expect["key"] = ("key", API_KEY)
+    with httpx.Client(auth=auth(cli)) as client:
+        assert client.get(f"{api.base}/key-query").status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert f'HTTP Request: GET {api.base}/key-query?key=•••••• "HTTP/1.1 200 OK"' in logged

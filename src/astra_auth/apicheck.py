@@ -78,7 +78,7 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
 
     check = ApiCheck(url=url)
     headers: dict[str, str] = {"Accept": "application/json, */*;q=0.5"}
-    request_url = credential.apply(headers, url)
+    request_url = credential.apply_to_http(headers, url)
     started = deps.monotonic()
     try:
         status, response_headers = _get(request_url, headers, deps, timeout, ca_bundle)

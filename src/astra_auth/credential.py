@@ -82,6 +82,15 @@ class Credential:
             url = urlunsplit(parts._replace(query=urlencode(query)))
         return url
 
+    def apply_to_http(self, headers: MutableMapping[str, str], url: str) -> str:
+        """`apply` for a request that an HTTP library will send and may log: a
+        credential that goes into the URL is masked in those logs first."""
+        if self.location == "query":
+            from astra_auth.logmask import mask_in_http_logs
+
+            mask_in_http_logs(self.value)
+        return self.apply(headers, url)
+
     @property
     def header_line(self) -> str | None:
         """`Name: value` for a header credential, else None."""

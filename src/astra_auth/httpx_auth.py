@@ -52,7 +52,7 @@ class AstraAuth(httpx.Auth):
 
     @staticmethod
     def _apply(credential: Credential, request: httpx.Request) -> None:
-        url = credential.apply(request.headers, str(request.url))
+        url = credential.apply_to_http(request.headers, str(request.url))
         if url != str(request.url):
             request.url = httpx.URL(url)
 
