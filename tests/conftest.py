@@ -330,6 +330,16 @@ def idp(_idp_server, leaks):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def typed_api():  # type: ignore[no-untyped-def]
+    """An API that checks each auth type's credential exactly (tests/servers/typed_api.py)."""
+    from tests.servers.typed_api import TypedApi
+
+    server = TypedApi()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def faults():
     from tests.servers.faults import FaultServer
 

@@ -12,13 +12,9 @@ from tests.test_auth_types import API_KEY, BEARER_TOKEN, HMAC_SECRET, write_conf
 ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
 
 
-@pytest.fixture(scope="module")
-def api():
-    from tests.servers.typed_api import TypedApi
-
-    server = TypedApi()
-    yield server
-    server.stop()
+@pytest.fixture
+def api(typed_api):  # type: ignore[no-untyped-def]
+    return typed_api
 
 
 @pytest.fixture(autouse=True)

@@ -17,13 +17,9 @@ API_KEY = "ak51c2e9d0b7a4Jf6TnW3yP"
 HMAC_SECRET = "hsK2v9Qw7Lm4Zp1Xc8Rt6Yb3Nd5Fg0Hj"
 
 
-@pytest.fixture(scope="module")
-def api():
-    from tests.servers.typed_api import TypedApi
-
-    server = TypedApi()
-    yield server
-    server.stop()
+@pytest.fixture
+def api(typed_api):  # type: ignore[no-untyped-def]
+    return typed_api
 
 
 @pytest.fixture(autouse=True)

@@ -212,6 +212,22 @@ class RefusalRule:
     def renewed(self, token: str) -> None:
         self._replacements.add(_digest(token))
 
+    def respond(self, failed: Credential, www_authenticate: str | None,
+                current: Credential | None, renew: Callable[[], Credential]
+                ) -> Credential | None:
+        """What a source's `renew` returns: None, the current credential, or a
+        new one from `renew()` (then remembered as a replacement).  The caller
+        holds its lock."""
+        step = self.decide(failed, www_authenticate, current.token if current else None)
+        if step == "stop":
+            return None
+        if step == "current":
+            return current
+        fresh = renew()
+        assert fresh.token is not None
+        self.renewed(fresh.token)
+        return fresh
+
 
 def _digest(token: str) -> str:
     import hashlib

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from astra_auth.config import Config, Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, UsageError
@@ -23,6 +26,17 @@ def lookup(config: Config, name: str, deps: Deps) -> Target:
         f"no target named {name!r} in {deps.config_path} (known targets: {known})",
         hints=["Create it with: " + command("configure", name)],
     )
+
+
+def check_network_options(timeout: float, ca_bundle: Path | None) -> None:
+    """`--timeout` and `--ca-bundle`, as every command that talks to the network takes them."""
+    if not (0 < timeout <= 600):
+        raise UsageError("--timeout: give a number of seconds between 0 and 600")
+    if ca_bundle is not None:
+        if not ca_bundle.is_file():
+            raise UsageError(f"--ca-bundle: {ca_bundle} is not a file")
+        if not os.access(ca_bundle, os.R_OK):
+            raise UsageError(f"--ca-bundle: {ca_bundle} cannot be read")
 
 
 def load_target(deps: Deps, name: str) -> Target:

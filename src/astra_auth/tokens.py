@@ -174,17 +174,10 @@ class TokenSource:
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         with self._thread_lock:
-            current = self._memory.access_token if self._memory is not None else None
-            step = self._refusals.decide(failed, www_authenticate, current)
-            if step == "stop":
-                return None
-            if step == "current":
-                assert self._memory is not None
-                return self.credential(self._memory)
-            assert failed.token is not None
-            token = self.token(refused=_digest(failed.token))
-            self._refusals.renewed(token.access_token)
-            return self.credential(token)
+            current = self.credential(self._memory) if self._memory is not None else None
+            return self._refusals.respond(
+                failed, www_authenticate, current,
+                lambda: self.credential(self.token(refused=_digest(failed.token or ""))))
 
     def credential(self, token: CachedToken) -> Credential:
         return access_token_credential(token.access_token, token.token_type, token.expires_at,

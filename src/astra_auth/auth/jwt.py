@@ -44,16 +44,12 @@ class JwtSource:
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         with self._lock:
-            current = self._current.token if self._current is not None else None
-            step = self._refusals.decide(failed, www_authenticate, current)
-            if step == "stop":
-                return None
-            if step == "renew":
-                self._current = self._sign()
-                assert self._current.token is not None
-                self._refusals.renewed(self._current.token)
-            assert self._current is not None
-            return self._current
+            return self._refusals.respond(failed, www_authenticate, self._current,
+                                          self._sign_current)
+
+    def _sign_current(self) -> Credential:
+        self._current = self._sign()
+        return self._current
 
     def _sign(self) -> Credential:
         settings = self.target.jwt

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from astra_auth.oauth.providers import provider_hints
 from astra_auth.oauth.redact import Redactor
 from astra_auth.oauth.transport import Deadline, environment_proxy, proxy_for
 from astra_auth.safetext import clean, dumps
-from astra_auth.service import lookup
+from astra_auth.service import check_network_options, lookup
 from astra_auth.shellcmd import Placeholder, command, suggestable_url
 from astra_auth.tokens import access_token_credential
 from astra_auth.validate import AUTH_LABELS, GRANT_LABELS
@@ -110,13 +109,7 @@ def test_token(opts: TestTokenOptions, deps: Deps) -> None:
 def _check_options(opts: TestTokenOptions) -> None:
     if opts.probe is not None and opts.no_probe:
         raise UsageError("--probe and --no-probe cannot be used together")
-    if not (0 < opts.timeout <= 600):
-        raise UsageError("--timeout: give a number of seconds between 0 and 600")
-    if opts.ca_bundle is not None:
-        if not opts.ca_bundle.is_file():
-            raise UsageError(f"--ca-bundle: {opts.ca_bundle} is not a file")
-        if not os.access(opts.ca_bundle, os.R_OK):
-            raise UsageError(f"--ca-bundle: {opts.ca_bundle} cannot be read")
+    check_network_options(opts.timeout, opts.ca_bundle)
 
 
 def _pick(name: str | None, config: Config, deps: Deps) -> Target:

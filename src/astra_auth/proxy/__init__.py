@@ -139,15 +139,9 @@ def _check_host(opts: ProxyOptions) -> str:
 
 
 def _check_network_flags(opts: ProxyOptions) -> None:
-    if not (0 < opts.timeout <= 600):
-        raise UsageError("--timeout: give a number of seconds between 0 and 600")
-    if opts.ca_bundle is not None:
-        import os
+    from astra_auth.service import check_network_options
 
-        if not opts.ca_bundle.is_file():
-            raise UsageError(f"--ca-bundle: {opts.ca_bundle} is not a file")
-        if not os.access(opts.ca_bundle, os.R_OK):
-            raise UsageError(f"--ca-bundle: {opts.ca_bundle} cannot be read")
+    check_network_options(opts.timeout, opts.ca_bundle)
 
 
 def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
