@@ -429,3 +429,29 @@ def test_the_example_runs(proc, idp):
     proc.leaks.record("example", done.stdout + done.stderr)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["sync:  200", "async: 200"]
+
+
+def test_the_example_ends_with_the_category_and_a_hint_on_a_failing_target(proc, idp):
+    from pathlib import Path
+
+    proc("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--secrets", "env", "--url", idp.base)
+    example = Path(__file__).resolve().parent.parent / "examples" / "call_api.py"
+    # No secret in the environment: the grant cannot even be tried.
+    done = subprocess.run([sys.executable, str(example), "api", f"{idp.base}/api/resource"],
+                          env=proc.env, capture_output=True, text=True, timeout=60)
+    proc.leaks.record("example", done.stdout + done.stderr)
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == "error: missing_secret: no token for api"
+    assert lines[1].startswith("hint: ")
+    assert "ASTRA_AUTH_API_CLIENT_SECRET" in lines[1]
+    assert done.returncode == 3
+
+
+def test_dir_shows_the_public_names():
+    import astra_auth
+
+    names = dir(astra_auth)
+    for name in ("auth_for", "AstraAuth", "TokenError", "AstraError", "__version__"):
+        assert name in names

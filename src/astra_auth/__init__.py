@@ -38,3 +38,10 @@ def __getattr__(name: str) -> Any:
 
         return AstraError
     raise AttributeError(f"module 'astra_auth' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The public names are served lazily by __getattr__, so the module's own
+    # namespace lacks them: without this, dir(), REPL completion and IDEs
+    # would not show auth_for (issue 14).
+    return sorted(set(globals()) | set(__all__))

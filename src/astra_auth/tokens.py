@@ -41,7 +41,16 @@ _CACHE_VERSION = 1
 
 
 class TokenError(AstraError):
-    """No token could be had; carries the contract's category and hints."""
+    """No token could be had.
+
+    Attributes (documented in the README, for scripts that catch it):
+    `category` (an `astra_auth.oauth.failure.Category`, a str: the contract's
+    `error.category`, e.g. "invalid_client"), `hints` (list of str, what to do,
+    most specific first), `exit_code` (the contract's exit code for that
+    category), `message` ("<category>: <what happened>"), and `failure` (the
+    whole redacted `Failure`: `http_status`, `oauth_error`,
+    `oauth_error_description`).  None of them holds a secret.
+    """
 
     def __init__(self, failure: Failure, hints: list[str]) -> None:
         super().__init__(f"{failure.category}: {failure.message}", hints=hints)
