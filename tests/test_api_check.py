@@ -190,6 +190,9 @@ def test_missing_secret_for_a_new_type_is_exit_3(cli, api):
     write_config(cli, api, 'auth_type = "bearer"\n[targets.t.bearer]\n')
     data, _ = run_json(cli, "t", expect=3)
     assert data["error"]["category"] == "missing_secret"
-    assert data["hints"] == ["Store it in the keyring: run astra-auth configure t and enter it "
-                             "again.", "Provide it at run time in ASTRA_AUTH_T_BEARER_TOKEN."]
+    assert data["hints"] == [
+        "Store the bearer token in the keyring with: printf '%s\\n' \"$BEARER_TOKEN\" | "
+        "astra-auth configure t --token-stdin --no-input",
+        "Or set ASTRA_AUTH_T_BEARER_TOKEN where astra-auth runs (ASTRA_AUTH_BEARER_TOKEN works "
+        "too, but applies to every target)."]
     assert data["api"] is None

@@ -106,16 +106,16 @@ FIRST_HINTS = {
     "connection_error": "The connection to idp.example.com broke before a complete answer "
                         "arrived: try again; a provider restarting, or a load balancer "
                         "dropping connections, breaks some requests.",
-    "timeout": GUIDE_REACH,
+    "timeout": "A firewall that silently drops packets looks like this: check the network path "
+               "from the scanner to idp.example.com.",
     "tls_error": "If your organisation uses its own certificate authority (a TLS-inspecting "
                  "proxy, an internal CA), pass its certificate with --ca-bundle PATH or set "
                  "SSL_CERT_FILE=PATH; installing it into the system trust store also works.",
     "redirect": "A redirect to a login page means this URL is a web page, not the token "
                 "endpoint; read token_endpoint from "
                 "https://idp.example.com/.well-known/openid-configuration.",
-    "not_found": "Check the path of the Access Token URL (/oauth/token). For OpenID Connect "
-                 "providers, read `token_endpoint` from "
-                 "https://idp.example.com/.well-known/openid-configuration.",
+    "not_found": "Check the path of the Access Token URL (/oauth/token): the provider's "
+                 "documentation or admin console names its token endpoint.",
     "method_not_allowed": "Token endpoints accept POST; this URL does not, so it is another "
                           "page or API. For OpenID Connect providers, read `token_endpoint` "
                           "from https://idp.example.com/.well-known/openid-configuration.",
@@ -292,15 +292,18 @@ def test_login_required_gives_the_login_command_with_a_quoted_name():
 
 
 def test_missing_password_names_both_ways_to_provide_it():
-    hints = hints_for(Failure("missing_secret", "m"), CTX_PW)
-    assert hints[1] == "Or provide it at run time in ASTRA_AUTH_CLIENT_SECRET."
-    assert hints[2] == ("For the password grant also: printf '%s\\n' \"$PASSWORD\" | astra-auth "
-                        "configure hr --password-stdin --no-input, or ASTRA_AUTH_PASSWORD.")
+    hints = hints_for(Failure("missing_secret", "m", details={"kind": "password"}), CTX_PW)
+    assert hints == [
+        "Store the password in the keyring with: printf '%s\\n' \"$PASSWORD\" | astra-auth "
+        "configure hr --password-stdin --no-input",
+        "Or set ASTRA_AUTH_HR_PASSWORD where astra-auth runs (ASTRA_AUTH_PASSWORD works too, "
+        "but applies to every target)."]
 
 
-def test_not_found_hint_points_at_discovery_document():
+def test_not_found_hint_cites_no_discovery_document_it_did_not_check():
+    # test-token adds the discovery document once it answered (test_first_hour.py).
     text = " ".join(hints_for(Failure("not_found", "m"), CTX_CC))
-    assert "https://idp.example.com/.well-known/openid-configuration" in text
+    assert "well-known" not in text
     assert "Save the right one with: astra-auth configure payments-api --token-url https://… " \
            "--no-input" in text
 
@@ -308,8 +311,9 @@ def test_not_found_hint_points_at_discovery_document():
 def test_redirect_hint_offers_the_location_only_when_https():
     f = Failure("redirect", "m", details={"location": "https://idp.example.com/token/"})
     assert hints_for(f, CTX_CC)[0] == (
-        "If the new location is the real token endpoint, save it: astra-auth configure "
-        "payments-api --token-url https://idp.example.com/token/ --no-input")
+        "The provider sends token requests on to https://idp.example.com/token/, which looks "
+        "like its token endpoint: save it with: astra-auth configure payments-api --token-url "
+        "https://idp.example.com/token/ --no-input")
     f = Failure("redirect", "m", details={"location": "http://evil.example/"})
     assert "evil" not in " ".join(hints_for(f, CTX_CC))
 

@@ -193,12 +193,12 @@ def test_missing_secret_is_category_missing_secret_exit_3(cli, idp):
 
 FAULTS = [
     ("html", "not_json", 6, 200, "login page"),
-    ("not-found", "not_found", 6, 404, "/.well-known/openid-configuration"),
+    ("not-found", "not_found", 6, 404, "Check the path of the Access Token URL (/not-found)"),
     ("method", "method_not_allowed", 6, 405, "Token endpoints accept POST"),
     ("rate", "rate_limited", 6, 429, "Wait 30 seconds"),
     ("server", "server_error", 6, 503, "failed on its side"),
     ("forbidden", "http_error", 6, 403, "WAF"),
-    ("bare-401", "http_error", 6, 401, "client authentication method"),
+    ("bare-401", "http_error", 6, 401, "which failed too"),
     ("no-token", "invalid_token_response", 6, 200, "RFC 6749 §5.1"),
     ("not-object", "invalid_token_response", 6, 200, "RFC 6749 §5.1"),
     ("plain-text", "not_json", 6, 200, "not an API gateway"),

@@ -63,6 +63,7 @@ def read_secret(target: Target, deps: Deps, kind: str, what: str) -> str:
         raise MissingSecret(Failure(
             Category.MISSING_SECRET,
             f"The {what} for {target.name} could not be read: {exc.message}",
+            details={"kind": kind, "keyring": "unusable"},
         )) from None
     if value is not None:
         return value
@@ -72,9 +73,11 @@ def read_secret(target: Target, deps: Deps, kind: str, what: str) -> str:
             Category.MISSING_SECRET,
             f"The {what} for {target.name} is read from {specific} (or {generic}), "
             "neither of which is set.",
+            details={"kind": kind},
         ))
     raise MissingSecret(Failure(
         Category.MISSING_SECRET,
         f"No {what} for {target.name}: nothing in the keyring (entry "
         f"{entry(target.name, kind)!r}) and neither {specific} nor {generic} is set.",
+        details={"kind": kind, "keyring": "usable"},
     ))

@@ -316,7 +316,8 @@ class TokenSource:
         write_state(self.deps.config_path, self.target.name, token.expires_at)
 
     def _error(self, failure: Failure) -> TokenError:
-        error = TokenError(failure, hints_for(failure, Context.of(self.target)))
+        ctx = Context.of(self.target, self.deps.environ)
+        error = TokenError(failure, hints_for(failure, ctx))
         self._event("failed",
                     f"{self.target.name}: no token: {failure.category}: {failure.message}")
         return error

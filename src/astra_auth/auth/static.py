@@ -53,12 +53,9 @@ def failed(target: Target, settings: SourceSettings, error: Any) -> Any:
 
 def secret_error(target: Target, kind: str, failure: Failure) -> Any:
     """The TokenError for a missing secret of a type without a token endpoint."""
-    from astra_auth.secretstore import env_names
+    from astra_auth.oauth.hints import missing_secret_hints
     from astra_auth.tokens import TokenError
 
-    specific, _ = env_names(target.name, kind)
-    hints = [f"Provide it at run time in {specific}."]
-    if target.secrets_mode == "keyring":
-        hints.insert(0, f"Store it in the keyring: run astra-auth configure {target.name} "
-                        "and enter it again.")
-    return TokenError(failure, hints)
+    usable = {"usable": True, "unusable": False}.get(failure.details.get("keyring", ""))
+    return TokenError(failure, missing_secret_hints(failure, target.name, kind,
+                                                    target.secrets_mode, usable))

@@ -12,7 +12,6 @@ from typing import Any
 
 from astra_auth import apicheck
 from astra_auth.apicheck import ApiCheck
-from astra_auth.commands.targets import secret_kinds
 from astra_auth.config import Config, Target
 from astra_auth.credential import Credential
 from astra_auth.credentials import MissingSecret, grant_request
@@ -21,7 +20,7 @@ from astra_auth.errors import ConfigError, ExitCode, SilentError, UsageError
 from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import Outcome, request_token
-from astra_auth.oauth.hints import Context, configure_command, hints_for
+from astra_auth.oauth.hints import Context, configure_command, hints_for, seconds
 from astra_auth.oauth.providers import provider_hints
 from astra_auth.oauth.redact import Redactor
 from astra_auth.oauth.transport import Deadline, environment_proxy, proxy_for
@@ -149,11 +148,9 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
 
 def secret_sources(target: Target, deps: Deps) -> dict[str, str]:
     """Where each secret the target uses comes from: `keyring` or the variable's name."""
-    from astra_auth.secretstore import env_source
+    from astra_auth.oauth.hints import secret_sources as sources
 
-    return {kind: env_source(target.name, kind, deps.environ) or
-            ("keyring" if target.secrets_mode == "keyring" else "missing")
-            for kind in secret_kinds(target)}
+    return sources(target, deps.environ)
 
 
 def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
@@ -215,6 +212,23 @@ def _check_other(target: Target, opts: TestTokenOptions,
     return Report(target, True, ExitCode.OK, data, shown=shown), credential
 
 
+def _keyring_usable(target: Target, failure: Failure, deps: Deps) -> bool:
+    """Whether this machine's keyring answers, so that a missing-secret hint
+    offers to store the secret there only where that works.  An env-mode
+    target never asked it; asked here, for the hint alone."""
+    known = failure.details.get("keyring")
+    if known is not None:
+        return known == "usable"
+    from astra_auth.errors import KeyringUnavailable
+    from astra_auth.secretstore import entry
+
+    try:
+        deps.secrets.get(entry(target.name, "token"))
+    except KeyringUnavailable:
+        return False
+    return True
+
+
 def _ms(deps: Deps, started: float) -> int:
     return int((deps.monotonic() - started) * 1000)
 
@@ -230,12 +244,13 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
         warnings.append(address)
     if o.grant_type == "password":
         warnings.append(RFC9700_NOTE)
-    ctx = Context.of(target)
+    ctx = Context.of(target, deps.environ)
     base = {"ok": False, "target": target.name, "grant_type": o.grant_type,
             "token_url": o.token_url}
     try:
         req = grant_request(target, deps)
     except MissingSecret as exc:
+        ctx.keyring_usable = _keyring_usable(target, exc.failure, deps)
         return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0,
                        warnings), None
 
@@ -253,8 +268,9 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
 
     if outcome.token is None:
         assert outcome.failure is not None
-        hints = (_specific_hints(outcome.failure, ctx, deps, opts.ca_bundle, deadline)
-                 + hints_for(outcome.failure, ctx))
+        hints = list(dict.fromkeys(  # in order, none twice
+            _specific_hints(outcome.failure, ctx, deps, opts.ca_bundle, deadline)
+            + hints_for(outcome.failure, ctx)))
         return _failed(target, base, outcome.failure, hints, outcome.elapsed_ms, warnings,
                        outcome), None
 
@@ -267,7 +283,7 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
         ))
     if token.expires_in is not None and token.expires_in < 60:
         warnings.append(
-            f"The token expires in {token.expires_in} seconds: a scan will need a new one "
+            f"The token expires in {seconds(token.expires_in)}: a scan will need a new one "
             "almost at once (astra-auth renews it, but check the provider's token lifetime)."
         )
     if token.token_type.lower() != "bearer":
@@ -510,6 +526,8 @@ def _print_line(report: Report, deps: Deps) -> None:
     elif report.ok:
         out.print(f"  [green]✓[/green] {AUTH_LABELS[data['auth_type']]} credential ready "
                   f"({data['elapsed_ms']} ms)", soft_wrap=True)
+    for kind, source in data.get("secret_sources", {}).items():
+        out.print(f"  {kind.replace('_', ' ')} from {escape(source)}", soft_wrap=True)
     if data.get("api") and data["api"]["ok"]:
         out.print(f"  [green]✓[/green] Accepted by the API: {data['api']['http_status']} from "
                   f"{_one(data['api']['url'])}", soft_wrap=True)

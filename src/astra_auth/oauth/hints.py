@@ -6,8 +6,8 @@ Every point of the product's troubleshooting guide appears here word for word
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -43,13 +43,55 @@ class Context:
     token_url: str
     scope: str | None = None
     audience: str | None = None
+    secrets_mode: str = "keyring"
+    # Where each secret came from, by kind: "keyring", "missing" or the name of
+    # the variable that supplied it (a variable wins over the keyring).
+    sources: dict[str, str] = field(default_factory=dict)
+    # Whether the keyring answered on this machine (None: not asked), so that a
+    # hint suggests storing a secret there only where that can work.
+    keyring_usable: bool | None = None
 
     @classmethod
-    def of(cls, target: Target) -> Context:
+    def of(cls, target: Target, environ: Mapping[str, str] | None = None,
+           keyring_usable: bool | None = None) -> Context:
         o = target.oauth2
         assert o is not None
         return cls(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
-                   o.scope, o.audience)
+                   o.scope, o.audience, secrets_mode=o.secrets,
+                   sources=secret_sources(target, environ) if environ is not None else {},
+                   keyring_usable=keyring_usable)
+
+
+def secret_sources(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
+    """Where each secret the target uses comes from: "keyring", the variable's
+    name, or "missing" (an env-mode target whose variables are unset)."""
+    from astra_auth.commands.targets import secret_kinds
+    from astra_auth.secretstore import env_source
+
+    return {kind: env_source(target.name, kind, environ)
+            or ("keyring" if target.secrets_mode == "keyring" else "missing")
+            for kind in secret_kinds(target)}
+
+
+def seconds(n: int | float | str) -> str:
+    """"1 second", "30 seconds"."""
+    return f"{n} second" + ("" if str(n) == "1" else "s")
+
+
+def _overridden(ctx: Context, kind: str) -> str | None:
+    """The variable that supplied this secret, when one did."""
+    source = ctx.sources.get(kind)
+    return source if source not in (None, "keyring", "missing") else None
+
+
+def unset_hint(variable: str, what: str, mode: str) -> str:
+    """A variable supplied the secret that was refused: storing it again cannot
+    help while the variable is set (issue 14: a generic ASTRA_AUTH_CLIENT_SECRET
+    meant for one target overrode every target's stored secret)."""
+    if mode == "keyring":
+        return (f"The {what} came from {variable}, which overrides the one stored in the "
+                f"keyring: check its value, or unset it to use the stored one: unset {variable}")
+    return f"The {what} came from {variable}: check its value where astra-auth runs."
 
 
 def hints_for(failure: Failure, ctx: Context) -> list[str]:
@@ -107,13 +149,13 @@ def _connection_broke(f: Failure, ctx: Context) -> list[str]:
         "provider restarting, or a load balancer dropping connections, breaks some requests.",
         "If it keeps happening, look at what stands in between: a proxy (HTTPS_PROXY, "
         "NO_PROXY) or a TLS-inspecting firewall that cuts connections.",
-        GUIDE_REACH,
     ]
 
 
 def _timeout(f: Failure, ctx: Context) -> list[str]:
+    # Not the guide's "Client ID and Client Secret": no answer came, so no
+    # credential was judged.
     return [
-        GUIDE_REACH,
         f"A firewall that silently drops packets looks like this: check the network path "
         f"from the scanner to {_host(ctx)}.",
         "If the provider is only slow, allow more time: "
@@ -134,7 +176,6 @@ def _tls(f: Failure, ctx: Context) -> list[str]:
     elif "self" in reason or "unable to get local issuer" in reason:
         hints.insert(0, "The certificate is self-signed or issued by an unknown CA: trust that "
                         "CA with --ca-bundle PATH (never turn verification off).")
-    hints.append(GUIDE_REACH)
     return hints
 
 
@@ -142,6 +183,13 @@ def _redirect(f: Failure, ctx: Context) -> list[str]:
     # The Location comes from the server: suggested only when --token-url would
     # accept it, and quoted like every argument.
     location = shellcmd.suggestable_url(f.details.get("location"))
+    if location is not None and location.startswith("https://") and _looks_like_token(location):
+        return [
+            f"The provider sends token requests on to {location}, which looks like its token "
+            "endpoint: save it with: " + configure_command(ctx, "--token-url", location),
+            "astra-auth never re-sends credentials to a redirect's location: the saved URL "
+            "must be the one that answers.",
+        ]
     hints = []
     if location is not None and location.startswith("https://"):
         hints.append("If the new location is the real token endpoint, save it: "
@@ -155,10 +203,20 @@ def _redirect(f: Failure, ctx: Context) -> list[str]:
     return hints
 
 
+def _looks_like_token(url: str) -> bool:
+    """A URL whose last path segment names a token endpoint (`/token`,
+    `/oauth2/v2.0/token`, `/o/token/`, `/protocol/openid-connect/token`)."""
+    last = [s for s in urlsplit(url).path.split("/") if s][-1:]
+    return bool(last) and "token" in last[0].lower()
+
+
 def _not_found(f: Failure, ctx: Context) -> list[str]:
+    # No discovery document is cited here: test-token cites one only after it
+    # answered (under the token URL's own path prefix too, as django-oauth-
+    # toolkit's /o/), see commands/test_token.py.
     return [
-        f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}). For "
-        f"OpenID Connect providers, read `token_endpoint` from {_well_known(ctx)}.",
+        f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}): "
+        "the provider's documentation or admin console names its token endpoint.",
         "Save the right one with: " + configure_command(ctx, "--token-url", ANY_URL),
         GUIDE_REACH,
     ]
@@ -175,7 +233,7 @@ def _method(f: Failure, ctx: Context) -> list[str]:
 def _rate(f: Failure, ctx: Context) -> list[str]:
     retry = f.details.get("retry_after")
     return [
-        ("Wait " + (f"{retry} seconds" if retry and retry.isdigit() else "a while")
+        ("Wait " + (seconds(retry) if retry and retry.isdigit() else "a while")
          + " before trying again."),
         "If scans hit the limit, ask the provider's administrator to raise it for this "
         "client, and let `astra-auth token` reuse its cached token instead of asking anew.",
@@ -187,19 +245,24 @@ def _server(f: Failure, ctx: Context) -> list[str]:
         "The provider failed on its side: try again later, and check its status page or logs.",
         "If it fails only for this client, check the client's settings on the provider; some "
         "providers answer 500 to a misconfigured client.",
-        GUIDE_REACH,
     ]
 
 
 def _http(f: Failure, ctx: Context) -> list[str]:
     hints = []
     if f.http_status == 401:
-        hints.append(
-            "The provider refused the client credentials without saying why: check the Client "
-            f"ID and Client Secret, and the client authentication method (now {ctx.client_auth}; "
-            "to change it: " + configure_command(ctx, "--client-auth", _other(ctx)) + ")."
-        )
-        hints += _other_method_note(f)
+        variable = _overridden(ctx, "client_secret")
+        if variable is not None:
+            hints.append(unset_hint(variable, "client secret", ctx.secrets_mode))
+        if f.details.get("other_client_auth"):
+            hints += _other_method_note(f)
+        else:
+            hints.append(
+                "The provider refused the client credentials without saying why: check the "
+                f"Client ID and Client Secret, and the client authentication method (now "
+                f"{ctx.client_auth}; to change it: "
+                + configure_command(ctx, "--client-auth", _other(ctx)) + ")."
+            )
     elif f.http_status == 403:
         hints.append(
             "403 without an OAuth error usually comes from a firewall, WAF or API gateway in "
@@ -246,13 +309,23 @@ def _secret_command(ctx: Context) -> str:
 
 
 def _invalid_client(f: Failure, ctx: Context) -> list[str]:
-    return [
-        f"The provider did not accept client {ctx.client_id!r}: check the Client ID and the "
-        "Client Secret (paste the secret's value, not its ID), then store it again with: "
-        + _secret_command(ctx),
+    variable = _overridden(ctx, "client_secret")
+    if variable is not None:
+        first = [unset_hint(variable, "client secret", ctx.secrets_mode),
+                 f"Check the Client ID {ctx.client_id!r} too."]
+    else:
+        first = [
+            f"The provider did not accept client {ctx.client_id!r}: check the Client ID and the "
+            "Client Secret (paste the secret's value, not its ID), then store it again with: "
+            + _secret_command(ctx)]
+    # Once both methods failed, suggesting the other one would contradict the note.
+    method = [] if f.details.get("other_client_auth") else [
         f"Check the client authentication method: this request used `{ctx.client_auth}`; "
         "the provider may expect the other one: "
-        + configure_command(ctx, "--client-auth", _other(ctx)),
+        + configure_command(ctx, "--client-auth", _other(ctx))]
+    return [
+        *first,
+        *method,
         *_other_method_note(f),
         "Check that the client is enabled on the provider and its secret has not expired.",
         GUIDE_REACH,
@@ -261,10 +334,12 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
 
 def _invalid_grant(f: Failure, ctx: Context) -> list[str]:
     if ctx.grant_type == "password":
+        variable = _overridden(ctx, "password")
         return [
             GUIDE_PASSWORD,
             "Check that the account is not locked or disabled, and needs no password change, "
             "consent or MFA step: the password grant cannot answer those.",
+            unset_hint(variable, "password", ctx.secrets_mode) if variable else
             "Store the password again with: "
             + shellcmd.piped_secret("PASSWORD", configure_command(ctx, "--password-stdin")),
         ]
@@ -377,13 +452,54 @@ def _api_forbidden(f: Failure, ctx: Context) -> list[str]:
 
 
 def _missing_secret(f: Failure, ctx: Context) -> list[str]:
-    hints = ["Store the client secret in the keyring with: " + _secret_command(ctx),
-             "Or provide it at run time in ASTRA_AUTH_CLIENT_SECRET."]
-    if ctx.grant_type == "password":
-        hints.append("For the password grant also: "
-                     + shellcmd.piped_secret("PASSWORD", configure_command(ctx, "--password-stdin"))
-                     + ", or ASTRA_AUTH_PASSWORD.")
-    return hints
+    kind = f.details.get("kind", "client_secret")
+    return missing_secret_hints(f, ctx.target, kind, ctx.secrets_mode, ctx.keyring_usable)
+
+
+# How each secret is handed to `configure` without a prompt: a `--…-stdin`
+# flag fed from a variable, or a file flag for a PEM key.
+_STDIN_FLAGS = {"client_secret": "--client-secret-stdin", "password": "--password-stdin",
+                "bearer_token": "--token-stdin", "api_key": "--api-key-stdin",
+                "signing_key": "--signing-key-stdin"}
+_FILE_FLAGS = {"private_key": "--private-key-file"}
+
+
+def store_command(target: str, kind: str, *flags: str) -> str:
+    """The command that stores one secret of `target` in the keyring, ready to copy."""
+    if kind in _FILE_FLAGS:
+        return shellcmd.configure(target, *flags, _FILE_FLAGS[kind], Placeholder("PATH"))
+    return shellcmd.piped_secret(kind.upper(),
+                                 shellcmd.configure(target, *flags, _STDIN_FLAGS[kind]))
+
+
+def missing_secret_hints(f: Failure, target: str, kind: str, mode: str,
+                         keyring_usable: bool | None) -> list[str]:
+    """What to do about a secret that is nowhere: only commands that work for
+    this target on this machine (issue 14): no keyring command where the
+    keyring cannot be used, no `--…-stdin` for a target that keeps its secrets
+    in variables (configure refuses it) unless it moves to the keyring."""
+    from astra_auth.secretstore import env_names
+
+    what = kind.replace("_", " ")
+    specific, generic = env_names(target, kind)
+    env_hint = (f"set {specific} where astra-auth runs ({generic} works too, but applies to "
+                "every target)")
+    if mode == "env":
+        hints = [f"This target reads its {what} from the environment: {env_hint}."]
+        if keyring_usable:
+            hints.append("Or keep it in this machine's OS keyring instead: "
+                         + store_command(target, kind, "--secrets", "keyring"))
+        return hints
+    if f.details.get("keyring") == "unusable" or keyring_usable is False:
+        return [
+            f"The OS keyring cannot be used here: {env_hint}.",
+            "To stop looking in the keyring for this target: "
+            + shellcmd.configure(target, "--secrets", "env"),
+            "Or start or unlock a Secret Service (GNOME Keyring, KeePassXC) in this session, "
+            "then store it with: " + store_command(target, kind),
+        ]
+    return [f"Store the {what} in the keyring with: " + store_command(target, kind),
+            f"Or {env_hint}."]
 
 
 # Every category has its own hints (tests/test_hints.py checks that none is missing).

@@ -139,7 +139,38 @@ def start(
         secrets_mode=opts.secrets or (existing.secrets_mode if same_type and existing
                                       else "keyring"),
     )
+    if answers.secrets_mode == "env":
+        refuse_given_secrets(opts, name)
     return Session(opts=opts, deps=deps, given=given, answers=answers)
+
+
+def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
+    """A target that keeps its secrets in variables stores none: a secret given
+    to it would be thrown away, so it is refused with the fix (contract: exit 2)."""
+    from astra_auth.commands.configure.options import flags_given
+    from astra_auth.errors import UsageError
+
+    given = flags_given(opts, *(flag for spec in SECRETS.values() for flag in
+                                ((spec.flag,) if spec.value_flag else ()) + (spec.stdin_flag,)))
+    if opts.signing_key_file is not None:
+        given.append("--signing-key-file")
+    if not given:
+        return
+    from astra_auth.oauth.hints import store_command
+    from astra_auth.secretstore import env_names
+
+    kinds = [spec.kind for spec in SECRETS.values()
+             if set(given) & {spec.flag, spec.stdin_flag}
+             or (spec.kind == "signing_key" and "--signing-key-file" in given)]
+    raise UsageError(
+        f"{', '.join(given)}: target {name!r} keeps its secrets in environment variables "
+        "(secrets = env), so nothing given here would be stored",
+        hints=[*("To store it in the OS keyring instead, add --secrets keyring: "
+                 + store_command(name, kind, "--secrets", "keyring") for kind in kinds),
+               "Or leave the flag out and set "
+               + " and ".join(env_names(name, kind)[0] for kind in kinds)
+               + " where astra-auth runs."],
+    )
 
 
 Step = Callable[[Session], None]

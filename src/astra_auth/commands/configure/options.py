@@ -154,7 +154,9 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
         if given:
             raise UsageError(
                 f"{', '.join(given)}: with --secrets env nothing is stored; set "
-                f"{CLIENT_SECRET_ENV} / {PASSWORD_ENV} where astra-auth runs instead"
+                f"ASTRA_AUTH_<TARGET>_CLIENT_SECRET / ASTRA_AUTH_<TARGET>_PASSWORD (or "
+                f"{CLIENT_SECRET_ENV} / {PASSWORD_ENV}) where astra-auth runs instead, or "
+                "store it with --secrets keyring"
             )
     return checked
 
