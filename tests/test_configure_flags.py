@@ -123,7 +123,8 @@ def test_secrets_env_stores_nothing_and_removes_old_entries(cli, config_path, st
     result = cli("configure", "a", "--secrets", "env")
     assert store.data == {}
     assert 'secrets = "env"' in config_path.read_text()
-    assert "ASTRA_AUTH_CLIENT_SECRET is not set" in result.err
+    assert ("ASTRA_AUTH_A_CLIENT_SECRET (or ASTRA_AUTH_CLIENT_SECRET) is not set"
+            in result.err)
 
 
 def test_secrets_env_needs_no_keyring_at_all(cli, config_path):

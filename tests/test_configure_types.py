@@ -184,9 +184,12 @@ def test_walkthrough_jwt_with_a_pem_file(cli, tmp_path, leaks):
 def test_walkthrough_edit_keeps_the_stored_key_on_enter(cli):
     cli("configure", "t", "--auth-type", "api_key", "--key-name", "X-Key", "--api-key-stdin",
         stdin=API_KEY + "\n")
-    steps = [Step("select", "Target", 0), Step("select", "Authentication type", 3),
+    # The menu: API URL, type, key name (2: it shapes the rest, so all three
+    # are offered again), key location, API key, Done.
+    steps = [Step("text", "Target: a number", "t"), Step("select", "Which setting?", 2),
              Step("text", "Name of the header", ""), Step("select", "Where the key goes", None),
-             Step("secret", "API key (hidden; Enter keeps the stored one)", "")] + SAVE
+             Step("secret", "API key (hidden; Enter keeps the stored one)", ""),
+             Step("select", "Which setting?", None)] + SAVE
     result = cli("configure", tty=True, prompter=ScriptedPrompter(steps))
     assert "•••••• (stored, unchanged)" in result.out
     assert cli.store.data == {"t:api_key": API_KEY}

@@ -62,10 +62,22 @@ def test_show_env_mode_without_variable_is_missing(cli):
     assert data["secrets"] == {"client_secret": "missing"}
 
 
-def test_show_unknown_target_is_config_error_listing_known_ones(cli):
+def test_show_unknown_target_suggests_the_closest_name(cli):
     cli("targets", "add", "alpha")
-    result = cli("targets", "show", "beta", expect=3)
-    assert "no target named 'beta'" in result.err and "alpha" in result.err
+    cli("targets", "add", "payments-api")
+    result = cli("targets", "show", "payment-api", expect=3)
+    assert "no target named 'payment-api'" in result.err
+    assert "→ Did you mean 'payments-api'?" in result.err
+    assert "alpha" not in result.err  # not a list of every name
+    result = cli("targets", "show", "zzz", expect=3)
+    assert "→ See them all with: astra-auth targets list" in result.err
+
+
+def test_remove_of_an_unknown_name_does_not_suggest_creating_it(cli):
+    cli("targets", "add", "payments-api")
+    result = cli("targets", "remove", "payments", "--yes", expect=3)
+    assert "→ Did you mean 'payments-api'?" in result.err
+    assert "configure" not in result.err
 
 
 def test_remove_deletes_keyring_entries(cli, store):

@@ -376,5 +376,21 @@ def test_without_name_at_a_terminal_offers_a_pick_list(cli, idp):
     add(cli, "a", idp.token_url)
     add(cli, "b", idp.token_url)
     result = cli("test-token", tty=True, environ=ENV,
-                 prompter=ScriptedPrompter([Step("select", "Target to test", 1)]))
+                 prompter=ScriptedPrompter([Step("text", "Target: a number or a name", "2")]))
     assert "b: token obtained" in result.out
+
+
+def test_without_name_at_a_terminal_a_typed_name_works_and_a_wrong_one_is_asked_again(
+        cli, idp):
+    from tests.fakes import ScriptedPrompter, Step
+
+    add(cli, "alpha-api", idp.token_url)
+    add(cli, "beta-api", idp.token_url)
+    result = cli("test-token", tty=True, environ=ENV, prompter=ScriptedPrompter([
+        Step("text", "Target: a number or a name", ""),
+        Step("text", "Target: a number or a name", "bta-api"),
+        Step("text", "Target: a number or a name", "beta-api"),
+    ]))
+    assert "Type a number from the list or a target name. Try again." in result.err
+    assert "No target named 'bta-api'; did you mean 'beta-api'? Try again." in result.err
+    assert "beta-api: token obtained" in result.out

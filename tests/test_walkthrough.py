@@ -106,23 +106,16 @@ def _configure_once(cli) -> None:
 def test_rerun_offers_current_values_and_enter_keeps_secrets(cli, config_path, store):
     _configure_once(cli)
     before = config_path.read_text()
-    # None means "press Enter": take the default that is offered.
+    # None means "press Enter": take the default that is offered ("Done").
     rerun = ScriptedPrompter([
-        Step("select", "Target", 0),
-        Step("select", "Authentication type", None),
-        Step("select", "Grant type", None),
-        Step("text", "Access Token URL", None),
-        Step("text", "Client ID", None),
-        Step("secret", "Enter keeps the stored one", ""),
-        Step("text", "Username", None),
-        Step("secret", "Enter keeps the stored one", ""),
-        Step("text", "Scope", None),
-        Step("text", "Audience", None),
-        Step("select", "Client authentication", None),
+        Step("text", "Target: a number, an existing name, or a new name", "1"),
+        Step("select", "Which setting?", None),
         *SAVE,
     ])
     result = cli("configure", tty=True, prompter=rerun)
+    assert "Editing existing target payments-api." in result.err
     assert "stored, unchanged" in result.out
+    assert "changed" not in result.out.replace("unchanged", "")
     assert config_path.read_text() == before
     assert store.data == {"payments-api:client_secret": CLIENT_SECRET,
                           "payments-api:password": PASSWORD}
@@ -130,16 +123,20 @@ def test_rerun_offers_current_values_and_enter_keeps_secrets(cli, config_path, s
 
 def test_dash_removes_an_optional_value(cli, config_path):
     _configure_once(cli)
+    # The menu: API URL, type, grant, token URL, client ID, client secret,
+    # username, password, scope (8), audience, client authentication, Done.
     rerun = ScriptedPrompter([
-        Step("select", "Target", 0), Step("select", "Authentication", None),
-        Step("select", "Grant type", None), Step("text", "Access Token URL", None),
-        Step("text", "Client ID", None), Step("secret", "Client secret", ""),
-        Step("text", "Username", None), Step("secret", "Password", ""),
-        Step("text", "'-' removes it", "-"), Step("text", "Audience", None),
-        Step("select", "Client authentication", None), *SAVE,
+        Step("text", "Target: a number", "payments-api"),
+        Step("select", "Which setting?", 8),
+        Step("text", "'-' removes it", "-"),
+        Step("select", "Which setting?", None),
+        *SAVE,
     ])
-    cli("configure", tty=True, prompter=rerun)
+    result = cli("configure", tty=True, prompter=rerun)
     assert "scope" not in config_path.read_text()
+    scope_row = next(line for line in result.out.splitlines() if "Scope" in line)
+    assert "← changed" in scope_row
+    assert sum("← changed" in line for line in result.out.splitlines()) == 1
 
 
 def test_declining_the_summary_saves_nothing(cli, config_path, store):
@@ -156,8 +153,8 @@ def test_interrupt_at_any_prompt_changes_nothing(cli, config_path, store, interr
     _configure_once(cli)
     before = config_path.read_bytes()
     secrets_before = dict(store.data)
-    steps = [Step("select", "Target", 1)] + new_target_steps(0, "other-api") + OPTIONAL + [
-        Step("confirm", "Save", True)]
+    steps = ([Step("text", "Target: a number", "other-api")] + new_target_steps(0, "other-api")[1:]
+             + OPTIONAL + [Step("confirm", "Save", True)])
     steps[at] = Step(steps[at].kind, steps[at].prompt, interrupt)
     prompter = ScriptedPrompter(steps[: at + 1])
     result = cli("configure", tty=True, prompter=prompter, expect=130)
@@ -179,11 +176,38 @@ def test_flags_given_at_a_terminal_skip_their_prompts(cli, store):
     assert store.data == {"new-one:client_secret": CLIENT_SECRET}
 
 
-def test_unusable_keyring_stops_the_walkthrough_before_saving(cli, config_path):
+def test_unusable_keyring_is_said_before_the_first_question_and_stop_stops(cli, config_path):
     broken = MemoryStore()
     broken.fail_on = {"get"}
-    prompter = ScriptedPrompter(new_target_steps(0)[:7])
+    prompter = ScriptedPrompter([Step("select", "Where should this target's secrets live?", 1)])
     result = cli("configure", tty=True, prompter=prompter, secrets=broken, expect=3)
-    assert "keyring is not usable" in result.err
-    assert "--secrets env" in result.err
+    assert result.err.startswith("! The OS keyring is not usable: the keyring is locked")
     assert not config_path.exists()
+
+
+def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_path):
+    broken = MemoryStore()
+    broken.fail_on = {"get", "set", "delete"}
+    steps = new_target_steps(0)[:7] + OPTIONAL + SAVE
+    prompter = ScriptedPrompter(
+        [Step("select", "Where should this target's secrets live?", 0)] + steps)
+    result = cli("configure", tty=True, prompter=prompter, secrets=broken)
+    assert "Client secret: not stored; read from ASTRA_AUTH_CLIENT_SECRET" not in result.err
+    assert ("Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs" in result.err)
+    oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
+    assert oauth["secrets"] == "env"
+
+
+def test_a_keyring_that_fails_only_at_save_offers_to_save_the_other_settings(
+        cli, config_path):
+    failing = MemoryStore()
+    failing.fail_on = {"set"}  # answers reads, refuses writes: locked half-way
+    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [
+        Step("confirm", "Save these settings", True),
+        Step("confirm", "Save the other settings", True),
+        Step("confirm", "Run test-token", False)])
+    result = cli("configure", tty=True, prompter=prompter, secrets=failing)
+    assert "The OS keyring is not usable: the keyring is locked" in result.err
+    oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
+    assert oauth["secrets"] == "env" and oauth["client_id"] == "scanner-app"
+    assert failing.data == {}

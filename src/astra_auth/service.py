@@ -11,8 +11,9 @@ from astra_auth.errors import ConfigError, UsageError
 from astra_auth.shellcmd import command
 
 
-def lookup(config: Config, name: str, deps: Deps) -> Target:
-    """The named target, or a configuration error that lists the known ones."""
+def lookup(config: Config, name: str, deps: Deps, *, offer_create: bool = True) -> Target:
+    """The named target, or a configuration error that suggests the closest
+    known name ("did you mean"), and how to create it where that is the fix."""
     from astra_auth import validate
 
     try:
@@ -21,11 +22,21 @@ def lookup(config: Config, name: str, deps: Deps) -> Target:
         raise UsageError(f"NAME: {exc}") from None
     if name in config.targets:
         return config.targets[name]
-    known = ", ".join(sorted(config.targets)) or "none yet"
-    raise ConfigError(
-        f"no target named {name!r} in {deps.config_path} (known targets: {known})",
-        hints=["Create it with: " + command("configure", name)],
-    )
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(config.targets), n=1, cutoff=0.6)
+    if not close:  # a prefix or a different case is a likely slip too
+        close = [n for n in sorted(config.targets)
+                 if n.lower().startswith(name.lower()) or name.lower() == n.lower()][:1]
+    hints = []
+    if close:
+        hints.append(f"Did you mean {close[0]!r}?")
+    elif config.targets:
+        hints.append("See them all with: " + command("targets", "list"))
+    if offer_create:
+        hints.append("Create it with: " + command("configure", name))
+    where = "" if config.targets else " (there are no targets yet)"
+    raise ConfigError(f"no target named {name!r} in {deps.config_path}{where}", hints=hints)
 
 
 def check_network_options(timeout: float, ca_bundle: Path | None) -> None:

@@ -113,10 +113,10 @@ def token_url(value: str) -> str:
 
 def api_url(value: str) -> str:
     """The API under test: http or https, no userinfo."""
-    return value if _simple(value) is not None else _url(value)
+    return value if _simple(value) is not None else _url(value, "https://api.example.com")
 
 
-def _url(value: str) -> str:
+def _url(value: str, example: str = "https://idp.example.com/oauth/token") -> str:
     value = value.strip()
     if not value:
         raise ValueError("the URL is empty")
@@ -130,8 +130,7 @@ def _url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http"):
         raise ValueError(
-            "the URL must start with https:// "
-            "(for example https://idp.example.com/oauth/token)"
+            f"the URL must start with https:// (for example {example})"
         )
     if "@" in parts.netloc:
         # Checked before anything else about the host: userinfo is a password in

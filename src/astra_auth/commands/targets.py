@@ -246,7 +246,8 @@ class RemoveOptions:
 
 def remove_target(opts: RemoveOptions, deps: Deps) -> None:
     config = deps.config.load()
-    target = lookup(config, opts.name, deps)
+    # Removing a name that does not exist: creating it is no fix.
+    target = lookup(config, opts.name, deps, offer_create=False)
     if not opts.yes:
         if not deps.io.can_prompt():
             raise UsageError(

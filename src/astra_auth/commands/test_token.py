@@ -91,18 +91,23 @@ def test_token(opts: TestTokenOptions, deps: Deps) -> None:
         report = check(target, opts, deps)
         reports.append(report)
         if not opts.json:
-            if opts.verbose:
-                _print_verbose(report, deps)
-            if opts.all:
-                _print_line(report, deps)
-            else:
-                _print_panel(report, deps)
+            print_report(report, opts, deps)
     if opts.json:
         payload: Any = [r.data for r in reports] if opts.all else reports[0].data
         deps.io.write_out(dumps(payload, indent=2) + "\n")
     worst = max((r.exit_code for r in reports), default=ExitCode.OK)
     if worst != ExitCode.OK:
         raise SilentError(worst)
+
+
+def print_report(report: Report, opts: TestTokenOptions, deps: Deps) -> None:
+    """One target's human output: the panel, or the --all lines."""
+    if opts.verbose:
+        _print_verbose(report, deps)
+    if opts.all:
+        _print_line(report, deps)
+    else:
+        _print_panel(report, deps)
 
 
 def _check_options(opts: TestTokenOptions) -> None:
@@ -120,12 +125,9 @@ def _pick(name: str | None, config: Config, deps: Deps) -> Target:
     if len(names) == 1:
         return config.targets[names[0]]
     if deps.io.can_prompt():
-        from astra_auth.prompter import Choice
+        from astra_auth.picker import pick_target
 
-        index = deps.prompter.select(
-            "Target to test", [Choice(n, config.targets[n].url or "") for n in names]
-        )
-        return config.targets[names[index]]
+        return config.targets[pick_target(deps, config.targets, "Targets")]
     raise UsageError(
         f"there are {len(names)} targets; name one ({', '.join(names)}) or use --all"
     )

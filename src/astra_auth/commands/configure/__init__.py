@@ -16,14 +16,19 @@ lists them), `plan`, `summary`, `save`.
 
 from __future__ import annotations
 
-from astra_auth.commands.configure.answers import SECRETS, Answers
+from dataclasses import replace
+
+from astra_auth.commands.configure.answers import Answers, Secret
 from astra_auth.commands.configure.flags import from_flags
 from astra_auth.commands.configure.options import ConfigureOptions, check_flags, read_given
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
 from astra_auth.commands.configure.summary import show_summary
 from astra_auth.commands.configure.walkthrough import walkthrough
+from astra_auth.config import Target
 from astra_auth.deps import Deps
+from astra_auth.errors import ExitCode, KeyringUnavailable, SilentError
+from astra_auth.secretstore import env_names
 
 __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "save"]
 
@@ -32,27 +37,86 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
     opts = check_flags(opts)
     interactive = deps.io.can_prompt(no_input=opts.no_input)
     config = deps.config.load()
+    if interactive:
+        opts = check_keyring(opts, config.targets, deps)
     given = read_given(opts, deps, interactive)
     if interactive:
-        plan = build_plan(walkthrough(opts, config.targets, deps, given))
+        answers = walkthrough(opts, config.targets, deps, given)
+        plan = build_plan(answers)
         show_summary(plan, deps)
         if not deps.prompter.confirm("Save these settings?", default=True):
             deps.io.info("Nothing was saved.")
             return
+        plan = _save_interactive(answers, plan, deps)
     else:
         plan = build_plan(from_flags(opts, config.targets, deps, given))
-    save(plan, deps)
+        save(plan, deps)
     deps.io.success(f"Saved target {plan.target.name} to {deps.config_path} ({_where(plan)}).")
+    if plan.secrets_mode == "env" and interactive:
+        deps.io.info("Set " + " and ".join(env_names(plan.target.name, kind)[0]
+                                            for kind in plan.secret_states)
+                     + " where astra-auth runs (the scanner's environment, the CI job).")
     if opts.test or (
         interactive and deps.prompter.confirm("Run test-token now to check it?", default=True)
     ):
-        from astra_auth.commands.test_token import TestTokenOptions, test_token
+        from astra_auth.commands.configure.retest import test_until_settled
 
-        test_token(TestTokenOptions(name=plan.target.name), deps)
+        test_until_settled(answers if interactive else None, plan, deps)
+
+
+def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
+                  deps: Deps) -> ConfigureOptions:
+    """Before the first question: is there a keyring to keep the secrets in?
+    Without one, say so at once and offer environment variables, or stop
+    (issue 14: the walk-through used to die after seven answers)."""
+    if opts.secrets == "env":
+        return opts
+    existing = targets.get(opts.name or "")
+    if opts.secrets is None and existing is not None and existing.secrets_mode == "env":
+        return opts
+    try:
+        # Target names cannot start with ':', so this entry is nobody's.
+        deps.secrets.get(":keyring-check")
+    except KeyringUnavailable as exc:
+        from astra_auth.prompter import Choice
+
+        deps.io.warn(exc.message)
+        choice = deps.prompter.select("Where should this target's secrets live?", [
+            Choice("In environment variables",
+                   "nothing is stored here; astra-auth reads ASTRA_AUTH_<TARGET>_<KIND> "
+                   "where it runs"),
+            Choice("Stop here", "make a keyring usable first, then run configure again"),
+        ], default=0)
+        if choice == 1:
+            for hint in exc.hints[:1]:
+                deps.io.info(hint)
+            raise SilentError(ExitCode.CONFIG) from None
+        return replace(opts, secrets="env")
+    return opts
+
+
+def _save_interactive(answers: Answers, plan: Plan, deps: Deps) -> Plan:
+    """Save; when the keyring fails only now, offer to save the other settings
+    with the secrets read from the environment, rather than lose every answer."""
+    try:
+        save(plan, deps)
+        return plan
+    except KeyringUnavailable as exc:
+        deps.io.warn(exc.message)
+        if plan.secrets_mode == "env" or not deps.prompter.confirm(
+                "Save the other settings, with the secrets read from environment variables "
+                "(the secrets typed are not kept)?", default=True):
+            raise
+    answers.secrets_mode = "env"
+    for kind in answers.secrets:
+        answers.secrets[kind] = Secret("env")
+    plan = build_plan(answers)
+    save(plan, deps)
+    return plan
 
 
 def _where(plan: Plan) -> str:
     if plan.secrets_mode == "keyring":
         return "secrets in the OS keyring"
-    names = " and ".join(SECRETS[kind].env for kind in plan.secret_states)
+    names = " and ".join(env_names(plan.target.name, kind)[0] for kind in plan.secret_states)
     return f"secrets read from {names} at run time"

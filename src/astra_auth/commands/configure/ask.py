@@ -9,7 +9,8 @@ from typing import Any
 from astra_auth import validate
 from astra_auth.commands.configure.answers import SECRETS, Secret, Session
 from astra_auth.deps import Deps
-from astra_auth.secretstore import entry
+from astra_auth.errors import KeyringUnavailable
+from astra_auth.secretstore import entry, env_names
 
 
 def ask_valid(
@@ -48,7 +49,9 @@ def ask_secret(s: Session, kind: str) -> None:
     spec = SECRETS[kind]
     answers, deps = s.answers, s.deps
     if answers.secrets_mode == "env":
-        deps.io.info(f"{spec.label}: not stored; read from {spec.env} when astra-auth runs.")
+        specific, generic = env_names(answers.name, kind)
+        deps.io.info(f"{spec.label}: not stored; read from {specific} (or {generic}, for "
+                     "every target) when astra-auth runs.")
         answers.secrets[kind] = Secret("env")
         return
     given = s.given.get(kind)
@@ -56,7 +59,19 @@ def ask_secret(s: Session, kind: str) -> None:
         answers.secrets[kind] = Secret("new", given)
         return
     # Reading the keyring here also proves it is usable before anything is saved.
-    stored = deps.secrets.get(entry(answers.name, kind)) is not None
+    try:
+        stored = deps.secrets.get(entry(answers.name, kind)) is not None
+    except KeyringUnavailable as exc:
+        # It failed only now (locked half-way): keep the answers, offer the environment.
+        deps.io.warn(exc.message)
+        if not deps.prompter.confirm("Keep this target's secrets in environment variables "
+                                     "instead?", default=True):
+            raise
+        answers.secrets_mode = "env"
+        for settled in answers.secrets:
+            answers.secrets[settled] = Secret("env")
+        ask_secret(s, kind)
+        return
     message = (f"{spec.label} (hidden; Enter keeps the stored one)" if stored
                else f"{spec.label} (hidden)")
     while True:

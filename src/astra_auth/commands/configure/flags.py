@@ -19,7 +19,7 @@ from astra_auth.commands.configure.options import ConfigureOptions, Given, check
 from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import KeyringUnavailable, UsageError
-from astra_auth.secretstore import entry, env_source
+from astra_auth.secretstore import entry, env_names, env_source
 from astra_auth.shellcmd import Placeholder
 
 
@@ -56,7 +56,8 @@ def _settle_secret(s: Session, kind: str) -> None:
     if answers.secrets_mode == "env":
         answers.secrets[kind] = Secret("env")
         if variable is None:
-            deps.io.warn(f"{spec.env} is not set here; set it wherever astra-auth runs")
+            deps.io.warn(f"{env_names(answers.name, kind)[0]} (or {spec.env}) is not set here; "
+                         "set it wherever astra-auth runs")
         return
     value = s.given.get(kind)
     if value is None and variable is not None:

@@ -24,6 +24,8 @@ class Plan:
     cleanup: list[str] = field(default_factory=list)
     # For the summary, by kind: how each secret ends up ("new", "stored", "env").
     secret_states: dict[str, str] = field(default_factory=dict)
+    # The target as it was (None for a new one): the summary marks what changed.
+    previous: Target | None = None
 
 
 def build_plan(answers: Answers) -> Plan:
@@ -42,6 +44,7 @@ def build_plan(answers: Answers) -> Plan:
         secret_changes=changes,
         cleanup=_stale(answers),
         secret_states={kind: secret.state for kind, secret in answers.secrets.items()},
+        previous=answers.existing,
     )
 
 

@@ -27,9 +27,27 @@ def show_summary(plan: Plan, deps: Deps) -> None:
         ("Authentication", auth_type.choice.label),
     ]
     rows += auth_type.summary(target, lambda kind: SECRET_TEXT[plan.secret_states[kind]])
+    before = _previous_rows(plan)
     table = Table(title="Summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
+    table.add_column(style="yellow")
     for label, value in rows:
-        table.add_row(label, Text(value))
+        changed = before is not None and (before.get(label) != value
+                                          or value == SECRET_TEXT["new"])
+        table.add_row(label, Text(value), "← changed" if changed else "")
     deps.io.out.print(table)
+
+
+def _previous_rows(plan: Plan) -> dict[str, str] | None:
+    """The summary rows of the target as it was, by label (None: a new target)."""
+    old = plan.previous
+    if plan.is_new or old is None:
+        return None
+    rows = {"Target": plan.target.name, "API URL": old.url or "—"}
+    if old.auth_type is not None:
+        auth_type = AUTH_TYPES[old.auth_type]
+        rows["Authentication"] = auth_type.choice.label
+        rows.update(auth_type.summary(old, lambda kind: SECRET_TEXT[
+            "env" if old.secrets_mode == "env" else "stored"]))
+    return rows

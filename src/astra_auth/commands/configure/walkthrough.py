@@ -7,6 +7,8 @@ stored here: Ctrl-C or Ctrl-D at any prompt leaves everything as it was.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from astra_auth import validate
 from astra_auth.commands.configure.answers import (
     Answers,
@@ -15,7 +17,7 @@ from astra_auth.commands.configure.answers import (
     refuse_foreign_flags,
     start,
 )
-from astra_auth.commands.configure.ask import ask_valid
+from astra_auth.commands.configure.ask import ask_optional, ask_valid
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given
 from astra_auth.config import Target
@@ -27,6 +29,11 @@ def walkthrough(
     opts: ConfigureOptions, targets: dict[str, Target], deps: Deps, given: Given
 ) -> Answers:
     s = start(opts, deps, given, ask_target(opts, targets, deps), targets)
+    existing = s.answers.existing
+    if existing is not None and existing.auth_type is not None and (
+            opts.auth_type in (None, existing.auth_type)):
+        edit_menu(s)
+        return s.answers
     for step in COMMON_STEPS:
         step(s)
     auth_type = AUTH_TYPES[s.answers.auth_type]
@@ -37,26 +44,35 @@ def walkthrough(
 
 
 def ask_target(opts: ConfigureOptions, targets: dict[str, Target], deps: Deps) -> str:
-    """Step 1: an existing target from the list, or a new name."""
+    """Step 1: an existing target by number or name, or a new name; no default,
+    so Enter edits nothing (issue 14).  Says which it is."""
+    from astra_auth.picker import pick_target
+
     name = opts.name
     if name is None and targets:
-        names = sorted(targets)
-        labels = [Choice(n, targets[n].url or "") for n in names]
-        index = deps.prompter.select("Target", labels + [Choice("Create a new target")],
-                                     default=0)
-        name = names[index] if index < len(names) else None
+        name = pick_target(deps, targets, "Existing targets", new_name=validate.target_name)
     if name is None:
         name = ask_valid(deps, "Target name (e.g. payments-api)", None, validate.target_name)
+    if name in targets:
+        deps.io.info(f"Editing existing target {name}.")
+    elif targets:
+        deps.io.info(f"Creating a new target {name}.")
     return name
 
 
 def ask_api_url(s: Session) -> None:
-    """The API under test, for a new target that `--url` did not name."""
-    if s.answers.existing is None and s.opts.url is None:
+    """The API under test, unless `--url` named it; offered again when editing."""
+    if s.opts.url is not None:
+        return
+    if s.answers.existing is None:
         s.answers.url = ask_valid(
-            s.deps, "API URL (the API under test; Enter to skip)", None, validate.api_url,
-            optional=True,
+            s.deps, "API URL (the API under test, e.g. https://api.example.com; Enter to skip)",
+            None, validate.api_url, optional=True,
         )
+        return
+    s.answers.url = ask_optional(
+        s.deps, "API URL (the API under test, e.g. https://api.example.com)",
+        s.answers.existing.url, validate.api_url) or None
 
 
 def ask_auth_type(s: Session) -> None:
@@ -74,3 +90,115 @@ def ask_auth_type(s: Session) -> None:
 
 
 COMMON_STEPS: tuple[Step, ...] = (ask_api_url, ask_auth_type)
+
+
+# ---------------------------------------------------------------------------
+# Editing a configured target: "which setting?" first (issue 14, item 5)
+
+
+def edit_menu(s: Session) -> None:
+    """A menu of the current values; each choice asks that one setting again,
+    and "Done" (the default, so Enter) keeps every other as it is."""
+    from astra_auth.commands.configure.ask import ask_secret
+
+    auth_type = AUTH_TYPES[s.answers.auth_type]
+    refuse_foreign_flags(s, auth_type)
+    auth_type.from_flags(s)  # the current values, and any flag given with them
+    s.missing.clear()
+    _settle_secrets(s)
+    while True:
+        entries = _entries(s)
+        done = len(entries)
+        index = s.deps.prompter.select(
+            "Which setting?",
+            [Choice(label, value) for label, value, _ in entries]
+            + [Choice("Done", "keep the others as they are; show the summary")],
+            default=done,
+        )
+        if index == done:
+            break
+        entries[index][2](s)
+    # What a change made necessary: a secret the new settings need (the
+    # password of a grant that became the password grant, say).
+    for kind in AUTH_TYPES[s.answers.auth_type].secret_kinds(s.answers):
+        if kind not in s.answers.secrets:
+            ask_secret(s, kind)
+
+
+def _settle_secrets(s: Session) -> None:
+    """Each secret as it stands: given with the flags, from the environment
+    (env mode) or stored; one that is none of these is asked at the end."""
+    from astra_auth.commands.configure.answers import Secret
+    from astra_auth.secretstore import entry
+
+    answers = s.answers
+    for kind in AUTH_TYPES[answers.auth_type].secret_kinds(answers):
+        given = s.given.get(kind)
+        if given is not None:
+            answers.secrets[kind] = Secret("new", given)
+        elif answers.secrets_mode == "env":
+            answers.secrets[kind] = Secret("env")
+        elif s.deps.secrets.get(entry(answers.name, kind)) is not None:
+            answers.secrets[kind] = Secret("stored")
+
+
+def _entries(s: Session) -> list[tuple[str, str, Step]]:
+    """The menu: (label, current value, the step that asks it again)."""
+    from astra_auth.commands.configure.summary import SECRET_TEXT
+
+    answers = s.answers
+    auth_type = AUTH_TYPES[answers.auth_type]
+    target = Target(name=answers.name, url=answers.url or None, auth_type=auth_type.key,
+                    **auth_type.settings(answers))
+
+    def secret(kind: str) -> str:
+        state = answers.secrets.get(kind)
+        return SECRET_TEXT[state.state] if state else "missing: asked when you are done"
+
+    entries: list[tuple[str, str, Step]] = [
+        ("API URL", answers.url or "—", ask_api_url),
+        ("Authentication type", auth_type.choice.label, _change_type),
+    ]
+    for label, value in auth_type.summary(target, secret):
+        step = _step_for(label, auth_type.steps)
+        if step is not None:
+            entries.append((label, value, step))
+    return entries
+
+
+def _step_for(label: str, steps: Sequence[Step]) -> Step | None:
+    """The step that asks the setting a summary row shows: the one whose name
+    (`ask_client_id`) is in the label ("Client ID"), the longest such; the
+    first step of a type shapes the rest (the grant, the algorithm), so after
+    it the following steps are asked again, each offering its current value."""
+    from astra_auth.commands.configure.answers import SECRETS
+    from astra_auth.commands.configure.ask import ask_secret
+
+    key = label.lower().replace(" ", "_")
+    found = [step for step in steps if step.__name__.startswith("ask_")
+             and step.__name__[4:] in key]
+    if found:
+        step = max(found, key=lambda st: len(st.__name__))
+        if step is not steps[0]:
+            return step
+
+        def from_here(s: Session) -> None:
+            for later in steps:
+                later(s)
+
+        return from_here
+    if key in SECRETS:
+        return lambda s: ask_secret(s, key)
+    return None
+
+
+def _change_type(s: Session) -> None:
+    before = s.answers.auth_type
+    ask_auth_type(s)
+    if s.answers.auth_type == before:
+        return
+    auth_type = AUTH_TYPES[s.answers.auth_type]
+    refuse_foreign_flags(s, auth_type)
+    s.answers.secrets.clear()
+    for step in auth_type.steps:
+        step(s)
