@@ -123,14 +123,15 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
     # Re-running offers every current value; Enter keeps them and the secrets.
     before = proc.config_path.read_bytes()
     term = Terminal(proc, "configure", name)
-    for prompt in ("Choose", "Choose", "Access Token URL", "Client ID",
-                   "Client secret (hidden; Enter keeps the stored one)", "Username",
-                   "Password (hidden; Enter keeps the stored one)", "Scope", "Audience",
-                   "Choose", "Save these settings?"):
-        term.answer(prompt, "")
+    term.child.expect_exact(f"Editing existing target {name}.")
+    # "Which setting?": the current values, and Enter is "Done".
+    term.child.expect_exact("Which setting?")
+    term.answer("Choose", "")
+    term.answer("Save these settings?", "")
     term.answer("Run test-token now", "n")
     assert term.finish() == 0
     assert TOKEN_URL in term.screen and "hr-app" in term.screen
+    assert "← changed" not in term.screen
     assert proc.config_path.read_bytes() == before
     assert real_keyring.get(f"{name}:password") == PASSWORD
 
@@ -196,3 +197,82 @@ def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
     jwt = tomllib.loads(proc.config_path.read_text())["targets"][name]["jwt"]
     assert jwt == {"algorithm": "HS256", "claims": {"sub": "scanner"}, "lifetime": 300,
                    "header_name": "Authorization", "prefix": "Bearer", "secrets": "keyring"}
+
+
+# ---------------------------------------------------------------------------
+# Issue 14: the first hour at a real terminal
+
+
+def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(proc):
+    """Item 3: with no usable keyring the walk-through says so at once, and a
+    target that keeps its secrets in variables is saved with their names."""
+    env = dict(proc.env, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    proc.env = env
+    term = Terminal(proc, "configure")
+    term.child.expect_exact("The OS keyring is not usable")
+    first = term.screen
+    assert "Target name" not in first  # nothing was asked before
+    term.answer("Choose", "1")  # In environment variables
+    term.answer("Target name", "ci-api")
+    term.answer("API URL", "")
+    term.answer("Choose", "1")  # OAuth 2.0
+    term.answer("Choose", "1")  # Client Credentials
+    term.answer("Choose", "1")  # I have the Access Token URL
+    term.answer("Access Token URL", TOKEN_URL)
+    term.answer("Client ID", "abc")
+    term.child.expect_exact("read from ASTRA_AUTH_CI_API_CLIENT_SECRET")
+    term.answer("Scope", "")
+    term.answer("Audience", "")
+    term.answer("Choose", "")
+    term.answer("Save these settings?", "y")
+    term.child.expect_exact("Set ASTRA_AUTH_CI_API_CLIENT_SECRET where astra-auth runs")
+    term.answer("Run test-token now", "n")
+    assert term.finish() == 0
+    oauth = tomllib.loads(proc.config_path.read_text())["targets"]["ci-api"]["oauth2"]
+    assert oauth["secrets"] == "env"
+
+
+def test_no_keyring_and_stop_asks_nothing_more(proc):
+    proc.env = dict(proc.env, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    term = Terminal(proc, "configure")
+    term.child.expect_exact("Where should this target's secrets live?")
+    term.answer("Choose", "2")  # Stop here
+    assert term.finish() == 3
+    assert "Target name" not in term.screen
+    assert not proc.config_path.exists()
+
+
+@pytest.mark.keyring
+def test_the_picker_takes_a_typed_name_and_enter_edits_nothing(proc, real_keyring):
+    """Item 4 at a real terminal: a reflexive Enter chooses nothing; a typed name
+    that exists is edited, and it says so."""
+    name = real_keyring.name("pick")
+    proc("configure", name, "--grant-type", "client_credentials", "--token-url", TOKEN_URL,
+         "--client-id", "x", env={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    before = proc.config_path.read_bytes()
+    term = Terminal(proc, "configure")
+    term.child.expect_exact(f"1) {name}")
+    term.answer("Target: a number, an existing name, or a new name", "")
+    term.child.expect_exact("Type a number from the list or a target name. Try again.")
+    term.answer("Target: a number, an existing name, or a new name", name)
+    term.child.expect_exact(f"Editing existing target {name}.")
+    term.child.expect_exact("Which setting?")
+    term.answer("Choose", "")
+    term.answer("Save these settings?", "n")
+    assert term.finish() == 0
+    assert proc.config_path.read_bytes() == before
+
+
+@pytest.mark.keyring
+def test_password_stdin_with_no_input_at_a_terminal_reads_hidden(proc, real_keyring):
+    """Item 9: `--password-stdin --no-input` typed at a terminal never echoes."""
+    name = real_keyring.name("pwin")
+    term = Terminal(proc, "configure", name, "--grant-type", "password", "--token-url",
+                    TOKEN_URL, "--client-id", "hr-app", "--username", "john.doe",
+                    "--client-secret-stdin", "--password-stdin", "--no-input")
+    term.answer("Client secret for --client-secret-stdin (hidden)", CLIENT_SECRET)
+    term.answer("Password for --password-stdin (hidden)", PASSWORD)
+    term.child.expect_exact(f"Saved target {name}")
+    assert term.finish() == 0
+    assert CLIENT_SECRET not in term.screen and PASSWORD not in term.screen
+    assert real_keyring.get(f"{name}:password") == PASSWORD

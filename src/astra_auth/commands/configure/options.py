@@ -245,11 +245,13 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
             deps.io.stdin.read().strip("\n") + "\n", wanted[0].stdin_flag, wanted[0].what,
             multiline=True)
         return given
-    if deps.io.stdin_is_tty and interactive:
-        # A person is typing: ask with hidden input instead of reading an echoed line.
+    if deps.io.stdin_is_tty:
+        # A person is typing (`--no-input` too: standard input is the terminal),
+        # so read hidden instead of reading a line the terminal echoes (issue 14).
         for spec in wanted:
+            label = spec.label + ("" if interactive else f" for {spec.stdin_flag}")
             given.values[spec.kind] = check_secret(
-                deps.prompter.secret(spec.label), spec.stdin_flag, spec.what
+                deps.prompter.secret(label + " (hidden)"), spec.stdin_flag, spec.what
             )
         return given
     lines = deps.io.stdin.read().splitlines()
