@@ -390,3 +390,76 @@ def test_declining_to_enter_it_again_ends_with_the_tests_exit_code(cli, idp, lea
         Step("confirm", "Enter the client secret again", False),
     ])
     cli("configure", tty=True, prompter=prompter, expect=4)
+
+
+# ---------------------------------------------------------------------------
+# 11. Small things
+
+
+def _unsigned_jwt() -> str:
+    import base64
+
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return part({"alg": "none", "typ": "JWT"}) + "." + part({"sub": "scanner"}) + "."
+
+
+def test_an_unsigned_jwt_is_warned_about_and_its_header_shown(cli, faults, leaks):
+    token = _unsigned_jwt()
+    leaks.watch(token)
+    url = faults.answer(f"{uuid.uuid4().hex}/token", {
+        "access_token": token, "token_type": "Bearer", "expires_in": 300})
+    _add(cli, "pay", url, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    env = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
+    data = _test_token_json(cli, "pay", 0, environ=env)
+    assert ("The token's JWT header says alg: none: it is not signed, so an API that accepts it "
+            "would accept a forged one too. Ask the provider to sign its tokens.") in data["warnings"]
+    panel = cli("test-token", "pay", environ=env).out
+    assert "JWT header:" in panel and re.search(r"alg\s+none", panel)
+
+
+# ---------------------------------------------------------------------------
+# 8. A private or loopback token URL: warned once, acknowledged in the target
+
+
+def test_a_loopback_token_url_is_warned_once_and_kept_as_acknowledged(cli, idp, config_path):
+    from astra_auth.validate import private_address_warning
+
+    env = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
+    warned = ("127.0.0.1 resolves to loopback address 127.0.0.1: a scanner outside that "
+              "network cannot reach it")
+    first = cli("configure", "pay", "--grant-type", "client_credentials", "--token-url",
+                idp.token_url, "--client-id", "scanner-app", environ=env,
+                address_warning=private_address_warning)
+    assert warned in first.err and "Said once" in first.err
+    target = tomllib.loads(config_path.read_text())["targets"]["pay"]
+    assert target["private_host_ok"] == "127.0.0.1"
+    # Said once: not again when configure runs again, nor in the panels.
+    again = cli("configure", "pay", "--client-auth", "basic", environ=env,
+                address_warning=private_address_warning)
+    assert warned not in again.err
+    panel = cli("test-token", "pay", environ=env, address_warning=private_address_warning)
+    assert "loopback" not in panel.out
+    lines = cli("test-token", "--all", environ=env, address_warning=private_address_warning)
+    assert "loopback" not in lines.out
+    # Kept for machines: the JSON warnings, and targets show.
+    data = _test_token_json(cli, "pay", 0, environ=env, address_warning=private_address_warning)
+    assert warned in data["warnings"]
+    shown = cli("targets", "show", "pay").out
+    assert "127.0.0.1 resolves to a private or loopback address (acknowledged at configure)" \
+        in " ".join(shown.split())
+    assert json.loads(cli("targets", "show", "pay", "--json").out)["private_host_ok"] == \
+        "127.0.0.1"
+
+
+def test_a_new_public_token_url_drops_the_acknowledgement(cli, idp, config_path):
+    from astra_auth.validate import private_address_warning
+
+    env = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
+    cli("configure", "pay", "--grant-type", "client_credentials", "--token-url",
+        idp.token_url, "--client-id", "scanner-app", environ=env,
+        address_warning=private_address_warning)
+    cli("configure", "pay", "--token-url", "https://idp.example.com/oauth/token", environ=env,
+        address_warning=lambda url: None)
+    assert "private_host_ok" not in tomllib.loads(config_path.read_text())["targets"]["pay"]

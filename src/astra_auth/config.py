@@ -81,6 +81,10 @@ class Target:
     bearer: Bearer | None = None
     api_key: ApiKey | None = None
     jwt: Jwt | None = None
+    # The token URL's host, when configure warned that it resolves to a private,
+    # loopback or link-local address: said once there, then only in targets
+    # show and test-token's JSON warnings (issue 14).
+    private_host_ok: str | None = None
 
     @property
     def settings(self) -> Any:
@@ -141,6 +145,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         target = Target(name=name)
         target.url = _opt_str(entry, "url", where, fail, validate.api_url)
         target.auth_type = _opt_str(entry, "auth_type", where, fail, _auth_type)
+        target.private_host_ok = _opt_str(entry, "private_host_ok", where, fail, _host)
         tables = [key for key in _TYPE_PARSERS if key in entry]
         for key in tables:
             if key != target.auth_type:
@@ -159,9 +164,14 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
 
 # The checks of each setting, made once: the parsed copy of a config with
 # 1,000 targets is validated on every start (benchmarks/startup.py).
-_TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt"})
+_TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt",
+                          "private_host_ok"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
                           "audience", "username", "secrets"})
+
+
+def _host(v: str) -> str:
+    return validate.plain_value(v, "host name", 253)
 
 
 def _auth_type(v: str) -> str:
@@ -368,6 +378,8 @@ def to_data(config: Config) -> dict[str, Any]:
             entry["url"] = target.url
         if target.auth_type:
             entry["auth_type"] = target.auth_type
+        if target.private_host_ok:
+            entry["private_host_ok"] = target.private_host_ok
         if target.oauth2:
             o = target.oauth2
             oauth: dict[str, Any] = {

@@ -152,6 +152,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         "oauth2": None,
         "secrets": states,
         "cached_token": token_state,
+        "private_host_ok": target.private_host_ok,
     }
     for key in ("basic", "bearer", "api_key", "jwt"):
         settings = getattr(target, key)
@@ -211,6 +212,10 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     table.add_row("Scope", Text(o.scope or "—"))
     table.add_row("Audience", Text(o.audience or "—"))
     table.add_row("Secrets kept in", "OS keyring" if o.secrets == "keyring" else "environment")
+    if target.private_host_ok:
+        table.add_row("Private address", Text(
+            f"{target.private_host_ok} resolves to a private or loopback address "
+            "(acknowledged at configure): a scanner outside that network cannot reach it"))
     table.add_row("Cached token", token_state)
     deps.io.out.print(table)
 

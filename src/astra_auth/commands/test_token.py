@@ -142,6 +142,11 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
         report, credential = _check_other(target, opts, deps)
     report.data["auth_type"] = target.auth_type
     report.data["secret_sources"] = secret_sources(target, deps)
+    if target.private_host_ok:
+        # Acknowledged at configure: kept in the JSON, not repeated in the panels.
+        said = f"{target.private_host_ok} resolves to "
+        report.shown["acknowledged"] = [w for w in report.data["warnings"]
+                                        if w.startswith(said)]
     report.data.setdefault("api", None)
     if credential is not None and not opts.no_probe:
         _check_api(report, credential, opts, deps)
@@ -294,6 +299,11 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
     claims = jwt.claims(token.access_token)
     if claims is not None:
         claims = _masked_claims(claims, redactor)
+        alg = (jwt.header(token.access_token) or {}).get("alg")
+        if isinstance(alg, str) and alg.lower() == "none":
+            warnings.append("The token's JWT header says alg: none: it is not signed, so an API "
+                            "that accepts it would accept a forged one too. Ask the provider "
+                            "to sign its tokens.")
     data = {
         "ok": True,
         "target": target.name,
@@ -457,11 +467,18 @@ def _print_panel(report: Report, deps: Deps) -> None:
         parts.append(Text("\nWhat to do:", style="bold"))
         parts.append(_numbered([(f"{n}.", h) for n, h in enumerate(report.hints, start=1)]))
         style = "red"
-    if data["warnings"]:
+    warnings = _shown_warnings(report)
+    if warnings:
         parts.append(Text("\nWarnings:", style="bold yellow"))
-        parts.append(_numbered([("!", w) for w in data["warnings"]], "yellow"))
+        parts.append(_numbered([("!", w) for w in warnings], "yellow"))
     deps.io.out.print(Panel(Group(*parts), title=title, title_align="left", border_style=style,
                         expand=False))
+
+
+def _shown_warnings(report: Report) -> list[str]:
+    """The warnings a person is shown: not one acknowledged at configure."""
+    acknowledged = report.shown.get("acknowledged", [])
+    return [w for w in report.data["warnings"] if w not in acknowledged]
 
 
 def _accepted(data: dict[str, Any]) -> bool:
@@ -539,7 +556,7 @@ def _print_line(report: Report, deps: Deps) -> None:
                   soft_wrap=True)
         if report.hints:
             out.print(f"  - To fix: {_one(report.hints[0])}", soft_wrap=True)
-    for warning in data["warnings"]:
+    for warning in _shown_warnings(report):
         out.print(f"  [yellow]![/yellow] {_one(warning)}", soft_wrap=True)
 
 

@@ -105,6 +105,9 @@ class Answers:
     oauth2: OAuth2Answers = field(default_factory=OAuth2Answers)
     # The other types' settings, by config key (`username`, `name`, `algorithm`…).
     fields: dict[str, Any] = field(default_factory=dict)
+    # The token URL's host once its private address was warned about (config
+    # `private_host_ok`): the warning is given once.
+    private_host_ok: str | None = None
 
 
 @dataclass
@@ -138,6 +141,7 @@ def start(
         auth_type=auth_type,
         secrets_mode=opts.secrets or (existing.secrets_mode if same_type and existing
                                       else "keyring"),
+        private_host_ok=existing.private_host_ok if same_type and existing else None,
     )
     if answers.secrets_mode == "env":
         refuse_given_secrets(opts, name)

@@ -80,7 +80,7 @@ def ask_token_url(s: Session) -> None:
         token_url = ask_valid(
             deps, "Access Token URL", old.token_url if old else None, validate.token_url
         )
-    provider.warn_about_url(token_url, deps)
+    provider.warn_about_url(s, token_url)
     assert o.grant_type is not None  # asked before
     provider.learn(s, token_url, o.grant_type,
                    changed=old is None or token_url != old.token_url)
@@ -206,7 +206,7 @@ def from_provider(s: Session) -> None:
                    changed=old is None or s.opts.token_url is not None)
     if o.client_auth is None:
         o.client_auth = provider.client_auth_from_metadata(s) or "basic"
-    provider.warn_about_url(o.token_url, s.deps)
+    provider.warn_about_url(s, o.token_url)
 
 
 # ---------------------------------------------------------------------------

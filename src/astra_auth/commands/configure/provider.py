@@ -60,11 +60,25 @@ def client_auth_from_metadata(s: Session) -> str | None:
     return method
 
 
-def warn_about_url(url: str, deps: Deps) -> None:
-    """A token URL that a scanner elsewhere may not reach (a private address)."""
+def warn_about_url(s: Session, url: str) -> None:
+    """A token URL that a scanner elsewhere may not reach (a private address):
+    warned once, and the acknowledgement kept in the target (`private_host_ok`),
+    so that test-token's panels do not repeat it on every run."""
+    from urllib.parse import urlsplit
+
+    deps = s.deps
     warning = deps.address_warning(url)
-    if warning:
-        deps.io.warn(warning)
+    host = urlsplit(url).hostname
+    if not warning or " resolves to " not in warning or not host:
+        s.answers.private_host_ok = None
+        if warning:
+            deps.io.warn(warning)
+        return
+    if s.answers.private_host_ok == host:
+        return  # acknowledged before, for this very host
+    s.answers.private_host_ok = host
+    deps.io.warn(f"{warning}. Said once: kept in the target as private_host_ok "
+                 "(targets show lists it; test-token --json keeps it in warnings)")
 
 
 def _metadata(token_url: str, deps: Deps) -> Any:
