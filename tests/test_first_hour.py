@@ -463,3 +463,53 @@ def test_a_new_public_token_url_drops_the_acknowledgement(cli, idp, config_path)
     cli("configure", "pay", "--token-url", "https://idp.example.com/oauth/token", environ=env,
         address_warning=lambda url: None)
     assert "private_host_ok" not in tomllib.loads(config_path.read_text())["targets"]["pay"]
+
+
+# ---------------------------------------------------------------------------
+# 12. doctor
+
+
+def test_doctor_names_the_variable_that_overrides_a_stored_secret(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+         stdin=CLIENT_SECRET + "\n")
+    result = cli("doctor", environ={"ASTRA_AUTH_CLIENT_SECRET": WRONG_SECRET})
+    lines = result.out.splitlines()
+    assert ("! Secrets from variables: ASTRA_AUTH_CLIENT_SECRET overrides the stored client "
+            "secret of pay") in lines
+    assert ("  - To fix: if the stored secret is the right one: unset ASTRA_AUTH_CLIENT_SECRET"
+            in lines)
+    assert any(line.startswith("✓ Keyring: ") and line.endswith("unlocked and answering")
+               for line in lines)
+    assert any(line.startswith("✓ Config file: ") and "(1 target; mode 0600, folder 0700)" in line
+               for line in lines)
+
+
+def test_doctor_json_reports_a_locked_keyring_with_exit_3(cli):
+    data = json.loads(cli("doctor", "--json", expect=3, secrets=_broken()).out)
+    assert data["ok"] is False
+    keyring = next(c for c in data["checks"] if c["name"] == "keyring")
+    assert keyring["status"] == "error"
+    assert keyring["detail"].endswith(": locked (The OS keyring is not usable: the keyring is "
+                                      "locked)")
+    assert [c["name"] for c in data["checks"]] == [
+        "config_file", "keyring", "secret_variables", "proxy", "trust_store"]
+
+
+def test_doctor_shows_proxies_without_their_credentials(cli, leaks):
+    proxy_secret = "px-Marmot4:Quince8-HHv"
+    leaks.watch(proxy_secret)
+    data = json.loads(cli("doctor", "--json", environ={
+        "HTTPS_PROXY": f"http://scanner:{proxy_secret}@proxy.example.com:3128",
+        "NO_PROXY": "localhost,.internal"}).out)
+    proxy = next(c for c in data["checks"] if c["name"] == "proxy")
+    assert proxy["detail"] == ("HTTPS_PROXY=http://proxy.example.com:3128, "
+                               "NO_PROXY=localhost,.internal (never used for loopback hosts)")
+
+
+def test_doctor_finds_loose_permissions_and_a_missing_ca_file(cli, config_path):
+    cli("targets", "add", "pay")
+    config_path.chmod(0o644)
+    result = cli("doctor", expect=3, environ={"SSL_CERT_FILE": "/nonexistent/ca.pem"})
+    assert f"  - To fix: chmod 600 {config_path}" in result.out.splitlines()
+    assert ("✗ Trust store: the operating system's trust store (truststore), plus "
+            "SSL_CERT_FILE=/nonexistent/ca.pem: does not exist") in result.out.splitlines()

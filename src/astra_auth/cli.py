@@ -524,6 +524,24 @@ def completion(
     sys.stdout.write(text)
 
 
+# ---------------------------------------------------------------------------
+# doctor
+
+
+@app.command("doctor", short_help="Check this machine: config, keyring, variables, proxy, CAs.")
+def doctor(
+    ctx: typer.Context,
+    json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check this machine: the config file and its permissions, the keyring backend
+    and whether it is locked, variables that override stored secrets, proxy
+    variables, and the trust store."""
+    from astra_auth.commands.doctor import DoctorOptions
+    from astra_auth.commands.doctor import doctor as run_doctor
+
+    run(ctx, run_doctor, DoctorOptions(json=json))
+
+
 def main(argv: list[str] | None = None, *, make_deps: "Callable[..., Deps] | None" = None) -> int:
     """The program: run the app and return its exit code instead of exiting."""
     try:
