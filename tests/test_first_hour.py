@@ -513,3 +513,29 @@ def test_doctor_finds_loose_permissions_and_a_missing_ca_file(cli, config_path):
     assert f"  - To fix: chmod 600 {config_path}" in result.out.splitlines()
     assert ("✗ Trust store: the operating system's trust store (truststore), plus "
             "SSL_CERT_FILE=/nonexistent/ca.pem: does not exist") in result.out.splitlines()
+
+
+HELP_EXAMPLES = {
+    "configure": "astra-auth configure payments-api",
+    "test-token": "astra-auth test-token --all --json",
+    "token": "astra-auth token payments-api --format json --min-ttl 300",
+    "proxy": "astra-auth proxy alice=8081 bob=8082",
+    "completion": "astra-auth completion zsh > ~/.zfunc/_astra-auth",
+    "doctor": "astra-auth doctor --json",
+    "targets list": "astra-auth targets list --json",
+    "targets add": "astra-auth targets add payments-api --url https://api.example.com",
+    "targets show": "astra-auth targets show payments-api --json",
+    "targets remove": "astra-auth targets remove payments-api --yes",
+}
+
+
+def test_each_commands_help_ends_with_examples_and_words_for_placeholders(cli):
+    for path, example in HELP_EXAMPLES.items():
+        text = cli(*path.split(), "--help").out
+        tail = text[text.rindex("\nExamples:\n"):].splitlines()[2:]
+        assert 1 <= len(tail) <= 3 and all(line.startswith("  ") for line in tail), path
+        assert f"  {example}" in tail, path
+        assert not re.search(r"<[a-z ]+>", text), (path, text)  # no <float range>, <str>
+    assert "--timeout SECONDS" in cli("test-token", "--help").out
+    assert "--token-url URL" in cli("configure", "--help").out
+    assert "--config PATH" in cli("--help").out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+import typer.core
 
 from astra_auth import __version__, validate
 from astra_auth.errors import AstraError, ExitCode, SilentError, UsageError, redacted_traceback
@@ -39,6 +40,89 @@ class State:
         from astra_auth.deps import Deps
 
         return Deps.system(self.config_path)
+
+
+# Placeholders in --help read as words, not as click's types (`<float range>`,
+# `<str>`, `<file>`); an option not named here gets its name in capitals.
+METAVARS = {
+    "--config": "PATH", "--timeout": "SECONDS", "--min-ttl": "SECONDS",
+    "--lifetime": "SECONDS", "--ca-bundle": "PATH", "--signing-key-file": "PATH",
+    "--private-key-file": "PATH", "--certificate": "PATH", "--url": "URL",
+    "--token-url": "URL", "--issuer": "URL", "--upstream": "URL",
+    "--authorization-url": "URL", "--device-authorization-url": "URL",
+    "--assertion-audience": "URL", "--client-id": "ID", "--username": "USER",
+    "--password": "PASSWORD", "--client-secret": "SECRET", "--scope": "SCOPE",
+    "--audience": "AUDIENCE", "--client-auth": "METHOD", "--secrets": "keyring|env",
+    "--auth-type": "TYPE", "--grant-type": "GRANT", "--key-name": "NAME",
+    "--key-location": "WHERE", "--algorithm": "ALG", "--assertion-alg": "ALG",
+    "--claim": "NAME=VALUE", "--param": "NAME=VALUE", "--header-name": "HEADER",
+    "--prefix": "PREFIX", "--format": "FORMAT", "--host": "HOST",
+}
+
+# Each command's help ends with examples to copy (issue 14).
+EXAMPLES = {
+    "targets list": ["astra-auth targets list", "astra-auth targets list --json"],
+    "targets add": ["astra-auth targets add payments-api --url https://api.example.com"],
+    "targets show": ["astra-auth targets show payments-api",
+                     "astra-auth targets show payments-api --json"],
+    "targets remove": ["astra-auth targets remove payments-api",
+                       "astra-auth targets remove payments-api --yes"],
+    "configure": [
+        "astra-auth configure",
+        "astra-auth configure payments-api",
+        "printf '%s\\n' \"$CLIENT_SECRET\" | astra-auth configure payments-api "
+        "--grant-type client_credentials --token-url https://idp.example.com/oauth/token "
+        "--client-id \"$CLIENT_ID\" --client-secret-stdin --no-input --test",
+    ],
+    "test-token": ["astra-auth test-token payments-api",
+                   "astra-auth test-token --all --json",
+                   "astra-auth test-token payments-api --verbose --timeout 30"],
+    "token": ["astra-auth token payments-api",
+              "curl -H \"$(astra-auth token payments-api --format header)\" "
+              "https://api.example.com/things",
+              "astra-auth token payments-api --format json --min-ttl 300"],
+    "proxy": ["astra-auth proxy payments-api",
+              "astra-auth proxy alice=8081 bob=8082",
+              "astra-auth proxy payments-api --upstream https://staging.example.com"],
+    "completion": ["astra-auth completion bash > "
+                   "~/.local/share/bash-completion/completions/astra-auth",
+                   "astra-auth completion zsh > ~/.zfunc/_astra-auth",
+                   "astra-auth completion fish > ~/.config/fish/completions/astra-auth.fish"],
+    "doctor": ["astra-auth doctor", "astra-auth doctor --json"],
+}
+
+
+class Command(typer.core.TyperCommand):
+    """A typer command whose help uses words for placeholders and ends with
+    examples (EXAMPLES, by the command's path after `astra-auth`)."""
+
+    def _words(self) -> None:
+        # By param_type_name: typer may carry its own copy of click's classes.
+        for param in self.params:
+            if param.metavar is not None:
+                continue
+            if param.param_type_name == "argument":
+                param.metavar = (param.name or "ARG").upper()
+            elif param.param_type_name == "option" and not getattr(param, "is_flag", False):
+                param.metavar = METAVARS.get(param.opts[0], param.opts[0].lstrip("-").upper())
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        self._words()
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return pieces
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._words()
+        super().format_help(ctx, formatter)
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        examples = EXAMPLES.get(" ".join(ctx.command_path.split()[1:]))
+        if examples:
+            formatter.write_paragraph()
+            formatter.write_text("Examples:")
+            for example in examples:  # as they are: never re-wrapped
+                formatter.write(f"  {example}\n")
 
 
 app = typer.Typer(
@@ -80,6 +164,7 @@ def root(
             help="Config file to use (default: $ASTRA_AUTH_CONFIG, else "
             "$XDG_CONFIG_HOME/astra-auth/config.toml).",
             dir_okay=False,
+            metavar="PATH",
         ),
     ] = None,
     version: Annotated[
@@ -185,7 +270,7 @@ def _stderr_line(deps: "Deps | None", text: str) -> None:
 # targets
 
 
-@targets_app.command("list", short_help="Every target, with its grant and token URL.")
+@targets_app.command("list", cls=Command, short_help="Every target, with its grant and token URL.")
 def targets_list(
     ctx: typer.Context,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
@@ -196,7 +281,7 @@ def targets_list(
     run(ctx, targets.list_targets, targets.ListOptions(json=json))
 
 
-@targets_app.command("add")
+@targets_app.command("add", cls=Command)
 def targets_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Name for the new target.", show_default=False)],
@@ -208,7 +293,7 @@ def targets_add(
     run(ctx, targets.add_target, targets.AddOptions(name=name, url=url))
 
 
-@targets_app.command("show", short_help="A target's settings; secrets only as stored/missing/env.")
+@targets_app.command("show", cls=Command, short_help="A target's settings; secrets only as stored/missing/env.")
 def targets_show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(autocompletion=complete_target, show_default=False)],
@@ -220,7 +305,7 @@ def targets_show(
     run(ctx, targets.show_target, targets.ShowOptions(name=name, json=json))
 
 
-@targets_app.command("remove", short_help="Remove a target and its keyring entries.")
+@targets_app.command("remove", cls=Command, short_help="Remove a target and its keyring entries.")
 def targets_remove(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(autocompletion=complete_target, show_default=False)],
@@ -245,7 +330,7 @@ def _complete_from(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
     return complete
 
 
-@app.command(short_help="Set up a target: a walk-through, or flags in CI.")
+@app.command(cls=Command, short_help="Set up a target: a walk-through, or flags in CI.")
 def configure(
     ctx: typer.Context,
     name: Annotated[
@@ -384,7 +469,7 @@ def configure(
 # test-token
 
 
-@app.command("test-token", short_help="Perform the grant; say why it failed.")
+@app.command("test-token", cls=Command, short_help="Perform the grant; say why it failed.")
 def test_token(
     ctx: typer.Context,
     name: Annotated[
@@ -426,7 +511,7 @@ def test_token(
 # token
 
 
-@app.command("token", short_help="Print a valid access token, for scripts.")
+@app.command("token", cls=Command, short_help="Print a valid access token, for scripts.")
 def token(
     ctx: typer.Context,
     name: Annotated[
@@ -457,7 +542,7 @@ def token(
 # proxy
 
 
-@app.command("proxy", short_help="A local reverse proxy that adds the credential.")
+@app.command("proxy", cls=Command, short_help="A local reverse proxy that adds the credential.")
 def proxy(
     ctx: typer.Context,
     targets: Annotated[
@@ -503,7 +588,7 @@ def proxy(
 # completion
 
 
-@app.command("completion", short_help="Print the shell's completion script.")
+@app.command("completion", cls=Command, short_help="Print the shell's completion script.")
 def completion(
     ctx: typer.Context,
     shell: Annotated[
@@ -528,7 +613,7 @@ def completion(
 # doctor
 
 
-@app.command("doctor", short_help="Check this machine: config, keyring, variables, proxy, CAs.")
+@app.command("doctor", cls=Command, short_help="Check this machine: config, keyring, variables, proxy, CAs.")
 def doctor(
     ctx: typer.Context,
     json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
