@@ -96,7 +96,7 @@ def shell(proc):
 
 def test_bash_completes_subcommands(shell):
     assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "proxy",
-                                            "completion", "targets"]
+                                            "completion", "doctor", "targets"]
     assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
 
 

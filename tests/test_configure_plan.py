@@ -131,15 +131,11 @@ def test_the_walkthrough_and_the_flags_give_the_same_answers_when_editing(tmp_pa
     targets = {"a": existing}
     store = MemoryStore({"a:client_secret": CLIENT_SECRET})
     prompter = ScriptedPrompter([
-        Step("select", "Target", 0),
-        Step("select", "Authentication type", None),
-        Step("select", "Grant type", None),
-        Step("text", "Access Token URL", None),
-        Step("text", "Client ID", None),
-        Step("secret", "Enter keeps the stored one", ""),
+        Step("text", "Target: a number", "1"),
+        # API URL, type, grant, token URL, client ID, client secret, scope (6)…
+        Step("select", "Which setting?", 6),
         Step("text", "Scope", "write"),
-        Step("text", "Audience", None),
-        Step("select", "Client authentication", None),
+        Step("select", "Which setting?", None),  # Done
     ])
     deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True, secrets=store)
     asked = walkthrough(ConfigureOptions(), targets, deps, Given())
