@@ -196,3 +196,16 @@ def test_missing_secret_for_a_new_type_is_exit_3(cli, api):
         "Or set ASTRA_AUTH_T_BEARER_TOKEN where astra-auth runs (ASTRA_AUTH_BEARER_TOKEN works "
         "too, but applies to every target)."]
     assert data["api"] is None
+
+
+def test_a_refused_bearer_token_from_a_variable_says_to_unset_it(cli, api, leaks):
+    """Issue 14: the variable wins over the stored token; storing again cannot help."""
+    stale = "bt-Walrus3:Tundra5-KLm"
+    leaks.watch(stale)
+    bearer(cli, api)
+    data, _ = run_json(cli, "t", expect=7, environ={"ASTRA_AUTH_T_BEARER_TOKEN": stale})
+    assert data["secret_sources"] == {"bearer_token": "ASTRA_AUTH_T_BEARER_TOKEN"}
+    assert ("The bearer token came from ASTRA_AUTH_T_BEARER_TOKEN, which overrides the one "
+            "stored in the keyring: check its value, or unset it to use the stored one: "
+            "unset ASTRA_AUTH_T_BEARER_TOKEN") in data["hints"]
+    assert not any("store a new one" in hint for hint in data["hints"])

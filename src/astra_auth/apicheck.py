@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
     check.www_authenticate = challenge[:1000] if challenge else None
     if status in (401, 403):
         check.ok = False
-        _explain_refusal(check, target, credential)
+        _explain_refusal(check, target, credential, deps.environ)
         return check
     check.ok = True
     if 300 <= status < 400:
@@ -152,7 +153,8 @@ def challenge_params(www_authenticate: str | None) -> dict[str, str]:
     return params
 
 
-def _explain_refusal(check: ApiCheck, target: Target, credential: Credential) -> None:
+def _explain_refusal(check: ApiCheck, target: Target, credential: Credential,
+                     environ: Mapping[str, str] | None = None) -> None:
     status = check.http_status
     params = challenge_params(check.www_authenticate)
     category = Category.API_UNAUTHORIZED if status == 401 else Category.API_FORBIDDEN
@@ -188,7 +190,7 @@ def _explain_refusal(check: ApiCheck, target: Target, credential: Credential) ->
                      + (f": {params['error_description']}" if params.get("error_description")
                         else "") + ". Check that the API trusts this provider (its issuer and "
                      "signing keys) and that the token is meant for it.")
-    hints += _type_hints(target, status)
+    hints += _source_hints(target, environ or {}) or _type_hints(target, status)
     if status == 403:
         hints.append("A 403 can also mean this identity may not read this path: choose one it "
                      "may read with --probe PATH.")
@@ -233,6 +235,18 @@ def _claim_hints(claims: dict[str, Any], check: ApiCheck, target: Target,
                 text += " Request it with: " + _configure(target, "--scope", merged)
             hints.append(text)
     return hints
+
+
+def _source_hints(target: Target, environ: Mapping[str, str]) -> list[str]:
+    """A refused secret that a variable supplied: storing it again cannot help
+    while the variable wins, so the hint names it (issue 14)."""
+    if target.auth_type in (None, "oauth2"):
+        return []  # the token, not the client's secret, was refused
+    from astra_auth.oauth.hints import secret_sources, unset_hint
+
+    return [unset_hint(source, kind.replace("_", " "), target.secrets_mode)
+            for kind, source in secret_sources(target, environ).items()
+            if source not in ("keyring", "missing")]
 
 
 def _type_hints(target: Target, status: int | None) -> list[str]:
