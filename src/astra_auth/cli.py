@@ -391,7 +391,8 @@ def configure(
     secrets: Annotated[
         str | None,
         typer.Option("--secrets", help="keyring (default) or env: store nothing, read "
-                     "ASTRA_AUTH_CLIENT_SECRET / ASTRA_AUTH_PASSWORD at run time.",
+                     "ASTRA_AUTH_<TARGET>_CLIENT_SECRET (or ASTRA_AUTH_CLIENT_SECRET), and "
+                     "likewise each other secret, at run time.",
                      autocompletion=_complete_from(validate.SECRET_MODES)),
     ] = None,
     url: Annotated[str | None, typer.Option("--url", help="URL of the API under test.")] = None,
