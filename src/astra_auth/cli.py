@@ -470,7 +470,7 @@ def configure(
 # test-token
 
 
-@app.command("test-token", cls=Command, short_help="Perform the grant; say why it failed.")
+@app.command("test-token", cls=Command, short_help="Get the credential, check it on the API; say why not.")
 def test_token(
     ctx: typer.Context,
     name: Annotated[
@@ -499,7 +499,8 @@ def test_token(
         bool, typer.Option("--no-probe", help="Do not check the credential against the API.")
     ] = False,
 ) -> None:
-    """Perform the grant for real; on failure, say why and what to change."""
+    """Obtain the credential for real (the grant, for OAuth 2.0), check it against the API,
+    and on failure say why and what to change."""
     from astra_auth.commands.test_token import TestTokenOptions
     from astra_auth.commands.test_token import test_token as run_test_token
 
@@ -512,7 +513,7 @@ def test_token(
 # token
 
 
-@app.command("token", cls=Command, short_help="Print a valid access token, for scripts.")
+@app.command("token", cls=Command, short_help="Print a valid credential, for scripts.")
 def token(
     ctx: typer.Context,
     name: Annotated[
@@ -531,7 +532,8 @@ def token(
         bool, typer.Option("--no-cache", help="Ask for a new token; do not use the cache.")
     ] = False,
 ) -> None:
-    """Print a valid access token, cached and renewed as needed, for scripts."""
+    """Print a valid credential (an access token, key or signed JWT), cached and renewed
+    as needed, for scripts."""
     from astra_auth.commands.token import TokenOptions
     from astra_auth.commands.token import token as run_token
 
