@@ -14,18 +14,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["AstraAuth", "AstraError", "TokenError", "__version__", "auth_for"]
+__all__ = ["AstraAuth", "AstraError", "TokenError", "__version__", "auth_for", "ssl_context_for"]
 
 if TYPE_CHECKING:
     from astra_auth.errors import AstraError
-    from astra_auth.httpx_auth import AstraAuth, auth_for
+    from astra_auth.httpx_auth import AstraAuth, auth_for, ssl_context_for
     from astra_auth.tokens import TokenError
 
 
 def __getattr__(name: str) -> Any:
     # Lazy: the CLI imports this package on every start and must not pay for
     # httpx (see tests/test_completion.py's import-boundary tests).
-    if name in ("auth_for", "AstraAuth"):
+    if name in ("auth_for", "AstraAuth", "ssl_context_for"):
         from astra_auth import httpx_auth
 
         return getattr(httpx_auth, name)

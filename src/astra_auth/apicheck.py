@@ -72,8 +72,9 @@ def probe_url(target: Target, probe: str | None) -> str | None:
 
 
 def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout: float,
-        ca_bundle: Path | None) -> ApiCheck:
-    """One GET to `url` with `credential`; never raises for what the API does."""
+        ca_bundle: Path | None, identity: Any = None) -> ApiCheck:
+    """One GET to `url` with `credential`; never raises for what the API does.
+    `identity`: the client certificate to present (certificate-bound tokens)."""
     from astra_auth.oauth.grant import classify_transport
     from astra_auth.oauth.redact import Redactor
 
@@ -82,7 +83,8 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
     request_url = credential.apply_to_http(headers, url)
     started = deps.monotonic()
     try:
-        status, response_headers = _get(request_url, headers, deps, timeout, ca_bundle)
+        status, response_headers = _get(request_url, headers, deps, timeout, ca_bundle,
+                                        identity)
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
         failure = classify_transport(exc, url, timeout, Redactor(credential.token,
                                                                   credential.value))
@@ -116,13 +118,13 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
 
 
 def _get(url: str, headers: dict[str, str], deps: Deps, timeout: float,
-         ca_bundle: Path | None) -> tuple[int, dict[str, str]]:
+         ca_bundle: Path | None, identity: Any = None) -> tuple[int, dict[str, str]]:
     from astra_auth.oauth.transport import Deadline
 
     deadline = Deadline(timeout, deps.monotonic)
 
     def work() -> tuple[int, dict[str, str]]:
-        with deps.http_client(timeout, ca_bundle) as client, client.stream(
+        with deps.http_client(timeout, ca_bundle, identity=identity) as client, client.stream(
                 "GET", url, headers=headers) as response:
             read = 0
             for chunk in response.iter_raw():

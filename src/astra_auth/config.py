@@ -41,6 +41,30 @@ class OAuth2:
     audience: str | None = None
     username: str | None = None
     secrets: str = "keyring"
+    # --- issue 12: enterprise clients ---
+    # Sent as they are in the token request; never replace the grant's own fields.
+    extra_params: dict[str, str] = field(default_factory=dict)
+    # private_key_jwt (RFC 7523 §2.2): the assertion's algorithm and audience
+    # (None: the provider's default, else RS256 and the token URL).
+    assertion_alg: str | None = None
+    assertion_audience: str | None = None
+    # The public certificate (a path): private_key_jwt's x5t#S256, or the
+    # certificate tls_client_auth presents.
+    certificate: str | None = None
+    # RFC 8705 §3: the provider binds tokens to the client certificate, so the
+    # API wants the same certificate: the proxy, auth_for and the API check
+    # present it too.
+    certificate_bound: bool = False
+
+    @property
+    def secret_kinds(self) -> list[str]:
+        """The keyring kinds this client reads at run time: a client secret, a
+        private key, or none (a public client); the password grant's password."""
+        kinds = {"basic": ["client_secret"], "post": ["client_secret"],
+                 "private_key_jwt": ["private_key"],
+                 "tls_client_auth": ["private_key"]}.get(self.client_auth, [])
+        return kinds + (["password"] if self.grant_type == "password" else [])
+    # --- end issue 12 ---
 
 
 @dataclass
@@ -85,6 +109,9 @@ class Target:
     # loopback or link-local address: said once there, then only in targets
     # show and test-token's JSON warnings (issue 14).
     private_host_ok: str | None = None
+    # --- issue 12: per-target network settings (every command; flags override) ---
+    ca_bundle: str | None = None
+    timeout: float | None = None
 
     @property
     def settings(self) -> Any:
@@ -146,6 +173,9 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         target.url = _opt_str(entry, "url", where, fail, validate.api_url)
         target.auth_type = _opt_str(entry, "auth_type", where, fail, _auth_type)
         target.private_host_ok = _opt_str(entry, "private_host_ok", where, fail, _host)
+        target.ca_bundle = _opt_str(entry, "ca_bundle", where, fail,
+                                    lambda v: validate.file_path(v, "CA bundle path"))
+        target.timeout = _opt_timeout(entry, where, fail)
         tables = [key for key in _TYPE_PARSERS if key in entry]
         for key in tables:
             if key != target.auth_type:
@@ -165,9 +195,12 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
 # The checks of each setting, made once: the parsed copy of a config with
 # 1,000 targets is validated on every start (benchmarks/startup.py).
 _TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt",
-                          "private_host_ok"})
+                          "private_host_ok", "ca_bundle", "timeout"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
-                          "audience", "username", "secrets"})
+                          "audience", "username", "secrets",
+                          # issue 12
+                          "extra_params", "assertion_alg", "assertion_audience", "certificate",
+                          "certificate_bound"})
 
 
 def _host(v: str) -> str:
@@ -212,6 +245,10 @@ _OAUTH2_CHECKS: dict[str, Callable[[str], str]] = {
     "audience": _audience,
     "username": _username,
     "secrets": _secret_mode,
+    # --- issue 12 ---
+    "assertion_alg": lambda v: validate.choice(v, validate.ASSERTION_ALGORITHMS),
+    "assertion_audience": _audience,
+    "certificate": lambda v: validate.file_path(v, "certificate path"),
 }
 _OAUTH2_REQUIRED = ("grant_type", "token_url", "client_id")
 
@@ -242,12 +279,55 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
         audience=values.get("audience"),
         username=values.get("username"),
         secrets=values.get("secrets") or "keyring",
+        assertion_alg=values.get("assertion_alg"),
+        assertion_audience=values.get("assertion_audience"),
+        certificate=values.get("certificate"),
+        extra_params=_parse_extra_params(data.get("extra_params", {}), where, fail),
     )
+    bound = data.get("certificate_bound", False)
+    if not isinstance(bound, bool):
+        raise fail(f"{where}.certificate_bound", "must be true or false")
+    settings.certificate_bound = bound
+    if settings.client_auth == "tls_client_auth" and not settings.certificate:
+        raise fail(f"{where}.certificate", "missing (tls_client_auth presents a certificate)")
     if settings.grant_type == "password" and not settings.username:
         raise fail(f"{where}.username", "missing (the password grant needs a username)")
     if settings.grant_type == "client_credentials" and settings.username:
         raise fail(f"{where}.username", "only the password grant has a username")
     return settings
+
+
+# --- issue 12 ---
+
+
+def _parse_extra_params(data: Any, where: str, fail: Any) -> dict[str, str]:
+    if not isinstance(data, dict):
+        raise fail(f"{where}.extra_params", "must be a table of NAME = \"VALUE\"")
+    params: dict[str, str] = {}
+    for name, value in data.items():
+        if not isinstance(value, str):
+            raise fail(f"{where}.extra_params.{name}", "must be a string")
+        try:
+            key, params_value = validate.extra_param(name, value)
+        except ValueError as exc:
+            raise fail(f"{where}.extra_params", str(exc)) from None
+        params[key] = params_value
+    return params
+
+
+def _opt_timeout(data: Mapping[str, Any], where: str, fail: Any) -> float | None:
+    if "timeout" not in data:
+        return None
+    value = data["timeout"]
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise fail(f"{where}.timeout", "must be a number of seconds")
+    try:
+        return validate.timeout_seconds(value)
+    except ValueError as exc:
+        raise fail(f"{where}.timeout", str(exc)) from None
+
+
+# --- end issue 12 ---
 
 
 def _secrets_mode(data: Mapping[str, Any], where: str, fail: Any) -> str:
@@ -380,6 +460,11 @@ def to_data(config: Config) -> dict[str, Any]:
             entry["auth_type"] = target.auth_type
         if target.private_host_ok:
             entry["private_host_ok"] = target.private_host_ok
+        if target.ca_bundle:
+            entry["ca_bundle"] = target.ca_bundle
+        if target.timeout is not None:
+            entry["timeout"] = int(target.timeout) if target.timeout.is_integer() \
+                else target.timeout
         if target.oauth2:
             o = target.oauth2
             oauth: dict[str, Any] = {
@@ -392,6 +477,14 @@ def to_data(config: Config) -> dict[str, Any]:
                 if getattr(o, key):
                     oauth[key] = getattr(o, key)
             oauth["secrets"] = o.secrets
+            # issue 12
+            for key in ("assertion_alg", "assertion_audience", "certificate"):
+                if getattr(o, key):
+                    oauth[key] = getattr(o, key)
+            if o.certificate_bound:
+                oauth["certificate_bound"] = True
+            if o.extra_params:
+                oauth["extra_params"] = dict(o.extra_params)
             entry["oauth2"] = oauth
         for key in ("basic", "bearer", "api_key", "jwt"):
             settings = getattr(target, key)
@@ -591,7 +684,7 @@ def atomic_write(path: Path, text: str) -> None:
     _fsync_folder(folder)
 
 
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 def ownership_problems(path: Path, uid: int | None = None) -> list[str]:

@@ -143,7 +143,8 @@ class CredentialSource(Protocol):
 class SourceSettings:
     """How a consumer wants its credentials: the same knobs for every type."""
 
-    timeout: float = 10.0
+    # None: the target's own `timeout` / `ca_bundle` (else 10 s, none).
+    timeout: float | None = None
     ca_bundle: Path | None = None
     min_ttl: float = DEFAULT_MIN_TTL
     use_cache: bool = True
@@ -155,10 +156,50 @@ class SourceSettings:
     on_event: Callable[[str, str], None] | None = None
 
 
+# --- issue 12: a target's own CA bundle and timeout, below the command's flags ---
+DEFAULT_TIMEOUT = 10.0
+
+
+def network(target: Target, timeout: float | None, ca_bundle: Path | None
+            ) -> tuple[float, Path | None]:
+    """The timeout and extra CA bundle for `target`: the command's `--timeout` /
+    `--ca-bundle` when given, else the target's `timeout` / `ca_bundle`, else
+    10 seconds and none."""
+    if timeout is None:
+        timeout = target.timeout if target.timeout is not None else DEFAULT_TIMEOUT
+    if ca_bundle is None and target.ca_bundle:
+        ca_bundle = Path(target.ca_bundle).expanduser()
+    return timeout, ca_bundle
+
+
+def check_network_flags(timeout: float | None, ca_bundle: Path | None) -> None:
+    """`--timeout` and `--ca-bundle` as every network command checks them (exit 2)."""
+    import os
+
+    from astra_auth.errors import UsageError
+
+    if timeout is not None and not 0 < timeout <= 600:
+        raise UsageError("--timeout: give a number of seconds between 0 and 600")
+    if ca_bundle is not None:
+        if not ca_bundle.is_file():
+            raise UsageError(f"--ca-bundle: {ca_bundle} is not a file")
+        if not os.access(ca_bundle, os.R_OK):
+            raise UsageError(f"--ca-bundle: {ca_bundle} cannot be read")
+
+
+def settings_for(target: Target, settings: SourceSettings) -> SourceSettings:
+    """`settings` with the target's own timeout and CA bundle where the consumer
+    gave none (`timeout=None`, `ca_bundle=None`)."""
+    from dataclasses import replace
+
+    timeout, ca_bundle = network(target, settings.timeout, settings.ca_bundle)
+    return replace(settings, timeout=timeout, ca_bundle=ca_bundle)
+
+
 def open_source(target: Target, deps: Deps, settings: SourceSettings | None = None
                 ) -> CredentialSource:
     """The credential source for `target`, whatever its auth type."""
-    settings = settings or SourceSettings()
+    settings = settings_for(target, settings or SourceSettings())
     module_name = SOURCES.get(target.auth_type or "")
     if module_name is None:
         # Target names are validated ([A-Za-z0-9._-]), so the command needs no quoting.

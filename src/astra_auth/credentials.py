@@ -6,12 +6,18 @@ override a stored secret without touching the machine's keyring.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from astra_auth.config import Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, KeyringUnavailable
 from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest
 from astra_auth.secretstore import entry, env_names, locate
+
+if TYPE_CHECKING:
+    from astra_auth.oauth.client_auth import ClientKey
 
 
 class MissingSecret(Exception):
@@ -30,14 +36,57 @@ def require_oauth2(target: Target) -> None:
         )
 
 
+class InvalidKey(MissingSecret):
+    """The private key or certificate cannot be used (`invalid_key`); a
+    MissingSecret so that every consumer reports it the same way."""
+
+
+def client_key(target: Target, deps: Deps) -> ClientKey | None:
+    """The target's private key and certificate, checked to fit each other,
+    when its client authentication uses them (else None)."""
+    from astra_auth.oauth.client_auth import ClientKey, KeyProblem, provider_defaults
+
+    o = target.oauth2
+    assert o is not None
+    if o.client_auth not in ("private_key_jwt", "tls_client_auth"):
+        return None
+    pem = read_secret(target, deps, "private_key", "private key")
+    key = ClientKey(pem, Path(o.certificate).expanduser() if o.certificate else None)
+    try:
+        key.private_key()
+        key.certificate_der()
+        if o.client_auth == "private_key_jwt":
+            key.check_alg(o.assertion_alg or provider_defaults(o.token_url).alg)
+    except KeyProblem as exc:
+        raise InvalidKey(Failure(Category.INVALID_KEY,
+                                 f"The private key of {target.name} cannot be used: "
+                                 f"{exc.failure.message}.")) from None
+    return key
+
+
+def presents_certificate(target: Target) -> bool:
+    """Whether the target's TLS connections present its client certificate:
+    tls_client_auth, or a certificate-bound token (RFC 8705 §3)."""
+    o = target.oauth2
+    return o is not None and bool(o.certificate) and (
+        o.client_auth == "tls_client_auth" or o.certificate_bound)
+
+
 def grant_request(target: Target, deps: Deps) -> GrantRequest:
     require_oauth2(target)
     o = target.oauth2
     assert o is not None
-    client_secret = read_secret(target, deps, "client_secret", "client secret")
+    from astra_auth.oauth.client_auth import provider_defaults
+
+    kinds = o.secret_kinds
+    client_secret = ""
+    if "client_secret" in kinds:
+        client_secret = read_secret(target, deps, "client_secret", "client secret")
+    key = client_key(target, deps)
     password = None
     if o.grant_type == "password":
         password = read_secret(target, deps, "password", "password")
+    defaults = provider_defaults(o.token_url)
     return GrantRequest(
         token_url=o.token_url,
         grant_type=o.grant_type,
@@ -48,6 +97,12 @@ def grant_request(target: Target, deps: Deps) -> GrantRequest:
         audience=o.audience,
         username=o.username,
         password=password,
+        extra_params=dict(o.extra_params),
+        client_key=key,
+        assertion_alg=o.assertion_alg or defaults.alg,
+        assertion_audience=o.assertion_audience or defaults.audience,
+        clock=deps.clock,
+        tls_identity=key if presents_certificate(target) else None,
     )
 
 

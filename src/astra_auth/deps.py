@@ -16,6 +16,7 @@ from astra_auth.validate import private_address_warning
 if TYPE_CHECKING:
     import httpx
 
+    from astra_auth.oauth.client_auth import ClientKey
     from astra_auth.oauth.discovery import Metadata
     from astra_auth.oauth.transport import Deadline
     from astra_auth.prompter import Prompter
@@ -111,10 +112,13 @@ class Deps:
                                       warn=self.io.warn)
         return self._store
 
-    def http_client(self, timeout: float, ca_bundle: Path | None) -> httpx.Client:
+    def http_client(self, timeout: float, ca_bundle: Path | None,
+                    identity: ClientKey | None = None) -> httpx.Client:
+        """A client for one exchange; `identity`: the client certificate it
+        presents (tls_client_auth, certificate-bound tokens)."""
         from astra_auth.oauth.transport import make_client
 
-        return make_client(timeout, ca_bundle, self.environ)
+        return make_client(timeout, ca_bundle, self.environ, identity=identity)
 
     def metadata_for(self, token_url: str, ca_bundle: Path | None = None,
                      deadline: Deadline | None = None) -> Metadata | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def auth_for(
     *,
     config: str | Path | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
-    timeout: float = 10.0,
+    timeout: float | None = None,
     ca_bundle: str | Path | None = None,
 ) -> AstraAuth:
     """The `httpx.Auth` for a target configured with `astra-auth configure`.
@@ -102,7 +103,12 @@ def auth_for(
     The credential is attached only to requests for the target's `url` origin.
     Raises `astra_auth.TokenError` (with `.category` and `.hints`) when no token
     can be had, and `astra_auth.AstraError` for an unknown target, a target
-    without a `url`, or a bad config file.
+    without a `url`, or a bad config file.  `timeout` and `ca_bundle` default
+    to the target's own (`timeout`, `ca_bundle` in the config), else 10 s.
+
+    `auth_for` adds the credential; TLS is the client's.  For a target whose
+    tokens are bound to its client certificate (`certificate_bound`), build the
+    client with `verify=astra_auth.ssl_context_for(name)`, which presents it.
     """
     from astra_auth.deps import Deps
     from astra_auth.service import load_target
@@ -119,3 +125,36 @@ def auth_for(
     settings = SourceSettings(min_ttl=min_ttl, timeout=timeout, renew_share=RENEW_AT_SHARE,
                               ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
     return AstraAuth(open_source(target, deps, settings), target.url)
+
+
+def ssl_context_for(name: str, *, config: str | Path | None = None,
+                    ca_bundle: str | Path | None = None) -> ssl.SSLContext:
+    """The TLS settings for a target's API: the OS trust store plus the target's
+    `ca_bundle` (or `ca_bundle` given here), and its client certificate when its
+    tokens are certificate-bound (`certificate_bound`, RFC 8705 §3).
+
+        httpx.Client(verify=astra_auth.ssl_context_for(name), auth=astra_auth.auth_for(name))
+
+    Raises `astra_auth.TokenError` (category `invalid_key` or `missing_secret`)
+    when the key cannot be used.
+    """
+    from astra_auth.credential import network
+    from astra_auth.credentials import MissingSecret, client_key, presents_certificate
+    from astra_auth.deps import Deps
+    from astra_auth.oauth.hints import Context, hints_for
+    from astra_auth.oauth.transport import ssl_context
+    from astra_auth.service import load_target
+    from astra_auth.tokens import TokenError
+
+    deps = Deps.system(Path(config) if config is not None else None)
+    target = load_target(deps, name)
+    _, bundle = network(target, None, Path(ca_bundle) if ca_bundle is not None else None)
+    ctx = ssl_context(bundle, deps.environ)
+    if presents_certificate(target):
+        try:
+            key = client_key(target, deps)
+        except MissingSecret as exc:
+            raise TokenError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
+        if key is not None:
+            key.load_identity(ctx)
+    return ctx

@@ -39,9 +39,10 @@ def lookup(config: Config, name: str, deps: Deps, *, offer_create: bool = True) 
     raise ConfigError(f"no target named {name!r} in {deps.config_path}{where}", hints=hints)
 
 
-def check_network_options(timeout: float, ca_bundle: Path | None) -> None:
-    """`--timeout` and `--ca-bundle`, as every command that talks to the network takes them."""
-    if not (0 < timeout <= 600):
+def check_network_options(timeout: float | None, ca_bundle: Path | None) -> None:
+    """`--timeout` and `--ca-bundle`, as every command that talks to the network takes them
+    (None: not given, the target's own apply)."""
+    if timeout is not None and not (0 < timeout <= 600):
         raise UsageError("--timeout: give a number of seconds between 0 and 600")
     if ca_bundle is not None:
         if not ca_bundle.is_file():

@@ -125,8 +125,11 @@ def cache_key(target: Target, environ: dict[str, str] | Any) -> str:
     o = target.oauth2
     assert o is not None
     parts = [o.token_url, o.grant_type, o.client_id, o.client_auth, o.username or "",
-             o.scope or "", o.audience or "", o.secrets]
-    for kind in ("client_secret", "password"):
+             o.scope or "", o.audience or "", o.secrets,
+             # issue 12: a token made for other parameters or another key is not reused
+             json.dumps(o.extra_params, sort_keys=True), o.assertion_alg or "",
+             o.assertion_audience or "", o.certificate or "", str(o.certificate_bound)]
+    for kind in ("client_secret", "password", "private_key"):
         variable = env_source(target.name, kind, environ)
         parts.append("env:" + hashlib.sha256(environ[variable].encode()).hexdigest()
                      if variable else "store")
@@ -269,6 +272,9 @@ class TokenSource:
             token_url=base.token_url, grant_type="refresh_token", client_id=base.client_id,
             client_secret=base.client_secret, client_auth=base.client_auth,
             scope=base.scope, refresh_token=stale.refresh_token,
+            client_key=base.client_key, assertion_alg=base.assertion_alg,
+            assertion_audience=base.assertion_audience, clock=base.clock,
+            tls_identity=base.tls_identity, extra_params=base.extra_params,
         )
         outcome = self._request(req, try_other=False)
         if outcome.token is None:
@@ -287,7 +293,8 @@ class TokenSource:
 
     def _request(self, req: GrantRequest, *, try_other: bool) -> Outcome:
         return request_token(
-            req, lambda: self.deps.http_client(self.timeout, self.ca_bundle),
+            req, lambda: self.deps.http_client(self.timeout, self.ca_bundle,
+                                               identity=req.tls_identity),
             timeout=self.timeout, try_other_client_auth=try_other, monotonic=self.deps.monotonic,
         )
 

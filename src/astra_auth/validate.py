@@ -33,7 +33,26 @@ JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256")
 JWT_TIMED_CLAIMS = ("iat", "exp", "jti")
 MAX_JWT_LIFETIME = 86400
 MAX_CLAIMS_DEPTH = 8
-CLIENT_AUTH_METHODS = ("basic", "post")
+CLIENT_AUTH_METHODS = ("basic", "post", "private_key_jwt", "tls_client_auth", "none")
+# --- issue 12: enterprise clients -------------------------------------------
+# Client authentication methods as RFC 8414 metadata names them
+# (token_endpoint_auth_methods_supported), and back.
+CLIENT_AUTH_METADATA = {"basic": "client_secret_basic", "post": "client_secret_post",
+                        "private_key_jwt": "private_key_jwt",
+                        "tls_client_auth": "tls_client_auth", "none": "none"}
+# The methods that need a PEM private key (keyring kind `private_key`) and no secret.
+KEY_CLIENT_AUTH = ("private_key_jwt", "tls_client_auth")
+ASSERTION_ALGORITHMS = ("RS256", "PS256", "ES256")
+# The token request's own fields: an extra parameter may not replace one
+# (RFC 6749 §4, RFC 7521 §4.2, RFC 8628, RFC 7636).
+GRANT_FIELDS = frozenset({
+    "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type",
+    "username", "password", "refresh_token", "scope", "audience", "code", "code_verifier",
+    "redirect_uri", "device_code",
+})
+PARAM_NAME = re.compile(r"[A-Za-z0-9_.~:-]{1,128}")
+MAX_TIMEOUT = 600.0
+# --- end issue 12 ---------------------------------------------------------------
 SECRET_MODES = ("keyring", "env")
 TOKEN_FORMATS = ("bare", "header", "json")
 SHELLS = ("bash", "zsh", "fish", "powershell")
@@ -187,6 +206,34 @@ def plain_value(value: str, what: str, limit: int, *, allow_empty: bool = False)
     if not value.isprintable():
         raise ValueError(f"the {what} contains control characters")
     return value
+
+
+# --- issue 12: enterprise clients -------------------------------------------
+
+
+def extra_param(name: str, value: str) -> tuple[str, str]:
+    """One `--param NAME=VALUE` / `extra_params` entry, checked."""
+    if not PARAM_NAME.fullmatch(name):
+        raise ValueError(f"{_show(name)} is not a parameter name (letters, digits and _.~:-)")
+    if name in GRANT_FIELDS:
+        raise ValueError(f"{name} is a field of the token request itself; an extra parameter "
+                         "cannot replace it")
+    return name, plain_value(value, f"value of {name}", MAX_URL, allow_empty=True)
+
+
+def timeout_seconds(value: float) -> float:
+    """A network timeout: more than 0 and at most 600 seconds."""
+    if isinstance(value, bool) or not 0 < value <= MAX_TIMEOUT:
+        raise ValueError("give a number of seconds between 0 and 600")
+    return float(value)
+
+
+def file_path(value: str, what: str) -> str:
+    """A path to a file this tool reads (a CA bundle, a certificate)."""
+    return plain_value(value, what, 4096)
+
+
+# --- end issue 12 ---------------------------------------------------------------
 
 
 def header_name(value: str) -> str:

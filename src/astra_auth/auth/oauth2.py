@@ -11,5 +11,6 @@ from astra_auth.tokens import TokenSource
 
 def open(target: Target, deps: Deps, settings: SourceSettings) -> TokenSource:  # noqa: A001
     return TokenSource(target, deps, min_ttl=settings.min_ttl, use_cache=settings.use_cache,
-                       timeout=settings.timeout, ca_bundle=settings.ca_bundle,
+                       timeout=settings.timeout if settings.timeout is not None else 10.0,
+                        ca_bundle=settings.ca_bundle,
                        on_event=settings.on_event, renew_share=settings.renew_share)

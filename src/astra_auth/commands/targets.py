@@ -127,8 +127,7 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
 def secret_kinds(target: Target) -> list[str]:
     """The keyring kinds of the secrets a target uses."""
     if target.oauth2 is not None:
-        return ["client_secret"] + (["password"] if target.oauth2.grant_type == "password"
-                                    else [])
+        return target.oauth2.secret_kinds
     return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
             "jwt": ["signing_key"]}.get(target.auth_type or "", [])
 

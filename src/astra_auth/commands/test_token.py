@@ -44,7 +44,8 @@ class TestTokenOptions:
     all: bool = False
     json: bool = False
     verbose: bool = False
-    timeout: float = DEFAULT_TIMEOUT
+    # None: the target's own timeout (else 10 s) and CA bundle.
+    timeout: float | None = None
     ca_bundle: Path | None = None
     # The API check: a path under the target's url or a full URL; or none at all.
     probe: str | None = None
@@ -136,6 +137,12 @@ def _pick(name: str | None, config: Config, deps: Deps) -> Target:
 def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     """Test one target: obtain its credential, then check it against the API.
     Never raises for what the provider, the API or the network does."""
+    from dataclasses import replace
+
+    from astra_auth.credential import network
+
+    timeout, ca_bundle = network(target, opts.timeout, opts.ca_bundle)
+    opts = replace(opts, timeout=timeout, ca_bundle=ca_bundle)
     if target.auth_type == "oauth2":
         report, credential = _check_oauth2(target, opts, deps)
     else:
@@ -169,8 +176,14 @@ def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
             "with: " + command("configure", report.target.name, "--url",
                                Placeholder("https://api.example.com"), "--no-input"))
         return
+    assert opts.timeout is not None  # settled per target by check()
+    from astra_auth.credentials import client_key, presents_certificate
+
+    # Certificate-bound tokens (RFC 8705 §3): the API wants the same certificate.
+    # The key was read and checked for the grant a moment ago.
+    identity = client_key(report.target, deps) if presents_certificate(report.target) else None
     result = apicheck.run(report.target, credential, url, deps, timeout=opts.timeout,
-                          ca_bundle=opts.ca_bundle)
+                          ca_bundle=opts.ca_bundle, identity=identity)
     report.api = result
     report.data["api"] = result.to_json()
     report.data["warnings"].extend(result.warnings)
@@ -263,12 +276,15 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
 
     # One deadline for the target's whole check: the grant (both client
     # authentication methods) and the metadata lookup that may follow.
-    deadline = Deadline(opts.timeout)
+    assert opts.timeout is not None  # settled per target by check()
+    timeout = opts.timeout
+    deadline = Deadline(timeout)
     spinner = (deps.io.err.status(f"Requesting a token from {o.token_url} …")
                if not opts.json and deps.io.err.is_terminal else contextlib.nullcontext())
     with spinner:
         outcome = request_token(
-            req, lambda: deps.http_client(opts.timeout, opts.ca_bundle), timeout=opts.timeout,
+            req, lambda: deps.http_client(timeout, opts.ca_bundle,
+                                          identity=req.tls_identity), timeout=timeout,
             deadline=deadline, monotonic=deps.monotonic,
         )
     redactor = outcome.redactor

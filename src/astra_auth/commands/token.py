@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from astra_auth import validate
-from astra_auth.credential import Credential, SourceSettings, open_source
+from astra_auth.credential import Credential, SourceSettings, check_network_flags, open_source
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
 from astra_auth.service import load_target
@@ -20,6 +21,9 @@ class TokenOptions:
     format: str = "bare"
     min_ttl: float = 60.0
     no_cache: bool = False
+    # None: the target's own (contract: every network command takes both).
+    timeout: float | None = None
+    ca_bundle: Path | None = None
 
 
 # A line break or control character in what `token` prints would let whoever
@@ -49,9 +53,12 @@ def token(opts: TokenOptions, deps: Deps) -> None:
         raise UsageError(f"--format: {exc}") from None
     if not 0 <= opts.min_ttl <= 86400:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
+    check_network_flags(opts.timeout, opts.ca_bundle)
     target = load_target(deps, opts.name)
     source = open_source(target, deps, SourceSettings(min_ttl=opts.min_ttl,
-                                                      use_cache=not opts.no_cache))
+                                                      use_cache=not opts.no_cache,
+                                                      timeout=opts.timeout,
+                                                      ca_bundle=opts.ca_bundle))
     # A TokenError carries the category, hints and exit code of test-token; the
     # CLI prints it on stderr, and nothing reaches stdout.
     credential = source.get()

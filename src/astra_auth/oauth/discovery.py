@@ -70,9 +70,13 @@ class Metadata:
     source: str  # the URL the document came from
     grant_types_supported: list[str] | None = None
     token_endpoint_auth_methods_supported: list[str] | None = None
+    # RFC 8705 §5: the token endpoint to use with a client certificate.
+    mtls_token_endpoint: str | None = None
 
     def client_auth(self) -> str | None:
-        """The client-authentication method to use, from what the provider supports."""
+        """The client-authentication method to use, from what the provider supports:
+        a client secret where it accepts one (what most clients have), else the
+        first of its methods that astra-auth knows."""
         methods = self.token_endpoint_auth_methods_supported
         if not methods:
             return None  # RFC 8414 §2: absent means client_secret_basic
@@ -80,7 +84,15 @@ class Metadata:
             return "basic"
         if "client_secret_post" in methods:
             return "post"
-        return None
+        known = self.client_auth_methods()
+        return known[0] if known else None
+
+    def client_auth_methods(self) -> list[str]:
+        """The provider's token_endpoint_auth_methods_supported, in astra-auth's
+        names (`basic`, `post`, `private_key_jwt`, …), those it does not know left out."""
+        by_metadata = {v: k for k, v in validate.CLIENT_AUTH_METADATA.items()}
+        methods = self.token_endpoint_auth_methods_supported or []
+        return [by_metadata[m] for m in methods if m in by_metadata]
 
     def grant_warning(self, grant: str) -> str | None:
         supported = self.grant_types_supported
@@ -152,7 +164,19 @@ def fetch(url: str, client: httpx.Client,
         source=url,
         grant_types_supported=strings("grant_types_supported"),
         token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
+        mtls_token_endpoint=_mtls_token_endpoint(data),
     )
+
+
+def _mtls_token_endpoint(data: dict[str, object]) -> str | None:
+    """RFC 8705 §5's `mtls_endpoint_aliases.token_endpoint`, when usable."""
+    aliases = data.get("mtls_endpoint_aliases")
+    if not isinstance(aliases, dict) or not isinstance(aliases.get("token_endpoint"), str):
+        return None
+    try:
+        return validate.token_url(aliases["token_endpoint"])
+    except ValueError:
+        return None
 
 
 def discover(issuer: str, make_client: Callable[[], httpx.Client],

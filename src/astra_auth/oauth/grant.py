@@ -27,9 +27,12 @@ from astra_auth.oauth.transport import Deadline, NotLoopback, pin_loopback
 if TYPE_CHECKING:
     import httpx
 
+    from astra_auth.oauth.client_auth import ClientKey
+
 MAX_BODY = 1024 * 1024  # an answer over 1 MiB is cut off, never read whole
 SHOWN_BODY = 4096  # how much of a body --verbose shows
 OTHER_METHOD = {"basic": "post", "post": "basic"}
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 # RFC 6749 Appendix A.12 and A.17: access-token and refresh-token = 1*VSCHAR
 # (%x20-7E).  Anything else (a CR LF that would split `token --format header`
@@ -57,6 +60,24 @@ class GrantRequest:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
+    # --- issue 12: enterprise clients ---
+    extra_params: dict[str, str] = field(default_factory=dict)
+    # private_key_jwt and tls_client_auth: the client's key (and certificate).
+    client_key: ClientKey | None = field(default=None, repr=False)
+    assertion_alg: str = "RS256"
+    assertion_audience: str | None = None  # None: the token URL
+    # The clock an assertion's iat and exp come from.
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+    # The key whose certificate the TLS connection presents (tls_client_auth,
+    # certificate-bound tokens); the caller's client factory uses it.
+    tls_identity: ClientKey | None = field(default=None, repr=False)
+
+    def client_assertion(self) -> str:
+        """A fresh private_key_jwt assertion (one per request: its jti is single-use)."""
+        assert self.client_key is not None
+        return self.client_key.assertion(
+            client_id=self.client_id, audience=self.assertion_audience or self.token_url,
+            alg=self.assertion_alg, now=self.clock())
 
     def headers_and_form(self) -> tuple[dict[str, str], dict[str, str]]:
         form = {"grant_type": self.grant_type}
@@ -81,9 +102,21 @@ class GrantRequest:
             # RFC 6749 §2.3.1: form-urlencode ID and secret before Base64.
             pair = f"{quote_plus(self.client_id, safe='')}:{quote_plus(self.client_secret, safe='')}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        else:
+        elif self.client_auth == "post":
             form["client_id"] = self.client_id
             form["client_secret"] = self.client_secret
+        elif self.client_auth == "private_key_jwt":
+            # RFC 7523 §2.2; client_id too, which most providers want (OIDC Core §9).
+            form["client_id"] = self.client_id
+            form["client_assertion_type"] = CLIENT_ASSERTION_TYPE
+            form["client_assertion"] = self.client_assertion()
+        else:
+            # tls_client_auth (RFC 8705 §2: the certificate authenticates) and
+            # none (a public client, RFC 6749 §2.1): the client ID alone.
+            form["client_id"] = self.client_id
+        # Extra parameters never replace the request's own fields.
+        for name, value in self.extra_params.items():
+            form.setdefault(name, value)
         return headers, form
 
     def redactor(self) -> Redactor:
@@ -163,6 +196,7 @@ def request_token(
     if (
         failure is not None
         and try_other_client_auth
+        and req.client_auth in OTHER_METHOD
         and (failure.category == Category.INVALID_CLIENT
              or (status == 401 and not failure.oauth_error))
         and not deadline.expired
@@ -189,7 +223,18 @@ def _attempt(
     redactor: Redactor,
     exchanges: list[Exchange],
 ) -> tuple[Token | None, Failure | None, int | None]:
-    headers, form = req.headers_and_form()
+    try:
+        headers, form = req.headers_and_form()
+    except Exception as exc:  # noqa: BLE001 - a key that cannot sign
+        from astra_auth.oauth.client_auth import KeyProblem
+
+        if not isinstance(exc, KeyProblem):
+            raise
+        exchanges.append(Exchange(req.client_auth, [f"POST {req.token_url}"],
+                                  [f"(not sent: {exc.failure.message})"]))
+        return None, exc.failure, None
+    if "client_assertion" in form:
+        redactor.add(form["client_assertion"])
     exchange = Exchange(req.client_auth, _show_request(req, headers, form, redactor), [])
     exchanges.append(exchange)
     try:
@@ -199,7 +244,14 @@ def _attempt(
         raw = deadline.run(lambda: _post(make_client, url, {**headers, **pinned}, form,
                                          deadline))
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
+        from astra_auth.oauth.client_auth import KeyProblem
+
+        if isinstance(exc, KeyProblem):
+            exchange.response = [f"(not sent: {exc.failure.message})"]
+            return None, exc.failure, None
         broke = classify_transport(exc, req.token_url, deadline.seconds, redactor)
+        if req.tls_identity is not None and broke.category == Category.TLS_ERROR:
+            broke.details["client_certificate"] = "presented"
         exchange.response = [f"(no answer: {broke.category}: {broke.message})"]
         return None, broke, None
     # Every token in the answer, wherever it is and whether or not the answer

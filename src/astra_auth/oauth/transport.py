@@ -31,6 +31,8 @@ from astra_auth import __version__, validate
 if TYPE_CHECKING:
     import httpx
 
+    from astra_auth.oauth.client_auth import ClientKey
+
 T = TypeVar("T")
 # A worker that has not finished this long after its deadline is abandoned.
 GRACE = 0.25
@@ -150,10 +152,15 @@ def ssl_context(ca_bundle: Path | None, environ: Mapping[str, str]) -> ssl.SSLCo
     return ctx
 
 
-def make_client(timeout: float, ca_bundle: Path | None, environ: Mapping[str, str]) -> httpx.Client:
+def make_client(timeout: float, ca_bundle: Path | None, environ: Mapping[str, str], *,
+                identity: ClientKey | None = None) -> httpx.Client:
+    """`identity`: a client certificate to present (RFC 8705); its key is
+    loaded from memory, and a key that does not fit raises KeyProblem."""
     import httpx
 
     verify = ssl_context(ca_bundle, environ)
+    if identity is not None:
+        identity.load_identity(verify)
     return httpx.Client(
         verify=verify,
         timeout=httpx.Timeout(timeout),

@@ -37,7 +37,8 @@ class ProxyOptions:
     upstream: str | None = None
     allow_remote: bool = False
     quiet: bool = False
-    timeout: float = 10.0
+    # None: each target's own timeout (else 10 s) and CA bundle.
+    timeout: float | None = None
     ca_bundle: Path | None = None
 
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -39,6 +39,7 @@ from astra_auth.credential import (
     Credential,
     CredentialSource,
     SourceSettings,
+    network,
     open_source,
 )
 from astra_auth.errors import AstraError
@@ -47,6 +48,7 @@ from astra_auth.oauth.redact import Redactor
 if TYPE_CHECKING:
     from multidict import MultiMapping
 
+    from astra_auth.config import Target
     from astra_auth.deps import Deps
     from astra_auth.proxy import Listener, ProxyOptions
 
@@ -370,12 +372,31 @@ def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
         name = listener.target.name
         if name not in sources:
             sources[name] = open_source(listener.target, deps, settings)
+    identities = {name: _identity(listener.target, deps) for listener in listeners
+                  for name in [listener.target.name]}
     for listener in listeners:
         deps.io.write_out(f"{listener.target.name}: {listener.address} (forwards to "
                           f"{listener.upstream})\n")
     _quiet_aiohttp_logs()
     with contextlib.suppress(KeyboardInterrupt):  # where signals cannot be handled
-        _run_loop(_main(listeners, sources, opts, deps, log))
+        _run_loop(_main(listeners, sources, opts, deps, log, identities))
+
+
+def _identity(target: Target, deps: Deps) -> Any:
+    """The client certificate the proxy presents to this target's API, for
+    certificate-bound tokens (RFC 8705 §3); None for the others.  A key that
+    cannot be used stops the proxy before it listens (exit 3)."""
+    from astra_auth.credentials import MissingSecret, client_key, presents_certificate
+
+    if not presents_certificate(target):
+        return None
+    try:
+        return client_key(target, deps)
+    except MissingSecret as exc:
+        from astra_auth.oauth.hints import Context, hints_for
+        from astra_auth.tokens import TokenError
+
+        raise TokenError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
 
 
 def _run_loop(main: object) -> None:
@@ -388,7 +409,8 @@ def _run_loop(main: object) -> None:
 
 
 async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
-                opts: ProxyOptions, deps: Deps, log: Log) -> None:
+                opts: ProxyOptions, deps: Deps, log: Log,
+                identities: dict[str, Any] | None = None) -> None:
     from astra_auth.oauth.transport import ssl_context
 
     stop = asyncio.Event()
@@ -403,12 +425,16 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
     try:
         for listener in listeners:
             upstream = _upstream(listener, deps.environ)
-            tls = ssl_context(opts.ca_bundle, deps.environ) if upstream.base.startswith(
+            timeout, ca_bundle = network(listener.target, opts.timeout, opts.ca_bundle)
+            tls = ssl_context(ca_bundle, deps.environ) if upstream.base.startswith(
                 "https:") else None
+            identity = (identities or {}).get(listener.target.name)
+            if tls is not None and identity is not None:
+                identity.load_identity(tls)
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ssl=tls if tls is not None else True),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=opts.timeout,
-                                              sock_read=opts.timeout),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout,
+                                              sock_read=timeout),
                 auto_decompress=False,
                 # Send only what the client sent: no default Accept, User-Agent...
                 skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
@@ -417,7 +443,7 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
             )
             sessions.append(session)
             name = listener.target.name
-            forwarder = Forwarder(name, sources[name], upstream, session, log, opts.timeout,
+            forwarder = Forwarder(name, sources[name], upstream, session, log, timeout,
                                   executors[name], listener.address)
             server = web.Server(forwarder.handle, access_log=None, auto_decompress=False,
                                 max_line_size=MAX_FIELD, max_field_size=MAX_FIELD,
