@@ -385,7 +385,8 @@ def configure(
     ] = None,
     client_auth: Annotated[
         str | None,
-        typer.Option("--client-auth", help="basic (HTTP Basic, default) or post (form body).",
+        typer.Option("--client-auth", help="basic (HTTP Basic, default), post (form body), "
+                     "private_key_jwt, tls_client_auth or none (a public client).",
                      autocompletion=_complete_from(validate.CLIENT_AUTH_METHODS)),
     ] = None,
     secrets: Annotated[
@@ -447,6 +448,53 @@ def configure(
         str | None, typer.Option("--prefix", help='jwt: before the token (default Bearer; '
                                  '"" for none).')
     ] = None,
+    # --- issue 12: enterprise clients ---
+    private_key_file: Annotated[
+        Path | None,
+        typer.Option("--private-key-file", help="private_key_jwt, tls_client_auth: the "
+                     "client's PEM private key, read once into the keyring.", dir_okay=False),
+    ] = None,
+    private_key_stdin: Annotated[
+        bool, typer.Option("--private-key-stdin", help="Read that PEM private key from stdin.")
+    ] = False,
+    certificate: Annotated[
+        str | None,
+        typer.Option("--certificate", help="The client's PEM certificate (a path kept in the "
+                     "config): tls_client_auth, or x5t#S256 for private_key_jwt."),
+    ] = None,
+    assertion_alg: Annotated[
+        str | None,
+        typer.Option("--assertion-alg", help="private_key_jwt: RS256, PS256 or ES256.",
+                     autocompletion=_complete_from(validate.ASSERTION_ALGORITHMS)),
+    ] = None,
+    assertion_audience: Annotated[
+        str | None,
+        typer.Option("--assertion-audience", help="private_key_jwt: the assertion's aud "
+                     "(default: the token URL, or the provider's own rule)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="An extra token parameter NAME=VALUE (repeatable; "
+                     "replaces the stored ones), e.g. resource=https://api.example.com.",
+                     show_default=False),
+    ] = None,
+    certificate_bound: Annotated[
+        bool | None,
+        typer.Option("--certificate-bound/--no-certificate-bound",
+                     help="Tokens are bound to the client certificate (RFC 8705): present "
+                     "it to the API too (proxy, API check, ssl_context_for).",
+                     show_default=False),
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust for this "
+                     "target, saved for every command.", dir_okay=False),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds per network exchange for this target, saved "
+                     "for every command (default 10).", min=0.001),
+    ] = None,
 ) -> None:
     """Set up a target's OAuth 2.0 auth: a walk-through at a terminal, flags in CI."""
     from astra_auth.commands.configure import ConfigureOptions
@@ -462,6 +510,10 @@ def configure(
         api_key_stdin=api_key_stdin, algorithm=algorithm, signing_key_stdin=signing_key_stdin,
         signing_key_file=signing_key_file, claims=tuple(claim or ()), lifetime=lifetime,
         header_name=header_name, prefix=prefix,
+        private_key_file=private_key_file, private_key_stdin=private_key_stdin,
+        certificate=certificate, assertion_alg=assertion_alg,
+        assertion_audience=assertion_audience, params=tuple(param or ()),
+        certificate_bound=certificate_bound, ca_bundle=ca_bundle, timeout=timeout,
     )
     run(ctx, run_configure, opts)
 
@@ -483,8 +535,10 @@ def test_token(
         bool, typer.Option("--verbose", "-v", help="Show the request and response, masked.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds for the whole exchange.", min=0.001)
-    ] = 10.0,
+        float | None,
+        typer.Option("--timeout", help="Seconds for the whole exchange (default: the "
+                     "target's timeout, else 10).", min=0.001, show_default=False),
+    ] = None,
     ca_bundle: Annotated[
         Path | None,
         typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
@@ -531,6 +585,15 @@ def token(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask for a new token; do not use the cache.")
     ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds per network exchange (default: the "
+                     "target's timeout, else 10).", min=0.001, show_default=False),
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+    ] = None,
 ) -> None:
     """Print a valid credential (an access token, key or signed JWT), cached and renewed
     as needed, for scripts."""
@@ -538,7 +601,7 @@ def token(
     from astra_auth.commands.token import token as run_token
 
     run(ctx, run_token, TokenOptions(name=name, format=format, min_ttl=min_ttl,
-                                     no_cache=no_cache))
+                                     no_cache=no_cache, timeout=timeout, ca_bundle=ca_bundle))
 
 
 # ---------------------------------------------------------------------------
@@ -571,8 +634,10 @@ def proxy(
         bool, typer.Option("--quiet", "-q", help="Print failures only, no renewals.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds per network exchange.", min=0.001)
-    ] = 10.0,
+        float | None,
+        typer.Option("--timeout", help="Seconds per network exchange (default: each "
+                     "target's timeout, else 10).", min=0.001, show_default=False),
+    ] = None,
     ca_bundle: Annotated[
         Path | None,
         typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),

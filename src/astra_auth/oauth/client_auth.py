@@ -138,11 +138,19 @@ class ClientKey:
             raise KeyProblem(f"{alg} needs an RSA key of at least 2048 bits "
                             f"(this one has {key.key_size})")
 
+    def jwk(self) -> Any:
+        """The key as a joserfc key (RSA or EC)."""
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from joserfc.jwk import ECKey, RSAKey
+
+        key = self.private_key()
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return ECKey.import_key(key)
+        return RSAKey.import_key(key)
+
     def kid(self) -> str:
         """The key's RFC 7638 thumbprint: the `kid` to register with the provider."""
-        from joserfc.jwk import import_key
-
-        return str(import_key(self.private_key()).thumbprint())
+        return str(self.jwk().thumbprint())
 
     # -- private_key_jwt ---------------------------------------------------
 
@@ -150,7 +158,6 @@ class ClientKey:
         """A fresh client assertion (RFC 7523 §3): iss = sub = client ID, aud, a
         unique jti, iat, nbf and a short exp; `kid`, or `x5t#S256` with a certificate."""
         from joserfc import jwt
-        from joserfc.jwk import import_key
 
         self.check_alg(alg)
         cert = self.certificate_der()
@@ -163,7 +170,7 @@ class ClientKey:
         claims = {"iss": client_id, "sub": client_id, "aud": audience,
                   "jti": uuid.uuid4().hex, "iat": issued, "nbf": issued,
                   "exp": issued + ASSERTION_LIFETIME}
-        return str(jwt.encode(header, claims, import_key(self.private_key()), algorithms=[alg]))
+        return str(jwt.encode(header, claims, self.jwk(), algorithms=[alg]))
 
     # -- tls_client_auth ---------------------------------------------------
 

@@ -91,8 +91,10 @@ class Metadata:
         """The provider's token_endpoint_auth_methods_supported, in astra-auth's
         names (`basic`, `post`, `private_key_jwt`, …), those it does not know left out."""
         by_metadata = {v: k for k, v in validate.CLIENT_AUTH_METADATA.items()}
+        # RFC 8705 §2.2: a self-signed certificate is presented the same way.
+        by_metadata["self_signed_tls_client_auth"] = "tls_client_auth"
         methods = self.token_endpoint_auth_methods_supported or []
-        return [by_metadata[m] for m in methods if m in by_metadata]
+        return list(dict.fromkeys(by_metadata[m] for m in methods if m in by_metadata))
 
     def grant_warning(self, grant: str) -> str | None:
         supported = self.grant_types_supported

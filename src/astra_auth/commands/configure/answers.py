@@ -67,6 +67,8 @@ SECRETS = {
         SecretSpec("bearer_token", "Bearer token", "token"),
         SecretSpec("api_key", "API key", "api_key"),
         SecretSpec("signing_key", "Signing key", "signing_key", multiline=True),
+        # issue 12: private_key_jwt and tls_client_auth
+        SecretSpec("private_key", "Private key", "private_key", multiline=True),
     )
 }
 
@@ -91,6 +93,12 @@ class OAuth2Answers:
     scope: str | None = None  # "" or None: none
     audience: str | None = None
     username: str | None = None  # kept for the password grant only
+    # --- issue 12 ---
+    extra_params: dict[str, str] | None = None
+    assertion_alg: str | None = None
+    assertion_audience: str | None = None  # "" or None: the default
+    certificate: str | None = None
+    certificate_bound: bool = False
 
 
 @dataclass
@@ -108,6 +116,9 @@ class Answers:
     # The token URL's host once its private address was warned about (config
     # `private_host_ok`): the warning is given once.
     private_host_ok: str | None = None
+    # issue 12: the target's own CA bundle and timeout (every command's default).
+    ca_bundle: str | None = None
+    timeout: float | None = None
 
 
 @dataclass
@@ -142,6 +153,10 @@ def start(
         secrets_mode=opts.secrets or (existing.secrets_mode if same_type and existing
                                       else "keyring"),
         private_host_ok=existing.private_host_ok if same_type and existing else None,
+        ca_bundle=(str(opts.ca_bundle) if opts.ca_bundle is not None
+                   else existing.ca_bundle if existing else None),
+        timeout=opts.timeout if opts.timeout is not None
+        else existing.timeout if existing else None,
     )
     if answers.secrets_mode == "env":
         refuse_given_secrets(opts, name)

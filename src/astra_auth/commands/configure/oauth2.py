@@ -9,15 +9,17 @@ plus a step where it asks for something new and its keyring kind in
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from astra_auth import validate
 from astra_auth.commands.configure import provider
-from astra_auth.commands.configure.answers import Answers, AuthType, Session, Step
+from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session, Step
 from astra_auth.commands.configure.ask import ask_optional, ask_secret, ask_valid
 from astra_auth.commands.configure.options import refuse_user_flags
 from astra_auth.config import OAuth2, Target
 from astra_auth.prompter import Choice
+from astra_auth.secretstore import entry
 
 GRANT_CHOICES = [
     ("client_credentials", Choice(
@@ -30,8 +32,15 @@ GRANT_CHOICES = [
     )),
 ]
 CLIENT_AUTH_CHOICES = [
-    ("basic", Choice("basic", "HTTP Basic header (RFC 6749 §2.3.1); most providers")),
+    ("basic", Choice("basic", "client secret in an HTTP Basic header (RFC 6749 §2.3.1); "
+                              "most providers")),
     ("post", Choice("post", "client_id and client_secret in the form body")),
+    # --- issue 12 ---
+    ("private_key_jwt", Choice("private_key_jwt", "a JWT signed with the client's private key "
+                                                  "(RFC 7523); no shared secret")),
+    ("tls_client_auth", Choice("tls_client_auth", "a client certificate in the TLS handshake "
+                                                  "(mutual TLS, RFC 8705)")),
+    ("none", Choice("none", "a public client: client_id only, no secret")),
 ]
 
 
@@ -42,11 +51,11 @@ def _old(s: Session) -> OAuth2 | None:
 
 
 def secret_kinds(answers: Answers) -> list[str]:
-    # Both client-authentication methods (basic, post) send the client secret.
-    kinds = ["client_secret"]
-    if answers.oauth2.grant_type == "password":
-        kinds.append("password")
-    return kinds
+    """A client secret (basic, post), a private key (private_key_jwt,
+    tls_client_auth) or nothing (none); the password grant's password."""
+    o = answers.oauth2
+    return OAuth2(grant_type=o.grant_type or "", token_url="", client_id="",
+                  client_auth=o.client_auth or "basic").secret_kinds
 
 
 # ---------------------------------------------------------------------------
@@ -121,7 +130,12 @@ def ask_client_id(s: Session) -> None:
 
 
 def ask_client_secret(s: Session) -> None:
-    ask_secret(s, "client_secret")
+    """Step 6, after the method: a client secret, a key file, or nothing."""
+    o = s.answers.oauth2
+    if o.client_auth in validate.KEY_CLIENT_AUTH:
+        _ask_key(s)
+    elif o.client_auth != "none":
+        ask_secret(s, "client_secret")
 
 
 def ask_user(s: Session) -> None:
@@ -153,21 +167,104 @@ def ask_audience(s: Session) -> None:
 
 
 def ask_client_auth(s: Session) -> None:
+    """Step 6: the methods the provider's metadata lists (all, when it lists
+    none), the one it prefers (or the current one) preselected."""
     o, old = s.answers.oauth2, _old(s)
     if s.opts.client_auth is not None:
         o.client_auth = s.opts.client_auth
+    else:
+        offered = provider.offered_client_auth(s)
+        choices = [(k, c) for k, c in CLIENT_AUTH_CHOICES if k in offered]
+        keys = [k for k, _ in choices]
+        suggested = provider.suggested_client_auth(s)
+        preferred = old.client_auth if old and old.client_auth in keys else suggested
+        current = keys.index(preferred) if preferred in keys else 0
+        o.client_auth = keys[
+            s.deps.prompter.select("Client authentication", [c for _, c in choices], current)
+        ]
+    provider.use_mtls_alias(s)
+
+
+def _ask_key(s: Session) -> None:
+    """private_key_jwt and tls_client_auth: the key file (read once into the
+    keyring), the certificate's path, and for private_key_jwt the algorithm."""
+    from astra_auth.commands.configure.options import read_key_file
+    from astra_auth.errors import UsageError
+    from astra_auth.oauth.client_auth import provider_defaults
+
+    o, old, deps = s.answers.oauth2, _old(s), s.deps
+    if s.answers.secrets_mode == "env" or s.given.get("private_key") is not None:
+        ask_secret(s, "private_key")
+    else:
+        stored = deps.secrets.get(entry(s.answers.name, "private_key")) is not None
+        while True:
+            path = deps.prompter.text(
+                "Private key file (PEM; read once into the keyring"
+                + ("; Enter keeps the stored one)" if stored else ")"), default=None)
+            if not path.strip() and stored:
+                s.answers.secrets["private_key"] = Secret("stored")
+                break
+            try:
+                pem = read_key_file(Path(path.strip()).expanduser(), "Private key file")
+                if "PRIVATE KEY-----" not in pem:
+                    raise UsageError("that file holds no private key")
+            except UsageError as exc:
+                deps.io.warn(f"{exc.message}. Try again.")
+                continue
+            s.answers.secrets["private_key"] = Secret("new", pem)
+            break
+    needs_cert = o.client_auth == "tls_client_auth"
+    defaults = provider_defaults(o.token_url or "")
+    label = ("Certificate file (PEM, the public half of the key)" if needs_cert else
+             "Certificate file (optional; sends its x5t#S256 instead of a kid"
+             + (f"; {defaults.name} wants one" if defaults.wants_certificate else "") + ")")
+    current = s.opts.certificate or (old.certificate if old else None)
+    if s.opts.certificate is not None:
+        o.certificate = s.opts.certificate
+    elif needs_cert:
+        o.certificate = ask_valid(deps, label, current, _certificate)
+    else:
+        o.certificate = ask_optional(deps, label, current, _certificate) or None
+    if o.client_auth == "private_key_jwt":
+        algs = list(validate.ASSERTION_ALGORITHMS)
+        preferred = s.opts.assertion_alg or (old.assertion_alg if old else None) or defaults.alg
+        o.assertion_alg = s.opts.assertion_alg or algs[deps.prompter.select(
+            "Assertion algorithm", [Choice(a) for a in algs], algs.index(preferred))]
+
+
+def _certificate(value: str) -> str:
+    from astra_auth.commands.configure.options import _certificate_path
+
+    return _certificate_path(value)
+
+
+def ask_extra_params(s: Session) -> None:
+    """Step 8's last question: extra token parameters (`resource`, vendor ones)."""
+    from astra_auth.commands.configure.options import parse_params
+    from astra_auth.errors import UsageError
+
+    o, old = s.answers.oauth2, _old(s)
+    if s.opts.params:
+        o.extra_params = parse_params(s.opts.params)
         return
-    keys = [k for k, _ in CLIENT_AUTH_CHOICES]
-    suggested = provider.suggested_client_auth(s)
-    current = keys.index(old.client_auth) if old else keys.index(suggested or "basic")
-    o.client_auth = keys[
-        s.deps.prompter.select("Client authentication", [c for _, c in CLIENT_AUTH_CHOICES],
-                               current)
-    ]
+    current = " ".join(f"{k}={v}" for k, v in (old.extra_params if old else {}).items())
+
+    def check(value: str) -> str:
+        try:
+            parse_params(tuple(value.split()))
+        except UsageError as exc:
+            raise ValueError(exc.message.removeprefix("--param: ")) from None
+        return value
+
+    answer = ask_optional(s.deps, "Extra token parameters (optional, NAME=VALUE separated by "
+                          "spaces, e.g. resource=https://api.example.com)", current or None,
+                          check)
+    o.extra_params = parse_params(tuple(answer.split()))
 
 
-STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_client_id, ask_client_secret, ask_user, ask_scope,
-         ask_audience, ask_client_auth)
+STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_client_id, ask_client_auth,
+                           ask_client_secret, ask_user, ask_scope, ask_audience,
+                           ask_extra_params)
 
 
 # ---------------------------------------------------------------------------
@@ -197,6 +294,46 @@ def from_flags(s: Session) -> None:
     # `--scope ""` clears the value ("" is saved as none).
     o.scope = opts.scope if opts.scope is not None else (old.scope if old else None)
     o.audience = opts.audience if opts.audience is not None else (old.audience if old else None)
+    _enterprise_from_flags(s)
+
+
+def _enterprise_from_flags(s: Session) -> None:
+    """issue 12: the key methods' settings and the extra parameters."""
+    from astra_auth.commands.configure.options import parse_params
+    from astra_auth.errors import UsageError
+
+    opts, o, old = s.opts, s.answers.oauth2, _old(s)
+    o.extra_params = parse_params(opts.params) if opts.params else (
+        dict(old.extra_params) if old else {})
+    method = o.client_auth
+    keyed = method in validate.KEY_CLIENT_AUTH
+    kept = old is not None and old.client_auth == method
+    o.certificate = opts.certificate or (old.certificate if kept and old else None)
+    o.assertion_alg = opts.assertion_alg or (old.assertion_alg if kept and old else None)
+    audience = opts.assertion_audience if opts.assertion_audience is not None else (
+        old.assertion_audience if kept and old else None)
+    o.assertion_audience = audience or None
+    o.certificate_bound = opts.certificate_bound if opts.certificate_bound is not None else (
+        old.certificate_bound if old else False)
+    wrong = []
+    if method is not None and not keyed:
+        wrong += [f for f, v in (("--private-key-file", opts.private_key_file),
+                                 ("--private-key-stdin", opts.private_key_stdin),
+                                 ("--certificate", opts.certificate)) if v]
+    if method is not None and method != "private_key_jwt":
+        wrong += [f for f, v in (("--assertion-alg", opts.assertion_alg),
+                                 ("--assertion-audience", opts.assertion_audience)) if v]
+    if method is not None and method not in ("basic", "post"):
+        wrong += [f for f, v in (("--client-secret", opts.client_secret),
+                                 ("--client-secret-stdin", opts.client_secret_stdin)) if v]
+    if wrong:
+        raise UsageError(f"{', '.join(wrong)}: not a setting of client authentication "
+                         f"{method}; leave {'it' if len(wrong) == 1 else 'them'} out, or "
+                         "choose the method it belongs to with --client-auth")
+    if method == "tls_client_auth" and not o.certificate:
+        s.missing.append("--certificate PATH")
+    if o.certificate_bound and not o.certificate:
+        s.missing.append("--certificate PATH (--certificate-bound presents it to the API)")
 
 
 def from_provider(s: Session) -> None:
@@ -206,6 +343,7 @@ def from_provider(s: Session) -> None:
                    changed=old is None or s.opts.token_url is not None)
     if o.client_auth is None:
         o.client_auth = provider.client_auth_from_metadata(s) or "basic"
+    provider.use_mtls_alias(s)
     provider.warn_about_url(s, o.token_url)
 
 
@@ -226,6 +364,13 @@ def settings(answers: Answers) -> dict[str, Any]:
         audience=o.audience or None,
         username=o.username if o.grant_type == "password" else None,
         secrets=answers.secrets_mode,
+        extra_params=dict(o.extra_params or {}),
+        assertion_alg=o.assertion_alg if o.client_auth == "private_key_jwt" else None,
+        assertion_audience=(o.assertion_audience or None
+                            if o.client_auth == "private_key_jwt" else None),
+        certificate=o.certificate if o.client_auth in validate.KEY_CLIENT_AUTH
+        or o.certificate_bound else None,
+        certificate_bound=o.certificate_bound,
     )}
 
 
@@ -236,29 +381,44 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
         ("Grant type", dict(GRANT_CHOICES)[o.grant_type].label),
         ("Access Token URL", o.token_url),
         ("Client ID", o.client_id),
-        ("Client secret", secret("client_secret")),
+        ("Client authentication", o.client_auth),
     ]
+    if o.client_auth in ("basic", "post"):
+        rows.append(("Client secret", secret("client_secret")))
+    elif o.client_auth in validate.KEY_CLIENT_AUTH:
+        rows.append(("Private key", secret("private_key")))
+        rows.append(("Certificate", o.certificate or "—"))
+        if o.client_auth == "private_key_jwt":
+            rows.append(("Assertion", f"{o.assertion_alg or 'default algorithm'}, aud "
+                                      f"{o.assertion_audience or 'default'}"))
     if o.grant_type == "password":
         rows += [("Username", o.username or ""), ("Password", secret("password"))]
     rows += [
         ("Scope", o.scope or "—"),
         ("Audience", o.audience or "—"),
-        ("Client authentication", o.client_auth),
     ]
+    if o.extra_params:
+        rows.append(("Extra parameters", " ".join(f"{k}={v}" for k, v in
+                                                  o.extra_params.items())))
+    if o.certificate_bound:
+        rows.append(("Certificate-bound tokens", "yes: the certificate goes to the API too"))
     return rows
 
 
 TYPE = AuthType(
     flags=("--grant-type", "--token-url", "--issuer", "--client-id", "--client-secret",
            "--client-secret-stdin", "--client-auth", "--scope", "--audience", "--username",
-           "--password", "--password-stdin"),
+           "--password", "--password-stdin",
+           # issue 12
+           "--private-key-file", "--private-key-stdin", "--certificate", "--assertion-alg",
+           "--assertion-audience", "--param", "--certificate-bound"),
     key="oauth2",
     choice=Choice(validate.AUTH_LABELS["oauth2"], "tokens from an OAuth 2.0 token endpoint"),
     steps=STEPS,
     from_flags=from_flags,
     from_provider=from_provider,
     secret_kinds=secret_kinds,
-    kept_kinds=("client_secret", "password"),
+    kept_kinds=("client_secret", "password", "private_key"),
     settings=settings,
     summary=summary,
 )

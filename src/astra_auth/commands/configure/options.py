@@ -49,6 +49,17 @@ class ConfigureOptions:
     lifetime: int | None = None
     header_name: str | None = None
     prefix: str | None = None
+    # --- issue 12: enterprise clients ---
+    private_key_file: Path | None = None
+    private_key_stdin: bool = False
+    certificate: str | None = None
+    assertion_alg: str | None = None
+    assertion_audience: str | None = None
+    params: tuple[str, ...] = ()
+    certificate_bound: bool | None = None
+    # Every type: the target's own CA bundle and timeout.
+    ca_bundle: Path | None = None
+    timeout: float | None = None
 
 
 # Every flag that belongs to one auth type (or grant), with its options field:
@@ -64,6 +75,11 @@ TYPE_FLAGS = {
     "--algorithm": "algorithm", "--signing-key-stdin": "signing_key_stdin",
     "--signing-key-file": "signing_key_file", "--claim": "claims", "--lifetime": "lifetime",
     "--header-name": "header_name", "--prefix": "prefix",
+    # issue 12
+    "--private-key-file": "private_key_file", "--private-key-stdin": "private_key_stdin",
+    "--certificate": "certificate", "--assertion-alg": "assertion_alg",
+    "--assertion-audience": "assertion_audience", "--param": "params",
+    "--certificate-bound": "certificate_bound",
 }
 
 
@@ -139,6 +155,7 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
         raise UsageError(f"--lifetime: give a number of seconds from 1 to "
                          f"{validate.MAX_JWT_LIFETIME}")
     parse_claims(checked.claims)
+    checked = _check_enterprise(checked, check)
     if checked.signing_key_stdin and checked.signing_key_file is not None:
         raise UsageError("--signing-key-stdin and --signing-key-file cannot be used together")
     for spec in SECRETS.values():
@@ -151,6 +168,8 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
             checked, *((spec.flag,) if spec.value_flag else ()), spec.stdin_flag)]
         if checked.signing_key_file is not None:
             given.append("--signing-key-file")
+        if checked.private_key_file is not None:
+            given.append("--private-key-file")
         if given:
             raise UsageError(
                 f"{', '.join(given)}: with --secrets env nothing is stored; set "
@@ -159,6 +178,63 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
                 "store it with --secrets keyring"
             )
     return checked
+
+
+# --- issue 12 ---
+
+
+def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
+                      ) -> ConfigureOptions:
+    from astra_auth.credential import check_network_flags
+
+    check_network_flags(opts.timeout, opts.ca_bundle)
+    if opts.private_key_stdin and opts.private_key_file is not None:
+        raise UsageError("--private-key-stdin and --private-key-file cannot be used together")
+    parse_params(opts.params)
+    return replace(
+        opts,
+        ca_bundle=opts.ca_bundle.resolve() if opts.ca_bundle is not None else None,
+        certificate=check("--certificate", opts.certificate, _certificate_path),
+        assertion_alg=check("--assertion-alg", opts.assertion_alg,
+                            lambda v: validate.choice(v, validate.ASSERTION_ALGORITHMS)),
+        assertion_audience=check(
+            "--assertion-audience", opts.assertion_audience,
+            lambda v: validate.plain_value(v, "assertion audience", validate.MAX_URL,
+                                           allow_empty=True)),
+    )
+
+
+def _certificate_path(value: str) -> str:
+    """A certificate file that exists, saved as an absolute path (configure may
+    run in another folder than the scanner)."""
+    path = Path(validate.file_path(value, "certificate path")).expanduser()
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    data = path.read_bytes()[:validate.MAX_SECRET * 4]
+    if b"PRIVATE KEY-----" in data:
+        raise ValueError(f"{path} holds a private key; give the key with --private-key-file "
+                         "(it goes to the keyring) and only the certificate here")
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValueError(f"{path} is not a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return str(path.resolve())
+
+
+def parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    """`--param NAME=VALUE`s, checked: never one of the token request's own fields."""
+    parsed: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param: {item[:60]!r} is not NAME=VALUE")
+        try:
+            key, checked = validate.extra_param(name.strip(), value)
+        except ValueError as exc:
+            raise UsageError(f"--param: {exc}") from None
+        parsed[key] = checked
+    return parsed
+
+
+# --- end issue 12 ---
 
 
 def parse_claims(claims: tuple[str, ...]) -> dict[str, object]:
@@ -236,6 +312,12 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
 
     if opts.signing_key_file is not None:
         given.values["signing_key"] = read_key_file(opts.signing_key_file, "--signing-key-file")
+    if opts.private_key_file is not None:
+        given.values["private_key"] = read_key_file(opts.private_key_file, "--private-key-file")
+        if "PRIVATE KEY-----" not in given.values["private_key"]:
+            raise UsageError(f"--private-key-file: {opts.private_key_file} holds no private key "
+                             "(-----BEGIN PRIVATE KEY-----); the certificate goes to "
+                             "--certificate")
     wanted = [spec for spec in specs if _stdin(opts, spec)]
     if not wanted:
         return given

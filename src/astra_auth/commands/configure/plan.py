@@ -38,7 +38,9 @@ def build_plan(answers: Answers) -> Plan:
             changes[entry(name, kind)] = secret.value
     return Plan(
         target=Target(name=name, url=answers.url or None, auth_type=auth_type.key,
-                      private_host_ok=answers.private_host_ok, **auth_type.settings(answers)),
+                      private_host_ok=answers.private_host_ok,
+                      ca_bundle=answers.ca_bundle or None, timeout=answers.timeout,
+                      **auth_type.settings(answers)),
         is_new=answers.existing is None,
         secrets_mode=answers.secrets_mode,
         secret_changes=changes,

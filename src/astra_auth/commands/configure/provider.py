@@ -6,6 +6,7 @@ is in this module, so a change to discovery's interface changes one file.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from astra_auth.commands.configure.answers import Session
@@ -15,7 +16,7 @@ from astra_auth.deps import Deps
 def from_issuer(s: Session, issuer: str) -> str:
     """The token URL named by the issuer's discovery document (`--issuer`);
     failures are errors with their own exit codes."""
-    s.metadata = s.deps.discover(issuer)
+    s.metadata = s.deps.discover(issuer, _ca_bundle(s), _deadline(s))
     token_url: str = s.metadata.token_endpoint
     s.deps.io.info(f"Access Token URL from {s.metadata.source}: {token_url}")
     return token_url
@@ -37,7 +38,7 @@ def learn(s: Session, token_url: str, grant: str, *, changed: bool) -> None:
     """Look the token URL's provider up when nothing is known yet and the URL
     is new or given again; warn when its metadata does not list the grant."""
     if s.metadata is None and changed:
-        s.metadata = _metadata(token_url, s.deps)
+        s.metadata = _metadata(token_url, s.deps, _ca_bundle(s))
     warning = s.metadata.grant_warning(grant) if s.metadata is not None else None
     if warning:
         s.deps.io.warn(warning)
@@ -49,6 +50,28 @@ def suggested_client_auth(s: Session) -> str | None:
         return None
     method: str | None = s.metadata.client_auth()
     return method
+
+
+def offered_client_auth(s: Session) -> list[str]:
+    """The client-authentication methods to offer: those the provider's metadata
+    lists (token_endpoint_auth_methods_supported), else every one."""
+    from astra_auth import validate
+
+    listed = s.metadata.client_auth_methods() if s.metadata is not None else []
+    return listed or list(validate.CLIENT_AUTH_METHODS)
+
+
+def use_mtls_alias(s: Session) -> None:
+    """tls_client_auth: the provider's mtls_endpoint_aliases token endpoint
+    (RFC 8705 §5), when it publishes one and no token URL was typed as a flag."""
+    o = s.answers.oauth2
+    if o.client_auth != "tls_client_auth" and not o.certificate_bound:
+        return
+    alias = getattr(s.metadata, "mtls_token_endpoint", None) if s.metadata else None
+    if alias and alias != o.token_url and s.opts.token_url is None:
+        s.deps.io.info(f"Token URL for mutual TLS, from the provider's mtls_endpoint_aliases: "
+                       f"{alias}")
+        o.token_url = alias
 
 
 def client_auth_from_metadata(s: Session) -> str | None:
@@ -81,9 +104,23 @@ def warn_about_url(s: Session, url: str) -> None:
                  "(targets show lists it; test-token --json keeps it in warnings)")
 
 
-def _metadata(token_url: str, deps: Deps) -> Any:
+def _ca_bundle(s: Session) -> Path | None:
+    """The target's CA bundle (`--ca-bundle` or saved) for discovery, too."""
+    return Path(s.answers.ca_bundle).expanduser() if s.answers.ca_bundle else None
+
+
+def _deadline(s: Session) -> Any:
+    """`--timeout` (or the target's) bounds discovery as every other exchange."""
+    if s.answers.timeout is None:
+        return None
+    from astra_auth.oauth.transport import Deadline
+
+    return Deadline(s.answers.timeout)
+
+
+def _metadata(token_url: str, deps: Deps, ca_bundle: Path | None = None) -> Any:
     """The provider's metadata when it names this very token endpoint, else None."""
-    metadata = deps.metadata_for(token_url)
+    metadata = deps.metadata_for(token_url, ca_bundle)
     if metadata is None:
         return None
     if metadata.token_endpoint.rstrip("/") != token_url.rstrip("/"):
