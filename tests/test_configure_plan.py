@@ -51,7 +51,8 @@ def test_build_plan_for_a_new_password_target():
     assert plan.is_new is True
     assert plan.secret_changes == {"hr:client_secret": CLIENT_SECRET}
     assert plan.secret_states == {"client_secret": "new", "password": "stored"}
-    assert plan.cleanup == ["hr:token"]
+    # A private key the new settings do not use (issue 12) is removed too.
+    assert plan.cleanup == ["hr:token", "hr:private_key"]
 
 
 def test_build_plan_for_client_credentials_drops_the_user_and_its_password():
@@ -68,7 +69,7 @@ def test_build_plan_for_client_credentials_drops_the_user_and_its_password():
     assert plan.target.oauth2 is not None and plan.target.oauth2.username is None
     assert plan.is_new is False
     assert plan.secret_changes == {}
-    assert plan.cleanup == ["a:token", "a:password"]
+    assert plan.cleanup == ["a:token", "a:password", "a:private_key"]
 
 
 def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret():
@@ -83,7 +84,7 @@ def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret()
     assert plan.secrets_mode == "env"
     assert plan.secret_changes == {}
     assert plan.secret_states == {"client_secret": "env", "password": "env"}
-    assert plan.cleanup == ["a:token", "a:client_secret", "a:password"]
+    assert plan.cleanup == ["a:token", "a:client_secret", "a:password", "a:private_key"]
 
 
 def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tmp_path: Path):
@@ -95,12 +96,13 @@ def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tm
         Step("select", "Access Token URL", 0),
         Step("text", "Access Token URL", TOKEN_URL),
         Step("text", "Client ID", "scanner-app"),
+        Step("select", "Client authentication", 1),
         Step("secret", "Client secret", CLIENT_SECRET),
         Step("text", "Username", "john.doe"),
         Step("secret", "Password", PASSWORD),
         Step("text", "Scope", "read:things"),
         Step("text", "Audience", "https://api.example.com"),
-        Step("select", "Client authentication", 1),
+        Step("text", "Extra token parameters", ""),
     ])
     deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True)
     asked = walkthrough(ConfigureOptions(), {}, deps, Given())

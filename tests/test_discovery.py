@@ -86,9 +86,11 @@ def test_walkthrough_offers_discovery_from_the_issuer(cli, oidc):
         Step("confirm", "Try another issuer URL", True),
         Step("text", "Issuer URL", oidc.issuer),
         Step("confirm", "Use it as the Access Token URL", True),
-        Step("text", "Client ID", "oidc-scanner"), Step("secret", "Client secret", oidc.secret),
-        Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("text", "Client ID", "oidc-scanner"),
         Step("select", "Client authentication", None),
+        Step("secret", "Client secret", oidc.secret),
+        Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("text", "Extra token parameters", ""),
         Step("confirm", "Save", True), Step("confirm", "Run test-token", False),
     ])
     result = cli("configure", tty=True, prompter=prompter)

@@ -74,11 +74,12 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     term.answer("Access Token URL", idp.token_url)
     term.child.expect_exact("resolves to loopback address 127.0.0.1")
     term.answer("Client ID", "scanner-app")
+    term.child.expect_exact("Client authentication")
+    term.answer("Choose", "")
     term.answer("Client secret (hidden)", CLIENT_SECRET)
     term.answer("Scope", "read:things")
     term.answer("Audience", "")
-    term.child.expect_exact("Client authentication")
-    term.answer("Choose", "")
+    term.answer("Extra token parameters", "")
     term.child.expect_exact("Summary")
     term.answer("Save these settings?", "y")
     term.child.expect_exact(f"Saved target {name}")
@@ -106,12 +107,13 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
     term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", TOKEN_URL)
     term.answer("Client ID", "hr-app")
+    term.answer("Choose", "2")  # post
     term.answer("Client secret (hidden)", CLIENT_SECRET)
     term.answer("Username", "john.doe")
     term.answer("Password (hidden)", PASSWORD)
     term.answer("Scope", "")
     term.answer("Audience", "")
-    term.answer("Choose", "2")  # post
+    term.answer("Extra token parameters", "")
     term.answer("Save these settings?", "")
     term.answer("Run test-token now", "n")
     assert term.finish() == 0

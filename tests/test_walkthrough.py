@@ -20,6 +20,7 @@ def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]
         Step("select", "Access Token URL", 0),  # "I have the Access Token URL"
         Step("text", "Access Token URL", TOKEN_URL),
         Step("text", "Client ID", "scanner-app"),
+        Step("select", "Client authentication", 0),
         Step("secret", "Client secret", CLIENT_SECRET),
     ]
 
@@ -28,7 +29,7 @@ SAVE = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
 OPTIONAL = [
     Step("text", "Scope", "read:things"),
     Step("text", "Audience", ""),
-    Step("select", "Client authentication", 0),
+    Step("text", "Extra token parameters", ""),
 ]
 
 
@@ -81,7 +82,7 @@ def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
 
 def test_empty_secret_is_asked_again_when_none_is_stored(cli, store):
     steps = new_target_steps(0)
-    steps[7:8] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
+    steps[8:9] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
                                                               CLIENT_SECRET)]
     result = cli("configure", tty=True,
                  prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
@@ -168,6 +169,7 @@ def test_flags_given_at_a_terminal_skip_their_prompts(cli, store):
         Step("text", "API URL", ""),
         Step("secret", "Client secret", CLIENT_SECRET),
         Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("text", "Extra token parameters", ""),
         *SAVE,
     ])
     cli("configure", "new-one", "--grant-type", "client_credentials", "--token-url", TOKEN_URL,

@@ -94,7 +94,7 @@ class OAuth2Answers:
     audience: str | None = None
     username: str | None = None  # kept for the password grant only
     # --- issue 12 ---
-    extra_params: dict[str, str] | None = None
+    extra_params: dict[str, str] = field(default_factory=dict)
     assertion_alg: str | None = None
     assertion_audience: str | None = None  # "" or None: the default
     certificate: str | None = None
