@@ -43,6 +43,9 @@ RICH_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[2K|\x1b\[[0-9]
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
                          "\u2066-\u2069]")
 RUN = 8  # any run of this many characters of a secret is a leak
+# A private key's PEM block, whoever's key it is (issue 12): its header followed
+# by key material.  The header alone, as a format named in a message, is not one.
+PRIVATE_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\s*[A-Za-z0-9+/=]{40}")
 
 
 def secret_forms(secret: str) -> set[str]:
@@ -88,12 +91,16 @@ class LeakGuard:
             for form, secret in forms.items():
                 if form in text:
                     problems.append(f"secret {secret[:4]}… found in {where} (as {form[:4]}…)")
+            if PRIVATE_PEM.search(text):
+                problems.append(f"a PEM private key block in {where}")
             control = RAW_CONTROL.search(RICH_SEQUENCES.sub("", text))
             if control is not None:
                 problems.append(f"raw control character {control.group()!r} in {where}")
         for path in self.root.rglob("*"):
             if path.is_file() and not path.is_symlink():
                 data = path.read_bytes()
+                if PRIVATE_PEM.search(data.decode("latin-1")):
+                    problems.append(f"a PEM private key block in file {path}")
                 for form, secret in forms.items():
                     if form.encode() in data:
                         problems.append(f"secret {secret[:4]}… found in file {path}")

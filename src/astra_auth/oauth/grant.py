@@ -250,8 +250,8 @@ def _attempt(
             exchange.response = [f"(not sent: {exc.failure.message})"]
             return None, exc.failure, None
         broke = classify_transport(exc, req.token_url, deadline.seconds, redactor)
-        if req.tls_identity is not None and broke.category == Category.TLS_ERROR:
-            broke.details["client_certificate"] = "presented"
+        if req.tls_identity is not None:
+            broke = _client_certificate_refused(broke, req.token_url)
         exchange.response = [f"(no answer: {broke.category}: {broke.message})"]
         return None, broke, None
     # Every token in the answer, wherever it is and whether or not the answer
@@ -259,6 +259,9 @@ def _attempt(
     for value in seen_tokens(raw.body):
         redactor.add(value)
     token, failure = classify_response(raw, redactor)
+    if failure is not None and "client_assertion" in form:
+        # Which key the assertion named, for the invalid_client hints.
+        failure.details.update(_key_names(form["client_assertion"]))
     exchange.response = _show_response(raw, redactor)
     return token, failure, raw.status
 
@@ -309,6 +312,36 @@ def _read(
             broken=broken,
             undecodable=undecodable,
         )
+
+
+def _client_certificate_refused(broke: Failure, url: str) -> Failure:
+    """A failure while presenting a client certificate, as the contract sees it.
+
+    With TLS 1.3 the server checks the client's certificate after the client
+    has finished its side of the handshake: a refusal then reaches the client
+    as a connection closed before any answer (or as an alert on the first
+    read), not as a handshake error.  Either is `tls_error`, said so.
+    """
+    if broke.category == Category.TLS_ERROR:
+        broke.details["client_certificate"] = "presented"
+        return broke
+    if broke.category != Category.CONNECTION_ERROR:
+        return broke
+    host = urlsplit(url).hostname or "?"
+    return Failure(Category.TLS_ERROR,
+                   f"The TLS connection to {host} was closed before any answer, right after "
+                   "this client presented its certificate: the server most likely refused "
+                   "the client certificate.",
+                   details={"client_certificate": "presented", "tls_reason": "closed"})
+
+
+def _key_names(assertion: str) -> dict[str, str]:
+    """The `kid` or `x5t#S256` in a client assertion's header (public values)."""
+    from astra_auth.oauth import jwt
+
+    header = jwt.header(assertion) or {}
+    return {name: header[name] for name in ("kid", "x5t#S256")
+            if isinstance(header.get(name), str)}
 
 
 def _decoder(encoding: str) -> Any:

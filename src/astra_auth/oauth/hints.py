@@ -50,6 +50,10 @@ class Context:
     # Whether the keyring answered on this machine (None: not asked), so that a
     # hint suggests storing a secret there only where that can work.
     keyring_usable: bool | None = None
+    # issue 12: private_key_jwt and tls_client_auth
+    assertion_alg: str | None = None
+    assertion_audience: str | None = None
+    certificate: str | None = None
 
     @classmethod
     def of(cls, target: Target, environ: Mapping[str, str] | None = None,
@@ -59,7 +63,8 @@ class Context:
         return cls(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
                    o.scope, o.audience, secrets_mode=o.secrets,
                    sources=secret_sources(target, environ) if environ is not None else {},
-                   keyring_usable=keyring_usable)
+                   keyring_usable=keyring_usable, assertion_alg=o.assertion_alg,
+                   assertion_audience=o.assertion_audience, certificate=o.certificate)
 
 
 def secret_sources(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
@@ -170,6 +175,20 @@ def _tls(f: Failure, ctx: Context) -> list[str]:
         "installing it into the system trust store also works.",
     ]
     reason = f.details.get("tls_reason", "")
+    if f.details.get("client_certificate") and "verify failed" not in reason:
+        # The server's certificate was fine; the handshake broke on ours.
+        hints = [
+            f"The server refused the client certificate {ctx.certificate}: it must be "
+            "issued by a CA that the server trusts for client certificates (or, for "
+            "self_signed_tls_client_auth, be the one registered with the client); give "
+            "another with: " + configure_command(ctx, "--certificate", Placeholder("PATH"),
+                                                  "--private-key-file", Placeholder("PATH")),
+            "Check that this endpoint accepts client certificates at all: providers often "
+            "serve mutual TLS on a separate host (mtls_endpoint_aliases in their discovery "
+            "document).",
+        ]
+        hints.append(GUIDE_REACH)
+        return hints
     if "mismatch" in reason:
         hints.insert(0, f"The certificate is not valid for {_host(ctx)!r}: use the host name "
                         "the certificate was issued for in the Access Token URL.")
@@ -309,6 +328,28 @@ def _secret_command(ctx: Context) -> str:
 
 
 def _invalid_client(f: Failure, ctx: Context) -> list[str]:
+    if ctx.client_auth == "private_key_jwt":
+        return _invalid_assertion(f, ctx)
+    if ctx.client_auth == "tls_client_auth":
+        return [
+            f"The provider did not accept the certificate {ctx.certificate} for client "
+            f"{ctx.client_id!r}: register that certificate (self-signed: its public key or "
+            "x5c in the client's JWKS; PKI: the subject DN or SAN the provider expects) with "
+            "the client.",
+            "Check that the client's token endpoint auth method is tls_client_auth (or "
+            "self_signed_tls_client_auth) and that the Access Token URL is the provider's "
+            "mutual-TLS endpoint (its mtls_endpoint_aliases): "
+            + configure_command(ctx, "--token-url", ANY_URL),
+            GUIDE_REACH,
+        ]
+    if ctx.client_auth == "none":
+        return [
+            f"The provider requires client {ctx.client_id!r} to authenticate: it is not a "
+            "public client. Give it its secret or key: "
+            + configure_command(ctx, "--client-auth", "basic", "--client-secret-stdin"),
+            "Or make the client public on the provider (token endpoint auth method none).",
+            GUIDE_REACH,
+        ]
     variable = _overridden(ctx, "client_secret")
     if variable is not None:
         first = [unset_hint(variable, "client secret", ctx.secrets_mode),
@@ -330,6 +371,43 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
         "Check that the client is enabled on the provider and its secret has not expired.",
         GUIDE_REACH,
     ]
+
+
+def _invalid_assertion(f: Failure, ctx: Context) -> list[str]:
+    """private_key_jwt refused: the usual culprits, each with its fix."""
+    from astra_auth.oauth.client_auth import provider_defaults
+
+    defaults = provider_defaults(ctx.token_url)
+    aud = ctx.assertion_audience or defaults.audience or ctx.token_url
+    alg = ctx.assertion_alg or defaults.alg
+    kid = f.details.get("kid")
+    thumbprint = f.details.get("x5t#S256")
+    hints = [
+        f"The assertion's aud was {aud!r}: the provider may expect another value (Okta and "
+        "Entra: the token endpoint; Auth0: the tenant URL with a trailing slash; Keycloak: "
+        "the realm's issuer). Change it with: "
+        + configure_command(ctx, "--assertion-audience", ANY_URL),
+        f"The assertion was signed with {alg}: the client must allow that algorithm (its "
+        "token_endpoint_auth_signing_alg), and the key must fit it. Change it with: "
+        + configure_command(ctx, "--assertion-alg", Placeholder("RS256|PS256|ES256")),
+    ]
+    if thumbprint:
+        hints.append(f"The header named the certificate by x5t#S256 {thumbprint}: upload "
+                     "that certificate to the client on the provider.")
+    else:
+        hints.append("The header named the key by kid "
+                     + (f"{kid!r} (its RFC 7638 thumbprint)" if kid else "(its RFC 7638 "
+                        "thumbprint)")
+                     + ": register the public key under that kid in the client's JWKS, or "
+                     "give the certificate with --certificate to send x5t#S256 instead.")
+    hints += [
+        "An assertion is valid for 60 seconds from this machine's clock: a clock that is "
+        "minutes off (clock skew) makes every one expired or not yet valid; check NTP.",
+        f"Check that client {ctx.client_id!r} uses private_key_jwt on the provider and that "
+        "the public key registered there is the half of the key stored here; store another "
+        "key with: " + configure_command(ctx, "--private-key-file", Placeholder("PATH")),
+    ]
+    return hints
 
 
 def _invalid_grant(f: Failure, ctx: Context) -> list[str]:
@@ -425,6 +503,16 @@ def _access_denied(f: Failure, ctx: Context) -> list[str]:
 
 
 def _invalid_key(f: Failure, ctx: Context) -> list[str]:
+    if ctx.client_auth == "tls_client_auth" or (
+            ctx.certificate and "certificate" in f.message):
+        return [
+            "The private key and the certificate must be two halves of one key pair; store "
+            "the key that belongs to the certificate with: "
+            + configure_command(ctx, "--private-key-file", Placeholder("PATH"),
+                                "--certificate", Placeholder("PATH")),
+            "Check which key a certificate holds: openssl x509 -in CERT -noout -pubkey, and "
+            "compare with: openssl pkey -in KEY -pubout",
+        ]
     return [
         "The key must be a PEM private key that fits the algorithm (RS256 and PS256: an RSA "
         "key; ES256: an EC P-256 key); store it again with: "

@@ -279,6 +279,9 @@ def from_flags(s: Session) -> None:
     o.client_id = opts.client_id or (old.client_id if old else None)
     if opts.issuer is not None:
         o.token_url = provider.from_issuer(s, opts.issuer)
+        if opts.client_auth is None and old is None:
+            # Before the secrets are settled: the method decides which one is needed.
+            o.client_auth = provider.client_auth_from_metadata(s)
     if o.grant_type is None:
         s.missing.append("--grant-type")
     if o.token_url is None:
@@ -290,7 +293,7 @@ def from_flags(s: Session) -> None:
         s.missing.append("--username")
     if o.grant_type != "password":
         refuse_user_flags(opts)
-    o.client_auth = opts.client_auth or (old.client_auth if old else None)
+    o.client_auth = opts.client_auth or o.client_auth or (old.client_auth if old else None)
     # `--scope ""` clears the value ("" is saved as none).
     o.scope = opts.scope if opts.scope is not None else (old.scope if old else None)
     o.audience = opts.audience if opts.audience is not None else (old.audience if old else None)

@@ -1,0 +1,521 @@
+"""Enterprise clients (issue 12): private_key_jwt, tls_client_auth, public clients,
+extra parameters, and a CA bundle and timeout per target.
+
+Against panva's oidc-provider over HTTPS (tests/oidc/enterprise.mjs): clients
+registered with a JWKS (private_key_jwt) or a self-signed certificate
+(self_signed_tls_client_auth), each accepting only its own method.  Keys and
+certificates are made here, at test time (cryptography; trustme for the
+server's certificate).  Authlib's JOSE gives a second opinion on the claims.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.fakes import MemoryStore, ScriptedPrompter, Step, make_deps
+
+# ---------------------------------------------------------------------------
+# Keys, certificates and the provider, made once per session
+
+
+def _pem(key) -> str:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _self_signed(key, name: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+
+
+@dataclass
+class Keys:
+    folder: Path
+    pems: dict[str, str]  # name -> PEM private key
+    kids: dict[str, str]  # name -> RFC 7638 thumbprint
+    cert_der: dict[str, bytes]
+
+    def key(self, name: str) -> str:
+        return str(self.folder / f"{name}.pem")
+
+    def cert(self, name: str) -> str:
+        return str(self.folder / f"{name}-cert.pem")
+
+    @property
+    def ca(self) -> str:
+        return str(self.folder / "ca.pem")
+
+
+@pytest.fixture(scope="session")
+def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, object]]:
+    import trustme
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from joserfc.jwk import ECKey, RSAKey
+
+    folder = tmp_path_factory.mktemp("enterprise-keys")
+    made = {
+        "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "ec": ec.generate_private_key(ec.SECP256R1()),
+        "mtls": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "other": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    }
+    pems, kids, ders, jwks = {}, {}, {}, {}
+    for name, key in made.items():
+        pems[name] = _pem(key)
+        (folder / f"{name}.pem").write_text(pems[name])
+        jwk = (ECKey if name == "ec" else RSAKey).import_key(key)
+        kids[name] = jwk.thumbprint()
+        public = jwk.as_dict(private=False)
+        public["kid"] = kids[name]
+        cert = _self_signed(key, f"scanner-{name}")
+        ders[name] = cert.public_bytes(serialization.Encoding.DER)
+        (folder / f"{name}-cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        if name == "mtls":
+            public["x5c"] = [base64.b64encode(ders[name]).decode()]
+        jwks[name] = {"keys": [public]}
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1")
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    setup = {
+        "server_cert": "".join(blob.bytes().decode() for blob in server.cert_chain_pems),
+        "server_key": server.private_key_pem.bytes().decode(),
+        "ca_cert": ca.cert_pem.bytes().decode(),
+        "rsa_jwks": jwks["rsa"], "ec_jwks": jwks["ec"], "mtls_jwks": jwks["mtls"],
+    }
+    return Keys(folder, pems, kids, ders), setup
+
+
+@dataclass
+class Enterprise:
+    issuer: str
+    strict: str  # the same provider behind a server that refuses self-signed client certs
+    keys: Keys
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/token"
+
+
+@pytest.fixture(scope="session")
+def _enterprise_process(_keys):  # type: ignore[no-untyped-def]
+    import shutil
+
+    folder = Path(__file__).resolve().parent / "oidc"
+    if shutil.which("node") is None:
+        yield "Node.js is not installed (tests/run.sh installs it where it can)"
+        return
+    if not (folder / "node_modules" / "oidc-provider").is_dir():
+        yield "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
+        return
+    keys, setup = _keys
+    child = subprocess.Popen(["node", str(folder / "enterprise.mjs")], cwd=folder,
+                             env=dict(os.environ, ENTERPRISE_SETUP=json.dumps(setup)),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert child.stdout is not None
+    issuer = child.stdout.readline().strip()
+    strict = child.stdout.readline().strip()
+    if not issuer.startswith("https://127.0.0.1:"):
+        child.kill()
+        yield f"enterprise.mjs did not start: {issuer!r}"
+        return
+    yield Enterprise(issuer, strict, keys)
+    child.terminate()
+    child.wait(timeout=10)
+
+
+@pytest.fixture
+def idp12(_enterprise_process, leaks):  # type: ignore[no-untyped-def]
+    if isinstance(_enterprise_process, str):
+        if IN_CI:
+            pytest.fail(f"CI must test against the real OpenID provider, but "
+                        f"{_enterprise_process}")
+        pytest.skip(_enterprise_process)
+    for pem in _enterprise_process.keys.pems.values():
+        leaks.watch(*_body_lines(pem))
+    return _enterprise_process
+
+
+def _body_lines(pem: str) -> list[str]:
+    """A PEM key's base64 lines: the secret part (the BEGIN line is not)."""
+    lines = pem.strip().splitlines()[1:-1]
+    return ["".join(lines), *lines]
+
+
+def _configure(cli, idp12: Enterprise, name: str, client_id: str, *flags: str,  # type: ignore[no-untyped-def]
+               expect: int = 0, **kwargs):  # type: ignore[no-untyped-def]
+    return cli("configure", name, "--token-url", idp12.token_url, "--grant-type",
+               "client_credentials", "--client-id", client_id, "--scope", "read:things",
+               "--ca-bundle", idp12.keys.ca, *flags, expect=expect, **kwargs)
+
+
+def _test_token(cli, name: str, expect: int, **kwargs) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    result = cli("test-token", name, "--json", "--no-probe", expect=expect, **kwargs)
+    data: dict = json.loads(result.out)  # type: ignore[type-arg]
+    return data
+
+
+def _saved(cli, name: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    target: dict = tomllib.loads(cli.config_path.read_text())["targets"][name]  # type: ignore[type-arg]
+    return target
+
+
+# ---------------------------------------------------------------------------
+# private_key_jwt
+
+
+def test_private_key_jwt_rsa_from_the_issuer_with_a_ca_bundle(cli, idp12):
+    result = cli("configure", "pk", "--issuer", idp12.issuer, "--ca-bundle", idp12.keys.ca,
+                 "--grant-type", "client_credentials", "--client-id", "pkjwt-rsa",
+                 "--private-key-file", idp12.keys.key("rsa"), "--scope", "read:things")
+    # The provider's metadata lists only key methods: its first is taken.
+    assert "Client authentication 'private_key_jwt', from the provider's" in result.err
+    target = _saved(cli, "pk")
+    assert target["ca_bundle"] == str(Path(idp12.keys.ca).resolve())
+    assert target["oauth2"]["client_auth"] == "private_key_jwt"
+    assert "private_key" not in target["oauth2"] and idp12.keys.key("rsa") not in str(target)
+    assert cli.store.data["pk:private_key"] == idp12.keys.pems["rsa"]
+    # test-token trusts the provider through the target's own ca_bundle: no flag.
+    data = _test_token(cli, "pk", 0)
+    assert data["ok"] is True and data["client_auth"] == "private_key_jwt"
+    assert data["secret_sources"] == {"private_key": "keyring"}
+    token = cli("token", "pk", token_on_stdout=True)
+    assert token.out.strip()
+
+
+def test_private_key_jwt_es256(cli, idp12):
+    _configure(cli, idp12, "ec", "pkjwt-ec", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("ec"), "--assertion-alg", "ES256")
+    assert _test_token(cli, "ec", 0)["ok"] is True
+
+
+def test_an_ec_key_with_the_default_rs256_is_invalid_key_before_any_request(cli, idp12):
+    _configure(cli, idp12, "ec", "pkjwt-ec", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("ec"))
+    data = _test_token(cli, "ec", 3)
+    assert data["error"]["category"] == "invalid_key"
+    assert data["error"]["message"] == ("The private key of ec cannot be used: RS256 needs an "
+                                        "RSA private key.")
+    assert data["error"]["http_status"] is None
+
+
+def test_wrong_audience_is_invalid_client_with_a_hint_naming_aud(cli, idp12):
+    _configure(cli, idp12, "pk", "pkjwt-rsa", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("rsa"),
+               "--assertion-audience", "https://elsewhere.example/token")
+    data = _test_token(cli, "pk", 4)
+    assert data["error"]["category"] == "invalid_client"
+    assert data["hints"][0].startswith(
+        "The assertion's aud was 'https://elsewhere.example/token': the provider may expect "
+        "another value")
+    assert "astra-auth configure pk --assertion-audience" in data["hints"][0]
+
+
+def test_expired_assertion_is_invalid_client_with_a_clock_skew_hint(cli, idp12):
+    _configure(cli, idp12, "pk", "pkjwt-rsa", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("rsa"))
+    # This machine's clock an hour behind: the assertion expired long ago.
+    data = _test_token(cli, "pk", 4, clock=lambda: time.time() - 3600)
+    assert data["error"]["category"] == "invalid_client"
+    assert any(h.startswith("An assertion is valid for 60 seconds from this machine's clock: "
+                            "a clock that is minutes off (clock skew)") for h in data["hints"])
+
+
+def test_unregistered_key_is_invalid_client_with_its_kid_in_a_hint(cli, idp12):
+    _configure(cli, idp12, "pk", "pkjwt-rsa", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("other"))
+    data = _test_token(cli, "pk", 4)
+    assert data["error"]["category"] == "invalid_client"
+    kid = idp12.keys.kids["other"]
+    assert (f"The header named the key by kid '{kid}' (its RFC 7638 thumbprint): register "
+            "the public key under that kid") in " ".join(data["hints"])
+
+
+def test_a_key_that_does_not_match_the_certificate_is_invalid_key_exit_3(cli, idp12):
+    _configure(cli, idp12, "pk", "pkjwt-rsa", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("rsa"),
+               "--certificate", idp12.keys.cert("mtls"))
+    data = _test_token(cli, "pk", 3)
+    assert data["error"]["category"] == "invalid_key"
+    assert "does not match the certificate" in data["error"]["message"]
+    result = cli("token", "pk", expect=3)
+    assert "invalid_key" in result.err
+    assert "openssl x509 -in CERT -noout -pubkey" in result.err
+
+
+@pytest.mark.filterwarnings("ignore:authlib.jose module is deprecated")
+def test_assertion_claims_by_authlib(tmp_path, _keys):
+    """A second opinion from Authlib's JOSE: the claims RFC 7523 §3 asks for."""
+    from authlib.jose import JsonWebToken
+
+    from astra_auth.config import OAuth2, Target
+    from astra_auth.credentials import grant_request
+
+    keys, _ = _keys
+    token_url = "https://idp.example.com/oauth2/token"
+    target = Target("a", auth_type="oauth2", oauth2=OAuth2(
+        grant_type="client_credentials", token_url=token_url, client_id="scanner-app",
+        client_auth="private_key_jwt"))
+    deps = make_deps(tmp_path / "c.toml", secrets=MemoryStore({"a:private_key":
+                                                               keys.pems["rsa"]}),
+                     clock=lambda: 1_800_000_000.0)
+    req = grant_request(target, deps)
+    headers, form = req.headers_and_form()
+    assert "Authorization" not in headers
+    assert form["client_assertion_type"] == (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    assert form["client_id"] == "scanner-app" and "client_secret" not in form
+    from cryptography.hazmat.primitives import serialization
+
+    public = serialization.load_pem_private_key(keys.pems["rsa"].encode(), None).public_key()
+    claims = JsonWebToken(["RS256"]).decode(form["client_assertion"], public, claims_options={
+        "iss": {"essential": True, "value": "scanner-app"},
+        "sub": {"essential": True, "value": "scanner-app"},
+        "aud": {"essential": True, "value": token_url},
+        "exp": {"essential": True}, "jti": {"essential": True},
+    })
+    claims.validate(now=1_800_000_010)
+    assert claims["exp"] == 1_800_000_060 and claims["iat"] == 1_800_000_000
+    assert claims.header["kid"] == keys.kids["rsa"]
+    # A fresh jti for every request.
+    assert req.headers_and_form()[1]["client_assertion"] != form["client_assertion"]
+
+
+@pytest.mark.parametrize(("token_url", "alg", "aud", "x5t"), [
+    ("https://login.microsoftonline.com/tenant-id/oauth2/v2.0/token", "PS256",
+     "https://login.microsoftonline.com/tenant-id/oauth2/v2.0/token", True),
+    ("https://example.okta.com/oauth2/default/v1/token", "RS256",
+     "https://example.okta.com/oauth2/default/v1/token", False),
+    ("https://tenant.eu.auth0.com/oauth/token", "RS256", "https://tenant.eu.auth0.com/", False),
+])
+def test_per_provider_defaults(tmp_path, _keys, token_url, alg, aud, x5t):
+    from astra_auth.config import OAuth2, Target
+    from astra_auth.credentials import grant_request
+    from astra_auth.oauth import jwt
+
+    keys, _ = _keys
+    target = Target("a", auth_type="oauth2", oauth2=OAuth2(
+        grant_type="client_credentials", token_url=token_url, client_id="c",
+        client_auth="private_key_jwt", certificate=keys.cert("rsa") if x5t else None))
+    deps = make_deps(tmp_path / "c.toml", secrets=MemoryStore({"a:private_key":
+                                                               keys.pems["rsa"]}))
+    assertion = grant_request(target, deps).client_assertion()
+    header, claims = jwt.header(assertion), jwt.claims(assertion)
+    assert header is not None and claims is not None
+    assert header["alg"] == alg and claims["aud"] == aud
+    if x5t:
+        expected = base64.urlsafe_b64encode(hashlib.sha256(keys.cert_der["rsa"]).digest())
+        assert header["x5t#S256"] == expected.decode().rstrip("=")
+        assert "kid" not in header
+    else:
+        assert header["kid"] == keys.kids["rsa"]
+
+
+# ---------------------------------------------------------------------------
+# tls_client_auth
+
+
+def test_tls_client_auth_with_a_self_signed_certificate(cli, idp12):
+    _configure(cli, idp12, "m", "mtls-self", "--client-auth", "tls_client_auth",
+               "--private-key-file", idp12.keys.key("mtls"),
+               "--certificate", idp12.keys.cert("mtls"))
+    oauth = _saved(cli, "m")["oauth2"]
+    assert oauth["certificate"] == str(Path(idp12.keys.cert("mtls")).resolve())
+    assert set(cli.store.data) == {"m:private_key"}
+    data = _test_token(cli, "m", 0)
+    assert data["ok"] is True and data["client_auth"] == "tls_client_auth"
+
+
+def test_tls_client_auth_with_an_unregistered_certificate_is_invalid_client(cli, idp12):
+    _configure(cli, idp12, "m", "mtls-self", "--client-auth", "tls_client_auth",
+               "--private-key-file", idp12.keys.key("other"),
+               "--certificate", idp12.keys.cert("other"))
+    data = _test_token(cli, "m", 4)
+    assert data["error"]["category"] == "invalid_client"
+    assert data["hints"][0].startswith("The provider did not accept the certificate ")
+
+
+def test_a_server_refusing_the_client_certificate_is_tls_error(cli, idp12):
+    cli("configure", "m", "--token-url", f"{idp12.strict}/token", "--grant-type",
+        "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
+        "--private-key-file", idp12.keys.key("mtls"), "--certificate", idp12.keys.cert("mtls"),
+        "--ca-bundle", idp12.keys.ca)
+    data = _test_token(cli, "m", 5)
+    assert data["error"]["category"] == "tls_error", data["error"]
+    assert data["hints"][0].startswith(
+        f"The server refused the client certificate {Path(idp12.keys.cert('mtls')).resolve()}")
+
+
+def test_tls_client_auth_key_not_matching_its_certificate_is_invalid_key(cli, idp12):
+    _configure(cli, idp12, "m", "mtls-self", "--client-auth", "tls_client_auth",
+               "--private-key-file", idp12.keys.key("rsa"),
+               "--certificate", idp12.keys.cert("mtls"))
+    data = _test_token(cli, "m", 3)
+    assert data["error"]["category"] == "invalid_key"
+    assert data["hints"][0].startswith("The private key and the certificate must be two "
+                                       "halves of one key pair")
+
+
+# ---------------------------------------------------------------------------
+# configure
+
+
+class RecordingPrompter(ScriptedPrompter):
+    """Also records each select's choices and preselected index."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        super().__init__(steps)
+        self.selects: dict[str, tuple[list[str], int]] = {}
+
+    def select(self, message, choices, default=0):  # type: ignore[no-untyped-def]
+        self.selects[message] = ([c.label for c in choices], default)
+        return super().select(message, choices, default)
+
+
+def test_walkthrough_lists_the_providers_methods_and_asks_for_a_key_file(cli, idp12):
+    prompter = RecordingPrompter([
+        Step("text", "Target name", "w"), Step("text", "API URL", ""),
+        Step("select", "Authentication type", 0), Step("select", "Grant type", 0),
+        Step("select", "Access Token URL", 1),  # I only know my issuer URL
+        Step("text", "Issuer URL", idp12.issuer),
+        Step("confirm", "Use it as the Access Token URL", True),
+        Step("text", "Client ID", "pkjwt-rsa"),
+        Step("select", "Client authentication", None),  # the preselected one
+        Step("text", "Private key file", "/no/such/key.pem"),  # refused, asked again
+        Step("text", "Private key file", idp12.keys.key("rsa")),
+        Step("text", "Certificate file (optional", ""),
+        Step("select", "Assertion algorithm", None),
+        Step("text", "Scope", "read:things"), Step("text", "Audience", ""),
+        Step("text", "Extra token parameters", "vendor_hint=scanner"),
+        Step("confirm", "Save", True), Step("confirm", "Run test-token", True),
+    ])
+    result = cli("configure", tty=True, prompter=prompter,
+                 environ={"SSL_CERT_FILE": idp12.keys.ca})
+    assert prompter.selects["Client authentication"] == (
+        ["private_key_jwt", "tls_client_auth"], 0)
+    assert prompter.selects["Assertion algorithm"] == (["RS256", "PS256", "ES256"], 0)
+    assert "/no/such/key.pem: cannot be read" in result.err
+    assert not any(kind == "secret" for kind, _ in prompter.asked)  # no client secret
+    oauth = _saved(cli, "w")["oauth2"]
+    assert oauth["client_auth"] == "private_key_jwt"
+    assert oauth["extra_params"] == {"vendor_hint": "scanner"}
+    assert "token obtained" in result.out
+
+
+def test_a_public_client_is_never_asked_for_a_secret(cli):
+    prompter = ScriptedPrompter([
+        Step("text", "API URL", ""),
+        Step("text", "Username", "john.doe"), Step("secret", "Password", "pw-for-a-public-1"),
+        Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("text", "Extra token parameters", ""),
+        Step("confirm", "Save", True), Step("confirm", "Run test-token", False),
+    ])
+    cli("configure", "pub", "--grant-type", "password", "--token-url",
+        "https://idp.example.com/token", "--client-id", "spa", "--client-auth", "none",
+        "--auth-type", "oauth2", tty=True, prompter=prompter)
+    assert set(cli.store.data) == {"pub:password"}
+    assert _saved(cli, "pub")["oauth2"]["client_auth"] == "none"
+
+
+def test_a_public_client_in_ci_needs_no_secret_and_sends_only_its_id(cli, tmp_path):
+    cli("configure", "pub", "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/token", "--client-id", "spa", "--client-auth", "none",
+        "--param", "resource=https://api.example.com", "--param", "tenant=t1", "--no-input")
+    assert cli.store.data == {}
+    shown = cli("targets", "show", "pub", "--json")
+    assert json.loads(shown.out)["secrets"] == {}
+
+    from astra_auth.config import ConfigStore
+    from astra_auth.credentials import grant_request
+
+    target = ConfigStore(cli.config_path).load().targets["pub"]
+    headers, form = grant_request(target, make_deps(tmp_path / "x.toml")).headers_and_form()
+    assert "Authorization" not in headers
+    assert form == {"grant_type": "client_credentials", "client_id": "spa",
+                    "resource": "https://api.example.com", "tenant": "t1"}
+
+
+def test_a_secret_for_a_key_method_is_refused(cli, _keys):
+    keys, _ = _keys
+    result = cli("configure", "k", "--grant-type", "client_credentials", "--token-url",
+                 "https://idp.example.com/token", "--client-id", "c", "--client-auth",
+                 "private_key_jwt", "--private-key-file", keys.key("rsa"),
+                 "--client-secret-stdin", stdin="s3cret-not-wanted\n", expect=2)
+    assert ("--client-secret-stdin: not a setting of client authentication private_key_jwt"
+            in result.err)
+
+
+@pytest.mark.parametrize(("param", "message"), [
+    ("grant_type=password", "--param: grant_type is a field of the token request itself"),
+    ("client_secret=x", "--param: client_secret is a field of the token request itself"),
+    ("resource", "--param: 'resource' is not NAME=VALUE"),
+])
+def test_extra_params_never_replace_the_requests_own_fields(cli, param, message):
+    result = cli("configure", "p", "--grant-type", "client_credentials", "--token-url",
+                 "https://idp.example.com/token", "--client-id", "c", "--client-secret",
+                 "s3cret-value-77", "--param", param, "--no-input", expect=2)
+    assert message in result.err
+
+
+def test_tls_client_auth_needs_a_certificate(cli, _keys):
+    keys, _ = _keys
+    result = cli("configure", "m", "--grant-type", "client_credentials", "--token-url",
+                 "https://idp.example.com/token", "--client-id", "c", "--client-auth",
+                 "tls_client_auth", "--private-key-file", keys.key("mtls"), "--no-input",
+                 expect=2)
+    assert "missing required values" in result.err and "--certificate PATH" in result.err
+
+
+def test_a_certificate_flag_with_a_private_key_in_it_is_refused(cli, _keys):
+    keys, _ = _keys
+    result = cli("configure", "m", "--grant-type", "client_credentials", "--token-url",
+                 "https://idp.example.com/token", "--client-id", "c", "--client-auth",
+                 "tls_client_auth", "--private-key-file", keys.key("mtls"),
+                 "--certificate", keys.key("mtls"), "--no-input", expect=2)
+    assert "holds a private key; give the key with --private-key-file" in result.err
+
+
+def test_target_timeout_and_ca_bundle_are_saved_and_flags_override_them(cli, idp12):
+    _configure(cli, idp12, "pk", "pkjwt-rsa", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("rsa"), "--timeout", "7")
+    assert _saved(cli, "pk")["timeout"] == 7
+    # The token command takes both flags too (contract: every network command).
+    result = cli("token", "pk", "--timeout", "0", expect=2)
+    assert "--timeout" in result.err
+    cli("token", "pk", "--timeout", "5", "--ca-bundle", idp12.keys.ca, token_on_stdout=True)
+
+
+def test_mtls_endpoint_aliases_are_read_from_discovery():
+    from astra_auth.oauth.discovery import Metadata
+
+    metadata = Metadata(issuer="https://idp.example.com", token_endpoint="https://idp.example.com/t",
+                        source="s", token_endpoint_auth_methods_supported=[
+                            "self_signed_tls_client_auth", "tls_client_auth", "private_key_jwt",
+                            "client_secret_jwt"])
+    assert metadata.client_auth_methods() == ["tls_client_auth", "private_key_jwt"]
+    assert metadata.client_auth() == "tls_client_auth"
