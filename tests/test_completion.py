@@ -121,7 +121,7 @@ def test_target_names_come_from_the_config_named_on_the_command_line(shell, proc
 
 @pytest.mark.parametrize(("option", "choices"), [
     ("--grant-type", ["client_credentials", "password"]),
-    ("--client-auth", ["basic", "post"]),
+    ("--client-auth", ["basic", "post", "private_key_jwt", "tls_client_auth", "none"]),
     ("--secrets", ["keyring", "env"]),
     ("--auth-type", ["oauth2", "basic", "bearer", "api_key", "jwt"]),
 ])

@@ -519,3 +519,177 @@ def test_mtls_endpoint_aliases_are_read_from_discovery():
                             "client_secret_jwt"])
     assert metadata.client_auth_methods() == ["tls_client_auth", "private_key_jwt"]
     assert metadata.client_auth() == "tls_client_auth"
+
+
+def test_configure_takes_the_mtls_endpoint_alias_for_tls_client_auth(cli, _keys):
+    from astra_auth.oauth.discovery import Metadata
+
+    keys, _ = _keys
+    metadata = Metadata(issuer="https://idp.example.com", token_endpoint="https://idp.example.com/token",
+                        source="https://idp.example.com/.well-known/openid-configuration",
+                        mtls_token_endpoint="https://mtls.idp.example.com/token")
+    result = cli("configure", "m", "--grant-type", "client_credentials", "--token-url",
+                 "https://idp.example.com/token", "--client-id", "c", "--client-auth",
+                 "tls_client_auth", "--private-key-file", keys.key("mtls"), "--certificate",
+                 keys.cert("mtls"), "--no-input",
+                 metadata_lookup=lambda url, ca_bundle: metadata)
+    # A token URL given as a flag is the user's word: kept.
+    assert _saved(cli, "m")["oauth2"]["token_url"] == "https://idp.example.com/token"
+    assert "mtls_endpoint_aliases" not in result.err
+    cli("configure", "m2", "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/token", "--client-id", "c", "--client-auth", "none",
+        "--no-input")
+    from astra_auth.oauth import discovery
+
+    class Client:
+        def stream(self, method, url, headers):  # type: ignore[no-untyped-def]
+            return Answer()
+
+    class Answer:
+        status_code = 200
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            return False
+
+        def iter_bytes(self):  # type: ignore[no-untyped-def]
+            yield json.dumps({
+                "issuer": "https://idp.example.com", "token_endpoint":
+                "https://idp.example.com/token", "mtls_endpoint_aliases": {
+                    "token_endpoint": "https://mtls.idp.example.com/token"},
+                "token_endpoint_auth_methods_supported": ["tls_client_auth"]}).encode()
+
+    fetched = discovery.fetch("https://idp.example.com/.well-known/openid-configuration",
+                              Client())  # type: ignore[arg-type]
+    assert isinstance(fetched, Metadata)
+    assert fetched.mtls_token_endpoint == "https://mtls.idp.example.com/token"
+
+
+def test_walkthrough_uses_the_mtls_alias_of_an_issuer(cli, _keys):
+    from astra_auth.oauth.discovery import Metadata
+
+    keys, _ = _keys
+    metadata = Metadata(issuer="https://idp.example.com", token_endpoint="https://idp.example.com/token",
+                        source="https://idp.example.com/.well-known/openid-configuration",
+                        token_endpoint_auth_methods_supported=["client_secret_basic",
+                                                               "tls_client_auth"],
+                        mtls_token_endpoint="https://mtls.idp.example.com/token")
+    prompter = RecordingPrompter([
+        Step("select", "Access Token URL", 0),  # I have the Access Token URL
+        Step("text", "Access Token URL", "https://idp.example.com/token"),
+        Step("text", "Client ID", "c"),
+        Step("select", "Client authentication", 1),
+        Step("text", "Private key file", keys.key("mtls")),
+        Step("text", "Certificate file", keys.cert("mtls")),
+        Step("text", "Scope", ""), Step("text", "Audience", ""),
+        Step("text", "Extra token parameters", ""),
+        Step("confirm", "Save", True), Step("confirm", "Run test-token", False),
+    ])
+    result = cli("configure", "m", "--auth-type", "oauth2", "--grant-type", "client_credentials",
+                 "--url", "https://api.example.com", tty=True, prompter=prompter,
+                 metadata_lookup=lambda url, ca_bundle: metadata)
+    # basic is what the provider prefers; both of its methods are offered.
+    assert prompter.selects["Client authentication"] == (["basic", "tls_client_auth"], 0)
+    assert ("Token URL for mutual TLS, from the provider's mtls_endpoint_aliases: "
+            "https://mtls.idp.example.com/token") in result.err
+    assert _saved(cli, "m")["oauth2"]["token_url"] == "https://mtls.idp.example.com/token"
+
+
+def test_targets_show_for_a_key_method_names_the_key_never_its_value(cli, _keys):
+    keys, _ = _keys
+    cli("configure", "k", "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/token", "--client-id", "c", "--client-auth",
+        "private_key_jwt", "--private-key-file", keys.key("rsa"), "--assertion-alg", "PS256",
+        "--timeout", "4.5", "--no-input")
+    shown = json.loads(cli("targets", "show", "k", "--json").out)
+    assert shown["secrets"] == {"private_key": "stored"}
+    assert shown["oauth2"]["assertion_alg"] == "PS256" and shown["timeout"] == 4.5
+    text = cli("targets", "show", "k").out
+    assert "Private key" in text and "stored" in text and "PS256" in text
+
+
+# ---------------------------------------------------------------------------
+# Certificate-bound tokens: the API sees the same certificate
+
+
+@pytest.fixture
+def mtls_api(_keys):  # type: ignore[no-untyped-def]
+    """An HTTPS API on loopback that requires the mtls client certificate."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    keys, _ = _keys
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cafile=keys.cert("mtls"))  # self-signed: its own CA
+    seen: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.connection.getpeercert(binary_form=True) or b"")  # type: ignore[attr-defined]
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    ca_file = keys.folder / f"api-ca-{server.server_address[1]}.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield f"https://127.0.0.1:{server.server_address[1]}/", str(ca_file), seen
+    server.shutdown()
+
+
+def test_certificate_bound_tokens_present_the_certificate_to_the_api(cli, idp12, mtls_api):
+    url, api_ca, seen = mtls_api
+    both = idp12.keys.folder / "both-ca.pem"
+    both.write_text(Path(idp12.keys.ca).read_text() + Path(api_ca).read_text())
+    cli("configure", "m", "--url", url, "--token-url", idp12.token_url, "--grant-type",
+        "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
+        "--private-key-file", idp12.keys.key("mtls"), "--certificate", idp12.keys.cert("mtls"),
+        "--ca-bundle", str(both), "--certificate-bound")
+    data = json.loads(cli("test-token", "m", "--json").out)
+    assert data["ok"] is True and data["api"]["http_status"] == 200
+    assert seen == [idp12.keys.cert_der["mtls"]]
+    # Without the setting, the API's TLS refuses the connection: a warning, not a failure.
+    cli("configure", "m", "--no-certificate-bound", "--no-input")
+    data = json.loads(cli("test-token", "m", "--json").out)
+    assert data["api"]["ok"] is None
+    assert data["warnings"][-1].startswith("The API could not be reached from here")
+
+
+@pytest.mark.parametrize(("lines", "problem"), [
+    ('timeout = 0\n', "targets.t.timeout: give a number of seconds between 0 and 600"),
+    ('timeout = "10"\n', "targets.t.timeout: must be a number of seconds"),
+    ('[targets.t.oauth2.extra_params]\ngrant_type = "password"\n',
+     "targets.t.oauth2.extra_params: grant_type is a field of the token request itself"),
+    ('[targets.t.oauth2]\ncertificate_bound = true\n',
+     "targets.t.oauth2.certificate: missing (certificate_bound presents it to the API)"),
+])
+def test_config_file_checks_the_enterprise_settings(cli, lines, problem):
+    base = ('version = 1\n[targets.t]\nauth_type = "oauth2"\n'
+            '[targets.t.oauth2]\ngrant_type = "client_credentials"\n'
+            'token_url = "https://idp.example.com/token"\nclient_id = "c"\nclient_auth = "none"\n')
+    if lines.startswith("timeout"):
+        text = base.replace('auth_type = "oauth2"\n', 'auth_type = "oauth2"\n' + lines)
+    elif lines.startswith("[targets.t.oauth2]"):
+        text = base + lines.split("\n", 1)[1]
+    else:
+        text = base + lines
+    cli.config_path.parent.mkdir(parents=True, exist_ok=True)
+    cli.config_path.write_text(text)
+    result = cli("targets", "show", "t", expect=3)
+    assert problem in result.err

@@ -153,6 +153,7 @@ def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", TOKEN_URL)
     term.answer("Client ID", "abc")
+    term.answer("Choose", "1")  # basic
     term.child.expect_exact("Client secret (hidden)")
     term.wait_hidden()
     if key == "ctrl-c":

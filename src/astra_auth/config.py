@@ -63,6 +63,8 @@ class OAuth2:
         kinds = {"basic": ["client_secret"], "post": ["client_secret"],
                  "private_key_jwt": ["private_key"],
                  "tls_client_auth": ["private_key"]}.get(self.client_auth, [])
+        if self.certificate_bound and "private_key" not in kinds:
+            kinds = [*kinds, "private_key"]  # the certificate's key, for mutual TLS
         return kinds + (["password"] if self.grant_type == "password" else [])
     # --- end issue 12 ---
 
@@ -288,6 +290,8 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
     if not isinstance(bound, bool):
         raise fail(f"{where}.certificate_bound", "must be true or false")
     settings.certificate_bound = bound
+    if settings.certificate_bound and not settings.certificate:
+        raise fail(f"{where}.certificate", "missing (certificate_bound presents it to the API)")
     if settings.client_auth == "tls_client_auth" and not settings.certificate:
         raise fail(f"{where}.certificate", "missing (tls_client_auth presents a certificate)")
     if settings.grant_type == "password" and not settings.username:

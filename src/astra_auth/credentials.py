@@ -48,7 +48,8 @@ def client_key(target: Target, deps: Deps) -> ClientKey | None:
 
     o = target.oauth2
     assert o is not None
-    if o.client_auth not in ("private_key_jwt", "tls_client_auth"):
+    if o.client_auth not in ("private_key_jwt", "tls_client_auth") and not (
+            o.certificate_bound and o.certificate):
         return None
     pem = read_secret(target, deps, "private_key", "private key")
     key = ClientKey(pem, Path(o.certificate).expanduser() if o.certificate else None)
@@ -64,12 +65,19 @@ def client_key(target: Target, deps: Deps) -> ClientKey | None:
     return key
 
 
-def presents_certificate(target: Target) -> bool:
-    """Whether the target's TLS connections present its client certificate:
-    tls_client_auth, or a certificate-bound token (RFC 8705 §3)."""
+def presents_certificate(target: Target, *, to_api: bool = False) -> bool:
+    """Whether the target's TLS connections present its client certificate.
+
+    To the token endpoint: for tls_client_auth, and for certificate-bound
+    tokens whatever the method (RFC 8705 §3: the provider binds the token to
+    the certificate it saw).  To the API: for certificate-bound tokens only.
+    """
     o = target.oauth2
-    return o is not None and bool(o.certificate) and (
-        o.client_auth == "tls_client_auth" or o.certificate_bound)
+    if o is None or not o.certificate:
+        return False
+    if to_api:
+        return o.certificate_bound
+    return o.client_auth == "tls_client_auth" or o.certificate_bound
 
 
 def grant_request(target: Target, deps: Deps) -> GrantRequest:

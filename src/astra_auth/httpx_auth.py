@@ -150,7 +150,7 @@ def ssl_context_for(name: str, *, config: str | Path | None = None,
     target = load_target(deps, name)
     _, bundle = network(target, None, Path(ca_bundle) if ca_bundle is not None else None)
     ctx = ssl_context(bundle, deps.environ)
-    if presents_certificate(target):
+    if presents_certificate(target, to_api=True):
         try:
             key = client_key(target, deps)
         except MissingSecret as exc:

@@ -170,7 +170,15 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             "audience": o.audience,
             "username": o.username,
             "secrets": o.secrets,
+            # issue 12
+            "extra_params": dict(o.extra_params),
+            "assertion_alg": o.assertion_alg,
+            "assertion_audience": o.assertion_audience,
+            "certificate": o.certificate,
+            "certificate_bound": o.certificate_bound,
         }
+    data["ca_bundle"] = target.ca_bundle
+    data["timeout"] = target.timeout
     if opts.json:
         deps.io.write_out(json.dumps(data, indent=2) + "\n")
         return
@@ -202,14 +210,28 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     table.add_row("Access Token URL", Text(o.token_url))
     table.add_row("Client ID", Text(o.client_id))
     table.add_row("Client authentication", o.client_auth)
-    table.add_row("Client secret", _state_text(
-        states["client_secret"], data["secret_variables"].get("client_secret", "")))
+    for kind in ("client_secret", "private_key"):
+        if kind in states:
+            table.add_row(kind.replace("_", " ").capitalize(), _state_text(
+                states[kind], data["secret_variables"].get(kind, "")))
+    if o.certificate:
+        table.add_row("Certificate", Text(o.certificate + (
+            " (presented to the API too)" if o.certificate_bound else "")))
+    if o.client_auth == "private_key_jwt":
+        table.add_row("Assertion", Text(f"{o.assertion_alg or 'provider default'}, aud "
+                                        f"{o.assertion_audience or 'default'}"))
     if o.grant_type == "password":
         table.add_row("Username", Text(o.username or ""))
         table.add_row("Password", _state_text(states["password"],
                                               data["secret_variables"].get("password", "")))
     table.add_row("Scope", Text(o.scope or "—"))
     table.add_row("Audience", Text(o.audience or "—"))
+    if o.extra_params:
+        table.add_row("Extra parameters", Text(" ".join(f"{k}={v}" for k, v in
+                                                        o.extra_params.items())))
+    if target.ca_bundle or target.timeout is not None:
+        table.add_row("Network", Text(f"CA bundle {target.ca_bundle or '—'}, timeout "
+                                      f"{target.timeout if target.timeout is not None else 10:g} s"))
     table.add_row("Secrets kept in", "OS keyring" if o.secrets == "keyring" else "environment")
     if target.private_host_ok:
         table.add_row("Private address", Text(

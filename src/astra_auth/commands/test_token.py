@@ -181,7 +181,7 @@ def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
 
     # Certificate-bound tokens (RFC 8705 §3): the API wants the same certificate.
     # The key was read and checked for the grant a moment ago.
-    identity = client_key(report.target, deps) if presents_certificate(report.target) else None
+    identity = client_key(report.target, deps) if presents_certificate(report.target, to_api=True) else None
     result = apicheck.run(report.target, credential, url, deps, timeout=opts.timeout,
                           ca_bundle=opts.ca_bundle, identity=identity)
     report.api = result

@@ -388,7 +388,7 @@ def _identity(target: Target, deps: Deps) -> Any:
     cannot be used stops the proxy before it listens (exit 3)."""
     from astra_auth.credentials import MissingSecret, client_key, presents_certificate
 
-    if not presents_certificate(target):
+    if not presents_certificate(target, to_api=True):
         return None
     try:
         return client_key(target, deps)

@@ -55,7 +55,8 @@ def secret_kinds(answers: Answers) -> list[str]:
     tls_client_auth) or nothing (none); the password grant's password."""
     o = answers.oauth2
     return OAuth2(grant_type=o.grant_type or "", token_url="", client_id="",
-                  client_auth=o.client_auth or "basic").secret_kinds
+                  client_auth=o.client_auth or "basic",
+                  certificate_bound=o.certificate_bound).secret_kinds
 
 
 # ---------------------------------------------------------------------------
@@ -131,11 +132,17 @@ def ask_client_id(s: Session) -> None:
 
 def ask_client_secret(s: Session) -> None:
     """Step 6, after the method: a client secret, a key file, or nothing."""
-    o = s.answers.oauth2
+    o, old = s.answers.oauth2, _old(s)
+    # Certificate-bound tokens are a flag's choice (--certificate-bound), kept on re-runs.
+    o.certificate_bound = (s.opts.certificate_bound if s.opts.certificate_bound is not None
+                           else bool(old and old.certificate_bound))
     if o.client_auth in validate.KEY_CLIENT_AUTH:
         _ask_key(s)
-    elif o.client_auth != "none":
+        return
+    if o.client_auth != "none":
         ask_secret(s, "client_secret")
+    if o.certificate_bound:
+        _ask_key(s)  # the certificate and its key, presented for the binding
 
 
 def ask_user(s: Session) -> None:
@@ -213,7 +220,7 @@ def _ask_key(s: Session) -> None:
                 continue
             s.answers.secrets["private_key"] = Secret("new", pem)
             break
-    needs_cert = o.client_auth == "tls_client_auth"
+    needs_cert = o.client_auth == "tls_client_auth" or o.certificate_bound
     defaults = provider_defaults(o.token_url or "")
     label = ("Certificate file (PEM, the public half of the key)" if needs_cert else
              "Certificate file (optional; sends its x5t#S256 instead of a kid"
@@ -319,7 +326,7 @@ def _enterprise_from_flags(s: Session) -> None:
     o.certificate_bound = opts.certificate_bound if opts.certificate_bound is not None else (
         old.certificate_bound if old else False)
     wrong = []
-    if method is not None and not keyed:
+    if method is not None and not keyed and not o.certificate_bound:
         wrong += [f for f, v in (("--private-key-file", opts.private_key_file),
                                  ("--private-key-stdin", opts.private_key_stdin),
                                  ("--certificate", opts.certificate)) if v]
