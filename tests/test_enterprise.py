@@ -693,3 +693,49 @@ def test_config_file_checks_the_enterprise_settings(cli, lines, problem):
     cli.config_path.write_text(text)
     result = cli("targets", "show", "t", expect=3)
     assert problem in result.err
+
+
+def test_certificate_bound_with_a_client_secret_keeps_both_and_presents_the_certificate(
+        cli, _keys, tmp_path):
+    from astra_auth.config import ConfigStore
+    from astra_auth.credentials import grant_request
+
+    keys, _ = _keys
+    cli("configure", "b", "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/token", "--client-id", "c", "--client-auth", "post",
+        "--client-secret-stdin", "--certificate-bound", "--certificate", keys.cert("mtls"),
+        "--private-key-file", keys.key("mtls"), "--no-input", stdin="b0und-s3cret-value\n")
+    assert set(cli.store.data) == {"b:client_secret", "b:private_key"}
+    target = ConfigStore(cli.config_path).load().targets["b"]
+    req = grant_request(target, make_deps(tmp_path / "x.toml", secrets=cli.store))
+    assert req.tls_identity is not None and req.client_key is req.tls_identity
+    assert req.headers_and_form()[1]["client_secret"] == "b0und-s3cret-value"
+    # Without the binding the key is no longer needed: it leaves the keyring.
+    cli("configure", "b", "--no-certificate-bound", "--no-input")
+    assert set(cli.store.data) == {"b:client_secret"}
+
+
+@pytest.fixture
+def proxy_runner(proc, leaks):  # type: ignore[no-untyped-def]
+    from tests.test_proxy import Proxies
+
+    runner = Proxies(proc, leaks)
+    yield runner
+    runner.close()
+
+
+def test_the_proxy_presents_the_certificate_to_the_api(proc, proxy_runner, idp12, mtls_api):
+    import httpx
+
+    url, api_ca, seen = mtls_api
+    both = idp12.keys.folder / "both-ca-proxy.pem"
+    both.write_text(Path(idp12.keys.ca).read_text() + Path(api_ca).read_text())
+    proc("configure", "m", "--url", url, "--token-url", idp12.token_url, "--grant-type",
+         "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
+         "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
+         "--ca-bundle", str(both), "--no-input")
+    running = proxy_runner.start("m=0", env={"ASTRA_AUTH_PRIVATE_KEY": idp12.keys.pems["mtls"]})
+    with httpx.Client(trust_env=False, timeout=30) as c:
+        answer = c.get(running.url("m", "/things"))
+    assert answer.status_code == 200 and answer.text == "ok"
+    assert seen == [idp12.keys.cert_der["mtls"]]
