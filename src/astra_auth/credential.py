@@ -172,21 +172,6 @@ def network(target: Target, timeout: float | None, ca_bundle: Path | None
     return timeout, ca_bundle
 
 
-def check_network_flags(timeout: float | None, ca_bundle: Path | None) -> None:
-    """`--timeout` and `--ca-bundle` as every network command checks them (exit 2)."""
-    import os
-
-    from astra_auth.errors import UsageError
-
-    if timeout is not None and not 0 < timeout <= 600:
-        raise UsageError("--timeout: give a number of seconds between 0 and 600")
-    if ca_bundle is not None:
-        if not ca_bundle.is_file():
-            raise UsageError(f"--ca-bundle: {ca_bundle} is not a file")
-        if not os.access(ca_bundle, os.R_OK):
-            raise UsageError(f"--ca-bundle: {ca_bundle} cannot be read")
-
-
 def settings_for(target: Target, settings: SourceSettings) -> SourceSettings:
     """`settings` with the target's own timeout and CA bundle where the consumer
     gave none (`timeout=None`, `ca_bundle=None`)."""

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from astra_auth import validate
-from astra_auth.credential import Credential, SourceSettings, check_network_flags, open_source
+from astra_auth.credential import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
-from astra_auth.service import load_target
+from astra_auth.service import check_network_options, load_target
 from astra_auth.shellcmd import command
 
 
@@ -53,7 +53,7 @@ def token(opts: TokenOptions, deps: Deps) -> None:
         raise UsageError(f"--format: {exc}") from None
     if not 0 <= opts.min_ttl <= 86400:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
-    check_network_flags(opts.timeout, opts.ca_bundle)
+    check_network_options(opts.timeout, opts.ca_bundle)
     target = load_target(deps, opts.name)
     source = open_source(target, deps, SourceSettings(min_ttl=opts.min_ttl,
                                                       use_cache=not opts.no_cache,

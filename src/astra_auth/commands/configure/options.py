@@ -185,9 +185,9 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
 
 def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
                       ) -> ConfigureOptions:
-    from astra_auth.credential import check_network_flags
+    from astra_auth.service import check_network_options
 
-    check_network_flags(opts.timeout, opts.ca_bundle)
+    check_network_options(opts.timeout, opts.ca_bundle)
     if opts.private_key_stdin and opts.private_key_file is not None:
         raise UsageError("--private-key-stdin and --private-key-file cannot be used together")
     parse_params(opts.params)
