@@ -739,3 +739,19 @@ def test_the_proxy_presents_the_certificate_to_the_api(proc, proxy_runner, idp12
         answer = c.get(running.url("m", "/things"))
     assert answer.status_code == 200 and answer.text == "ok"
     assert seen == [idp12.keys.cert_der["mtls"]]
+
+
+def test_ci_without_client_auth_keeps_the_secret_method_and_names_the_providers_own(cli):
+    from astra_auth.oauth.discovery import Metadata
+
+    metadata = Metadata(issuer="https://idp.example.com", token_endpoint="https://idp.example.com/token",
+                        source="https://idp.example.com/.well-known/openid-configuration",
+                        token_endpoint_auth_methods_supported=["private_key_jwt"])
+    result = cli("configure", "c", "--grant-type", "client_credentials", "--token-url",
+                 "https://idp.example.com/token", "--client-id", "c", "--client-secret-stdin",
+                 "--no-input", stdin="s3cret-for-ci-77\n",
+                 metadata_lookup=lambda url, ca_bundle: metadata)
+    assert _saved(cli, "c")["oauth2"]["client_auth"] == "basic"
+    assert ("the provider's metadata lists no client-secret method, only private_key_jwt; if "
+            "this client uses one of them, say so with --client-auth private_key_jwt"
+            in " ".join(result.err.split()))

@@ -352,7 +352,16 @@ def from_provider(s: Session) -> None:
     provider.learn(s, o.token_url, o.grant_type,
                    changed=old is None or s.opts.token_url is not None)
     if o.client_auth is None:
-        o.client_auth = provider.client_auth_from_metadata(s) or "basic"
+        preferred = provider.suggested_client_auth(s)
+        if preferred in (None, "basic", "post"):
+            o.client_auth = provider.client_auth_from_metadata(s) or "basic"
+        else:
+            # The secrets were settled for a client secret (no --client-auth was
+            # given); a key or a public client is the user's choice to make.
+            o.client_auth = "basic"
+            s.deps.io.warn(f"the provider's metadata lists no client-secret method, only "
+                           f"{', '.join(s.metadata.client_auth_methods())}; if this client "
+                           f"uses one of them, say so with --client-auth {preferred}")
     provider.use_mtls_alias(s)
     provider.warn_about_url(s, o.token_url)
 
