@@ -755,3 +755,33 @@ def test_ci_without_client_auth_keeps_the_secret_method_and_names_the_providers_
     assert ("the provider's metadata lists no client-secret method, only private_key_jwt; if "
             "this client uses one of them, say so with --client-auth private_key_jwt"
             in " ".join(result.err.split()))
+
+
+def test_verbose_masks_the_client_assertion(cli, idp12):
+    _configure(cli, idp12, "pk", "pkjwt-rsa", "--client-auth", "private_key_jwt",
+               "--private-key-file", idp12.keys.key("rsa"))
+    result = cli("test-token", "pk", "--verbose", "--no-probe")
+    assert "client_assertion=••••••" in result.text
+    assert "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer" \
+        in result.text
+
+
+def test_ssl_context_for_presents_the_certificate_for_auth_for(cli, idp12, mtls_api,
+                                                               monkeypatch):
+    import httpx
+
+    import astra_auth
+
+    url, api_ca, seen = mtls_api
+    both = idp12.keys.folder / "both-ca-auth-for.pem"
+    both.write_text(Path(idp12.keys.ca).read_text() + Path(api_ca).read_text())
+    cli("configure", "m", "--url", url, "--token-url", idp12.token_url, "--grant-type",
+        "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
+        "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
+        "--ca-bundle", str(both), "--no-input")
+    monkeypatch.setenv("ASTRA_AUTH_M_PRIVATE_KEY", idp12.keys.pems["mtls"])
+    config = str(cli.config_path)
+    with httpx.Client(verify=astra_auth.ssl_context_for("m", config=config),
+                      auth=astra_auth.auth_for("m", config=config)) as client:
+        assert client.get(url).status_code == 200
+    assert seen == [idp12.keys.cert_der["mtls"]]
