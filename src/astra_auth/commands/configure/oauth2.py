@@ -404,12 +404,15 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
     ]
     if o.client_auth in ("basic", "post"):
         rows.append(("Client secret", secret("client_secret")))
-    elif o.client_auth in validate.KEY_CLIENT_AUTH:
+    if o.client_auth in validate.KEY_CLIENT_AUTH or o.certificate_bound:
         rows.append(("Private key", secret("private_key")))
         rows.append(("Certificate", o.certificate or "—"))
         if o.client_auth == "private_key_jwt":
-            rows.append(("Assertion", f"{o.assertion_alg or 'default algorithm'}, aud "
-                                      f"{o.assertion_audience or 'default'}"))
+            from astra_auth.oauth.client_auth import provider_defaults
+
+            defaults = provider_defaults(o.token_url)
+            rows.append(("Assertion", f"{o.assertion_alg or defaults.alg}, aud "
+                                      f"{o.assertion_audience or defaults.audience or o.token_url}"))
     if o.grant_type == "password":
         rows += [("Username", o.username or ""), ("Password", secret("password"))]
     rows += [
