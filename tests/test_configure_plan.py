@@ -134,8 +134,9 @@ def test_the_walkthrough_and_the_flags_give_the_same_answers_when_editing(tmp_pa
     store = MemoryStore({"a:client_secret": CLIENT_SECRET})
     prompter = ScriptedPrompter([
         Step("text", "Target: a number", "1"),
-        # API URL, type, grant, token URL, client ID, client secret, scope (6)…
-        Step("select", "Which setting?", 6),
+        # API URL, type, grant, token URL, client ID, client auth, client secret,
+        # scope (7)…
+        Step("select", "Which setting?", 7),
         Step("text", "Scope", "write"),
         Step("select", "Which setting?", None),  # Done
     ])

@@ -223,10 +223,11 @@ def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(pr
     term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", TOKEN_URL)
     term.answer("Client ID", "abc")
+    term.answer("Choose", "")  # client authentication: the default
     term.child.expect_exact("read from ASTRA_AUTH_CI_API_CLIENT_SECRET")
     term.answer("Scope", "")
     term.answer("Audience", "")
-    term.answer("Choose", "")
+    term.answer("Extra token parameters", "")
     term.answer("Save these settings?", "y")
     term.child.expect_exact("Set ASTRA_AUTH_CI_API_CLIENT_SECRET where astra-auth runs")
     term.answer("Run test-token now", "n")

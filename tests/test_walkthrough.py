@@ -124,11 +124,11 @@ def test_rerun_offers_current_values_and_enter_keeps_secrets(cli, config_path, s
 
 def test_dash_removes_an_optional_value(cli, config_path):
     _configure_once(cli)
-    # The menu: API URL, type, grant, token URL, client ID, client secret,
-    # username, password, scope (8), audience, client authentication, Done.
+    # The menu: API URL, type, grant, token URL, client ID, client authentication,
+    # client secret, username, password, scope (9), audience, Done.
     rerun = ScriptedPrompter([
         Step("text", "Target: a number", "payments-api"),
-        Step("select", "Which setting?", 8),
+        Step("select", "Which setting?", 9),
         Step("text", "'-' removes it", "-"),
         Step("select", "Which setting?", None),
         *SAVE,
@@ -190,7 +190,7 @@ def test_unusable_keyring_is_said_before_the_first_question_and_stop_stops(cli, 
 def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_path):
     broken = MemoryStore()
     broken.fail_on = {"get", "set", "delete"}
-    steps = new_target_steps(0)[:7] + OPTIONAL + SAVE
+    steps = new_target_steps(0)[:8] + OPTIONAL + SAVE  # no secret asked in env mode
     prompter = ScriptedPrompter(
         [Step("select", "Where should this target's secrets live?", 0)] + steps)
     result = cli("configure", tty=True, prompter=prompter, secrets=broken)
