@@ -453,3 +453,47 @@ def oidc(_oidc_process, leaks):  # type: ignore[no-untyped-def]
         pytest.skip(_oidc_process)
     leaks.watch(OIDC_SECRET)
     return _oidc_process
+
+
+# ---------------------------------------------------------------------------
+# The scanner tests' protected API (tokens that live 3 seconds) and its target
+
+
+@dataclass
+class ScanTarget:
+    """A target configured (with `--secrets env`) for the scanner test API."""
+
+    name: str
+    api: object  # tests.servers.scanapi.ScanApi
+
+
+@pytest.fixture
+def scan_api(leaks):  # type: ignore[no-untyped-def]
+    """The protected API; every token it issued goes to the leak guard."""
+    from tests.servers.scanapi import ScanApi
+
+    api = ScanApi()
+    yield api
+    api.stop()
+    leaks.watch(*api.issued())
+
+
+def add_scan_target(proc, api, name: str, client_id: str) -> ScanTarget:  # type: ignore[no-untyped-def]
+    from tests.fakes import CLIENT_SECRET
+
+    proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
+    proc("configure", name, "--grant-type", "client_credentials", "--token-url", api.token_url,
+         "--client-id", client_id, "--secrets", "env", "--url", api.base, "--no-input")
+    return ScanTarget(name, api)
+
+
+@pytest.fixture
+def short_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
+    """Tokens that live 3 seconds: renewal under a long scan."""
+    return add_scan_target(proc, scan_api, "short", "scan-short")
+
+
+@pytest.fixture
+def steady_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
+    """Tokens that outlive the test, for tests about something other than expiry."""
+    return add_scan_target(proc, scan_api, "steady", "scan-steady")

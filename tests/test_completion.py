@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import CLIENT_SECRET
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -96,7 +98,7 @@ def shell(proc):
 
 def test_bash_completes_subcommands(shell):
     assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "proxy",
-                                            "completion", "doctor", "targets"]
+                                            "exec", "completion", "doctor", "targets"]
     assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
 
 
@@ -107,6 +109,7 @@ def test_bash_completes_subcommands(shell):
     "astra-auth test-token ",
     "astra-auth token ",
     "astra-auth proxy ",
+    "astra-auth exec ",
 ])
 def test_bash_completes_target_names_for_every_command_taking_name(shell, words):
     assert shell("bash", words) == ["alpha", "beta-api"]
@@ -216,6 +219,33 @@ def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
     assert not any(m.startswith("astra_auth.oauth") for m in modules)
     if args and args[0] in ("targets", "completion"):
         assert "rich.console" not in modules
+    assert not modules & SCANNER_ONLY
+
+
+# Imported only by the command or the scanner that uses them.
+SCANNER_ONLY = {"astra_auth.commands.exec", "astra_auth.schemathesis", "schemathesis"}
+
+
+@pytest.mark.parametrize("args", [
+    ["test-token", "t", "--json"],
+    ["token", "t"],
+    ["targets", "show", "t"],
+    ["configure", "t", "--scope", "read", "--no-input"],
+])
+def test_no_other_command_imports_exec_or_the_schemathesis_provider(proc, tmp_path, idp, args):
+    proc("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--secrets", "env")
+    modules = _modules(proc, tmp_path, args, {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    assert "astra_auth.cli" in modules
+    assert modules & SCANNER_ONLY == set()
+
+
+def test_the_scanner_boundary_check_would_see_exec(proc, tmp_path, idp):
+    proc("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+         "--client-id", "scanner-app", "--secrets", "env")
+    modules = _modules(proc, tmp_path, ["exec", "t", "--", "true"],
+                       {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    assert modules & SCANNER_ONLY == {"astra_auth.commands.exec"}
 
 
 def test_the_boundary_check_would_see_a_heavy_import(proc, tmp_path, idp):

@@ -653,6 +653,45 @@ def proxy(
 
 
 # ---------------------------------------------------------------------------
+# exec
+
+
+@app.command("exec", short_help="Run a command with the credential in its env.")
+def exec_(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Target.", autocompletion=complete_target, show_default=False)
+    ],
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="The command and its arguments, after `--`.", show_default=False),
+    ] = None,
+    min_ttl: Annotated[
+        float,
+        typer.Option("--min-ttl", help="Renew first when fewer seconds than this are left."),
+    ] = 60.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds for each token request.")
+    ] = 10.0,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Run COMMAND with the credential in its environment: ASTRA_AUTH_TOKEN,
+    ASTRA_AUTH_HEADER_NAME, ASTRA_AUTH_HEADER_VALUE and ZAP's ZAP_AUTH_HEADER,
+    ZAP_AUTH_HEADER_VALUE, ZAP_AUTH_HEADER_SITE.  Exits with COMMAND's exit code.
+
+    Example: astra-auth exec payments-api -- sh -c 'curl -H "$ASTRA_AUTH_HEADER_NAME:
+    $ASTRA_AUTH_HEADER_VALUE" https://api.example.com/things'
+    """
+    from astra_auth.commands.exec import ExecOptions, exec_command
+
+    run(ctx, exec_command, ExecOptions(name=name, command=list(command or []), min_ttl=min_ttl,
+                                       timeout=timeout, ca_bundle=ca_bundle))
+
+
+# ---------------------------------------------------------------------------
 # completion
 
 

@@ -1,0 +1,292 @@
+"""`astra-auth exec TARGET -- COMMAND ...`: run a scanner with the credential in
+its environment.
+
+The credential comes from the one `CredentialSource` (cache, renewal and
+single-flight live there).  COMMAND inherits stdin, stdout and stderr, receives
+the signals sent to astra-auth, and its exit status becomes ours, so that
+`astra-auth exec api -- zap.sh ...` can stand wherever `zap.sh ...` stood.
+Nothing here ever prints the credential.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from astra_auth.credential import Credential, SourceSettings, open_source
+from astra_auth.deps import Deps
+from astra_auth.errors import ExitCode, SilentError, UsageError
+from astra_auth.service import load_target
+
+# What shells answer for a command that cannot run (POSIX 2.8.2).
+NOT_FOUND = 127
+NOT_EXECUTABLE = 126
+
+# Every variable exec may set.  All are removed from the inherited environment
+# first, so that a nested `exec` (or a stale export) never leaves another
+# target's credential, or a header that no longer applies, beside ours.
+VARIABLES = (
+    "ASTRA_AUTH_TOKEN", "ASTRA_AUTH_HEADER_NAME", "ASTRA_AUTH_HEADER_VALUE",
+    "ASTRA_AUTH_LOCATION", "ASTRA_AUTH_QUERY",
+    "ZAP_AUTH_HEADER", "ZAP_AUTH_HEADER_VALUE", "ZAP_AUTH_HEADER_SITE",
+)
+
+# Signals passed on to COMMAND.  Not SIGTSTP/SIGCONT: job control stops and
+# continues the whole process group, COMMAND included, by itself.
+FORWARDED = tuple(
+    getattr(signal, name) for name in
+    ("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH")
+    if hasattr(signal, name)
+)
+# Signals a terminal sends to its whole foreground process group: COMMAND, in
+# our group, has received them already.
+FROM_TERMINAL = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGWINCH") if hasattr(signal, name)
+)
+
+
+@dataclass
+class ExecOptions:
+    name: str
+    command: list[str] = field(default_factory=list)
+    min_ttl: float = 60.0
+    timeout: float = 10.0
+    ca_bundle: Path | None = None
+
+
+class CommandExit(SilentError):
+    """COMMAND has ended: its exit status is ours, whatever it means to it."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(ExitCode.OK)
+        self.exit_code = status  # type: ignore[assignment]
+
+
+def exec_command(opts: ExecOptions, deps: Deps) -> None:
+    _check(opts)
+    target = load_target(deps, opts.name)
+    source = open_source(target, deps, SourceSettings(
+        min_ttl=opts.min_ttl, timeout=opts.timeout, ca_bundle=opts.ca_bundle))
+    # A TokenError (category, hints, exit code) ends here, before COMMAND runs.
+    credential = source.get()
+    env, notes = environment(deps.environ, credential, target.url, target.name)
+    for note in notes:
+        deps.io.err.print(f"astra-auth: {note}", markup=False, highlight=False, soft_wrap=True)
+    status = run_child(opts.command, env)
+    if status != 0:
+        raise CommandExit(status)
+
+
+def _check(opts: ExecOptions) -> None:
+    if not opts.command:
+        raise UsageError(
+            "exec: no COMMAND given",
+            hints=[f"Put the command after `--`: astra-auth exec {opts.name} -- sh -c "
+                   "'curl -H \"$ASTRA_AUTH_HEADER_NAME: $ASTRA_AUTH_HEADER_VALUE\" "
+                   "https://api.example.com/'"],
+        )
+    if not 0 <= opts.min_ttl <= 86400:
+        raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
+    if not 0 < opts.timeout <= 600:
+        raise UsageError("--timeout: give a number of seconds between 0 and 600")
+    if opts.ca_bundle is not None and not opts.ca_bundle.is_file():
+        raise UsageError(f"--ca-bundle: {opts.ca_bundle} is not a file")
+
+
+def environment(base: Mapping[str, str], credential: Credential, url: str | None,
+                name: str) -> tuple[dict[str, str], list[str]]:
+    """COMMAND's environment, and notes (never a secret) for stderr.
+
+    - Always `ASTRA_AUTH_LOCATION` (header, query or cookie) and, where the
+      credential has one, the bare token or key as `ASTRA_AUTH_TOKEN`.
+    - A header credential: `ASTRA_AUTH_HEADER_NAME` / `_VALUE`; a cookie: the
+      same, as the `Cookie` header that carries it.
+    - A query-parameter credential has no header form: `ASTRA_AUTH_QUERY` holds
+      `name=value`, URL-encoded, to append to a URL.
+    - ZAP's variables only with the target's URL known: without
+      `ZAP_AUTH_HEADER_SITE`, ZAP adds the header to every site it touches.
+    """
+    env = {k: v for k, v in base.items() if k not in VARIABLES}
+    notes: list[str] = []
+    env["ASTRA_AUTH_LOCATION"] = credential.location
+    if credential.token is not None:
+        env["ASTRA_AUTH_TOKEN"] = credential.token
+    if credential.location == "query":
+        env["ASTRA_AUTH_QUERY"] = f"{quote(credential.name, safe='')}=" \
+                                  f"{quote(credential.value, safe='')}"
+        notes.append(f"target {name!r} sends its key as the query parameter "
+                     f"{credential.name!r}: ASTRA_AUTH_QUERY holds it, and no header "
+                     "variable is set (ZAP's included); `astra-auth proxy` adds it to "
+                     "every request instead.")
+        return env, notes
+    if credential.location == "cookie":
+        header_name, header_value = "Cookie", f"{credential.name}={credential.value}"
+    else:
+        header_name, header_value = credential.name, credential.value
+    env["ASTRA_AUTH_HEADER_NAME"] = header_name
+    env["ASTRA_AUTH_HEADER_VALUE"] = header_value
+    host = urlsplit(url).hostname if url else None
+    if host:
+        env["ZAP_AUTH_HEADER"] = header_name
+        env["ZAP_AUTH_HEADER_VALUE"] = header_value
+        env["ZAP_AUTH_HEADER_SITE"] = host
+    else:
+        notes.append(f"target {name!r} has no API URL, so ZAP_AUTH_HEADER* are not set "
+                     "(without ZAP_AUTH_HEADER_SITE, ZAP would send the credential to every "
+                     f"site). Set it with: astra-auth configure {name} --url URL --no-input")
+    return env, notes
+
+
+# ---------------------------------------------------------------------------
+# Running COMMAND
+
+
+def run_child(command: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run `command` with `env`; its exit status, as a shell reports it."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    if hasattr(signal, "sigwaitinfo") and hasattr(os, "posix_spawnp"):
+        return _run_linux(command, env)
+    return _run_portable(command, env)
+
+
+def _status(wait_status: int) -> int:
+    if os.WIFSIGNALED(wait_status):
+        return 128 + os.WTERMSIG(wait_status)  # as shells report it
+    return os.WEXITSTATUS(wait_status)
+
+
+def _spawn_error(exc: OSError, program: str) -> int:
+    """A command that did not start: say so as a shell would, on stderr."""
+    if isinstance(exc, FileNotFoundError):
+        print(f"astra-auth: {program}: command not found", file=sys.stderr)
+        return NOT_FOUND
+    reason = "permission denied" if isinstance(exc, PermissionError) else (
+        exc.strerror or type(exc).__name__).lower()
+    print(f"astra-auth: {program}: cannot run it: {reason}", file=sys.stderr)
+    return NOT_EXECUTABLE
+
+
+def _run_linux(command: Sequence[str], env: Mapping[str, str]) -> int:
+    """posix_spawn, then take signals synchronously, with their sender known.
+
+    The forwarded signals and SIGCHLD are blocked and taken with sigtimedwait,
+    which tells who sent each one.  A signal the kernel sent for a terminal
+    (Ctrl-C, Ctrl-\\, a resize) reached COMMAND too, as it shares our process
+    group: passing it on would deliver it twice, and a second Ctrl-C turns
+    many programs' clean shutdown into an abrupt one.  Everything else
+    (`kill PID`, a CI runner's SIGTERM, a hangup relayed by the shell) goes on.
+    """
+    watched = {*FORWARDED, signal.SIGCHLD}
+    defaults = _defaults()
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    try:
+        try:
+            pid = os.posix_spawnp(command[0], list(command), dict(env),
+                                  setsigmask=old_mask, setsigdef=defaults)
+        except OSError as exc:
+            return _spawn_error(exc, command[0])
+        # A worker thread started before the mask was set (a keyring call that
+        # timed out, say) may still be alive and be handed a signal instead:
+        # handlers catch those, and the loop wakes each second to run them
+        # and to look for an exit whose SIGCHLD went to that thread.
+        with _handlers(lambda signum: _forward_unknown(pid, signum)):
+            while True:
+                info = signal.sigtimedwait(watched, 1.0)
+                if info is None or info.si_signo == signal.SIGCHLD:
+                    done, wait_status = os.waitpid(pid, os.WNOHANG)
+                    if done == pid:
+                        return _status(wait_status)
+                    continue
+                if info.si_signo in FROM_TERMINAL and info.si_code > 0:
+                    continue  # SI_KERNEL: the terminal signalled the whole group
+                if info.si_pid == pid:
+                    continue  # COMMAND signalling its own process group
+                _send(pid, info.si_signo)
+    finally:
+        # Drop what arrived after COMMAND ended, so that unblocking does not
+        # act on a SIGINT or SIGTERM that was meant for COMMAND.
+        while signal.sigtimedwait(watched, 0) is not None:
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def _defaults() -> set[int]:
+    """Signals COMMAND starts with at their default action.
+
+    Signals ignored when we started (`nohup`, a background job) stay ignored in
+    COMMAND; SIGPIPE and SIGXFSZ, which Python ignores, are reset as
+    subprocess does.
+    """
+    reset = {s for s in FORWARDED if signal.getsignal(s) is not signal.SIG_IGN}
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(signal, name):
+            reset.add(getattr(signal, name))
+    return reset
+
+
+@contextlib.contextmanager
+def _handlers(action: Callable[[int], None]) -> Iterator[None]:
+    previous = {}
+    for signum in FORWARDED:
+        try:
+            previous[signum] = signal.signal(signum, lambda s, _f: action(s))
+        except (OSError, ValueError):  # not the main thread, or not settable here
+            pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _forward_unknown(pid: int, signum: int) -> None:
+    """Pass on a signal whose sender is unknown.
+
+    One the terminal sent to the foreground process group has reached COMMAND,
+    in our group, already.
+    """
+    if signum in FROM_TERMINAL and (os.name == "nt" or _in_foreground()):
+        return
+    _send(pid, signum)
+
+
+def _send(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except (ProcessLookupError, PermissionError, ValueError, OSError):
+        pass  # it has just ended: its exit status is on its way
+
+
+def _run_portable(command: Sequence[str], env: Mapping[str, str]) -> int:
+    """Elsewhere (macOS, Windows): subprocess, and handlers that pass signals on."""
+    import subprocess
+
+    try:
+        child = subprocess.Popen(list(command), env=dict(env))
+    except OSError as exc:
+        return _spawn_error(exc, command[0])
+    with _handlers(lambda signum: _forward_unknown(child.pid, signum)):
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:  # Windows: the console's Ctrl-C reached COMMAND too
+                continue
+    return 128 - code if code < 0 else code
+
+
+def _in_foreground() -> bool:
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -1,0 +1,269 @@
+"""`astra-auth exec TARGET -- COMMAND`: the credential in COMMAND's environment,
+everything else passed through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from astra_auth.commands.exec import environment
+from astra_auth.credential import Credential
+from tests.fakes import CLIENT_SECRET, Clock
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# With a real API, in a separate process, as a user runs it
+
+
+def test_curl_one_liner_calls_the_api_with_the_header_value(proc, steady_target):
+    api = steady_target.api
+    result = proc("exec", "steady", "--", "sh", "-c",
+                  'curl -sS --fail -H "Authorization: $ASTRA_AUTH_HEADER_VALUE" "$API/things"',
+                  env={"API": api.base})
+    assert json.loads(result.out) == [{"id": 1, "name": "first"}, {"id": 2, "name": "second"}]
+    assert result.err == ""
+    [request] = api.log()
+    assert request.valid and request.path == "/things"
+
+
+def test_every_variable_is_set_and_none_is_printed(proc, steady_target):
+    api = steady_target.api
+    script = textwrap.dedent("""\
+        printf '%s|' "$ASTRA_AUTH_HEADER_NAME" "$ASTRA_AUTH_LOCATION" \\
+            "$ZAP_AUTH_HEADER" "$ZAP_AUTH_HEADER_SITE"
+        [ "$ASTRA_AUTH_HEADER_VALUE" = "Bearer $ASTRA_AUTH_TOKEN" ] && printf 'value|'
+        [ "$ZAP_AUTH_HEADER_VALUE" = "$ASTRA_AUTH_HEADER_VALUE" ] && printf 'zap-value|'
+        printf '%s' "$ASTRA_AUTH_TOKEN" | sha256sum | cut -c1-64
+    """)
+    result = proc("exec", "steady", "--", "sh", "-c", script)
+    [token] = api.issued()
+    assert result.out == f"Authorization|header|Authorization|127.0.0.1|value|zap-value|" \
+                         f"{sha256(token)}\n"
+    assert result.err == ""  # the leak guard also checks that no output holds the token
+
+
+def test_exit_code_is_the_commands(proc, steady_target):
+    assert proc("exec", "steady", "--", "sh", "-c", "exit 42", expect=42).out == ""
+    proc("exec", "steady", "--", "true", expect=0)
+
+
+def test_command_not_found_is_127_and_not_executable_is_126(proc, steady_target, tmp_path):
+    missing = proc("exec", "steady", "--", "no-such-command-3f9a", expect=127)
+    assert missing.err == "astra-auth: no-such-command-3f9a: command not found\n"
+    script = tmp_path / "not-executable.sh"
+    script.write_text("#!/bin/sh\necho ran\n")
+    script.chmod(0o644)
+    denied = proc("exec", "steady", "--", str(script), expect=126)
+    assert denied.err == f"astra-auth: {script}: cannot run it: permission denied\n"
+    assert denied.out == ""
+
+
+def test_a_command_killed_by_a_signal_exits_128_plus_its_number(proc, steady_target):
+    proc("exec", "steady", "--", "sh", "-c", "kill -KILL $$", expect=128 + signal.SIGKILL)
+    proc("exec", "steady", "--", "sh", "-c", "kill -TERM $$", expect=128 + signal.SIGTERM)
+
+
+def test_stdin_and_stdout_pass_through(proc, steady_target):
+    result = proc("exec", "steady", "--", "sh", "-c", "cat; echo err >&2",
+                  input="line one\nline two\n")
+    assert result.out == "line one\nline two\n"
+    assert result.err == "err\n"
+
+
+def test_the_commands_own_flags_after_the_double_dash_are_untouched(proc, steady_target):
+    argv = ["--help", "--min-ttl", "5", "-x", "--", "--config", "a b"]
+    result = proc("exec", "steady", "--", sys.executable, "-c",
+                  "import json, sys; print(json.dumps(sys.argv[1:]))", *argv)
+    assert json.loads(result.out) == argv
+
+
+CHILD = textwrap.dedent("""\
+    import signal, sys, time
+    def handler(signum, frame):
+        print("got", signum, flush=True)
+        sys.exit(3)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"):
+        signal.signal(getattr(signal, name), handler)
+    print("ready", flush=True)
+    time.sleep(60)
+    print("not signalled", flush=True)
+""")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
+def test_signals_sent_to_astra_auth_reach_the_command_once(proc, steady_target, leaks, signum):
+    child = subprocess.Popen(
+        [sys.executable, "-m", "astra_auth", "exec", "steady", "--", sys.executable, "-c", CHILD],
+        env=proc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        child.send_signal(signum)
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    leaks.record("exec stdout", out)
+    leaks.record("exec stderr", err)
+    assert out == f"got {int(signum)}\n"
+    assert child.returncode == 3
+    assert "Traceback" not in err
+
+
+COUNTING_CHILD = textwrap.dedent("""\
+    import signal, sys
+    # Taken one by one with their senders, so that a second copy is not
+    # merged into the first the way a handler would see it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    print("ready", flush=True)
+    seen = [signal.sigtimedwait({signal.SIGINT}, 30)]
+    while seen[-1] is not None:
+        seen.append(signal.sigtimedwait({signal.SIGINT}, 1.5))
+    print("SIGINT from", ["terminal" if i.si_code > 0 else f"pid {i.si_pid}"
+                          for i in seen[:-1]], flush=True)
+    sys.exit(130)
+""")
+
+
+def test_ctrl_c_at_a_terminal_reaches_the_command_exactly_once(proc, steady_target, leaks):
+    # The terminal sends SIGINT to the whole foreground process group, the
+    # command included; passing it on as well would make it two.
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-m", "astra_auth", "exec", "steady", "--",
+                                           sys.executable, "-c", COUNTING_CHILD],
+                          env=proc.env, encoding="utf-8", timeout=30)
+    try:
+        child.expect_exact("ready")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    leaks.record("terminal", child.before)
+    assert "SIGINT from ['terminal']" in child.before
+    assert child.exitstatus == 130
+
+
+def test_no_credential_means_the_command_never_runs(proc, steady_target, tmp_path):
+    marker = tmp_path / "ran"
+    result = proc("exec", "steady", "--", "touch", str(marker), expect=4,
+                  env={"ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"})
+    assert result.err.startswith("error: invalid_client: ")
+    assert "→ " in result.err  # the usual hints
+    assert not marker.exists()
+    assert steady_target.api.log() == []
+
+
+def test_no_command_is_a_usage_error_that_shows_how(proc, steady_target):
+    result = proc("exec", "steady", expect=2)
+    assert "error: exec: no COMMAND given" in result.err
+    assert "astra-auth exec steady -- sh -c 'curl -H \"$ASTRA_AUTH_HEADER_NAME: " \
+           "$ASTRA_AUTH_HEADER_VALUE\" https://api.example.com/'" in result.err
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--min-ttl", "-1", "--min-ttl: give a number of seconds between 0 and 86400"),
+    ("--timeout", "0", "--timeout: give a number of seconds between 0 and 600"),
+    ("--ca-bundle", "/nonexistent/ca.pem", "--ca-bundle: /nonexistent/ca.pem is not a file"),
+])
+def test_bad_options_are_usage_errors(proc, steady_target, flag, value, message):
+    result = proc("exec", "steady", flag, value, "--", "true", expect=2)
+    assert f"error: {message}" in result.err
+    assert steady_target.api.log() == []
+
+
+def test_unknown_target_is_a_configuration_error(proc):
+    result = proc("exec", "nope", "--", "true", expect=3)
+    assert "no target named 'nope'" in result.err
+
+
+# ---------------------------------------------------------------------------
+# In-process: the token cache and --min-ttl, with a clock the test moves
+
+
+def _setup_cached_target(cli, idp):
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--url", "https://api.example.com",
+        "--client-secret-stdin", stdin=f"{CLIENT_SECRET}\n")
+
+
+def test_a_cached_token_is_used_and_renewed_first_when_it_will_not_live_min_ttl(cli, idp):
+    _setup_cached_target(cli, idp)
+    clock = Clock()
+    environ = {"PATH": os.environ["PATH"]}
+    cli("exec", "api", "--", "true", clock=clock, environ=environ)
+    after_first = idp.token_requests()
+    clock.advance(3000)  # 600 s left of 3600
+    cli("exec", "api", "--", "true", clock=clock, environ=environ)
+    assert idp.token_requests() == after_first
+    cli("exec", "api", "--min-ttl", "900", "--", "true", clock=clock, environ=environ)
+    assert idp.token_requests() == after_first + 1
+
+
+# ---------------------------------------------------------------------------
+# What goes into the environment, for every kind of credential
+
+
+BASE = {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_QUERY": "stale=1",
+        "ZAP_AUTH_HEADER_VALUE": "Bearer stale", "ASTRA_AUTH_TOKEN": "stale"}
+
+
+def test_header_credential():
+    credential = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
+    env, notes = environment(BASE, credential, "https://api.example.com:8443/v1", "api")
+    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_LOCATION": "header",
+                   "ASTRA_AUTH_TOKEN": "tok-1", "ASTRA_AUTH_HEADER_NAME": "Authorization",
+                   "ASTRA_AUTH_HEADER_VALUE": "Bearer tok-1",
+                   "ZAP_AUTH_HEADER": "Authorization", "ZAP_AUTH_HEADER_VALUE": "Bearer tok-1",
+                   "ZAP_AUTH_HEADER_SITE": "api.example.com"}
+    assert notes == []
+
+
+def test_basic_credential_has_a_header_but_no_bare_token():
+    credential = Credential("header", "Authorization", "Basic dTpw")
+    env, _ = environment(BASE, credential, "https://api.example.com", "api")
+    assert "ASTRA_AUTH_TOKEN" not in env
+    assert env["ASTRA_AUTH_HEADER_VALUE"] == "Basic dTpw"
+
+
+def test_cookie_credential_is_the_cookie_header():
+    credential = Credential("cookie", "session", "k-1", token="k-1")
+    env, notes = environment(BASE, credential, "https://api.example.com", "api")
+    assert (env["ASTRA_AUTH_HEADER_NAME"], env["ASTRA_AUTH_HEADER_VALUE"]) == ("Cookie",
+                                                                              "session=k-1")
+    assert (env["ZAP_AUTH_HEADER"], env["ZAP_AUTH_HEADER_VALUE"]) == ("Cookie", "session=k-1")
+    assert env["ASTRA_AUTH_LOCATION"] == "cookie" and env["ASTRA_AUTH_TOKEN"] == "k-1"
+    assert notes == []
+
+
+def test_query_credential_has_no_header_variables_and_says_why():
+    credential = Credential("query", "api key", "k/1&2", token="k/1&2")
+    env, notes = environment(BASE, credential, "https://api.example.com", "keyed")
+    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_LOCATION": "query",
+                   "ASTRA_AUTH_TOKEN": "k/1&2", "ASTRA_AUTH_QUERY": "api%20key=k%2F1%262"}
+    assert notes == [
+        "target 'keyed' sends its key as the query parameter 'api key': ASTRA_AUTH_QUERY "
+        "holds it, and no header variable is set (ZAP's included); `astra-auth proxy` adds "
+        "it to every request instead."]
+
+
+def test_without_a_url_zap_variables_are_not_set():
+    credential = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
+    env, notes = environment(BASE, credential, None, "api")
+    assert env["ASTRA_AUTH_HEADER_VALUE"] == "Bearer tok-1"
+    assert not any(name.startswith("ZAP_") for name in env)
+    assert notes == [
+        "target 'api' has no API URL, so ZAP_AUTH_HEADER* are not set (without "
+        "ZAP_AUTH_HEADER_SITE, ZAP would send the credential to every site). Set it with: "
+        "astra-auth configure api --url URL --no-input"]
