@@ -23,6 +23,7 @@ missing=()
 command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v secret-tool >/dev/null || missing+=(libsecret-tools)
+command -v curl >/dev/null || missing+=(curl)  # tests/test_exec.py's one-liners
 if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]]; then
         sudo=()
@@ -35,12 +36,12 @@ if ((${#missing[@]})); then
     if ! { "${sudo[@]}" apt-get update -qq &&
            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
                --no-install-recommends "${missing[@]}" >/dev/null; }; then
-        echo "tests/run.sh: could not install ${missing[*]}; the real-keyring tests" \
-             "will be skipped (and fail under CI=true)" >&2
+        echo "tests/run.sh: could not install ${missing[*]}; the tests that need them" \
+             "will be skipped or fail (and fail under CI=true)" >&2
     fi
 fi
 
-# A real OpenID provider for the discovery tests: panva's oidc-provider (npm).
+# Node.js and npm, for the npm packages below (a real OpenID provider, Newman).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     if [[ $(id -u) == 0 ]]; then
         echo "tests/run.sh: installing nodejs and npm (Debian packages)" >&2
@@ -49,16 +50,19 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     fi
 fi
 if command -v npm >/dev/null; then
-    npm_stamp=tests/oidc/node_modules/.astra-auth-installed
-    npm_hash=$(node --version | inputs_hash tests/oidc/package-lock.json)
-    if ! stamp_matches "$npm_stamp" "$npm_hash"; then
-        if (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
-            echo "$npm_hash" >"$npm_stamp"
-        else
-            echo "tests/run.sh: npm ci in tests/oidc failed; the discovery tests will be" \
-                 "skipped (and fail under CI=true)" >&2
+    # oidc-provider for the discovery tests; Postman's Newman for the scanner tests.
+    for npm_dir in tests/oidc tests/newman; do
+        npm_stamp=$npm_dir/node_modules/.astra-auth-installed
+        npm_hash=$(node --version | inputs_hash "$npm_dir/package-lock.json")
+        if ! stamp_matches "$npm_stamp" "$npm_hash"; then
+            if (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+                echo "$npm_hash" >"$npm_stamp"
+            else
+                echo "tests/run.sh: npm ci in $npm_dir failed; the tests that need it will" \
+                     "be skipped (and fail under CI=true)" >&2
+            fi
         fi
-    fi
+    done
 fi
 
 python=${PYTHON:-python3}

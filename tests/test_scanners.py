@@ -1,0 +1,168 @@
+"""Real scanners against a real protected API whose tokens live 3 seconds.
+
+Schemathesis (PyPI) and Newman (npm, installed by tests/run.sh in tests/newman)
+run for long enough that tokens expire at least five times; the API's own log
+must show that every request carried a valid token.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, free_port, strip_ansi
+from tests.fakes import CLIENT_SECRET
+from tests.servers.scanapi import SHORT_LIFETIME
+
+HERE = Path(__file__).resolve().parent
+NEWMAN_DIR = HERE / "newman"
+COLLECTION = NEWMAN_DIR / "collection.json"
+# A scan must outlast five tokens; the API's log shows it did.
+SCAN_SECONDS = 5 * SHORT_LIFETIME + 2
+HOOKS = {"SCHEMATHESIS_HOOKS": "astra_auth.schemathesis"}
+
+
+def _tool(path: Path | None, what: str) -> str:
+    if path is None or not path.exists():
+        if IN_CI:
+            pytest.fail(f"CI must run the scanner tests, but {what} is not installed")
+        pytest.skip(f"{what} is not installed (tests/run.sh installs it)")
+    return str(path)
+
+
+def schemathesis_cli() -> str:
+    found = shutil.which("st", path=str(Path(sys.executable).parent))
+    return _tool(Path(found) if found else None, "Schemathesis")
+
+
+def newman_cli() -> str:
+    if shutil.which("node") is None:
+        return _tool(None, "Node.js")
+    return _tool(NEWMAN_DIR / "node_modules" / ".bin" / "newman", "Newman")
+
+
+def run(leaks, cmd: list[str], env: dict[str, str], cwd: Path,
+        timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+    leaks.record(f"stdout of {cmd[:2]}", done.stdout)
+    leaks.record(f"stderr of {cmd[:2]}", done.stderr)
+    return done
+
+
+def st_run(proc, leaks, tmp_path: Path, url: str, *args: str,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A positive-data fuzzing scan that checks only what the auth decides.
+
+    `ignored_auth` and negative data would send requests without the
+    credential on purpose; this scan is about every request carrying one.
+    """
+    cmd = [schemathesis_cli(), "run", url, "--phases", "fuzzing", "--mode", "positive",
+           "--checks", "not_a_server_error", "--workers", "2", "--seed", "1", *args]
+    return run(leaks, cmd, dict(proc.env, **(env or {})), tmp_path)
+
+
+def assert_every_request_authenticated_across_renewals(api, minimum: int) -> None:
+    log = api.log()
+    assert len(log) >= minimum, f"only {len(log)} requests reached the API"
+    refused = [(r.method, r.path, round(r.at - log[0].at, 2)) for r in log if not r.valid]
+    assert refused == [], f"{len(refused)} of {len(log)} requests had no valid token"
+    span = log[-1].at - log[0].at
+    assert span >= 5 * SHORT_LIFETIME, f"the scan lasted only {span:.1f} s"
+    # Five tokens expired during the scan, so it used at least six.
+    assert len({r.token for r in log}) >= 6
+
+
+# ---------------------------------------------------------------------------
+# Schemathesis with the auth provider (no proxy)
+
+
+def test_schemathesis_scan_through_the_auth_provider_renews_with_no_401(
+        proc, short_target, tmp_path, leaks):
+    api = short_target.api
+    done = st_run(proc, leaks, tmp_path, f"{api.base}/openapi.json",
+                  "--max-time", str(SCAN_SECONDS), "--rate-limit", "30/s",
+                  env={**HOOKS, "ASTRA_AUTH_TARGET": "short"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_every_request_authenticated_across_renewals(api, minimum=150)
+
+
+def test_schemathesis_renews_once_when_the_api_refuses_a_token(
+        proc, steady_target, tmp_path, leaks):
+    api = steady_target.api
+    api.state.refuse_first = 1  # as if the first token were revoked
+    done = st_run(proc, leaks, tmp_path, f"{api.base}/openapi.json", "--max-examples", "10",
+                  env={**HOOKS, "ASTRA_AUTH_TARGET": "steady"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = api.log()
+    first, second = api.issued()  # exactly two grants: the refused token and its successor
+    assert {r.token for r in log if not r.valid} == {first}
+    assert {r.token for r in log if r.valid} == {second}
+    last_refused = max(i for i, r in enumerate(log) if not r.valid)
+    assert all(r.valid for r in log[last_refused + 1:]) and len(log) > last_refused + 10
+
+
+def test_schemathesis_without_a_target_name_says_how_to_give_one(proc, scan_api, tmp_path, leaks):
+    done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
+                  env=HOOKS)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "ASTRA_AUTH_TARGET is not set, so astra_auth.schemathesis does not know which " \
+           "target's credential to use" in output
+    assert "ASTRA_AUTH_TARGET=payments-api SCHEMATHESIS_HOOKS=astra_auth.schemathesis " \
+           "st run URL" in output
+    assert scan_api.log() == []
+
+
+def test_schemathesis_never_sends_the_credential_to_another_origin(
+        proc, scan_api, tmp_path, leaks):
+    proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
+    elsewhere = f"http://127.0.0.1:{free_port()}"
+    proc("configure", "other", "--grant-type", "client_credentials", "--token-url",
+         scan_api.token_url, "--client-id", "scan-steady", "--secrets", "env",
+         "--url", elsewhere, "--no-input")
+    done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "2",
+                  env={**HOOKS, "ASTRA_AUTH_TARGET": "other"})
+    assert done.returncode != 0
+    output = " ".join((done.stdout + done.stderr).split())
+    assert ("astra-auth: the scan's API is at " + scan_api.base + ", but target 'other' is "
+            + elsewhere + "; astra-auth sends a target's credential only to the target's own "
+            "origin") in output
+    assert all(r.token is None for r in scan_api.log())
+
+
+def test_schemathesis_reports_why_no_token_could_be_had_before_the_scan(
+        proc, steady_target, tmp_path, leaks):
+    done = st_run(proc, leaks, tmp_path, f"{steady_target.api.base}/openapi.json",
+                  "--max-examples", "2",
+                  env={**HOOKS, "ASTRA_AUTH_TARGET": "steady",
+                       "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"})
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "astra-auth: invalid_client: The provider rejected the request" in output
+    assert "\n  → The provider did not accept client 'scan-steady': check the Client ID " \
+           "and the Client Secret" in output
+    assert steady_target.api.log() == []
+
+
+# ---------------------------------------------------------------------------
+# Newman, its token from exec (one short run: Newman cannot renew by itself)
+
+
+def test_newman_collection_with_the_header_value_from_exec(proc, steady_target, tmp_path, leaks):
+    newman = newman_cli()
+    api = steady_target.api
+    done = run(leaks, [
+        sys.executable, "-m", "astra_auth", "exec", "steady", "--", "sh", "-c",
+        'exec "$NEWMAN" run "$COLLECTION" --env-var "baseUrl=$API" '
+        '--env-var "authorization=$ASTRA_AUTH_HEADER_VALUE" --reporters cli --color off',
+    ], dict(proc.env, NEWMAN=newman, COLLECTION=str(COLLECTION), API=api.base), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"assertions\s*│\s*3\s*│\s*0\s*│", strip_ansi(done.stdout))
+    assert [(r.method, r.path, r.valid) for r in api.log()] == [
+        ("GET", "/things", True), ("POST", "/things", True), ("GET", "/things/3", True)]
