@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,68 @@ def test_newman_collection_with_the_header_value_from_exec(proc, steady_target, 
     assert re.search(r"assertions\s*│\s*3\s*│\s*0\s*│", strip_ansi(done.stdout))
     assert [(r.method, r.path, r.valid) for r in api.log()] == [
         ("GET", "/things", True), ("POST", "/things", True), ("GET", "/things/3", True)]
+
+
+# ---------------------------------------------------------------------------
+# Through `astra-auth proxy`: the scanner knows nothing of tokens
+
+
+@pytest.fixture
+def astra_proxy(proc, leaks):  # type: ignore[no-untyped-def]
+    """Starts `astra-auth proxy TARGET=PORT` as a user would; returns its base URL."""
+    import socket
+
+    started: list[subprocess.Popen[str]] = []
+
+    def start(target: str) -> str:
+        port = free_port()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "astra_auth", "proxy", f"{target}={port}"],
+            env=proc.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        started.append(child)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and child.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.1)
+        out, err = child.communicate(timeout=10) if child.poll() is not None else ("", "")
+        pytest.fail(f"astra-auth proxy did not listen on {port}: exit {child.poll()}\n"
+                    f"{out}{err}")
+
+    yield start
+    for child in started:
+        if child.poll() is None:
+            child.terminate()
+        try:
+            out, err = child.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+        leaks.record("proxy stdout", out)
+        leaks.record("proxy stderr", err)
+        assert "Traceback" not in out + err
+
+
+def test_schemathesis_scan_through_the_proxy_renews_with_no_401(
+        proc, short_target, astra_proxy, tmp_path, leaks):
+    proxy = astra_proxy("short")
+    done = st_run(proc, leaks, tmp_path, f"{proxy}/openapi.json",
+                  "--max-time", str(SCAN_SECONDS), "--rate-limit", "30/s")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_every_request_authenticated_across_renewals(short_target.api, minimum=150)
+
+
+def test_newman_collection_through_the_proxy_renews_with_no_401(
+        proc, short_target, astra_proxy, tmp_path, leaks):
+    newman = newman_cli()
+    proxy = astra_proxy("short")
+    # 27 rounds of 3 requests, 200 ms apart: longer than five tokens live.
+    done = run(leaks, [newman, "run", str(COLLECTION), "--env-var", f"baseUrl={proxy}",
+                       "-n", "27", "--delay-request", "200", "--reporters", "cli",
+                       "--color", "off"], dict(proc.env), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"assertions\s*│\s*81\s*│\s*0\s*│", strip_ansi(done.stdout))
+    assert_every_request_authenticated_across_renewals(short_target.api, minimum=81)
