@@ -171,8 +171,8 @@ def test_no_credential_means_the_command_never_runs(proc, steady_target, tmp_pat
 def test_no_command_is_a_usage_error_that_shows_how(proc, steady_target):
     result = proc("exec", "steady", expect=2)
     assert "error: exec: no COMMAND given" in result.err
-    assert "astra-auth exec steady -- sh -c 'curl -H \"$ASTRA_AUTH_HEADER_NAME: " \
-           "$ASTRA_AUTH_HEADER_VALUE\" https://api.example.com/'" in result.err
+    assert "astra-auth exec steady -- sh -c 'printf \"%s: %s\\n\" \"$ASTRA_AUTH_HEADER_NAME\" " \
+           "\"$ASTRA_AUTH_HEADER_VALUE\" | curl -H @- https://api.example.com/'" in result.err
 
 
 @pytest.mark.parametrize(("flag", "value", "message"), [
@@ -270,3 +270,14 @@ def test_without_a_url_zap_variables_are_not_set():
         "target 'api' has no API URL, so ZAP_AUTH_HEADER* are not set (without "
         "ZAP_AUTH_HEADER_SITE, ZAP would send the credential to every site). Set it with: "
         "astra-auth configure api --url URL --no-input"]
+
+
+def test_a_token_that_cannot_live_min_ttl_even_when_new_is_said_on_stderr(cli, idp):
+    cli("configure", "brief", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "short-lived", "--url", "https://api.example.com",
+        "--client-secret-stdin", stdin=f"{CLIENT_SECRET}\n")
+    result = cli("exec", "brief", "--", "true", clock=Clock(),
+                 environ={"PATH": os.environ["PATH"]})
+    assert result.err == (
+        "astra-auth: the credential expires in 30 s, sooner than --min-ttl 60 s: a run longer "
+        "than that needs `astra-auth proxy brief`, which renews.\n")

@@ -664,7 +664,8 @@ def exec_(
     ],
     command: Annotated[
         list[str] | None,
-        typer.Argument(help="The command and its arguments, after `--`.", show_default=False),
+        typer.Argument(help="The command and its arguments, after `--`.", show_default=False,
+                       metavar="-- COMMAND [ARG]..."),
     ] = None,
     min_ttl: Annotated[
         float,
@@ -682,8 +683,12 @@ def exec_(
     ASTRA_AUTH_HEADER_NAME, ASTRA_AUTH_HEADER_VALUE and ZAP's ZAP_AUTH_HEADER,
     ZAP_AUTH_HEADER_VALUE, ZAP_AUTH_HEADER_SITE.  Exits with COMMAND's exit code.
 
-    Example: astra-auth exec payments-api -- sh -c 'curl -H "$ASTRA_AUTH_HEADER_NAME:
-    $ASTRA_AUTH_HEADER_VALUE" https://api.example.com/things'
+    Example (the header reaches curl on stdin, not on its command line):
+
+    \b
+    astra-auth exec payments-api -- sh -c 'printf "%s: %s\\n" \\
+        "$ASTRA_AUTH_HEADER_NAME" "$ASTRA_AUTH_HEADER_VALUE" |
+        curl -H @- https://api.example.com/things'
     """
     from astra_auth.commands.exec import ExecOptions, exec_command
 

@@ -76,6 +76,12 @@ def exec_command(opts: ExecOptions, deps: Deps) -> None:
     # A TokenError (category, hints, exit code) ends here, before COMMAND runs.
     credential = source.get()
     env, notes = environment(deps.environ, credential, target.url, target.name)
+    left = None if credential.expires_at is None else credential.expires_at - deps.clock()
+    if left is not None and left < opts.min_ttl:
+        # Renewed already: the provider issues no longer-lived tokens.
+        notes.append(f"the credential expires in {max(0, round(left))} s, sooner than "
+                     f"--min-ttl {opts.min_ttl:g} s: a run longer than that needs "
+                     f"`astra-auth proxy {target.name}`, which renews.")
     for note in notes:
         deps.io.err.print(f"astra-auth: {note}", markup=False, highlight=False, soft_wrap=True)
     status = run_child(opts.command, env)
@@ -88,8 +94,8 @@ def _check(opts: ExecOptions) -> None:
         raise UsageError(
             "exec: no COMMAND given",
             hints=[f"Put the command after `--`: astra-auth exec {opts.name} -- sh -c "
-                   "'curl -H \"$ASTRA_AUTH_HEADER_NAME: $ASTRA_AUTH_HEADER_VALUE\" "
-                   "https://api.example.com/'"],
+                   "'printf \"%s: %s\\n\" \"$ASTRA_AUTH_HEADER_NAME\" "
+                   "\"$ASTRA_AUTH_HEADER_VALUE\" | curl -H @- https://api.example.com/'"],
         )
     if not 0 <= opts.min_ttl <= 86400:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
