@@ -46,11 +46,6 @@ from astra_auth.errors import AstraError, ConfigError
 
 TARGET_ENV = "ASTRA_AUTH_TARGET"
 
-try:  # Schemathesis shows this error's text as it is, without a traceback.
-    from schemathesis.core.errors import AuthenticationError as _AuthError
-except ImportError:  # pragma: no cover - a Schemathesis that moved it
-    _AuthError = None
-
 
 class AstraAuthError(Exception):
     """No credential for this test case; the message says why and what to do."""
@@ -93,7 +88,7 @@ class _Binding:
                 print(text, file=sys.stderr, flush=True)
             raise _error(text) from None
         with self.lock:
-            if not self.recent or self.recent[-1] is not credential:
+            if credential not in self.recent:  # one entry per token, not per case
                 self.recent.append(credential)
         return credential
 
@@ -146,9 +141,11 @@ def _text(message: str, hints: list[str]) -> str:
 
 
 def _error(text: str) -> Exception:
-    if _AuthError is not None:
-        return _AuthError("astra-auth", "get", text, include_common_causes=False)
-    return AstraAuthError(text)
+    try:  # Schemathesis shows this one's text as it is, without a traceback.
+        from schemathesis.core.errors import AuthenticationError
+    except ImportError:  # pragma: no cover - a Schemathesis that moved it
+        return AstraAuthError(text)
+    return AuthenticationError("astra-auth", "get", text, include_common_causes=False)
 
 
 class AstraAuthProvider:
