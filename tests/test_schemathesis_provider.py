@@ -1,0 +1,122 @@
+"""The Schemathesis provider's parts, for every kind of credential (issue 11's
+query and cookie keys included).  tests/test_scanners.py runs it for real."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from astra_auth.credential import Credential
+from astra_auth.schemathesis import AstraAuthProvider, _Binding
+
+HEADER = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
+COOKIE = Credential("cookie", "session", "k-1", token="k-1")
+QUERY = Credential("query", "api_key", "k/1", token="k/1")
+
+
+@dataclass
+class FakeSource:
+    """A CredentialSource that hands out what it is given and records renewals."""
+
+    current: Credential
+    renewals: list[tuple[Credential, str | None]] = field(default_factory=list)
+
+    def get(self) -> Credential:
+        return self.current
+
+    def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
+        self.renewals.append((failed, www_authenticate))
+        return None
+
+
+@dataclass
+class FakeCase:
+    headers: dict = field(default_factory=dict)
+    cookies: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+
+
+@dataclass
+class FakeResponse:
+    status_code: int
+    request: requests.PreparedRequest
+    headers: dict = field(default_factory=dict)
+
+
+def sent(case: FakeCase, url: str = "https://api.example.com/things") -> requests.PreparedRequest:
+    """The request Schemathesis would send for `case`."""
+    return requests.Request("GET", url, headers=case.headers, cookies=case.cookies,
+                            params=case.query).prepare()
+
+
+def binding_for(credential: Credential) -> tuple[_Binding, FakeSource]:
+    source = FakeSource(credential)
+    return _Binding("api", "https://api.example.com", source), source  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("credential", "where"), [
+    (HEADER, ("headers", {"Authorization": "Bearer tok-1"})),
+    (COOKIE, ("cookies", {"session": "k-1"})),
+    (QUERY, ("query", {"api_key": "k/1"})),
+])
+def test_set_puts_each_kind_of_credential_where_it_goes(credential, where):
+    binding, _ = binding_for(credential)
+    provider = type("P", (AstraAuthProvider,), {"binding": binding})()
+    case = FakeCase()
+    provider.set(case, binding.credential_for("https://api.example.com/v1"), None)
+    container, expected = where
+    assert getattr(case, container) == expected
+    assert [c for c in ("headers", "cookies", "query") if getattr(case, c)] == [container]
+
+
+@pytest.mark.parametrize("credential", [HEADER, COOKIE, QUERY])
+def test_a_401_to_a_request_that_carried_the_credential_asks_the_source_to_renew(credential):
+    binding, source = binding_for(credential)
+    case = FakeCase()
+    provider = type("P", (AstraAuthProvider,), {"binding": binding})()
+    provider.set(case, binding.credential_for("https://api.example.com"), None)
+    challenge = 'Bearer error="invalid_token"'
+    binding.after_call(None, case, FakeResponse(401, sent(case),
+                                                {"www-authenticate": [challenge]}))
+    assert source.renewals == [(credential, challenge)]
+
+
+def test_no_renewal_for_a_request_without_the_credential_or_for_other_answers():
+    binding, source = binding_for(HEADER)
+    case = FakeCase()
+    binding.credential_for("https://api.example.com")
+    binding.after_call(None, case, FakeResponse(401, sent(case)))  # an ignored_auth probe
+    binding.after_call(None, case, FakeResponse(401, sent(FakeCase(
+        headers={"Authorization": "Bearer forged"}))))
+    case.headers["Authorization"] = "Bearer tok-1"
+    binding.after_call(None, case, FakeResponse(403, sent(case)))
+    binding.after_call(None, case, FakeResponse(200, sent(case)))
+    assert source.renewals == []
+
+
+def test_an_older_token_still_in_flight_is_the_one_renewed():
+    binding, source = binding_for(HEADER)
+    binding.credential_for("https://api.example.com")
+    newer = Credential("header", "Authorization", "Bearer tok-2", token="tok-2")
+    source.current = newer
+    for _ in range(20):  # many cases later, the old token must still be known
+        binding.credential_for("https://api.example.com")
+    old_case = FakeCase(headers={"Authorization": "Bearer tok-1"})
+    binding.after_call(None, old_case, FakeResponse(401, sent(old_case)))
+    assert source.renewals == [(HEADER, None)]
+
+
+@pytest.mark.parametrize("base_url", [
+    "http://api.example.com", "https://api.example.com:8443", "https://other.example.com",
+])
+def test_the_credential_is_refused_to_another_origin(base_url, capsys):
+    binding, _ = binding_for(HEADER)
+    with pytest.raises(Exception, match="astra-auth sends a target's credential only to the "
+                                        "target's own origin"):
+        binding.credential_for(base_url)
+    # Told once on stderr too: Schemathesis replaces repeated errors with its own words.
+    with pytest.raises(Exception, match="only to the target's own origin"):
+        binding.credential_for(base_url)
+    assert capsys.readouterr().err.count("astra-auth: the scan's API is at") == 1
