@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from astra_auth.credential import Credential
-from astra_auth.schemathesis import AstraAuthProvider, _Binding
+from astra_auth.schemathesis import AstraAuthProvider, _Binding, _case_carries
 
 HEADER = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
 COOKIE = Credential("cookie", "session", "k-1", token="k-1")
@@ -120,3 +120,25 @@ def test_the_credential_is_refused_to_another_origin(base_url, capsys):
     with pytest.raises(Exception, match="only to the target's own origin"):
         binding.credential_for(base_url)
     assert capsys.readouterr().err.count("astra-auth: the scan's API is at") == 1
+
+
+@pytest.mark.parametrize("credential", [HEADER, COOKIE, QUERY])
+def test_a_case_about_to_be_sent_gets_the_current_credential(credential):
+    binding, source = binding_for(credential)
+    provider = type("P", (AstraAuthProvider,), {"binding": binding})()
+    case = FakeCase()
+    provider.set(case, binding.credential_for("https://api.example.com"), None)
+    renewed = Credential(credential.location, credential.name, "v-2", token="v-2")
+    source.current = renewed  # renewed while the case waited
+    binding.refresh(case)
+    assert _case_carries(case, renewed) and not _case_carries(case, credential)
+
+
+def test_a_case_without_our_credential_is_sent_as_it_is():
+    binding, source = binding_for(HEADER)
+    binding.credential_for("https://api.example.com")
+    source.current = Credential("header", "Authorization", "Bearer tok-2", token="tok-2")
+    bare, forged = FakeCase(), FakeCase(headers={"Authorization": "Bearer forged"})
+    binding.refresh(bare)
+    binding.refresh(forged)
+    assert bare.headers == {} and forged.headers == {"Authorization": "Bearer forged"}

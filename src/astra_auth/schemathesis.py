@@ -101,6 +101,28 @@ class _Binding:
                 return credential
         return None
 
+    def refresh(self, case: Any) -> None:
+        """Just before `case` is sent: swap a credential of ours for the current one.
+
+        Schemathesis applies auth when it generates a case, and a case can wait
+        after that (a slow body to generate, the stateful phase).  A case that
+        carries none of ours (an `ignored_auth` probe, a forged token) is left
+        alone.
+        """
+        with self.lock:
+            candidates = list(self.recent)
+        if not any(_case_carries(case, c) for c in candidates):
+            return
+        try:
+            current = self.source.get()  # a memory read while the token is fresh
+        except AstraError:
+            return  # sent as it is; a 401 then renews, and `get` reports the failure
+        if not _case_carries(case, current):
+            with self.lock:
+                if current not in self.recent:
+                    self.recent.append(current)
+            _apply(case, current)
+
     def after_call(self, context: Any, case: Any, response: Any) -> None:
         """A 401 to a request with our credential: let the source renew it.
 
@@ -117,6 +139,19 @@ class _Binding:
             self.source.renew(failed, challenge)
         except AstraError:
             pass  # the next `get` meets the same failure and reports it
+
+
+def _container(case: Any, credential: Credential) -> Any:
+    return {"header": case.headers, "cookie": case.cookies}.get(credential.location, case.query)
+
+
+def _case_carries(case: Any, credential: Credential) -> bool:
+    container = _container(case, credential)
+    return container is not None and container.get(credential.name) == credential.value
+
+
+def _apply(case: Any, credential: Credential) -> None:
+    _container(case, credential)[credential.name] = credential.value
 
 
 def _carries(request: Any, credential: Credential) -> bool:
@@ -159,12 +194,7 @@ class AstraAuthProvider:
         return self.binding.credential_for(base_url)
 
     def set(self, case: Any, data: Credential, context: Any) -> None:
-        if data.location == "header":
-            case.headers[data.name] = data.value
-        elif data.location == "cookie":
-            case.cookies[data.name] = data.value
-        else:
-            case.query[data.name] = data.value
+        _apply(case, data)
 
 
 def register(
@@ -177,8 +207,9 @@ def register(
 ) -> type[AstraAuthProvider]:
     """Authenticate every Schemathesis test case through target `name`.
 
-    Registers a global auth provider and an `after_call` hook (which renews on
-    a 401), and obtains the first credential.  Raises `astra_auth.AstraError` (message and
+    Registers a global auth provider and two hooks (`before_call` puts the
+    current credential into a case about to be sent, `after_call` renews on a
+    401), and obtains the first credential.  Raises `astra_auth.AstraError` (message and
     hints; `astra_auth.TokenError` when no token can be had) for an unknown
     target, a target without a URL, or a bad config file.
     """
@@ -206,10 +237,15 @@ def register(
     # caching layer is kept only for its re-authentication on 401.
     schemathesis.auth(refresh_interval=0, retry_on=[401])(provider)
 
+    # Plain functions: Schemathesis sets attributes on its hooks.
+    def before_call(context: Any, case: Any, kwargs: Any) -> None:
+        binding.refresh(case)
+
     def after_call(context: Any, case: Any, response: Any) -> None:
         binding.after_call(context, case, response)
 
-    schemathesis.hook(after_call)  # a plain function: Schemathesis sets attributes on hooks
+    schemathesis.hook(before_call)
+    schemathesis.hook(after_call)
     return provider
 
 
