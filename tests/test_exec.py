@@ -191,6 +191,36 @@ def test_unknown_target_is_a_configuration_error(proc):
     assert "no target named 'nope'" in result.err
 
 
+@pytest.mark.parametrize(("location", "expected"), [
+    ("query", "query|set|unset|unset|"),
+    ("cookie", "cookie|unset|Cookie|Cookie|api.example.com"),
+    ("header", "header|unset|X-API-Key|X-API-Key|api.example.com"),
+])
+def test_api_keys_in_every_location(proc, leaks, location, expected):
+    key = "ak/77=1"
+    leaks.watch(key)
+    name = {"query": "api_key", "cookie": "sid", "header": "X-API-Key"}[location]
+    proc("configure", "keyed", "--auth-type", "api_key", "--key-name", name, "--key-location",
+         location, "--url", "https://api.example.com", "--secrets", "env", "--no-input")
+    script = textwrap.dedent("""\
+        query=${ASTRA_AUTH_QUERY+set}
+        printf '%s|%s|%s|%s|%s\\n' "$ASTRA_AUTH_LOCATION" "${query:-unset}" \\
+            "${ASTRA_AUTH_HEADER_NAME-unset}" "${ZAP_AUTH_HEADER-unset}" "${ZAP_AUTH_HEADER_SITE-}"
+        printf '%s' "$ASTRA_AUTH_TOKEN" | sha256sum | cut -c1-64
+        printf '%s' "${ASTRA_AUTH_QUERY-}${ASTRA_AUTH_HEADER_VALUE-}" | sha256sum | cut -c1-64
+    """)
+    result = proc("exec", "keyed", "--", "sh", "-c", script, env={"ASTRA_AUTH_API_KEY": key})
+    first, token_hash, value_hash = result.out.splitlines()
+    assert first == expected
+    assert token_hash == sha256(key)
+    assert value_hash == sha256({"query": "api_key=ak%2F77%3D1", "cookie": "sid=ak/77=1",
+                                 "header": key}[location])
+    if location == "query":
+        assert "sends its key as the query parameter 'api_key'" in result.err
+    else:
+        assert result.err == ""
+
+
 # ---------------------------------------------------------------------------
 # In-process: the token cache and --min-ttl, with a clock the test moves
 
