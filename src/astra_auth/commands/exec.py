@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 from astra_auth.credential import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
 from astra_auth.errors import ExitCode, SilentError, UsageError
-from astra_auth.service import load_target
+from astra_auth.service import check_network_options, load_target
 
 # What shells answer for a command that cannot run (POSIX 2.8.2).
 NOT_FOUND = 127
@@ -99,10 +99,7 @@ def _check(opts: ExecOptions) -> None:
         )
     if not 0 <= opts.min_ttl <= 86400:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
-    if not 0 < opts.timeout <= 600:
-        raise UsageError("--timeout: give a number of seconds between 0 and 600")
-    if opts.ca_bundle is not None and not opts.ca_bundle.is_file():
-        raise UsageError(f"--ca-bundle: {opts.ca_bundle} is not a file")
+    check_network_options(opts.timeout, opts.ca_bundle)
 
 
 def environment(base: Mapping[str, str], credential: Credential, url: str | None,
