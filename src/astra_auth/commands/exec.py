@@ -45,7 +45,9 @@ FORWARDED = tuple(
     if hasattr(signal, name)
 )
 # Signals a terminal sends to its whole foreground process group: COMMAND, in
-# our group, has received them already.
+# our group, has received them already.  (Where the sender is known, any
+# signal the kernel sent is taken as such; elsewhere, these while we are in the
+# terminal's foreground, a hangup excepted, as a user's `kill -HUP` is likelier.)
 FROM_TERMINAL = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGWINCH") if hasattr(signal, name)
 )
@@ -184,8 +186,8 @@ def _run_linux(command: Sequence[str], env: Mapping[str, str]) -> int:
 
     The forwarded signals and SIGCHLD are blocked and taken with sigtimedwait,
     which tells who sent each one.  A signal the kernel sent for a terminal
-    (Ctrl-C, Ctrl-\\, a resize) reached COMMAND too, as it shares our process
-    group: passing it on would deliver it twice, and a second Ctrl-C turns
+    (Ctrl-C, Ctrl-\\, a resize, a hangup) reached COMMAND too, as it shares our
+    process group: passing it on would deliver it twice, and a second Ctrl-C turns
     many programs' clean shutdown into an abrupt one.  Everything else
     (`kill PID`, a CI runner's SIGTERM, a hangup relayed by the shell) goes on.
     """
@@ -210,8 +212,10 @@ def _run_linux(command: Sequence[str], env: Mapping[str, str]) -> int:
                     if done == pid:
                         return _status(wait_status)
                     continue
-                if info.si_signo in FROM_TERMINAL and info.si_code > 0:
-                    continue  # SI_KERNEL: the terminal signalled the whole group
+                if info.si_code > 0:
+                    # SI_KERNEL: a terminal's Ctrl-C, Ctrl-\, resize or hangup,
+                    # sent to its whole foreground process group.
+                    continue
                 if info.si_pid == pid:
                     continue  # COMMAND signalling its own process group
                 _send(pid, info.si_signo)
