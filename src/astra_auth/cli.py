@@ -89,6 +89,10 @@ EXAMPLES = {
                    "astra-auth completion zsh > ~/.zfunc/_astra-auth",
                    "astra-auth completion fish > ~/.config/fish/completions/astra-auth.fish"],
     "doctor": ["astra-auth doctor", "astra-auth doctor --json"],
+    "exec": ["astra-auth exec payments-api -- sh -c 'printf \"%s: %s\\n\" "
+             "\"$ASTRA_AUTH_HEADER_NAME\" \"$ASTRA_AUTH_HEADER_VALUE\" | "
+             "curl -H @- https://api.example.com/things'",
+             "astra-auth exec payments-api -- zap.sh -cmd -quickurl https://api.example.com/"],
 }
 
 
@@ -656,7 +660,7 @@ def proxy(
 # exec
 
 
-@app.command("exec", short_help="Run a command with the credential in its env.")
+@app.command("exec", cls=Command, short_help="Run a command with the credential in its env.")
 def exec_(
     ctx: typer.Context,
     name: Annotated[
@@ -672,23 +676,20 @@ def exec_(
         typer.Option("--min-ttl", help="Renew first when fewer seconds than this are left."),
     ] = 60.0,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds for each token request.")
-    ] = 10.0,
+        float | None, typer.Option("--timeout", help="Seconds for each token request "
+                                   "(default: the target's timeout, else 10).")
+    ] = None,
     ca_bundle: Annotated[
         Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust (default: the "
+                     "target's ca_bundle).", dir_okay=False),
     ] = None,
 ) -> None:
     """Run COMMAND with the credential in its environment: ASTRA_AUTH_TOKEN,
     ASTRA_AUTH_HEADER_NAME, ASTRA_AUTH_HEADER_VALUE and ZAP's ZAP_AUTH_HEADER,
     ZAP_AUTH_HEADER_VALUE, ZAP_AUTH_HEADER_SITE.  Exits with COMMAND's exit code.
-
-    Example (the header reaches curl on stdin, not on its command line):
-
-    \b
-    astra-auth exec payments-api -- sh -c 'printf "%s: %s\\n" \\
-        "$ASTRA_AUTH_HEADER_NAME" "$ASTRA_AUTH_HEADER_VALUE" |
-        curl -H @- https://api.example.com/things'
+    The header reaches curl on stdin in the example, not on its command line,
+    where any local user could read it in the process list.
     """
     from astra_auth.commands.exec import ExecOptions, exec_command
 

@@ -58,7 +58,8 @@ class ExecOptions:
     name: str
     command: list[str] = field(default_factory=list)
     min_ttl: float = 60.0
-    timeout: float = 10.0
+    # None: the target's own `timeout` / `ca_bundle` (else 10 s and none).
+    timeout: float | None = None
     ca_bundle: Path | None = None
 
 
