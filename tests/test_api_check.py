@@ -59,9 +59,11 @@ def test_oauth2_audience_then_scope_then_accepted(cli, idp):
     assert data["hints"][0] == (
         f"The token's audience (aud) is 'https://other.example', not this API ({idp.base}). "
         f"Ask the provider for a token for this API: astra-auth configure t --audience "
-        f"{idp.base} --no-input (Auth0 and Okta use audience; Entra ID v1 and RFC 8707 "
-        "providers use a resource parameter instead).")
+        f"{idp.base} --no-input (Auth0, Okta), or astra-auth configure t --param "
+        f"resource={idp.base} --no-input (Entra ID v1 and other RFC 8707 providers).")
 
+    # Both commands the hint offers are accepted as printed.
+    cli("configure", "t", "--param", f"resource={idp.base}", environ=ENV)
     cli("configure", "t", "--audience", idp.base, environ=ENV)
     data, _ = run_json(cli, "t", expect=7, environ=ENV)
     leaks_tokens(cli, idp)

@@ -210,11 +210,11 @@ def _claim_hints(claims: dict[str, Any], check: ApiCheck, target: Target,
         text = (f"The token's audience (aud) is {', '.join(repr(a) for a in audiences[:3])}, "
                 f"not this API ({api_origin}).")
         if target.auth_type == "oauth2":
-            wanted = params.get("resource_metadata") or api_origin
             text += (" Ask the provider for a token for this API: "
-                     + _configure(target, "--audience", wanted)
-                     + " (Auth0 and Okta use audience; Entra ID v1 and RFC 8707 providers use a "
-                       "resource parameter instead).")
+                     + _configure(target, "--audience", api_origin)
+                     + " (Auth0, Okta), or "
+                     + _configure(target, "--param", f"resource={api_origin}")
+                     + " (Entra ID v1 and other RFC 8707 providers).")
         elif target.auth_type == "jwt":
             text += " Set the aud claim this API expects in the target's claims."
         hints.append(text)
