@@ -122,6 +122,9 @@ def test_without_dbus_the_keyring_is_unusable_but_secrets_env_works(proc):
            "ASTRA_AUTH_KEYRING_TIMEOUT": "5", "ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
     result = proc("configure", "a", *CC, env=env, expect=3)
     assert "keyring is not usable" in result.err
+    assert ("set the target's variables where the tool runs: ASTRA_AUTH_<TARGET>_<KIND> (e.g. "
+            "ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET for target payments-api), or "
+            "ASTRA_AUTH_<KIND> for every target.") in " ".join(result.err.split())
     proc("configure", "a", *CC, "--secrets", "env", env=env)
     shown = json.loads(proc("targets", "show", "a", "--json", env=env).out)
     assert shown["secrets"] == {"client_secret": "env"}

@@ -63,8 +63,9 @@ class KeyringUnavailable(ConfigError):
                 "session; on a headless machine run the tool inside "
                 "`dbus-run-session` with `gnome-keyring-daemon --unlock`.",
                 "Or keep no secret on this machine: configure with `--secrets env` and "
-                "set ASTRA_AUTH_CLIENT_SECRET (and ASTRA_AUTH_PASSWORD for the password "
-                "grant) where the tool runs.",
+                "set the target's variables where the tool runs: ASTRA_AUTH_<TARGET>_<KIND> "
+                "(e.g. ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET for target payments-api), or "
+                "ASTRA_AUTH_<KIND> for every target.",
             ],
         )
 
