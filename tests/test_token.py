@@ -455,3 +455,17 @@ def test_dir_shows_the_public_names():
     names = dir(astra_auth)
     for name in ("auth_for", "AstraAuth", "TokenError", "AstraError", "__version__"):
         assert name in names
+
+
+def test_peek_gives_only_a_fresh_token_and_never_asks_anyone(cli, idp):
+    """The proxy's hot path: no keyring, no network, no lock."""
+    setup_target(cli, idp)
+    clock = Clock()
+    source = _source(cli, idp, clock)
+    assert source.peek() is None  # nothing in memory yet: the caller must get()
+    got = source.get()
+    calls, tokens = len(cli.store.calls), idp.token_requests()
+    assert source.peek() == got
+    clock.advance(2881)  # past 80 % of 3600 s: no longer fresh
+    assert source.peek() is None
+    assert (len(cli.store.calls), idp.token_requests()) == (calls, tokens)

@@ -128,6 +128,14 @@ class CredentialSource(Protocol):
         """
         ...
 
+    def peek(self) -> Credential | None:
+        """The current credential when it is fresh and can be had without waiting
+        (no keyring, no network, no lock), else None: then call `get`.
+
+        For an event loop's hot path: `source.peek() or await to_thread(source.get)`.
+        """
+        ...
+
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         """The API answered 401 to `failed`: the credential to retry with, or None.
 

@@ -184,6 +184,18 @@ class TokenSource:
     def get(self) -> Credential:
         return self.credential(self.token())
 
+    def peek(self) -> Credential | None:
+        memory = self._fresh_memory()
+        return self.credential(memory) if memory is not None else None
+
+    def _fresh_memory(self) -> CachedToken | None:
+        """The token in memory when it is still fresh (no I/O, no lock)."""
+        memory = self._memory
+        if (memory is not None and memory.key == cache_key(self.target, self.deps.environ)
+                and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
+            return memory
+        return None
+
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         with self._thread_lock:
             current = self.credential(self._memory) if self._memory is not None else None
@@ -205,10 +217,10 @@ class TokenSource:
         parallel caller may have renewed already), else refresh or grant.
         """
         key = cache_key(self.target, self.deps.environ)
-        memory = self._memory
-        if (not force and refused is None and memory is not None and memory.key == key
-                and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
-            return memory
+        if not force and refused is None:
+            memory = self._fresh_memory()
+            if memory is not None:
+                return memory
         with self._thread_lock, self._lock():
             memory = self._memory
             if (not force and memory is not None and memory.key == key

@@ -42,6 +42,10 @@ class JwtSource:
                 self._current = self._sign()
             return self._current
 
+    def peek(self) -> Credential | None:
+        current = self._current
+        return current if current is not None and self._deps.clock() < self._renew_at else None
+
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         with self._lock:
             return self._refusals.respond(failed, www_authenticate, self._current,

@@ -39,6 +39,9 @@ class StaticSource:
             self._credential = self._build(secret)
         return self._credential
 
+    def peek(self) -> Credential | None:
+        return self._credential
+
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         return None
 

@@ -205,7 +205,11 @@ class Forwarder:
         return await self._stream_back(request, response)
 
     async def _credential(self) -> Credential:
-        credential = await self._blocking(self.source.get)
+        # The usual case, a fresh credential in memory, without a thread hop;
+        # the source alone decides what is fresh.
+        credential = self.source.peek()
+        if credential is None:
+            credential = await self._blocking(self.source.get)
         last = self._last
         if last is None or credential.value != last.value:
             self._last = credential
