@@ -124,7 +124,8 @@ def test_without_dbus_the_keyring_is_unusable_but_secrets_env_works(proc):
     assert "keyring is not usable" in result.err
     assert ("set the target's variables where the tool runs: ASTRA_AUTH_<TARGET>_<KIND> (e.g. "
             "ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET for target payments-api), or "
-            "ASTRA_AUTH_<KIND> for every target.") in " ".join(result.err.split())
+            "ASTRA_AUTH_<KIND> (e.g. ASTRA_AUTH_CLIENT_SECRET) for every target."
+            ) in " ".join(result.err.split())
     proc("configure", "a", *CC, "--secrets", "env", env=env)
     shown = json.loads(proc("targets", "show", "a", "--json", env=env).out)
     assert shown["secrets"] == {"client_secret": "env"}

@@ -65,7 +65,7 @@ class KeyringUnavailable(ConfigError):
                 "Or keep no secret on this machine: configure with `--secrets env` and "
                 "set the target's variables where the tool runs: ASTRA_AUTH_<TARGET>_<KIND> "
                 "(e.g. ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET for target payments-api), or "
-                "ASTRA_AUTH_<KIND> for every target.",
+                "ASTRA_AUTH_<KIND> (e.g. ASTRA_AUTH_CLIENT_SECRET) for every target.",
             ],
         )
 
