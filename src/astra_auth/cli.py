@@ -352,7 +352,8 @@ def configure(
     ] = None,
     grant_type: Annotated[
         str | None,
-        typer.Option("--grant-type", help="client_credentials or password.",
+        typer.Option("--grant-type", help="client_credentials, password, device_code or "
+                     "authorization_code.",
                      autocompletion=_complete_from(validate.GRANT_TYPES)),
     ] = None,
     token_url: Annotated[
@@ -499,6 +500,15 @@ def configure(
         typer.Option("--timeout", help="Seconds per network exchange for this target, saved "
                      "for every command (default 10).", min=0.001),
     ] = None,
+    authorization_url: Annotated[
+        str | None, typer.Option("--authorization-url", help="authorization_code: the "
+                                 "provider's authorization endpoint (default: from discovery).")
+    ] = None,
+    device_authorization_url: Annotated[
+        str | None, typer.Option("--device-authorization-url", help="device_code: the "
+                                 "provider's device authorization endpoint (default: from "
+                                 "discovery).")
+    ] = None,
 ) -> None:
     """Set up a target's OAuth 2.0 auth: a walk-through at a terminal, flags in CI."""
     from astra_auth.commands.configure import ConfigureOptions
@@ -518,6 +528,7 @@ def configure(
         certificate=certificate, assertion_alg=assertion_alg,
         assertion_audience=assertion_audience, params=tuple(param or ()),
         certificate_bound=certificate_bound, ca_bundle=ca_bundle, timeout=timeout,
+        authorization_url=authorization_url, device_authorization_url=device_authorization_url,
     )
     run(ctx, run_configure, opts)
 
@@ -606,6 +617,38 @@ def token(
 
     run(ctx, run_token, TokenOptions(name=name, format=format, min_ttl=min_ttl,
                                      no_cache=no_cache, timeout=timeout, ca_bundle=ca_bundle))
+
+
+# ---------------------------------------------------------------------------
+# login
+
+
+@app.command("login", short_help="Log in once (device code, authorization code).")
+def login(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Target.", autocompletion=complete_target, show_default=False)
+    ],
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="authorization_code: the loopback port the client "
+                     "registration needs (default: any free port).", show_default=False),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds per network exchange.", min=0.001)
+    ] = 10.0,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+    ] = None,
+) -> None:
+    """The one human step of the device-code and authorization-code grants:
+    afterwards renewal is unattended."""
+    from astra_auth.commands.login import LoginOptions
+    from astra_auth.commands.login import login as run_login
+
+    run(ctx, run_login, LoginOptions(name=name, port=port, timeout=timeout,
+                                     ca_bundle=ca_bundle))
 
 
 # ---------------------------------------------------------------------------

@@ -67,6 +67,15 @@ class OAuth2:
             kinds = [*kinds, "private_key"]  # the certificate's key, for mutual TLS
         return kinds + (["password"] if self.grant_type == "password" else [])
     # --- end issue 12 ---
+    # -- device_code and authorization_code (issue 13) --
+    authorization_url: str | None = None  # authorization_code
+    device_authorization_url: str | None = None  # device_code
+
+    @property
+    def needs_login(self) -> bool:
+        """The grant's one human step is `astra-auth login`; renewal then uses
+        the refresh token in `<target>:refresh_token`."""
+        return self.grant_type in validate.LOGIN_GRANTS
 
 
 @dataclass
@@ -202,7 +211,9 @@ _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth",
                           "audience", "username", "secrets",
                           # issue 12
                           "extra_params", "assertion_alg", "assertion_audience", "certificate",
-                          "certificate_bound"})
+                          "certificate_bound",
+                          # issue 13
+                          "authorization_url", "device_authorization_url"})
 
 
 def _host(v: str) -> str:
@@ -251,6 +262,8 @@ _OAUTH2_CHECKS: dict[str, Callable[[str], str]] = {
     "assertion_alg": lambda v: validate.choice(v, validate.ASSERTION_ALGORITHMS),
     "assertion_audience": _audience,
     "certificate": lambda v: validate.file_path(v, "certificate path"),
+    "authorization_url": validate.token_url,
+    "device_authorization_url": validate.token_url,
 }
 _OAUTH2_REQUIRED = ("grant_type", "token_url", "client_id")
 
@@ -285,6 +298,8 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
         assertion_audience=values.get("assertion_audience"),
         certificate=values.get("certificate"),
         extra_params=_parse_extra_params(data.get("extra_params", {}), where, fail),
+        authorization_url=values.get("authorization_url"),
+        device_authorization_url=values.get("device_authorization_url"),
     )
     bound = data.get("certificate_bound", False)
     if not isinstance(bound, bool):
@@ -296,8 +311,13 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
         raise fail(f"{where}.certificate", "missing (tls_client_auth presents a certificate)")
     if settings.grant_type == "password" and not settings.username:
         raise fail(f"{where}.username", "missing (the password grant needs a username)")
-    if settings.grant_type == "client_credentials" and settings.username:
+    if settings.grant_type != "password" and settings.username:
         raise fail(f"{where}.username", "only the password grant has a username")
+    for key, grant in _LOGIN_URLS.items():
+        if settings.grant_type == grant and not getattr(settings, key):
+            raise fail(f"{where}.{key}", f"missing (the {grant} grant needs it)")
+        if settings.grant_type != grant and getattr(settings, key):
+            raise fail(f"{where}.{key}", f"only the {grant} grant has one")
     return settings
 
 
@@ -332,6 +352,9 @@ def _opt_timeout(data: Mapping[str, Any], where: str, fail: Any) -> float | None
 
 
 # --- end issue 12 ---
+# Each login grant's own endpoint, by setting name.
+_LOGIN_URLS = {"authorization_url": "authorization_code",
+               "device_authorization_url": "device_code"}
 
 
 def _secrets_mode(data: Mapping[str, Any], where: str, fail: Any) -> str:
@@ -477,7 +500,8 @@ def to_data(config: Config) -> dict[str, Any]:
                 "client_id": o.client_id,
                 "client_auth": o.client_auth,
             }
-            for key in ("scope", "audience", "username"):
+            for key in ("scope", "audience", "username", "authorization_url",
+                        "device_authorization_url"):
                 if getattr(o, key):
                     oauth[key] = getattr(o, key)
             oauth["secrets"] = o.secrets

@@ -89,6 +89,11 @@ class Deps:
     # The user named the config file (--config, ASTRA_AUTH_CONFIG): unsafe
     # ownership or permissions are then an error rather than a warning.
     config_explicit: bool = False
+    # `astra-auth login` (issue 13): how to wait between device-code polls, and
+    # how to open the authorization URL in a browser (True when one opened).
+    # Tests replace both: no real sleep, no real browser.
+    sleep: Callable[[float], None] = time.sleep
+    open_browser: Callable[[str], bool] | None = None
     _store: ConfigStore | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -103,6 +108,23 @@ class Deps:
             environ=environ,
             config_explicit=config_path is not None or bool(environ.get("ASTRA_AUTH_CONFIG")),
         )
+
+    def browse(self, url: str) -> bool:
+        """Open `url` in the user's browser; False where there is none."""
+        if self.open_browser is not None:
+            return self.open_browser(url)
+        import sys
+        import webbrowser
+
+        if (sys.platform.startswith("linux") and not self.environ.get("DISPLAY")
+                and not self.environ.get("WAYLAND_DISPLAY")):
+            # No graphical session (ssh, a container): webbrowser would start a
+            # text browser inside this terminal.  Print the URL instead.
+            return False
+        try:
+            return webbrowser.open(url)
+        except webbrowser.Error:
+            return False
 
     @property
     def config(self) -> ConfigStore:

@@ -8,6 +8,12 @@ The cache lives in the keyring entry `<target>:token` (contract).  Beside the
 config file, `.tokens.json` keeps only each cached token's expiry, so that
 `targets list` can show it without opening the keyring.  With `--secrets env`,
 no usable keyring, or `use_cache=False`, nothing is kept.
+
+The device-code and authorization-code grants (issue 13) have no grant to
+repeat unattended: `astra-auth login` stores a refresh token in
+`<target>:refresh_token`, and step 2 reads it from there, under the same lock,
+every time (another process may have rotated it), and stores the one the
+provider rotates to.  Without a usable one: `login_required`.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from astra_auth.credentials import MissingSecret, grant_request
 from astra_auth.deps import Deps
 from astra_auth.errors import AstraError, KeyringUnavailable
 from astra_auth.oauth import jwt
-from astra_auth.oauth.failure import Failure
+from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.oauth.hints import Context, hints_for
+from astra_auth.oauth.transport import Deadline
 from astra_auth.secretstore import entry, env_source
 from astra_auth.token_state import write_state
 
@@ -172,6 +179,8 @@ class TokenSource:
         self.on_event = on_event
         self.renew_share = renew_share
         self._memory: CachedToken | None = None
+        # device_code, authorization_code: renewal only from the stored refresh token.
+        self._login = target.oauth2.needs_login
         self._thread_lock = threading.RLock()
         self._refusals = RefusalRule()
 
@@ -241,7 +250,9 @@ class TokenSource:
             if stale is None and self._memory is not None and self._memory.key == key:
                 stale = self._memory
             token = None
-            if stale is not None and stale.refresh_token and not force:
+            if self._login:
+                token = self._from_login(key)
+            elif stale is not None and stale.refresh_token and not force:
                 token = self._refresh(stale, key)
             if token is None:
                 token = self._grant(key)
@@ -250,6 +261,85 @@ class TokenSource:
             self._event("renewed", f"{self.target.name}: new token, valid "
                         f"{_seconds(token.expires_at - self.deps.clock())}")
             return token
+
+    # -- the login grants (device_code, authorization_code) ------------------
+
+    @property
+    def _refresh_entry(self) -> str:
+        return entry(self.target.name, "refresh_token")
+
+    def adopt(self, outcome: Outcome) -> CachedToken:
+        """Keep what `astra-auth login` obtained: its refresh token in
+        `<target>:refresh_token` (none issued: an older one, from another
+        login, is removed), its access token in the usual cache."""
+        with self._thread_lock, self._lock():
+            token = self._from_outcome(outcome, cache_key(self.target, self.deps.environ))
+            if token.refresh_token:
+                self.deps.secrets.set(self._refresh_entry, token.refresh_token)
+            else:
+                self.deps.secrets.delete(self._refresh_entry)
+            token.refresh_token = None  # it has one place: its own keyring entry
+            self._store(token)
+            self._memory = token
+            return token
+
+    def refresh_outcome(self, deadline: Deadline | None = None) -> Outcome:
+        """One refresh with the stored refresh token, as `test-token` reports it:
+        the outcome of the request, with the rotated refresh token stored and
+        the new access token cached.  A missing or refused refresh token is a
+        `login_required` failure in the outcome."""
+        with self._thread_lock, self._lock():
+            refresh = self._stored_refresh_token()
+            if refresh is None:
+                return Outcome(None, self._no_login(), None, self.target.oauth2.client_auth
+                               if self.target.oauth2 else "basic", [], 0)
+            outcome = self._request(self._refresh_request(refresh), try_other=False,
+                                    deadline=deadline)
+            if outcome.token is None:
+                assert outcome.failure is not None
+                outcome.failure = _login_failure(outcome.failure, self.target.name)
+                return outcome
+            token = self._from_outcome(outcome, cache_key(self.target, self.deps.environ))
+            self._keep_rotated(token, refresh)
+            self._store(token)
+            self._memory = token
+            return outcome
+
+    def _from_login(self, key: str) -> CachedToken:
+        refresh = self._stored_refresh_token()
+        if refresh is None:
+            raise self._error(self._no_login())
+        outcome = self._request(self._refresh_request(refresh), try_other=False)
+        if outcome.token is None:
+            assert outcome.failure is not None
+            raise self._error(_login_failure(outcome.failure, self.target.name))
+        token = self._from_outcome(outcome, key)
+        self._keep_rotated(token, refresh)
+        return token
+
+    def _stored_refresh_token(self) -> str | None:
+        # Read under the lock every time: another process may have rotated it.
+        return self.deps.secrets.get(self._refresh_entry) or None
+
+    def _refresh_request(self, refresh: str) -> GrantRequest:
+        base = self._base_request()
+        return GrantRequest(
+            token_url=base.token_url, grant_type="refresh_token", client_id=base.client_id,
+            client_secret=base.client_secret, client_auth=base.client_auth,
+            scope=base.scope, refresh_token=refresh,
+        )
+
+    def _keep_rotated(self, token: CachedToken, used: str) -> None:
+        """Store the refresh token the provider rotated to (RFC 6749 §6; the old
+        one is now void), before anything else can fail."""
+        if token.refresh_token and token.refresh_token != used:
+            self.deps.secrets.set(self._refresh_entry, token.refresh_token)
+        token.refresh_token = None
+
+    def _no_login(self) -> Failure:
+        return Failure(Category.LOGIN_REQUIRED,
+                       f"No refresh token for {self.target.name}: nobody has logged in on "
+                       f"this machine yet (keyring entry {self._refresh_entry!r} is empty).")
 
     def invalidate(self) -> None:
         """Forget the token (the API refused it); the next `get` makes a new one."""
@@ -303,11 +393,13 @@ class TokenSource:
             raise self._error(outcome.failure)
         return self._from_outcome(outcome, key)
 
-    def _request(self, req: GrantRequest, *, try_other: bool) -> Outcome:
+    def _request(self, req: GrantRequest, *, try_other: bool,
+                 deadline: Deadline | None = None) -> Outcome:
         return request_token(
             req, lambda: self.deps.http_client(self.timeout, self.ca_bundle,
                                                identity=req.tls_identity),
-            timeout=self.timeout, try_other_client_auth=try_other, monotonic=self.deps.monotonic,
+            timeout=self.timeout, deadline=deadline, try_other_client_auth=try_other,
+            monotonic=self.deps.monotonic,
         )
 
     def _from_outcome(self, outcome: Outcome, key: str) -> CachedToken:
@@ -347,8 +439,11 @@ class TokenSource:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        """One process at a time fetches a target's token; the others then find it."""
-        if not self.use_cache:
+        """One process at a time fetches a target's token; the others then find it.
+
+        The login grants always lock, cache or not: two processes refreshing
+        with one rotating refresh token at once would void it (RFC 9700 §4.14.2)."""
+        if not self.use_cache and not self._login:
             yield
             return
         folder = self.deps.config_path.parent
@@ -359,6 +454,20 @@ class TokenSource:
             except OSError:
                 pass  # without the lock each process asks for its own token: still correct
             yield
+
+
+def _login_failure(failure: Failure, name: str) -> Failure:
+    """A refused refresh token (invalid_grant: expired, revoked, or rotated
+    away) is cured only by a new login: `login_required`, with the provider's
+    answer kept.  Anything else (the network, the client) keeps its category."""
+    if failure.category != Category.INVALID_GRANT:
+        return failure
+    desc = f" ({failure.oauth_error_description})" if failure.oauth_error_description else ""
+    return Failure(Category.LOGIN_REQUIRED,
+                   f"The provider refused the stored refresh token for {name}: invalid_grant"
+                   f"{desc}. It expired or was revoked; a new login is needed.",
+                   http_status=failure.http_status, oauth_error=failure.oauth_error,
+                   oauth_error_description=failure.oauth_error_description)
 
 
 def _seconds(value: float) -> str:

@@ -19,10 +19,15 @@ MAX_USERNAME = 512
 MAX_SCOPE = 2048
 MAX_SECRET = 8192
 
-GRANT_TYPES = ("client_credentials", "password")
+GRANT_TYPES = ("client_credentials", "password", "device_code", "authorization_code")
 # Each grant's name as people say it: the one place every output takes it from.
-GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password"}
-GRANT_ALIASES = {"client-credentials": "client_credentials"}
+GRANT_LABELS = {"client_credentials": "Client Credentials", "password": "Resource Owner Password",
+                "device_code": "Device Code", "authorization_code": "Authorization Code"}
+GRANT_ALIASES = {"client-credentials": "client_credentials", "device-code": "device_code",
+                 "authorization-code": "authorization_code"}
+# The grants whose one human step is `astra-auth login`: afterwards only a
+# refresh token is kept (`<target>:refresh_token`), and renewal is unattended.
+LOGIN_GRANTS = ("device_code", "authorization_code")
 AUTH_TYPES = ("oauth2", "basic", "bearer", "api_key", "jwt")
 # How each auth type is named to people (walk-through, summary, test-token, targets).
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "basic": "Basic", "bearer": "Bearer token",
@@ -78,7 +83,8 @@ def target_name(value: str) -> str:
 def grant_type(value: str) -> str:
     value = GRANT_ALIASES.get(value, value)
     if value not in GRANT_TYPES:
-        raise ValueError(f"{_show(value)} is not a grant type: use client_credentials or password")
+        raise ValueError(f"{_show(value)} is not a grant type: use client_credentials, password, "
+                         "device_code or authorization_code")
     return value
 
 

@@ -28,7 +28,7 @@ from astra_auth.safetext import clean, dumps
 from astra_auth.service import check_network_options, lookup
 from astra_auth.shellcmd import Placeholder, command, suggestable_url
 from astra_auth.tokens import access_token_credential
-from astra_auth.validate import AUTH_LABELS, GRANT_LABELS
+from astra_auth.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (
@@ -222,6 +222,7 @@ def _check_other(target: Target, opts: TestTokenOptions,
         "expires_in": expires_in,
         "scope": None,
         "refresh_token_issued": False,
+        "refresh_token_expires_in": None,
         "jwt_claims": claims,
         "client_auth": None,
         "elapsed_ms": _ms(deps, started),
@@ -282,11 +283,19 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
     spinner = (deps.io.err.status(f"Requesting a token from {o.token_url} …")
                if not opts.json and deps.io.err.is_terminal else contextlib.nullcontext())
     with spinner:
-        outcome = request_token(
-            req, lambda: deps.http_client(timeout, opts.ca_bundle,
-                                          identity=req.tls_identity), timeout=timeout,
-            deadline=deadline, monotonic=deps.monotonic,
-        )
+        if o.needs_login:
+            # No grant to repeat here: a refresh with the stored refresh token,
+            # through the one place that stores the rotated one (issue 13).
+            from astra_auth.tokens import TokenSource
+
+            outcome = TokenSource(target, deps, timeout=timeout,
+                                  ca_bundle=opts.ca_bundle).refresh_outcome(deadline)
+        else:
+            outcome = request_token(
+                req, lambda: deps.http_client(timeout, opts.ca_bundle,
+                                              identity=req.tls_identity), timeout=timeout,
+                deadline=deadline, monotonic=deps.monotonic,
+            )
     redactor = outcome.redactor
 
     if outcome.token is None:
@@ -330,6 +339,7 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
         "expires_in": token.expires_in,
         "scope": token.scope,
         "refresh_token_issued": token.refresh_token is not None,
+        "refresh_token_expires_in": token.refresh_expires_in,
         "jwt_claims": claims,
         "client_auth": outcome.client_auth,
         "elapsed_ms": outcome.elapsed_ms,
@@ -365,6 +375,30 @@ def _masked_claims(value: Any, redactor: Redactor, depth: int = 0) -> Any:
 _METADATA_HELPS = {Category.NOT_FOUND, Category.METHOD_NOT_ALLOWED, Category.NOT_JSON,
                    Category.REDIRECT, Category.HTTP_ERROR, Category.INVALID_CLIENT,
                    Category.UNAUTHORIZED_CLIENT, Category.UNSUPPORTED_GRANT_TYPE}
+
+
+def _refresh_row(data: dict[str, Any]) -> str:
+    """The refresh token's line; for the login grants, the one that renewed the token."""
+    issued = data["refresh_token_issued"]
+    if data["grant_type"] in LOGIN_GRANTS:
+        text = ("used to renew; the provider rotated it, the new one is stored" if issued
+                else "used to renew; still valid (not rotated)")
+    else:
+        text = "issued" if issued else "not issued"
+    seconds = data.get("refresh_token_expires_in")
+    if seconds is not None:
+        text += f"; it expires in {_duration(seconds)}, then log in again"
+    elif data["grant_type"] in LOGIN_GRANTS:
+        text += "; the provider does not say when it expires"
+    return text
+
+
+def _duration(seconds: int) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days ({seconds} s)"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours ({seconds} s)"
+    return f"{seconds} s"
 
 
 def _specific_hints(failure: Failure, ctx: Context, deps: Deps,
@@ -438,8 +472,7 @@ def _print_panel(report: Report, deps: Deps) -> None:
         grid.add_row("Expires in", f"{expires} s" if expires is not None else "not stated")
         if oauth2:
             grid.add_row("Scope", _text(data["scope"] or "—"))
-            grid.add_row("Refresh token",
-                         "issued" if data["refresh_token_issued"] else "not issued")
+            grid.add_row("Refresh token", _refresh_row(data))
             grid.add_row("Client auth", data["client_auth"])
         grid.add_row("Took", f"{data['elapsed_ms']} ms")
         if report.outcome and len(report.outcome.exchanges) > 1:

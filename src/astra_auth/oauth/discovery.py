@@ -72,6 +72,10 @@ class Metadata:
     token_endpoint_auth_methods_supported: list[str] | None = None
     # RFC 8705 §5: the token endpoint to use with a client certificate.
     mtls_token_endpoint: str | None = None
+    # The login grants' own endpoints (RFC 8414 §2, RFC 8628 §4); None when
+    # absent or not a usable URL.
+    authorization_endpoint: str | None = None
+    device_authorization_endpoint: str | None = None
 
     def client_auth(self) -> str | None:
         """The client-authentication method to use, from what the provider supports:
@@ -98,7 +102,9 @@ class Metadata:
 
     def grant_warning(self, grant: str) -> str | None:
         supported = self.grant_types_supported
-        if supported is None or grant in supported:
+        # RFC 8628 §4: the device grant is listed by its URN.
+        wire = {"device_code": "urn:ietf:params:oauth:grant-type:device_code"}.get(grant, grant)
+        if supported is None or wire in supported:
             return None
         return (f"the provider's metadata ({self.source}) does not list the {grant} grant in "
                 f"grant_types_supported ({', '.join(supported)}); the token request will "
@@ -154,6 +160,13 @@ def fetch(url: str, client: httpx.Client,
     except ValueError as exc:
         return Unavailable(url, f"its token_endpoint is not usable: {exc}")
 
+    def endpoint(key: str) -> str | None:
+        value = data.get(key)
+        try:
+            return validate.token_url(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
     def strings(key: str) -> list[str] | None:
         value = data.get(key)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -167,6 +180,8 @@ def fetch(url: str, client: httpx.Client,
         grant_types_supported=strings("grant_types_supported"),
         token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
         mtls_token_endpoint=_mtls_token_endpoint(data),
+        authorization_endpoint=endpoint("authorization_endpoint"),
+        device_authorization_endpoint=endpoint("device_authorization_endpoint"),
     )
 
 

@@ -33,6 +33,8 @@ MAX_BODY = 1024 * 1024  # an answer over 1 MiB is cut off, never read whole
 SHOWN_BODY = 4096  # how much of a body --verbose shows
 OTHER_METHOD = {"basic": "post", "post": "basic"}
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# RFC 8628 §3.4: the device grant's name on the wire is a URN.
+FORM_GRANT_TYPES = {"device_code": "urn:ietf:params:oauth:grant-type:device_code"}
 
 # RFC 6749 Appendix A.12 and A.17: access-token and refresh-token = 1*VSCHAR
 # (%x20-7E).  Anything else (a CR LF that would split `token --format header`
@@ -51,7 +53,9 @@ TOKEN_KEY = re.compile(r"(?i)(?:[a-z]+[_-]?)?token|.*secret.*|.*password.*|"
 @dataclass
 class GrantRequest:
     token_url: str
-    grant_type: str  # "client_credentials", "password" or "refresh_token"
+    # "client_credentials", "password", "refresh_token", "device_code" or
+    # "authorization_code" (the config's names; `FORM_GRANT_TYPES` has the wire's)
+    grant_type: str
     client_id: str
     client_secret: str = field(repr=False)
     client_auth: str = "basic"
@@ -78,14 +82,25 @@ class GrantRequest:
         return self.client_key.assertion(
             client_id=self.client_id, audience=self.assertion_audience or self.token_url,
             alg=self.assertion_alg, now=self.clock())
+    # device_code (RFC 8628 §3.4) and authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5)
+    device_code: str | None = field(default=None, repr=False)
+    code: str | None = field(default=None, repr=False)
+    redirect_uri: str | None = None
+    code_verifier: str | None = field(default=None, repr=False)
 
     def headers_and_form(self) -> tuple[dict[str, str], dict[str, str]]:
-        form = {"grant_type": self.grant_type}
+        form = {"grant_type": FORM_GRANT_TYPES.get(self.grant_type, self.grant_type)}
         if self.grant_type == "password":
             form["username"] = self.username or ""
             form["password"] = self.password or ""
         if self.grant_type == "refresh_token":
             form["refresh_token"] = self.refresh_token or ""
+        if self.grant_type == "device_code":
+            form["device_code"] = self.device_code or ""
+        if self.grant_type == "authorization_code":
+            form["code"] = self.code or ""
+            form["redirect_uri"] = self.redirect_uri or ""
+            form["code_verifier"] = self.code_verifier or ""
         if self.scope:
             form["scope"] = self.scope
         if self.audience:
@@ -120,7 +135,8 @@ class GrantRequest:
         return headers, form
 
     def redactor(self) -> Redactor:
-        r = Redactor(self.client_secret, self.password, self.refresh_token)
+        r = Redactor(self.client_secret, self.password, self.refresh_token, self.device_code,
+                     self.code, self.code_verifier)
         r.add_basic(self.client_id, self.client_secret)
         return r
 
@@ -132,6 +148,10 @@ class Token:
     expires_in: int | None = None
     scope: str | None = None
     refresh_token: str | None = field(default=None, repr=False)
+    # Seconds the refresh token itself lives, where the provider says so: not
+    # in RFC 6749, but `refresh_token_expires_in` (Entra ID, GitHub) or
+    # `refresh_expires_in` (Keycloak).
+    refresh_expires_in: int | None = None
 
 
 @dataclass
@@ -505,6 +525,8 @@ def classify_response(raw: _Raw, redactor: Redactor) -> tuple[Token | None, Fail
         expires_in=_expires_in(data.get("expires_in")),
         scope=redactor.cut(scope, 2000) if isinstance(scope, str) else None,
         refresh_token=refresh or None,
+        refresh_expires_in=_expires_in(data.get("refresh_token_expires_in",
+                                                data.get("refresh_expires_in"))),
     ), None
 
 

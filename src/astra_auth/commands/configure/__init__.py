@@ -56,6 +56,10 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         deps.io.info("Set " + " and ".join(env_names(plan.target.name, kind)[0]
                                             for kind in plan.secret_states)
                      + " where astra-auth runs (the scanner's environment, the CI job).")
+    o = plan.target.oauth2
+    if o is not None and o.needs_login:
+        _offer_login(plan, opts, deps, interactive)
+        return
     if opts.test or (
         interactive and deps.prompter.confirm("Run test-token now to check it?", default=True)
     ):
@@ -113,6 +117,28 @@ def _save_interactive(answers: Answers, plan: Plan, deps: Deps) -> Plan:
     plan = build_plan(answers)
     save(plan, deps)
     return plan
+
+
+def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bool) -> None:
+    """The login grants: the one human step comes right after saving (issue 13)."""
+    from astra_auth.shellcmd import command
+
+    name = plan.target.name
+    if not (interactive and deps.prompter.confirm("Log in now?", default=True)):
+        deps.io.info("Next, log in once (renewal is unattended afterwards): "
+                     + command("login", name))
+        if opts.test:
+            from astra_auth.commands.test_token import TestTokenOptions, test_token
+
+            test_token(TestTokenOptions(name=name), deps)
+        return
+    from astra_auth.commands.login import LoginOptions, login
+
+    login(LoginOptions(name=name), deps)
+    if opts.test or deps.prompter.confirm("Run test-token now to check it?", default=True):
+        from astra_auth.commands.test_token import TestTokenOptions, test_token
+
+        test_token(TestTokenOptions(name=name), deps)
 
 
 def _where(plan: Plan) -> str:

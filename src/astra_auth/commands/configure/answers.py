@@ -99,6 +99,8 @@ class OAuth2Answers:
     assertion_audience: str | None = None  # "" or None: the default
     certificate: str | None = None
     certificate_bound: bool = False
+    authorization_url: str | None = None  # authorization_code only
+    device_authorization_url: str | None = None  # device_code only
 
 
 @dataclass

@@ -18,6 +18,7 @@ from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Ses
 from astra_auth.commands.configure.ask import ask_optional, ask_secret, ask_valid
 from astra_auth.commands.configure.options import refuse_user_flags
 from astra_auth.config import OAuth2, Target
+from astra_auth.errors import UsageError
 from astra_auth.prompter import Choice
 from astra_auth.secretstore import entry
 
@@ -30,7 +31,30 @@ GRANT_CHOICES = [
         validate.GRANT_LABELS["password"],
         "on behalf of one user account whose username and password you provide",
     )),
+    # -- issue 13: the login grants --
+    ("device_code", Choice(
+        validate.GRANT_LABELS["device_code"],
+        "on behalf of one user who logs in once in any browser (MFA included); only a "
+        "refresh token is kept — the password grant's better replacement",
+    )),
+    ("authorization_code", Choice(
+        validate.GRANT_LABELS["authorization_code"],
+        "on behalf of one user who logs in once in a browser on this machine (PKCE, "
+        "loopback redirect); only a refresh token is kept",
+    )),
 ]
+# Said once when the password grant is chosen (RFC 9700 §2.4: MUST NOT be used).
+PASSWORD_NOTE = ("Where the provider allows it, Device Code is the safer choice: the user "
+                 "logs in at the provider (MFA included) and astra-auth never holds the "
+                 "password, only a refresh token.")
+# Each login grant's endpoint: the Answers/OAuth2 field, its flag, its prompt,
+# and the discovery metadata field it comes from.
+LOGIN_URLS = {
+    "device_code": ("device_authorization_url", "--device-authorization-url",
+                    "Device Authorization URL", "device_authorization_endpoint"),
+    "authorization_code": ("authorization_url", "--authorization-url",
+                           "Authorization URL", "authorization_endpoint"),
+}
 CLIENT_AUTH_CHOICES = [
     ("basic", Choice("basic", "client secret in an HTTP Basic header (RFC 6749 §2.3.1); "
                               "most providers")),
@@ -73,6 +97,8 @@ def ask_grant(s: Session) -> None:
     o.grant_type = keys[
         s.deps.prompter.select("Grant type", [c for _, c in GRANT_CHOICES], default=current)
     ]
+    if o.grant_type == "password":
+        s.deps.io.info(PASSWORD_NOTE)
 
 
 def ask_token_url(s: Session) -> None:
@@ -120,6 +146,22 @@ def _ask_issuer(s: Session) -> Any:
         if deps.prompter.confirm("Use it as the Access Token URL?", default=True):
             return metadata
         return None
+
+
+def ask_login_url(s: Session) -> None:
+    """The login grant's own endpoint: a flag, else discovery, else asked."""
+    o, old = s.answers.oauth2, _old(s)
+    if o.grant_type not in LOGIN_URLS:
+        return
+    attr, flag, label, meta_key = LOGIN_URLS[o.grant_type]
+    value = getattr(s.opts, attr)
+    if value is None:
+        found = getattr(s.metadata, meta_key, None) if s.metadata is not None else None
+        current = getattr(old, attr, None) if old else None
+        if found and found != current:
+            s.deps.io.info(f"{label} from the provider's discovery document: {found}")
+        value = ask_valid(s.deps, label, found or current, validate.token_url)
+    setattr(o, attr, value)
 
 
 def ask_client_id(s: Session) -> None:
@@ -269,7 +311,7 @@ def ask_extra_params(s: Session) -> None:
     o.extra_params = parse_params(tuple(answer.split()))
 
 
-STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_client_id, ask_client_auth,
+STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_login_url, ask_client_id, ask_client_auth,
                            ask_client_secret, ask_user, ask_scope, ask_audience,
                            ask_extra_params)
 
@@ -304,6 +346,15 @@ def from_flags(s: Session) -> None:
     # `--scope ""` clears the value ("" is saved as none).
     o.scope = opts.scope if opts.scope is not None else (old.scope if old else None)
     o.audience = opts.audience if opts.audience is not None else (old.audience if old else None)
+    for grant, (attr, flag, _, _) in LOGIN_URLS.items():
+        if o.grant_type != grant:
+            if getattr(opts, attr) is not None:
+                raise UsageError(f"{flag}: only the {grant} grant has one")
+            continue
+        value = getattr(opts, attr) or (getattr(old, attr) if old else None)
+        if value is None and s.metadata is not None:  # --issuer
+            value = getattr(s.metadata, LOGIN_URLS[grant][3])
+        setattr(o, attr, value)
     _enterprise_from_flags(s)
 
 
@@ -364,6 +415,16 @@ def from_provider(s: Session) -> None:
                            f"uses one of them, say so with --client-auth {preferred}")
     provider.use_mtls_alias(s)
     provider.warn_about_url(s, o.token_url)
+    if o.grant_type in LOGIN_URLS:
+        attr, flag, label, meta_key = LOGIN_URLS[o.grant_type]
+        if getattr(o, attr) is None:
+            found = getattr(s.metadata, meta_key, None) if s.metadata is not None else None
+            if found is None:
+                raise UsageError(f"{flag} is required for the {o.grant_type} grant: the "
+                                 "provider's discovery document does not name its "
+                                 f"{meta_key}")
+            s.deps.io.info(f"{label} from the provider's discovery document: {found}")
+            setattr(o, attr, found)
 
 
 # ---------------------------------------------------------------------------
@@ -390,6 +451,10 @@ def settings(answers: Answers) -> dict[str, Any]:
         certificate=o.certificate if o.client_auth in validate.KEY_CLIENT_AUTH
         or o.certificate_bound else None,
         certificate_bound=o.certificate_bound,
+        authorization_url=(o.authorization_url if o.grant_type == "authorization_code"
+                           else None),
+        device_authorization_url=(o.device_authorization_url if o.grant_type == "device_code"
+                                  else None),
     )}
 
 
@@ -415,6 +480,9 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
                                       f"{o.assertion_audience or defaults.audience or o.token_url}"))
     if o.grant_type == "password":
         rows += [("Username", o.username or ""), ("Password", secret("password"))]
+    if o.grant_type in LOGIN_URLS:
+        attr, _, label, _ = LOGIN_URLS[o.grant_type]
+        rows.append((label, getattr(o, attr) or ""))
     rows += [
         ("Scope", o.scope or "—"),
         ("Audience", o.audience or "—"),
@@ -433,7 +501,9 @@ TYPE = AuthType(
            "--password", "--password-stdin",
            # issue 12
            "--private-key-file", "--private-key-stdin", "--certificate", "--assertion-alg",
-           "--assertion-audience", "--param", "--certificate-bound"),
+           "--assertion-audience", "--param", "--certificate-bound",
+           # issue 13
+           "--authorization-url", "--device-authorization-url"),
     key="oauth2",
     choice=Choice(validate.AUTH_LABELS["oauth2"], "tokens from an OAuth 2.0 token endpoint"),
     steps=STEPS,

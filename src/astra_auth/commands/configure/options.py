@@ -60,6 +60,9 @@ class ConfigureOptions:
     # Every type: the target's own CA bundle and timeout.
     ca_bundle: Path | None = None
     timeout: float | None = None
+    # device_code and authorization_code (issue 13)
+    authorization_url: str | None = None
+    device_authorization_url: str | None = None
 
 
 # Every flag that belongs to one auth type (or grant), with its options field:
@@ -80,6 +83,8 @@ TYPE_FLAGS = {
     "--certificate": "certificate", "--assertion-alg": "assertion_alg",
     "--assertion-audience": "assertion_audience", "--param": "params",
     "--certificate-bound": "certificate_bound",
+    "--authorization-url": "authorization_url",
+    "--device-authorization-url": "device_authorization_url",
 }
 
 
@@ -149,6 +154,10 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
         algorithm=check("--algorithm", opts.algorithm,
                         lambda v: validate.choice(v, validate.JWT_ALGORITHMS)),
         header_name=check("--header-name", opts.header_name, validate.header_name),
+        authorization_url=check("--authorization-url", opts.authorization_url,
+                                validate.token_url),
+        device_authorization_url=check("--device-authorization-url",
+                                       opts.device_authorization_url, validate.token_url),
         prefix=check("--prefix", opts.prefix, validate.header_prefix),
     )
     if checked.lifetime is not None and not 1 <= checked.lifetime <= validate.MAX_JWT_LIFETIME:
@@ -161,7 +170,7 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
     for spec in SECRETS.values():
         if _value(checked, spec) is not None and _stdin(checked, spec):
             raise UsageError(f"{spec.flag} and {spec.stdin_flag} cannot be used together")
-    if checked.grant_type == "client_credentials":
+    if checked.grant_type not in (None, "password"):
         refuse_user_flags(checked)
     if checked.secrets == "env":
         given = [flag for spec in SECRETS.values() for flag in flags_given(
@@ -272,8 +281,9 @@ def refuse_user_flags(opts: ConfigureOptions) -> None:
     given = flags_given(opts, "--username", "--password", "--password-stdin")
     if given:
         raise UsageError(
-            f"{', '.join(given)}: the client credentials grant has no user; "
-            "use --grant-type password to authenticate as a user"
+            f"{', '.join(given)}: only the password grant has a username and password; "
+            "to act as a user without one, use --grant-type device_code or "
+            "authorization_code and log in once with astra-auth login"
         )
 
 

@@ -1,0 +1,150 @@
+"""`astra-auth login NAME`: the one human step of the device-code and
+authorization-code grants (contract, "login").
+
+Afterwards only the refresh token is kept (`<target>:refresh_token`) and the
+access token goes to the usual cache; `tokens.TokenSource` renews from it
+unattended.  Ctrl-C at any point stores nothing (exit 130, in `cli.run`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from astra_auth.credentials import MissingSecret, grant_request
+from astra_auth.deps import Deps
+from astra_auth.errors import UsageError
+from astra_auth.oauth.grant import Outcome
+from astra_auth.oauth.hints import Context, configure_command, hints_for
+from astra_auth.oauth.login import LoginFailed
+from astra_auth.service import load_target
+from astra_auth.shellcmd import command
+from astra_auth.tokens import TokenError, TokenSource
+from astra_auth.validate import GRANT_LABELS
+
+
+@dataclass
+class LoginOptions:
+    name: str
+    port: int | None = None  # authorization_code: the loopback port the registration needs
+    timeout: float = 10.0
+    ca_bundle: Path | None = None
+
+
+def login(opts: LoginOptions, deps: Deps) -> None:
+    if not 0 < opts.timeout <= 600:
+        raise UsageError("--timeout: give a number of seconds between 0 and 600")
+    if opts.port is not None and not 0 <= opts.port <= 65535:
+        raise UsageError("--port: give a port number from 1 to 65535 (0: any free port)")
+    target = load_target(deps, opts.name)
+    o = target.oauth2
+    if o is None or not o.needs_login:
+        what = (f"the {GRANT_LABELS[o.grant_type]} grant" if o is not None
+                else f"auth type {target.auth_type or 'none'}")
+        raise UsageError(
+            f"target {target.name!r} uses {what}, which needs no login: only the device_code "
+            "and authorization_code grants have one",
+            hints=["Its credential comes without one: " + command("test-token", target.name),
+                   "To log in as a user instead: " + command(
+                       "configure", target.name, "--grant-type", "device_code")],
+        )
+    if opts.port is not None and o.grant_type != "authorization_code":
+        raise UsageError("--port is for the authorization_code grant only (its loopback "
+                         f"redirect); {target.name!r} uses {o.grant_type}")
+    ctx = Context.of(target)
+    try:
+        base = grant_request(target, deps)
+    except MissingSecret as exc:
+        raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
+
+    def make_client():  # type: ignore[no-untyped-def]
+        return deps.http_client(opts.timeout, opts.ca_bundle)
+
+    try:
+        if o.grant_type == "device_code":
+            outcome = _device(target.name, o.device_authorization_url, base, make_client,
+                              opts, deps)
+        else:
+            outcome = _authcode(o.authorization_url, base, make_client, opts, deps)
+    except LoginFailed as exc:
+        raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
+
+    source = TokenSource(target, deps, timeout=opts.timeout, ca_bundle=opts.ca_bundle)
+    issued = outcome.token is not None and outcome.token.refresh_token is not None
+    source.adopt(outcome)
+    deps.io.success(f"Logged in: {target.name} has a fresh access token.")
+    if issued:
+        deps.io.info(f"The refresh token is in the keyring (entry '{target.name}:refresh_token'); "
+                     "token, exec, proxy and auth_for renew from it unattended. Check with: "
+                     + command("test-token", target.name))
+    else:
+        deps.io.warn(
+            "The provider issued no refresh token, so renewal will need another login once "
+            "this access token expires. Ask for one: many providers want the scope "
+            "offline_access (" + configure_command(ctx, "--scope", "openid offline_access")
+            + "), or the refresh_token grant enabled for the client.")
+
+
+def _device(name: str, url: str | None, base, make_client, opts: LoginOptions,  # type: ignore[no-untyped-def]
+            deps: Deps) -> Outcome:
+    from astra_auth.oauth import device
+
+    assert url is not None  # the config requires it for this grant
+    code = device.start(base, url, make_client, timeout=opts.timeout)
+    _show_code(code, deps)
+    status = (deps.io.err.status("Waiting for the approval in the browser …")
+              if deps.io.err.is_terminal else _Quiet())
+    with status:
+        return device.poll(
+            base, code, make_client, timeout=opts.timeout, sleep=deps.sleep,
+            monotonic=deps.monotonic,
+            on_slow_down=lambda seconds: deps.io.info(
+                f"The provider asked to poll more slowly: every {seconds} seconds now."),
+        )
+
+
+def _show_code(code, deps: Deps) -> None:  # type: ignore[no-untyped-def]
+    """The verification URL and the user code, large and clear (RFC 8628 §3.3)."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    text = Text()
+    text.append("1. Open  ")
+    text.append(code.verification_uri, style="bold underline")
+    text.append("\n2. Enter the code  ")
+    text.append(code.user_code, style="bold reverse")
+    if code.verification_uri_complete:
+        text.append("\n\nOr open this link, which carries the code:\n")
+        text.append(code.verification_uri_complete, style="underline")
+    minutes = max(1, round(code.expires_in / 60))
+    text.append(f"\n\nThe code is valid for about {minutes} minute{'' if minutes == 1 else 's'}."
+                " Ctrl-C cancels.")
+    deps.io.err.print(Panel(text, title="Log in", expand=False))
+
+
+def _authcode(endpoint: str | None, base, make_client, opts: LoginOptions,  # type: ignore[no-untyped-def]
+              deps: Deps) -> Outcome:
+    from astra_auth.oauth import authcode
+
+    assert endpoint is not None  # the config requires it for this grant
+
+    def open_url(url: str, redirect_uri: str) -> None:
+        deps.io.info(f"Listening on {redirect_uri} for the provider's answer.")
+        if deps.browse(url):
+            deps.io.info("The browser was opened to log in. If it did not open, visit:")
+        else:
+            deps.io.info("Open this URL in a browser on this machine to log in:")
+        deps.io.err.print(url, soft_wrap=True, markup=False)
+        deps.io.info("Waiting for the browser … (Ctrl-C cancels)")
+
+    return authcode.login(base, endpoint, make_client, timeout=opts.timeout,
+                          port=opts.port or 0, open_url=open_url, monotonic=deps.monotonic,
+                          on_refused=deps.io.warn)
+
+
+class _Quiet:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
