@@ -269,7 +269,7 @@ class RealKeyring:
         import keyring.errors
 
         for name in self.created:
-            for kind in ("client_secret", "password", "private_key", "token"):
+            for kind in ("client_secret", "password", "private_key", "token", "refresh_token"):
                 try:
                     keyring.delete_password("astra-auth", f"{name}:{kind}")
                 except keyring.errors.PasswordDeleteError:

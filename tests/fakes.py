@@ -123,11 +123,14 @@ def make_deps(
     address_warning: object = None,
     clock: object = None,
     metadata_lookup: object = None,
+    stderr: object = None,
+    **more: object,
 ) -> Deps:
+    """`more`: any other Deps field (login's `sleep`, `open_browser`, `monotonic`)."""
     streams = IOStreams(
         stdin=io.StringIO(stdin),
         stdout=sys.stdout,
-        stderr=sys.stderr,
+        stderr=stderr or sys.stderr,  # type: ignore[arg-type]
         stdin_is_tty=tty,
         stdout_is_tty=tty,
         width=200,
@@ -143,6 +146,7 @@ def make_deps(
         metadata_lookup=(None if metadata_lookup == "network"
                          else metadata_lookup or (lambda url, ca_bundle: None)),  # type: ignore[arg-type]
         **({"clock": clock} if clock is not None else {}),  # type: ignore[arg-type]
+        **more,  # type: ignore[arg-type]
     )
 
 

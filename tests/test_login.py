@@ -1,0 +1,797 @@
+"""`astra-auth login` (issue 13): device code and authorization code, then
+unattended renewal from the stored refresh token.
+
+Against panva's oidc-provider (tests/oidc/login.mjs): a test "user" approves
+through the provider's own pages over HTTP (user code entered, login form
+filled in, consent given); for the authorization code, the test follows the
+authorization URL to astra-auth's loopback listener.  Nothing is faked inside
+astra-auth: only its sleep, browser opener and monotonic clock are injected.
+What the provider cannot be made to send quickly (slow_down, expired_token)
+comes from a small device endpoint of this file's own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+import pytest
+
+from tests.conftest import IN_CI, OIDC_SECRET, strip_ansi
+from tests.fakes import Clock, ScriptedPrompter, Step
+
+ANY_PASSWORD = "any-login-pw"  # devInteractions takes any login and password
+
+
+# ---------------------------------------------------------------------------
+# The provider
+
+
+@dataclass
+class LoginProvider:
+    issuer: str
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/token"
+
+    @property
+    def device_url(self) -> str:
+        return f"{self.issuer}/device/auth"
+
+    @property
+    def authorization_url(self) -> str:
+        return f"{self.issuer}/auth"
+
+    def revoke(self, client_id: str, token: str) -> None:
+        response = httpx.post(f"{self.issuer}/token/revocation", data={"token": token},
+                              headers=_basic(client_id), timeout=10)
+        assert response.status_code == 200, response.text
+
+    def refresh(self, client_id: str, token: str) -> httpx.Response:
+        return httpx.post(self.token_url, data={"grant_type": "refresh_token",
+                                                "refresh_token": token},
+                          headers=_basic(client_id), timeout=10)
+
+
+def _basic(client_id: str) -> dict[str, str]:
+    """RFC 6749 §2.3.1: ID and secret form-encoded before Base64 (httpx's auth does not)."""
+    import base64
+    from urllib.parse import quote_plus
+
+    pair = f"{quote_plus(client_id)}:{quote_plus(OIDC_SECRET)}"
+    return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
+@pytest.fixture(scope="module")
+def _login_process() -> Iterator[LoginProvider | str]:
+    import shutil
+
+    folder = Path(__file__).resolve().parent / "oidc"
+    if shutil.which("node") is None or not (folder / "node_modules" / "oidc-provider").is_dir():
+        yield "Node.js or oidc-provider is not installed (tests/run.sh installs them)"
+        return
+    child = subprocess.Popen(["node", str(folder / "login.mjs")], cwd=folder,
+                             env=dict(os.environ, OIDC_CLIENT_SECRET=OIDC_SECRET),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert child.stdout is not None
+    issuer = child.stdout.readline().strip()
+    if not issuer.startswith("http://127.0.0.1:"):
+        child.kill()
+        yield f"oidc-provider did not start: {issuer!r}"
+        return
+    yield LoginProvider(issuer)
+    child.terminate()
+    child.wait(10)
+
+
+@pytest.fixture
+def op(_login_process: LoginProvider | str, leaks) -> LoginProvider:  # type: ignore[no-untyped-def]
+    if isinstance(_login_process, str):
+        if IN_CI:
+            pytest.fail(f"CI must test against the real OpenID provider, but {_login_process}")
+        pytest.skip(_login_process)
+    leaks.watch(OIDC_SECRET)
+    return _login_process
+
+
+# ---------------------------------------------------------------------------
+# The user at the browser
+
+
+class Browser:
+    """A person in a browser: follows redirects, fills in devInteractions' login
+    form and consent page, keeps the provider's cookies."""
+
+    def __init__(self) -> None:
+        self.client = httpx.Client(follow_redirects=False, timeout=10)
+        self.pages: list[str] = []
+
+    def go(self, url: str, *, data: dict[str, str] | None = None,
+           stop_at: str | None = None) -> httpx.Response | str:
+        """Follow redirects from `url`; a redirect to `stop_at` is returned, not followed."""
+        method = "POST" if data is not None else "GET"
+        for _ in range(20):
+            response = self.client.request(method, url, data=data)
+            if not response.is_redirect:
+                self.pages.append(response.text)
+                return response
+            url = urljoin(url, response.headers["location"])
+            method, data = "GET", None
+            if stop_at is not None and url.startswith(stop_at):
+                return url
+        raise AssertionError("too many redirects")
+
+    def interact(self, page: httpx.Response | str, *, consent: bool = True,
+                 stop_at: str | None = None) -> httpx.Response | str:
+        """Sign in and consent on the provider's pages until they are done."""
+        for _ in range(6):
+            if isinstance(page, str):
+                return page
+            html = page.text
+            action = _form_action(html)
+            if 'name="prompt" value="login"' in html:
+                page = self.go(urljoin(str(page.url), action), stop_at=stop_at,
+                               data={"prompt": "login", "login": "alice",
+                                     "password": ANY_PASSWORD})
+            elif 'name="prompt" value="consent"' in html:
+                if not consent:
+                    cancel = re.search(r'href="([^"]*/abort)"', html)
+                    assert cancel, html
+                    page = self.go(urljoin(str(page.url), cancel.group(1)), stop_at=stop_at)
+                else:
+                    page = self.go(urljoin(str(page.url), action), stop_at=stop_at,
+                                   data={"prompt": "consent"})
+            else:
+                return page
+        raise AssertionError("the provider's pages did not end")
+
+    def approve_device(self, verification_uri: str, user_code: str, *,
+                       approve: bool = True) -> httpx.Response | str:
+        """RFC 8628 §3.3 as a user does it: open the URL, enter the code, confirm."""
+        page = self.go(verification_uri)
+        assert isinstance(page, httpx.Response)
+        page = self.go(urljoin(verification_uri, _form_action(page.text)),
+                       data={"xsrf": _xsrf(page.text), "user_code": user_code})
+        assert isinstance(page, httpx.Response) and "op.deviceConfirmForm" in page.text, page.text
+        answer = {"xsrf": _xsrf(page.text), "user_code": user_code}
+        answer.update({"confirm": "yes"} if approve else {"abort": "yes"})
+        page = self.go(urljoin(verification_uri, _form_action(page.text)), data=answer)
+        return self.interact(page)
+
+
+def _form_action(html: str) -> str:
+    match = re.search(r'<form[^>]*action="([^"]+)"', html)
+    return match.group(1).replace("&amp;", "&") if match else ""
+
+
+def _xsrf(html: str) -> str:
+    match = re.search(r'name="xsrf" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+class Tee(io.StringIO):
+    """stderr that the test can read while the command still runs."""
+
+    def write(self, text: str) -> int:
+        sys.stderr.write(text)
+        return super().write(text)
+
+    def isatty(self) -> bool:
+        return False
+
+
+@dataclass
+class DeviceUser:
+    """The injected sleep of the device flow: on the first wait, the user reads
+    the code from the terminal and approves (or declines) in the browser."""
+
+    tee: Tee
+    approve: bool = True
+    sleeps: list[float] = field(default_factory=list)
+    browser: Browser = field(default_factory=Browser)
+
+    def __call__(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if len(self.sleeps) == 1:
+            uri, code = shown_code(self.tee.getvalue())
+            self.browser.approve_device(uri, code, approve=self.approve)
+
+
+def shown_code(text: str) -> tuple[str, str]:
+    text = strip_ansi(text)
+    uri = re.search(r"Open\s+(http\S+)", text)
+    code = re.search(r"Enter the code\s+([A-Z0-9-]+)", text)
+    assert uri and code, text
+    return uri.group(1), code.group(1)
+
+
+@dataclass
+class WebUser:
+    """The injected browser opener of the authorization-code flow: a thread
+    follows the URL through the provider's pages to the loopback redirect."""
+
+    consent: bool = True
+    wrong_state_first: bool = False
+    opened: list[str] = field(default_factory=list)
+    answers: list[httpx.Response] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    thread: threading.Thread | None = None
+
+    def __call__(self, url: str) -> bool:
+        self.opened.append(url)
+        self.thread = threading.Thread(target=self._run, args=(url,), daemon=True)
+        self.thread.start()
+        return True
+
+    def _run(self, url: str) -> None:
+        try:
+            redirect_uri = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+            if self.wrong_state_first:
+                self.answers.append(httpx.get(redirect_uri + "?code=forged-code-0001"
+                                              "&state=not-the-state", timeout=10))
+            browser = Browser()
+            landed = browser.interact(browser.go(url, stop_at=redirect_uri),
+                                      consent=self.consent, stop_at=redirect_uri)
+            assert isinstance(landed, str), "the provider never sent the browser back"
+            self.answers.append(httpx.get(landed, timeout=10))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.errors.append(exc)
+
+    def join(self) -> None:
+        assert self.thread is not None
+        self.thread.join(20)
+        assert not self.errors, self.errors
+
+
+# ---------------------------------------------------------------------------
+# Setting targets up
+
+
+def configure_device(cli, op, name="api", client="login-device", extra=()):  # type: ignore[no-untyped-def]
+    cli("configure", name, "--grant-type", "device_code", "--token-url", op.token_url,
+        "--device-authorization-url", op.device_url, "--client-id", client,
+        "--scope", "openid", "--client-secret-stdin", *extra, stdin=OIDC_SECRET + "\n")
+
+
+def configure_web(cli, op, name="web", client="login-web-rotate"):  # type: ignore[no-untyped-def]
+    cli("configure", name, "--grant-type", "authorization_code", "--token-url", op.token_url,
+        "--authorization-url", op.authorization_url, "--client-id", client,
+        "--scope", "openid", "--client-secret-stdin", stdin=OIDC_SECRET + "\n")
+
+
+def device_login(cli, store, name="api", approve=True, expect=0, **kw):  # type: ignore[no-untyped-def]
+    tee = Tee()
+    user = DeviceUser(tee, approve=approve)
+    result = cli("login", name, expect=expect, stderr=tee, sleep=user, **kw)
+    return result, user, tee.getvalue()
+
+
+def watch_tokens(leaks, store, name):  # type: ignore[no-untyped-def]
+    """Every token astra-auth holds must stay out of every output."""
+    refresh = store.data.get(f"{name}:refresh_token")
+    cached = store.data.get(f"{name}:token")
+    leaks.watch(refresh or "")
+    if cached:
+        leaks.watch(json.loads(cached)["access_token"])
+    return refresh
+
+
+# ---------------------------------------------------------------------------
+# Device code
+
+
+def test_device_login_shows_the_code_and_stores_only_the_refresh_token(cli, op, store, leaks):
+    configure_device(cli, op)
+    result, user, shown = device_login(cli, store)
+    text = strip_ansi(shown)
+    uri, code = shown_code(text)
+    assert uri == f"{op.issuer}/device"
+    assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", code)
+    assert f"{op.issuer}/device?user_code={code}" in text  # verification_uri_complete
+    assert "Logged in: api has a fresh access token." in result.err
+    assert user.sleeps == [5]  # RFC 8628 §3.2: the default interval, then approval
+    refresh = watch_tokens(leaks, store, "api")
+    assert refresh
+    assert "refresh_token" not in json.loads(store.data["api:token"]) or \
+        json.loads(store.data["api:token"])["refresh_token"] is None
+    # The refresh token works at the provider: it is the one it issued.
+    assert op.refresh("login-device", refresh).status_code == 200
+
+
+def test_token_after_device_login_is_the_cached_one_then_renews_from_the_refresh_token(
+        cli, op, store, leaks):
+    configure_device(cli, op)
+    clock = Clock()
+    device_login(cli, store, clock=clock)
+    watch_tokens(leaks, store, "api")
+    first = cli("token", "api", token_on_stdout=True, clock=clock).out.strip()
+    assert first == json.loads(store.data["api:token"])["access_token"]
+    clock.advance(3600)  # the access token has expired
+    second = cli("token", "api", token_on_stdout=True, clock=clock).out.strip()
+    assert second != first
+    leaks.watch(second)
+
+
+def test_declined_device_login_is_access_denied_and_stores_nothing(cli, op, store):
+    configure_device(cli, op)
+    result, _, _ = device_login(cli, store, approve=False, expect=4)
+    assert "access_denied" in result.err
+    assert "astra-auth login api again and approve the request" in result.err
+    assert "api:refresh_token" not in store.data and "api:token" not in store.data
+
+
+def test_ctrl_c_while_waiting_stores_nothing(cli, op, store):
+    configure_device(cli, op)
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    result = cli("login", "api", expect=130, sleep=interrupted)
+    assert "Aborted; nothing was changed." in result.err
+    assert "api:refresh_token" not in store.data and "api:token" not in store.data
+
+
+def test_revoked_refresh_token_is_login_required_with_the_login_command(cli, op, store, leaks):
+    configure_device(cli, op)
+    clock = Clock()
+    device_login(cli, store, clock=clock)
+    refresh = watch_tokens(leaks, store, "api")
+    op.revoke("login-device", refresh)
+    clock.advance(3600)
+    result = cli("token", "api", expect=4, clock=clock)
+    assert "login_required" in result.err
+    assert "invalid_grant" in result.err
+    assert "astra-auth login api" in result.err
+
+
+def test_no_login_yet_is_login_required(cli, op):
+    configure_device(cli, op)
+    result = cli("token", "api", expect=4)
+    assert "login_required: No refresh token for api: nobody has logged in on this machine " \
+        "yet (keyring entry 'api:refresh_token' is empty)." in result.err
+    assert "astra-auth login api" in result.err
+
+
+def test_rotation_stores_the_new_refresh_token(cli, op, store, leaks):
+    configure_device(cli, op, client="login-device-rotate")
+    clock = Clock()
+    device_login(cli, store, clock=clock)
+    first = watch_tokens(leaks, store, "api")
+    clock.advance(3600)
+    cli("token", "api", token_on_stdout=True, clock=clock)
+    second = watch_tokens(leaks, store, "api")
+    assert second and second != first
+    # The stored one is the provider's current one; the old one is void (and
+    # using it makes oidc-provider revoke the whole grant, RFC 9700 §4.14.2).
+    answer = op.refresh("login-device-rotate", second)
+    assert answer.status_code == 200
+    leaks.watch(answer.json()["refresh_token"], answer.json()["access_token"])
+    assert op.refresh("login-device-rotate", first).status_code == 400
+
+
+def test_test_token_refreshes_and_reports_it(cli, op, store, leaks):
+    configure_device(cli, op, client="login-device-rotate")
+    device_login(cli, store)
+    first = watch_tokens(leaks, store, "api")
+    result = cli("test-token", "api", "--json", "--no-probe")
+    data = json.loads(result.out)
+    assert data["ok"] is True and data["grant_type"] == "device_code"
+    assert data["refresh_token_issued"] is True  # rotated
+    assert data["refresh_token_expires_in"] is None  # oidc-provider does not say
+    second = watch_tokens(leaks, store, "api")
+    assert second != first
+    panel = cli("test-token", "api", "--no-probe").out
+    assert "used to renew; the provider rotated it, the new one is stored; the provider " \
+        "does not say when it expires" in panel
+    watch_tokens(leaks, store, "api")
+
+
+def test_login_refuses_a_grant_without_one(cli, idp):
+    cli("configure", "cc", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--client-secret-stdin", stdin="x-client-secret-1\n")
+    result = cli("login", "cc", expect=2)
+    assert "target 'cc' uses the Client Credentials grant, which needs no login" in result.err
+    assert "astra-auth configure cc --grant-type device_code" in result.err
+
+
+# ---------------------------------------------------------------------------
+# Authorization code + PKCE
+
+
+def test_authorization_code_login_through_the_loopback_redirect(cli, op, store, leaks):
+    configure_web(cli, op)
+    user = WebUser()
+    result = cli("login", "web", open_browser=user)
+    user.join()
+    url = user.opened[0]
+    query = parse_qs(urlsplit(url).query)
+    assert query["response_type"] == ["code"] and query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43 and len(query["state"][0]) >= 32
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/callback", query["redirect_uri"][0])
+    assert user.answers[-1].status_code == 200
+    assert ("You are logged in to astra-auth. You can close this tab and return to the "
+            "terminal.") in user.answers[-1].text
+    assert "Logged in: web has a fresh access token." in result.err
+    refresh = watch_tokens(leaks, store, "web")
+    assert refresh
+    # The listener is closed.
+    port = int(urlsplit(query["redirect_uri"][0]).port or 0)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_redirect_with_a_wrong_state_is_ignored(cli, op, store, leaks):
+    configure_web(cli, op)
+    user = WebUser(wrong_state_first=True)
+    result = cli("login", "web", open_browser=user)
+    user.join()
+    forged, real = user.answers
+    assert forged.status_code == 400 and "does not belong to the login" in forged.text
+    assert real.status_code == 200
+    assert "A redirect with a wrong state reached the listener and was ignored." in result.err
+    assert "Logged in: web" in result.err
+    watch_tokens(leaks, store, "web")
+
+
+def test_declined_consent_is_access_denied(cli, op, store):
+    configure_web(cli, op)
+    user = WebUser(consent=False)
+    result = cli("login", "web", open_browser=user, expect=4)
+    user.join()
+    assert "access_denied" in result.err
+    assert "web:refresh_token" not in store.data
+
+
+def test_without_a_browser_the_url_is_printed(cli, op, store, leaks):
+    configure_web(cli, op)
+    printed: list[str] = []
+
+    class NoBrowser(WebUser):
+        def __call__(self, url: str) -> bool:
+            printed.append(url)
+            super().__call__(url)  # the person copies the URL by hand
+            return False
+
+    user = NoBrowser()
+    result = cli("login", "web", open_browser=user)
+    user.join()
+    assert "Open this URL in a browser on this machine to log in:" in result.err
+    assert printed[0] in result.err.replace("\n", "")
+    watch_tokens(leaks, store, "web")
+
+
+def test_port_in_use_is_a_usage_error(cli, op):
+    configure_web(cli, op)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli("login", "web", "--port", str(port), expect=2,
+                     open_browser=lambda url: True)
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in result.err
+
+
+def test_port_is_for_the_authorization_code_grant_only(cli, op):
+    configure_device(cli, op)
+    result = cli("login", "api", "--port", "8765", expect=2)
+    assert "--port is for the authorization_code grant only" in result.err
+
+
+# ---------------------------------------------------------------------------
+# slow_down and expiry, from a device endpoint of this file's own
+
+
+FAULT_ACCESS = "at-Fq83kZr0WmXv"
+FAULT_REFRESH = "rt-Lm29xQvB7tHp"
+
+
+class DeviceFaults:
+    """A device authorization endpoint and a token endpoint that answer from a script."""
+
+    def __init__(self, script: list[dict[str, object]], expires_in: int = 600,
+                 interval: int = 1) -> None:
+        self.script = list(script)
+        self.polls = 0
+        faults = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/device":
+                    body: dict[str, object] = {
+                        "device_code": "dc-faults-0001", "user_code": "WDJB-MJHT",
+                        "verification_uri": faults.url + "/verify",
+                        "expires_in": expires_in, "interval": interval}
+                    status = 200
+                else:
+                    faults.polls += 1
+                    body = faults.script.pop(0) if faults.script else {
+                        "error": "authorization_pending"}
+                    status = 400 if "error" in body else 200
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def faults_factory(leaks) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    made: list[DeviceFaults] = []
+    leaks.watch(FAULT_ACCESS, FAULT_REFRESH)
+
+    def make(script: list[dict[str, object]], **kw: int) -> DeviceFaults:
+        server = DeviceFaults(script, **kw)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.close()
+
+
+def configure_faults(cli, server):  # type: ignore[no-untyped-def]
+    cli("configure", "api", "--grant-type", "device_code", "--token-url", server.url + "/token",
+        "--device-authorization-url", server.url + "/device", "--client-id", "dev-client",
+        "--client-secret-stdin", stdin="x-client-secret-1\n")
+
+
+def test_slow_down_adds_five_seconds_for_good(cli, store, faults_factory):
+    server = faults_factory([{"error": "slow_down"}, {"error": "authorization_pending"},
+                             {"access_token": FAULT_ACCESS, "token_type": "Bearer",
+                              "expires_in": 600, "refresh_token": FAULT_REFRESH}])
+    configure_faults(cli, server)
+    sleeps: list[float] = []
+    result = cli("login", "api", sleep=sleeps.append)
+    assert sleeps == [1, 6, 6]
+    assert "The provider asked to poll more slowly: every 6 seconds now." in result.err
+    assert store.data["api:refresh_token"] == FAULT_REFRESH
+
+
+def test_expired_token_from_the_provider_is_login_timeout(cli, store, faults_factory):
+    server = faults_factory([{"error": "authorization_pending"}, {"error": "expired_token"}])
+    configure_faults(cli, server)
+    result = cli("login", "api", expect=4, sleep=lambda s: None)
+    assert "login_timeout" in result.err
+    assert "astra-auth login api again and finish it in the browser" in result.err
+    assert "api:refresh_token" not in store.data
+
+
+def test_the_code_expiring_here_ends_the_polling(cli, store, faults_factory):
+    server = faults_factory([], expires_in=10, interval=5)
+    configure_faults(cli, server)
+    clock = Clock(1000.0)
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    result = cli("login", "api", expect=4, sleep=sleep, monotonic=clock)
+    assert server.polls == 2  # at 5 s and 10 s; a third wait would pass the expiry
+    assert "login_timeout: The code expired before the login was finished" in result.err
+
+
+def test_no_refresh_token_issued_warns(cli, store, faults_factory):
+    server = faults_factory([{"access_token": FAULT_ACCESS, "token_type": "Bearer",
+                              "expires_in": 600}])
+    configure_faults(cli, server)
+    result = cli("login", "api", sleep=lambda s: None)
+    assert "The provider issued no refresh token" in result.err
+    assert "astra-auth configure api --scope 'openid offline_access'" in result.err
+    assert "api:refresh_token" not in store.data
+
+
+# ---------------------------------------------------------------------------
+# Two processes renewing at once, the real keyring between them
+
+
+@pytest.mark.keyring
+def test_two_processes_renewing_at_once_keep_the_last_rotated_refresh_token(
+        cli, op, proc, real_keyring, leaks):
+    from astra_auth.secretstore import KeyringStore
+
+    name = real_keyring.name("rot")
+    keyring_store = KeyringStore(10.0)
+    cli("configure", name, "--grant-type", "device_code", "--token-url", op.token_url,
+        "--device-authorization-url", op.device_url, "--client-id", "login-device-rotate",
+        "--scope", "openid", "--client-secret-stdin", stdin=OIDC_SECRET + "\n",
+        secrets=keyring_store)
+    tee = Tee()
+    cli("login", name, stderr=tee, sleep=DeviceUser(tee), secrets=keyring_store)
+    first = real_keyring.get(f"{name}:refresh_token")
+    assert first
+    leaks.watch(first)
+    env = {"XDG_CONFIG_HOME": str(cli.config_path.parent.parent)}
+    children = [subprocess.Popen([sys.executable, "-m", "astra_auth", "token", name,
+                                  "--no-cache"], env=dict(proc.env, **env),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+    outputs = [child.communicate(timeout=60) for child in children]
+    for child, (out, err) in zip(children, outputs, strict=True):
+        leaks.record("stderr of a renewing process", err)
+        assert child.returncode == 0, err
+        leaks.watch(out.strip())
+    # Both renewed (no cache), one after the other under the lock: two rotations.
+    assert outputs[0][0] != outputs[1][0]
+    last = real_keyring.get(f"{name}:refresh_token")
+    assert last and last != first
+    leaks.watch(last)
+    # The stored one is the last issued: the provider still takes it (had a
+    # process stored an older one, the provider would refuse it as reused).
+    answer = op.refresh("login-device-rotate", last)
+    assert answer.status_code == 200, answer.text
+    leaks.watch(answer.json()["refresh_token"], answer.json()["access_token"])
+
+
+# ---------------------------------------------------------------------------
+# configure: the two grants, discovery, and login offered after saving
+
+
+def test_flags_read_the_login_endpoints_from_discovery(cli, op):
+    result = cli("configure", "d", "--grant-type", "device_code", "--issuer", op.issuer,
+                 "--client-id", "login-device", "--client-secret-stdin",
+                 stdin=OIDC_SECRET + "\n", metadata_lookup="network")
+    assert "Next, log in once (renewal is unattended afterwards): astra-auth login d" in result.err
+    cli("configure", "w", "--grant-type", "authorization_code", "--issuer", op.issuer,
+        "--client-id", "login-web-rotate", "--client-secret-stdin",
+        stdin=OIDC_SECRET + "\n", metadata_lookup="network")
+    text = cli.config_path.read_text()
+    assert f'device_authorization_url = "{op.issuer}/device/auth"' in text
+    assert f'authorization_url = "{op.issuer}/auth"' in text
+
+
+def test_flags_without_the_endpoint_or_discovery_name_the_flag(cli, idp):
+    result = cli("configure", "d", "--grant-type", "device_code", "--token-url", idp.token_url,
+                 "--client-id", "x", "--client-secret-stdin", stdin="x-client-secret-1\n",
+                 expect=2)
+    assert "--device-authorization-url is required for the device_code grant" in result.err
+
+
+def test_login_url_flag_of_the_other_grant_is_refused(cli, op):
+    result = cli("configure", "d", "--grant-type", "device_code", "--token-url", op.token_url,
+                 "--authorization-url", op.authorization_url, "--client-id", "x",
+                 "--client-secret-stdin", stdin="x-client-secret-1\n", expect=2)
+    assert "--authorization-url: only the authorization_code grant has one" in result.err
+
+
+class ChoicesSeen(ScriptedPrompter):
+    """The scripted prompter, also keeping each list's lines as shown."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        super().__init__(steps)
+        self.lines: list[str] = []
+
+    def select(self, message, choices, default=0):  # type: ignore[no-untyped-def]
+        self.lines += [f"{c.label} — {c.help}" for c in choices]
+        return super().select(message, choices, default)
+
+
+def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, leaks):
+    tee = Tee()
+    prompter = ChoicesSeen([
+        Step("text", "Target name", "dev"),
+        Step("text", "API URL", ""),
+        Step("select", "Authentication type", 0),
+        Step("select", "Grant type", 2),
+        Step("select", "Access Token URL", 1),  # I only know my issuer URL
+        Step("text", "Issuer URL", op.issuer),
+        Step("confirm", "Use it as the Access Token URL?", True),
+        Step("text", "Device Authorization URL", ""),  # Enter: the discovered one
+        Step("text", "Client ID", "login-device"),
+        Step("secret", "Client secret", OIDC_SECRET),
+        Step("text", "Scope", "openid"),
+        Step("text", "Audience", ""),
+        Step("select", "Client authentication", 0),
+        Step("confirm", "Save these settings?", True),
+        Step("confirm", "Log in now?", True),
+        Step("confirm", "Run test-token now", False),
+    ])
+    result = cli("configure", prompter=prompter, tty=True, stderr=tee, sleep=DeviceUser(tee),
+                 metadata_lookup="network")
+    assert ("Device Code — on behalf of one user who logs in once in any browser (MFA "
+            "included); only a refresh token is kept — the password grant's better "
+            "replacement") in prompter.lines
+    assert f"Device Authorization URL from the provider's discovery document: " \
+        f"{op.issuer}/device/auth" in result.err
+    assert "Logged in: dev has a fresh access token." in result.err
+    watch_tokens(leaks, store, "dev")
+
+
+def test_walkthrough_authorization_code(cli, op, store, leaks):
+    user = WebUser()
+    prompter = ChoicesSeen([
+        Step("text", "Target name", "web"),
+        Step("text", "API URL", ""),
+        Step("select", "Authentication type", 0),
+        Step("select", "Grant type", 3),
+        Step("select", "Access Token URL", 0),
+        Step("text", "Access Token URL", op.token_url),
+        Step("text", "Authorization URL", op.authorization_url),
+        Step("text", "Client ID", "login-web-rotate"),
+        Step("secret", "Client secret", OIDC_SECRET),
+        Step("text", "Scope", "openid"),
+        Step("text", "Audience", ""),
+        Step("select", "Client authentication", 0),
+        Step("confirm", "Save these settings?", True),
+        Step("confirm", "Log in now?", True),
+        Step("confirm", "Run test-token now", False),
+    ])
+    result = cli("configure", prompter=prompter, tty=True, open_browser=user)
+    user.join()
+    assert ("Authorization Code — on behalf of one user who logs in once in a browser on "
+            "this machine (PKCE, loopback redirect); only a refresh token is kept"
+            ) in prompter.lines
+    assert "Logged in: web has a fresh access token." in result.err
+    watch_tokens(leaks, store, "web")
+
+
+def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
+    prompter = ScriptedPrompter([
+        Step("text", "Target name", "pw"),
+        Step("text", "API URL", ""),
+        Step("select", "Authentication type", 0),
+        Step("select", "Grant type", 1),
+        Step("select", "Access Token URL", 0),
+        Step("text", "Access Token URL", idp.token_url),
+        Step("text", "Client ID", "scanner-app"),
+        Step("secret", "Client secret", "x-client-secret-1"),
+        Step("text", "Username", "john.doe"),
+        Step("secret", "Password", "x-password-value-1"),
+        Step("text", "Scope", ""),
+        Step("text", "Audience", ""),
+        Step("select", "Client authentication", 0),
+        Step("confirm", "Save these settings?", False),
+    ])
+    result = cli("configure", prompter=prompter, tty=True)
+    assert ("Where the provider allows it, Device Code is the safer choice: the user logs in "
+            "at the provider (MFA included) and astra-auth never holds the password, only a "
+            "refresh token.") in result.err
+
+
+# ---------------------------------------------------------------------------
+# login at a real terminal
+
+
+@pytest.mark.keyring
+def test_device_login_at_a_real_terminal(op, proc, real_keyring, leaks):
+    from tests.test_pty import Terminal
+
+    name = real_keyring.name("pty")
+    proc("configure", name, "--grant-type", "device_code", "--token-url", op.token_url,
+         "--device-authorization-url", op.device_url, "--client-id", "login-device",
+         "--scope", "openid", "--client-secret-stdin", input=OIDC_SECRET + "\n")
+    term = Terminal(proc, "login", name)
+    # Styles (bold, reverse) may sit between the words and the code.
+    term.child.expect(r"Enter the code\s+(?:\x1b\[[0-9;]*m)*([A-Z]{4}-[A-Z]{4})")
+    code = term.child.match.group(1)
+    Browser().approve_device(f"{op.issuer}/device", code)
+    term.child.expect_exact("Logged in:", timeout=30)  # after one real 5-second wait
+    assert term.finish() == 0
+    refresh = real_keyring.get(f"{name}:refresh_token")
+    assert refresh
+    leaks.watch(refresh)
