@@ -97,7 +97,7 @@ def shell(proc):
 
 
 def test_bash_completes_subcommands(shell):
-    assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "proxy",
+    assert shell("bash", "astra-auth ") == ["configure", "test-token", "token", "login", "proxy",
                                             "exec", "completion", "doctor", "targets"]
     assert shell("bash", "astra-auth targets ") == ["list", "add", "show", "remove"]
 
@@ -123,7 +123,7 @@ def test_target_names_come_from_the_config_named_on_the_command_line(shell, proc
 
 
 @pytest.mark.parametrize(("option", "choices"), [
-    ("--grant-type", ["client_credentials", "password"]),
+    ("--grant-type", ["client_credentials", "password", "device_code", "authorization_code"]),
     ("--client-auth", ["basic", "post", "private_key_jwt", "tls_client_auth", "none"]),
     ("--secrets", ["keyring", "env"]),
     ("--auth-type", ["oauth2", "basic", "bearer", "api_key", "jwt"]),

@@ -795,3 +795,70 @@ def test_device_login_at_a_real_terminal(op, proc, real_keyring, leaks):
     refresh = real_keyring.get(f"{name}:refresh_token")
     assert refresh
     leaks.watch(refresh)
+
+
+# ---------------------------------------------------------------------------
+# test-token on a login grant: one refresh, and the refresh token's own expiry
+
+
+def test_test_token_says_when_the_refresh_token_expires(cli, store, faults_factory, leaks):
+    rotated = "rt-Vn58wKc1YeQs"
+    leaks.watch(rotated)
+    server = faults_factory([
+        {"access_token": FAULT_ACCESS, "token_type": "Bearer", "expires_in": 600,
+         "refresh_token": FAULT_REFRESH},
+        {"access_token": "at-Jd40pRt6UcNo", "token_type": "Bearer", "expires_in": 600,
+         "refresh_token": rotated, "refresh_token_expires_in": 7776000},
+    ])
+    leaks.watch("at-Jd40pRt6UcNo")
+    configure_faults(cli, server)
+    cli("login", "api", sleep=lambda s: None)
+    data = json.loads(cli("test-token", "api", "--json", "--no-probe").out)
+    assert data["ok"] is True and data["refresh_token_expires_in"] == 7776000
+    assert store.data["api:refresh_token"] == rotated
+
+
+def test_test_token_panel_names_the_refresh_token_expiry(cli, store, faults_factory, leaks):
+    server = faults_factory([
+        {"access_token": FAULT_ACCESS, "token_type": "Bearer", "expires_in": 600,
+         "refresh_token": FAULT_REFRESH},
+        {"access_token": "at-Jd40pRt6UcNo", "token_type": "Bearer", "expires_in": 600,
+         "refresh_expires_in": 1800},
+    ])
+    leaks.watch("at-Jd40pRt6UcNo")
+    configure_faults(cli, server)
+    cli("login", "api", sleep=lambda s: None)
+    panel = cli("test-token", "api", "--no-probe").out
+    assert "used to renew; still valid (not rotated); it expires in 1800 s, then log in " \
+        "again" in " ".join(panel.split())
+    assert store.data["api:refresh_token"] == FAULT_REFRESH
+
+
+def test_test_token_without_a_login_is_login_required(cli, faults_factory):
+    server = faults_factory([])
+    configure_faults(cli, server)
+    data = json.loads(cli("test-token", "api", "--json", "--no-probe", expect=4).out)
+    assert data["error"]["category"] == "login_required"
+    assert data["hints"][0] == ("Log in once in a browser (MFA included), after which renewal "
+                                "is unattended: astra-auth login api")
+
+
+def test_reconfiguring_drops_the_refresh_token_of_the_old_login(cli, store, faults_factory):
+    server = faults_factory([{"access_token": FAULT_ACCESS, "token_type": "Bearer",
+                              "expires_in": 600, "refresh_token": FAULT_REFRESH}])
+    configure_faults(cli, server)
+    cli("login", "api", sleep=lambda s: None)
+    assert store.data["api:refresh_token"] == FAULT_REFRESH
+    result = cli("configure", "api", "--client-id", "other-client")
+    assert "api:refresh_token" not in store.data
+    assert "astra-auth login api" in result.err
+
+
+def test_username_with_a_login_grant_is_refused(cli, faults_factory):
+    server = faults_factory([])
+    result = cli("configure", "api", "--grant-type", "device_code", "--token-url",
+                 server.url + "/token", "--device-authorization-url", server.url + "/device",
+                 "--client-id", "c", "--username", "john", "--client-secret-stdin",
+                 stdin="x-client-secret-1\n", expect=2)
+    assert "--username: the device_code grant keeps no username or password; the user logs " \
+        "in once with: astra-auth login api" in result.err

@@ -222,7 +222,6 @@ def _check_other(target: Target, opts: TestTokenOptions,
         "expires_in": expires_in,
         "scope": None,
         "refresh_token_issued": False,
-        "refresh_token_expires_in": None,
         "jwt_claims": claims,
         "client_auth": None,
         "elapsed_ms": _ms(deps, started),
@@ -339,12 +338,15 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
         "expires_in": token.expires_in,
         "scope": token.scope,
         "refresh_token_issued": token.refresh_token is not None,
-        "refresh_token_expires_in": token.refresh_expires_in,
         "jwt_claims": claims,
         "client_auth": outcome.client_auth,
         "elapsed_ms": outcome.elapsed_ms,
         "warnings": warnings,
     }
+    if o.needs_login:
+        # Issue 13: when the refresh token itself expires, where the provider
+        # says so (null: it does not); the login grants' key only.
+        data["refresh_token_expires_in"] = token.refresh_expires_in
     expires_at = (deps.clock() + token.expires_in) if token.expires_in is not None else None
     credential = access_token_credential(token.access_token, token.token_type, expires_at,
                                          token.scope)

@@ -341,7 +341,7 @@ def from_flags(s: Session) -> None:
     if o.grant_type == "password" and o.username is None:
         s.missing.append("--username")
     if o.grant_type != "password":
-        refuse_user_flags(opts)
+        refuse_user_flags(opts, o.grant_type)
     o.client_auth = opts.client_auth or o.client_auth or (old.client_auth if old else None)
     # `--scope ""` clears the value ("" is saved as none).
     o.scope = opts.scope if opts.scope is not None else (old.scope if old else None)

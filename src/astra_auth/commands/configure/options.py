@@ -276,14 +276,19 @@ def flags_given(opts: ConfigureOptions, *flags: str) -> list[str]:
     return [flag for flag in flags if present[flag]]
 
 
-def refuse_user_flags(opts: ConfigureOptions) -> None:
+def refuse_user_flags(opts: ConfigureOptions, grant: str | None = None) -> None:
     """A grant without a user: the user's flags do not fit it (contract: exit 2)."""
     given = flags_given(opts, "--username", "--password", "--password-stdin")
+    grant = grant or opts.grant_type
+    if given and grant in validate.LOGIN_GRANTS:
+        raise UsageError(
+            f"{', '.join(given)}: the {grant} grant keeps no username or password; "
+            f"the user logs in once with: astra-auth login {opts.name or 'NAME'}"
+        )
     if given:
         raise UsageError(
-            f"{', '.join(given)}: only the password grant has a username and password; "
-            "to act as a user without one, use --grant-type device_code or "
-            "authorization_code and log in once with astra-auth login"
+            f"{', '.join(given)}: the client credentials grant has no user; use --grant-type "
+            "password, or device_code to act as a user without keeping a password"
         )
 
 

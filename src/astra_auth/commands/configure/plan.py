@@ -63,6 +63,11 @@ def _stale(answers: Answers) -> list[str]:
     if existing is not None and existing.auth_type not in (None, auth_type.key):
         # A target that changes type leaves none of the old type's secrets behind.
         kinds += AUTH_TYPES[existing.auth_type].kept_kinds
+    login = ([entry(answers.name, "refresh_token")]
+             if existing is not None and existing.oauth2 is not None
+             and existing.oauth2.needs_login else [])
+    # A refresh token from `login` was made for the old settings (client,
+    # provider, scope): it never carries over; configure offers a new login.
     return [entry(answers.name, "token")] + [
         entry(answers.name, kind) for kind in kinds if kind not in needed
-    ]
+    ] + login
