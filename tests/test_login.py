@@ -506,9 +506,16 @@ class DeviceFaults:
                  interval: int = 1) -> None:
         self.script = list(script)
         self.polls = 0
+        self.api_headers: list[str] = []  # GET: an API that records what it was sent
         faults = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                faults.api_headers.append(self.headers.get("Authorization", ""))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:  # noqa: N802
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.path == "/device":
@@ -862,3 +869,47 @@ def test_username_with_a_login_grant_is_refused(cli, faults_factory):
                  stdin="x-client-secret-1\n", expect=2)
     assert "--username: the device_code grant keeps no username or password; the user logs " \
         "in once with: astra-auth login api" in result.err
+
+
+@pytest.mark.keyring
+def test_auth_for_renews_from_the_refresh_token_unattended(cli, op, real_keyring, leaks,
+                                                          faults_factory):
+    import astra_auth
+    from astra_auth.secretstore import KeyringStore
+
+    api = faults_factory([])
+    name = real_keyring.name("af")
+    keyring_store = KeyringStore(10.0)
+    cli("configure", name, "--grant-type", "device_code", "--token-url", op.token_url,
+        "--device-authorization-url", op.device_url, "--client-id", "login-device-rotate",
+        "--scope", "openid", "--url", api.url, "--client-secret-stdin",
+        stdin=OIDC_SECRET + "\n", secrets=keyring_store)
+    tee = Tee()
+    cli("login", name, stderr=tee, sleep=DeviceUser(tee), secrets=keyring_store)
+    first = real_keyring.get(f"{name}:refresh_token")
+    login_token = json.loads(real_keyring.get(f"{name}:token") or "{}")["access_token"]
+    leaks.watch(first or "", login_token)
+    keyring_store.delete(f"{name}:token")  # as if the access token had expired
+    with httpx.Client(auth=astra_auth.auth_for(name, config=cli.config_path)) as client:
+        assert client.get(api.url + "/things").status_code == 200
+    sent = api.api_headers[-1]
+    leaks.watch(sent.removeprefix("Bearer "))
+    assert sent.startswith("Bearer ") and sent != f"Bearer {login_token}"
+    rotated = real_keyring.get(f"{name}:refresh_token")
+    assert rotated and rotated != first  # renewed with it, and the rotated one stored
+    leaks.watch(rotated)
+
+
+def test_targets_show_says_whether_someone_logged_in(cli, store, faults_factory):
+    server = faults_factory([{"access_token": FAULT_ACCESS, "token_type": "Bearer",
+                              "expires_in": 600, "refresh_token": FAULT_REFRESH}])
+    configure_faults(cli, server)
+    before = " ".join(cli("targets", "show", "api").out.split())
+    assert "Refresh token missing: log in with astra-auth login api" in before
+    assert f"Device Authorization URL {server.url}/device" in before
+    cli("login", "api", sleep=lambda s: None)
+    after = " ".join(cli("targets", "show", "api").out.split())
+    assert "Refresh token stored (from astra-auth login)" in after
+    data = json.loads(cli("targets", "show", "api", "--json").out)
+    assert data["secrets"]["refresh_token"] == "stored"
+    assert data["oauth2"]["device_authorization_url"] == server.url + "/device"

@@ -121,6 +121,11 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     for kind in secret_kinds(target):
         states[kind], _ = locate(target.name, kind, target.secrets_mode, deps.environ,
                                  deps.secrets)
+    if target.oauth2 is not None and target.oauth2.needs_login:
+        # `login`'s refresh token lives in the keyring only (no variable for it).
+        states["refresh_token"] = ("stored" if deps.secrets.get(entry(target.name,
+                                                                      "refresh_token"))
+                                   else "missing")
     return states
 
 
@@ -177,6 +182,9 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             "certificate": o.certificate,
             "certificate_bound": o.certificate_bound,
         }
+        if o.needs_login:
+            data["oauth2"]["authorization_url"] = o.authorization_url
+            data["oauth2"]["device_authorization_url"] = o.device_authorization_url
     data["ca_bundle"] = target.ca_bundle
     data["timeout"] = target.timeout
     if opts.json:
@@ -224,6 +232,14 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         table.add_row("Username", Text(o.username or ""))
         table.add_row("Password", _state_text(states["password"],
                                               data["secret_variables"].get("password", "")))
+    if o.needs_login:
+        if o.authorization_url:
+            table.add_row("Authorization URL", Text(o.authorization_url))
+        if o.device_authorization_url:
+            table.add_row("Device Authorization URL", Text(o.device_authorization_url))
+        table.add_row("Refresh token", "stored (from astra-auth login)"
+                      if states["refresh_token"] == "stored"
+                      else "missing: log in with " + command("login", target.name))
     table.add_row("Scope", Text(o.scope or "—"))
     table.add_row("Audience", Text(o.audience or "—"))
     if o.extra_params:
