@@ -913,3 +913,18 @@ def test_targets_show_says_whether_someone_logged_in(cli, store, faults_factory)
     data = json.loads(cli("targets", "show", "api", "--json").out)
     assert data["secrets"]["refresh_token"] == "stored"
     assert data["oauth2"]["device_authorization_url"] == server.url + "/device"
+
+
+def test_ctrl_c_while_the_browser_is_out_closes_the_listener_and_stores_nothing(cli, op, store):
+    configure_web(cli, op)
+    seen: list[str] = []
+
+    def interrupted(url: str) -> bool:
+        seen.append(parse_qs(urlsplit(url).query)["redirect_uri"][0])
+        raise KeyboardInterrupt
+
+    result = cli("login", "web", expect=130, open_browser=interrupted)
+    assert "Aborted; nothing was changed." in result.err
+    assert "web:refresh_token" not in store.data and "web:token" not in store.data
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", urlsplit(seen[0]).port or 0)) != 0

@@ -8,19 +8,28 @@ unattended.  Ctrl-C at any point stores nothing (exit 130, in `cli.run`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from astra_auth.credentials import MissingSecret, grant_request
 from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
-from astra_auth.oauth.grant import Outcome
+from astra_auth.oauth.grant import GrantRequest, Outcome
 from astra_auth.oauth.hints import Context, configure_command, hints_for
 from astra_auth.oauth.login import LoginFailed
 from astra_auth.service import load_target
 from astra_auth.shellcmd import command
 from astra_auth.tokens import TokenError, TokenSource
 from astra_auth.validate import GRANT_LABELS
+
+if TYPE_CHECKING:
+    import httpx
+
+    from astra_auth.oauth.device import DeviceCode
+
+MakeClient = Callable[[], "httpx.Client"]
 
 
 @dataclass
@@ -57,13 +66,12 @@ def login(opts: LoginOptions, deps: Deps) -> None:
     except MissingSecret as exc:
         raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
 
-    def make_client():  # type: ignore[no-untyped-def]
+    def make_client() -> httpx.Client:
         return deps.http_client(opts.timeout, opts.ca_bundle)
 
     try:
         if o.grant_type == "device_code":
-            outcome = _device(target.name, o.device_authorization_url, base, make_client,
-                              opts, deps)
+            outcome = _device(o.device_authorization_url, base, make_client, opts, deps)
         else:
             outcome = _authcode(o.authorization_url, base, make_client, opts, deps)
     except LoginFailed as exc:
@@ -85,7 +93,7 @@ def login(opts: LoginOptions, deps: Deps) -> None:
             + "), or the refresh_token grant enabled for the client.")
 
 
-def _device(name: str, url: str | None, base, make_client, opts: LoginOptions,  # type: ignore[no-untyped-def]
+def _device(url: str | None, base: GrantRequest, make_client: MakeClient, opts: LoginOptions,
             deps: Deps) -> Outcome:
     from astra_auth.oauth import device
 
@@ -103,7 +111,7 @@ def _device(name: str, url: str | None, base, make_client, opts: LoginOptions,  
         )
 
 
-def _show_code(code, deps: Deps) -> None:  # type: ignore[no-untyped-def]
+def _show_code(code: DeviceCode, deps: Deps) -> None:
     """The verification URL and the user code, large and clear (RFC 8628 §3.3)."""
     from rich.panel import Panel
     from rich.text import Text
@@ -122,8 +130,8 @@ def _show_code(code, deps: Deps) -> None:  # type: ignore[no-untyped-def]
     deps.io.err.print(Panel(text, title="Log in", expand=False))
 
 
-def _authcode(endpoint: str | None, base, make_client, opts: LoginOptions,  # type: ignore[no-untyped-def]
-              deps: Deps) -> Outcome:
+def _authcode(endpoint: str | None, base: GrantRequest, make_client: MakeClient,
+              opts: LoginOptions, deps: Deps) -> Outcome:
     from astra_auth.oauth import authcode
 
     assert endpoint is not None  # the config requires it for this grant
