@@ -19,7 +19,7 @@ from astra_auth.errors import UsageError
 from astra_auth.oauth.grant import GrantRequest, Outcome
 from astra_auth.oauth.hints import Context, configure_command, hints_for
 from astra_auth.oauth.login import LoginFailed
-from astra_auth.service import load_target
+from astra_auth.service import check_network_options, load_target
 from astra_auth.shellcmd import command
 from astra_auth.tokens import TokenError, TokenSource
 from astra_auth.validate import GRANT_LABELS
@@ -41,8 +41,7 @@ class LoginOptions:
 
 
 def login(opts: LoginOptions, deps: Deps) -> None:
-    if not 0 < opts.timeout <= 600:
-        raise UsageError("--timeout: give a number of seconds between 0 and 600")
+    check_network_options(opts.timeout, opts.ca_bundle)
     if opts.port is not None and not 0 <= opts.port <= 65535:
         raise UsageError("--port: give a port number from 1 to 65535 (0: any free port)")
     target = load_target(deps, opts.name)
