@@ -928,3 +928,30 @@ def test_ctrl_c_while_the_browser_is_out_closes_the_listener_and_stores_nothing(
     assert "web:refresh_token" not in store.data and "web:token" not in store.data
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", urlsplit(seen[0]).port or 0)) != 0
+
+
+def test_a_silent_connection_does_not_hold_up_the_redirect(cli, op, store, leaks):
+    """Browsers open connections speculatively and send nothing on them."""
+    configure_web(cli, op)
+    silent: list[socket.socket] = []
+
+    class Preconnecting(WebUser):
+        def __call__(self, url: str) -> bool:
+            port = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0]).port
+            silent.append(socket.create_connection(("127.0.0.1", port or 0)))
+            return super().__call__(url)
+
+    user = Preconnecting()
+    # Should the listener wait on the silent connection, the browser's request
+    # times out (10 s, an error in user.join) before this lets it go on.
+    release = threading.Timer(15, lambda: [c.close() for c in silent])
+    release.start()
+    try:
+        result = cli("login", "web", open_browser=user)
+    finally:
+        release.cancel()
+        for connection in silent:
+            connection.close()
+    user.join()
+    assert "Logged in: web" in result.err
+    watch_tokens(leaks, store, "web")

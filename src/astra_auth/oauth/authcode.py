@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -34,6 +34,10 @@ CALLBACK_PATH = "/callback"
 # How long the browser has to come back: a login with MFA takes a minute or two.
 WAIT_SECONDS = 300.0
 POLL_SECONDS = 0.2  # how often the listener looks at the clock (and at Ctrl-C)
+# A connection that sends nothing (a browser's speculative preconnect, another
+# local process) is dropped after this long, in its own thread: it never holds
+# up the redirect that matters.
+READ_SECONDS = 10.0
 
 
 @dataclass
@@ -68,9 +72,10 @@ class Listener:
         self.state = state
         self.result = _Result()
         self.done = threading.Event()
+        self._settle = threading.Lock()  # the first right answer wins
         self.on_refused = on_refused
         try:
-            self.server = HTTPServer(("127.0.0.1", port), self._handler())
+            self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         except OSError as exc:
             raise UsageError(
                 f"--port {port}: cannot listen on 127.0.0.1:{port}: {exc.strerror}",
@@ -78,6 +83,7 @@ class Listener:
                        "(if the client registration allows any loopback port)."],
             ) from None
         self.server.timeout = POLL_SECONDS
+        self.server.daemon_threads = True
 
     @property
     def redirect_uri(self) -> str:
@@ -103,8 +109,13 @@ class Listener:
         class Handler(BaseHTTPRequestHandler):
             server_version = "astra-auth"
             sys_version = ""
+            timeout = READ_SECONDS
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server name
+                with listener._settle:
+                    self._answer()
+
+            def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path != CALLBACK_PATH or listener.done.is_set():
                     self._page(404, "Not here", "This is astra-auth's login listener.")
