@@ -306,8 +306,8 @@ def test_device_login_shows_the_code_and_stores_only_the_refresh_token(cli, op, 
     assert user.sleeps == [5]  # RFC 8628 §3.2: the default interval, then approval
     refresh = watch_tokens(leaks, store, "api")
     assert refresh
-    assert "refresh_token" not in json.loads(store.data["api:token"]) or \
-        json.loads(store.data["api:token"])["refresh_token"] is None
+    # The access-token cache does not hold it too: one place, its own entry.
+    assert json.loads(store.data["api:token"])["refresh_token"] is None
     # The refresh token works at the provider: it is the one it issued.
     assert op.refresh("login-device", refresh).status_code == 200
 
@@ -648,6 +648,22 @@ def test_two_processes_renewing_at_once_keep_the_last_rotated_refresh_token(
     last = real_keyring.get(f"{name}:refresh_token")
     assert last and last != first
     leaks.watch(last)
+    # With the cache, processes renewing at once share one renewal: the first
+    # refreshes under the lock, the others find its token.
+    keyring_store.delete(f"{name}:token")
+    children = [subprocess.Popen([sys.executable, "-m", "astra_auth", "token", name],
+                                 env=dict(proc.env, **env), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    shared = [child.communicate(timeout=60) for child in children]
+    for child, (out, err) in zip(children, shared, strict=True):
+        leaks.record("stderr of a renewing process", err)
+        assert child.returncode == 0, err
+        leaks.watch(out.strip())
+    assert len({out for out, _ in shared}) == 1
+    after_shared = real_keyring.get(f"{name}:refresh_token")
+    assert after_shared and after_shared != last
+    leaks.watch(after_shared)
+    last = after_shared
     # The stored one is the last issued: the provider still takes it (had a
     # process stored an older one, the provider would refuse it as reused).
     answer = op.refresh("login-device-rotate", last)
