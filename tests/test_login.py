@@ -971,3 +971,50 @@ def test_a_silent_connection_does_not_hold_up_the_redirect(cli, op, store, leaks
     user.join()
     assert "Logged in: web" in result.err
     watch_tokens(leaks, store, "web")
+
+
+# ---------------------------------------------------------------------------
+# The proxy: renewal from the refresh token, and login_required as a 502
+
+
+@pytest.mark.keyring
+def test_the_proxy_renews_from_the_refresh_token_and_says_login_required_without_one(
+        cli, op, proc, real_keyring, leaks, faults_factory):
+    from astra_auth.secretstore import KeyringStore
+    from tests.test_proxy import Proxies
+
+    api = faults_factory([])
+    keyring_store = KeyringStore(10.0)
+    names = [real_keyring.name("px"), real_keyring.name("px")]
+    for name in names:
+        cli("configure", name, "--grant-type", "device_code", "--token-url", op.token_url,
+            "--device-authorization-url", op.device_url, "--client-id", "login-device-rotate",
+            "--scope", "openid", "--url", api.url, "--client-secret-stdin",
+            stdin=OIDC_SECRET + "\n", secrets=keyring_store)
+    tee = Tee()
+    cli("login", names[0], stderr=tee, sleep=DeviceUser(tee), secrets=keyring_store)
+    first = real_keyring.get(f"{names[0]}:refresh_token") or ""
+    leaks.watch(first, json.loads(real_keyring.get(f"{names[0]}:token") or "{}")["access_token"])
+    keyring_store.delete(f"{names[0]}:token")  # as if the access token had expired
+    proxies = Proxies(proc, leaks)
+    try:
+        running = proxies.start(f"{names[0]}=0", f"{names[1]}=0", count=2,
+                                env={"ASTRA_AUTH_CLIENT_SECRET": "",
+                                     "XDG_CONFIG_HOME": str(cli.config_path.parent.parent)})
+        with httpx.Client(trust_env=False, timeout=30) as client:
+            logged_in = client.get(running.url(names[0], "/things"))
+            not_yet = client.get(running.url(names[1], "/things"))
+    finally:
+        proxies.close()
+    assert logged_in.status_code == 200
+    sent = api.api_headers[-1]
+    leaks.watch(sent.removeprefix("Bearer "))
+    assert sent.startswith("Bearer ")
+    rotated = real_keyring.get(f"{names[0]}:refresh_token")
+    assert rotated and rotated != first
+    leaks.watch(rotated)
+    assert not_yet.status_code == 502
+    error = not_yet.json()["error"]
+    assert error["category"] == "login_required"
+    assert error["hint"] == ("Log in once in a browser (MFA included), after which renewal is "
+                             f"unattended: astra-auth login {names[1]}")
