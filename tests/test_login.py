@@ -1018,3 +1018,26 @@ def test_the_proxy_renews_from_the_refresh_token_and_says_login_required_without
     assert error["category"] == "login_required"
     assert error["hint"] == ("Log in once in a browser (MFA included), after which renewal is "
                              f"unattended: astra-auth login {names[1]}")
+
+
+def test_the_edit_menu_changes_the_device_authorization_url(cli, store, faults_factory):
+    server = faults_factory([{"access_token": FAULT_ACCESS, "token_type": "Bearer",
+                              "expires_in": 600, "refresh_token": FAULT_REFRESH}])
+    configure_faults(cli, server)
+    cli("login", "api", sleep=lambda s: None)
+    # The menu: API URL, type, grant, token URL, Device Authorization URL (4), ...
+    rerun = ScriptedPrompter([
+        Step("text", "Target: a number", "api"),
+        Step("select", "Which setting?", 4),
+        Step("text", "Device Authorization URL", server.url + "/device2"),
+        Step("select", "Which setting?", None),
+        Step("confirm", "Save these settings?", True),
+        Step("confirm", "Log in now?", False),
+    ])
+    result = cli("configure", tty=True, prompter=rerun)
+    assert f'device_authorization_url = "{server.url}/device2"' in cli.config_path.read_text()
+    # The old login's refresh token was made for the old settings: gone, and a
+    # new login is the next step.
+    assert "api:refresh_token" not in store.data
+    assert "Next, log in once (renewal is unattended afterwards): astra-auth login api" \
+        in result.err

@@ -148,10 +148,20 @@ def _ask_issuer(s: Session) -> Any:
         return None
 
 
-def ask_login_url(s: Session) -> None:
+def ask_device_authorization_url(s: Session) -> None:
+    _ask_login_url(s, "device_code")
+
+
+def ask_authorization_url(s: Session) -> None:
+    # Named after the setting, as every step is: the edit menu finds a row's
+    # step by its name (walkthrough._step_for).
+    _ask_login_url(s, "authorization_code")
+
+
+def _ask_login_url(s: Session, grant: str) -> None:
     """The login grant's own endpoint: a flag, else discovery, else asked."""
     o, old = s.answers.oauth2, _old(s)
-    if o.grant_type not in LOGIN_URLS:
+    if o.grant_type != grant:
         return
     attr, flag, label, meta_key = LOGIN_URLS[o.grant_type]
     value = getattr(s.opts, attr)
@@ -311,7 +321,8 @@ def ask_extra_params(s: Session) -> None:
     o.extra_params = parse_params(tuple(answer.split()))
 
 
-STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_login_url, ask_client_id, ask_client_auth,
+STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_device_authorization_url,
+                           ask_authorization_url, ask_client_id, ask_client_auth,
                            ask_client_secret, ask_user, ask_scope, ask_audience,
                            ask_extra_params)
 
@@ -464,6 +475,11 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
     rows = [
         ("Grant type", dict(GRANT_CHOICES)[o.grant_type].label),
         ("Access Token URL", o.token_url),
+    ]
+    if o.grant_type in LOGIN_URLS:  # in the order the walk-through asks
+        attr, _, label, _ = LOGIN_URLS[o.grant_type]
+        rows.append((label, getattr(o, attr) or ""))
+    rows += [
         ("Client ID", o.client_id),
         ("Client authentication", o.client_auth),
     ]
@@ -480,9 +496,6 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
                                       f"{o.assertion_audience or defaults.audience or o.token_url}"))
     if o.grant_type == "password":
         rows += [("Username", o.username or ""), ("Password", secret("password"))]
-    if o.grant_type in LOGIN_URLS:
-        attr, _, label, _ = LOGIN_URLS[o.grant_type]
-        rows.append((label, getattr(o, attr) or ""))
     rows += [
         ("Scope", o.scope or "—"),
         ("Audience", o.audience or "—"),
