@@ -726,10 +726,11 @@ def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, l
         Step("confirm", "Use it as the Access Token URL?", True),
         Step("text", "Device Authorization URL", ""),  # Enter: the discovered one
         Step("text", "Client ID", "login-device"),
+        Step("select", "Client authentication", 0),
         Step("secret", "Client secret", OIDC_SECRET),
         Step("text", "Scope", "openid"),
         Step("text", "Audience", ""),
-        Step("select", "Client authentication", 0),
+        Step("text", "Extra token parameters", ""),
         Step("confirm", "Save these settings?", True),
         Step("confirm", "Log in now?", True),
         Step("confirm", "Run test-token now", False),
@@ -756,10 +757,11 @@ def test_walkthrough_authorization_code(cli, op, store, leaks):
         Step("text", "Access Token URL", op.token_url),
         Step("text", "Authorization URL", op.authorization_url),
         Step("text", "Client ID", "login-web-rotate"),
+        Step("select", "Client authentication", 0),
         Step("secret", "Client secret", OIDC_SECRET),
         Step("text", "Scope", "openid"),
         Step("text", "Audience", ""),
-        Step("select", "Client authentication", 0),
+        Step("text", "Extra token parameters", ""),
         Step("confirm", "Save these settings?", True),
         Step("confirm", "Log in now?", True),
         Step("confirm", "Run test-token now", False),
@@ -782,12 +784,13 @@ def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
         Step("select", "Access Token URL", 0),
         Step("text", "Access Token URL", idp.token_url),
         Step("text", "Client ID", "scanner-app"),
+        Step("select", "Client authentication", 0),
         Step("secret", "Client secret", "x-client-secret-1"),
         Step("text", "Username", "john.doe"),
         Step("secret", "Password", "x-password-value-1"),
         Step("text", "Scope", ""),
         Step("text", "Audience", ""),
-        Step("select", "Client authentication", 0),
+        Step("text", "Extra token parameters", ""),
         Step("confirm", "Save these settings?", False),
     ])
     result = cli("configure", prompter=prompter, tty=True)
@@ -1041,3 +1044,18 @@ def test_the_edit_menu_changes_the_device_authorization_url(cli, store, faults_f
     assert "api:refresh_token" not in store.data
     assert "Next, log in once (renewal is unattended afterwards): astra-auth login api" \
         in result.err
+
+
+def test_a_public_client_logs_in_and_renews_without_any_secret(cli, op, store, leaks):
+    cli("configure", "pub", "--grant-type", "device_code", "--token-url", op.token_url,
+        "--device-authorization-url", op.device_url, "--client-id", "login-public-rotate",
+        "--client-auth", "none", "--scope", "openid")
+    clock = Clock()
+    result, _, _ = device_login(cli, store, name="pub", clock=clock)
+    assert "Logged in: pub has a fresh access token." in result.err
+    first = watch_tokens(leaks, store, "pub")
+    assert "pub:client_secret" not in store.data
+    clock.advance(3600)
+    cli("token", "pub", token_on_stdout=True, clock=clock)
+    second = watch_tokens(leaks, store, "pub")
+    assert second and second != first  # oidc-provider rotates public clients' tokens

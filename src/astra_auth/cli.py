@@ -635,11 +635,14 @@ def login(
                      "registration needs (default: any free port).", show_default=False),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds per network exchange.", min=0.001)
-    ] = 10.0,
+        float | None,
+        typer.Option("--timeout", help="Seconds per network exchange (default: the target's, "
+                     "else 10).", min=0.001, show_default=False),
+    ] = None,
     ca_bundle: Annotated[
         Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
+        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust (default: the "
+                     "target's).", dir_okay=False),
     ] = None,
 ) -> None:
     """The one human step of the device-code and authorization-code grants:

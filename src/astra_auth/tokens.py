@@ -322,11 +322,15 @@ class TokenSource:
         return self.deps.secrets.get(self._refresh_entry) or None
 
     def _refresh_request(self, refresh: str) -> GrantRequest:
+        """RFC 6749 §6, with the client authenticating as for its grant."""
         base = self._base_request()
         return GrantRequest(
             token_url=base.token_url, grant_type="refresh_token", client_id=base.client_id,
             client_secret=base.client_secret, client_auth=base.client_auth,
             scope=base.scope, refresh_token=refresh,
+            client_key=base.client_key, assertion_alg=base.assertion_alg,
+            assertion_audience=base.assertion_audience, clock=base.clock,
+            tls_identity=base.tls_identity, extra_params=base.extra_params,
         )
 
     def _keep_rotated(self, token: CachedToken, used: str) -> None:
@@ -369,15 +373,8 @@ class TokenSource:
             raise self._error(exc.failure) from None
 
     def _refresh(self, stale: CachedToken, key: str) -> CachedToken | None:
-        base = self._base_request()
-        req = GrantRequest(
-            token_url=base.token_url, grant_type="refresh_token", client_id=base.client_id,
-            client_secret=base.client_secret, client_auth=base.client_auth,
-            scope=base.scope, refresh_token=stale.refresh_token,
-            client_key=base.client_key, assertion_alg=base.assertion_alg,
-            assertion_audience=base.assertion_audience, clock=base.clock,
-            tls_identity=base.tls_identity, extra_params=base.extra_params,
-        )
+        assert stale.refresh_token is not None
+        req = self._refresh_request(stale.refresh_token)
         outcome = self._request(req, try_other=False)
         if outcome.token is None:
             return None  # an expired or revoked refresh token: fall back to a grant

@@ -21,6 +21,14 @@ const device = (id) => ({
   response_types: [],
   token_endpoint_auth_method: 'client_secret_basic',
 });
+// A public client (no secret, RFC 6749 §2.1), as device-flow clients usually are.
+const publicDevice = (id) => ({
+  client_id: id,
+  grant_types: [DEVICE, 'refresh_token'],
+  redirect_uris: [],
+  response_types: [],
+  token_endpoint_auth_method: 'none',
+});
 const web = (id) => ({
   client_id: id,
   client_secret: secret,
@@ -35,6 +43,7 @@ const provider = new Provider(issuer, {
   clients: [
     device('login-device'),
     device('login-device-rotate'),
+    publicDevice('login-public-rotate'),
     web('login-web-rotate'),
   ],
   features: {

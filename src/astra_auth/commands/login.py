@@ -9,7 +9,7 @@ unattended.  Ctrl-C at any point stores nothing (exit 130, in `cli.run`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,8 @@ MakeClient = Callable[[], "httpx.Client"]
 class LoginOptions:
     name: str
     port: int | None = None  # authorization_code: the loopback port the registration needs
-    timeout: float = 10.0
+    # None: the target's own `timeout` / `ca_bundle` (issue 12), else 10 s, none.
+    timeout: float | None = None
     ca_bundle: Path | None = None
 
 
@@ -59,14 +60,19 @@ def login(opts: LoginOptions, deps: Deps) -> None:
     if opts.port is not None and o.grant_type != "authorization_code":
         raise UsageError("--port is for the authorization_code grant only (its loopback "
                          f"redirect); {target.name!r} uses {o.grant_type}")
-    ctx = Context.of(target)
+    from astra_auth.credential import network
+
+    timeout, ca_bundle = network(target, opts.timeout, opts.ca_bundle)
+    opts = replace(opts, timeout=timeout, ca_bundle=ca_bundle)
+    ctx = Context.of(target, deps.environ)
     try:
         base = grant_request(target, deps)
     except MissingSecret as exc:
         raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
 
     def make_client() -> httpx.Client:
-        return deps.http_client(opts.timeout, opts.ca_bundle)
+        # tls_client_auth presents the client's certificate at every endpoint.
+        return deps.http_client(timeout, ca_bundle, identity=base.tls_identity)
 
     try:
         if o.grant_type == "device_code":
@@ -76,7 +82,7 @@ def login(opts: LoginOptions, deps: Deps) -> None:
     except LoginFailed as exc:
         raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
 
-    source = TokenSource(target, deps, timeout=opts.timeout, ca_bundle=opts.ca_bundle)
+    source = TokenSource(target, deps, timeout=timeout, ca_bundle=ca_bundle)
     issued = outcome.token is not None and outcome.token.refresh_token is not None
     source.adopt(outcome)
     deps.io.success(f"Logged in: {target.name} has a fresh access token.")
@@ -97,6 +103,7 @@ def _device(url: str | None, base: GrantRequest, make_client: MakeClient, opts: 
     from astra_auth.oauth import device
 
     assert url is not None  # the config requires it for this grant
+    assert opts.timeout is not None  # settled by login()
     code = device.start(base, url, make_client, timeout=opts.timeout)
     _show_code(code, deps)
     status = (deps.io.err.status("Waiting for the approval in the browser …")
@@ -134,6 +141,7 @@ def _authcode(endpoint: str | None, base: GrantRequest, make_client: MakeClient,
     from astra_auth.oauth import authcode
 
     assert endpoint is not None  # the config requires it for this grant
+    assert opts.timeout is not None  # settled by login()
 
     def open_url(url: str, redirect_uri: str) -> None:
         deps.io.info(f"Listening on {redirect_uri} for the provider's answer.")
