@@ -1059,3 +1059,22 @@ def test_a_public_client_logs_in_and_renews_without_any_secret(cli, op, store, l
     cli("token", "pub", token_on_stdout=True, clock=clock)
     second = watch_tokens(leaks, store, "pub")
     assert second and second != first  # oidc-provider rotates public clients' tokens
+
+
+def test_exec_renews_from_the_refresh_token(cli, store, faults_factory, leaks):
+    renewed = "at-Wy62nHd8LsKe"
+    leaks.watch(renewed)
+    server = faults_factory([
+        {"access_token": FAULT_ACCESS, "token_type": "Bearer", "expires_in": 600,
+         "refresh_token": FAULT_REFRESH},
+        {"access_token": renewed, "token_type": "Bearer", "expires_in": 600},
+    ])
+    configure_faults(cli, server)
+    clock = Clock()
+    cli("login", "api", sleep=lambda s: None, clock=clock)
+    clock.advance(600)  # the login's access token has expired
+    check = ("import os, sys; "
+             "sys.exit(0 if os.environ['ASTRA_AUTH_TOKEN'] == sys.argv[1] else 3)")
+    cli("exec", "api", "--", sys.executable, "-c", check, renewed, clock=clock)
+    assert server.polls == 2  # the login's poll, then one refresh
+    assert store.data["api:refresh_token"] == FAULT_REFRESH  # not rotated: kept
