@@ -469,3 +469,16 @@ def test_peek_gives_only_a_fresh_token_and_never_asks_anyone(cli, idp):
     clock.advance(2881)  # past 80 % of 3600 s: no longer fresh
     assert source.peek() is None
     assert (len(cli.store.calls), idp.token_requests()) == (calls, tokens)
+
+
+def test_auth_for_refuses_a_target_without_an_api_url(cli, idp):
+    import astra_auth
+
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
+        "--client-id", "scanner-app", "--secrets", "env")
+    with pytest.raises(astra_auth.AstraError) as caught:
+        astra_auth.auth_for("api", config=cli.config_path)
+    assert caught.value.message == ("target 'api' has no API URL, so astra-auth cannot tell "
+                                    "which requests may carry its credential")
+    assert caught.value.hints == [
+        "Set it with: astra-auth configure api --url https://api.example.com --no-input"]

@@ -10,14 +10,10 @@ import httpx
 
 from astra_auth.credential import (
     DEFAULT_MIN_TTL,
-    RENEW_AT_SHARE,
     Credential,
     CredentialSource,
-    SourceSettings,
-    open_source,
     origin,
 )
-from astra_auth.errors import ConfigError
 
 
 class AstraAuth(httpx.Auth):
@@ -110,21 +106,11 @@ def auth_for(
     tokens are bound to its client certificate (`certificate_bound`), build the
     client with `verify=astra_auth.ssl_context_for(name)`, which presents it.
     """
-    from astra_auth.deps import Deps
-    from astra_auth.service import load_target
+    from astra_auth.service import api_source
 
-    deps = Deps.system(Path(config) if config is not None else None)
-    target = load_target(deps, name)
-    if not target.url:
-        raise ConfigError(
-            f"target {name!r} has no API URL, so astra-auth cannot tell which requests "
-            "may carry its credential",
-            hints=[f"Set it with: astra-auth configure {name} --url https://api.example.com "
-                   "--no-input"],
-        )
-    settings = SourceSettings(min_ttl=min_ttl, timeout=timeout, renew_share=RENEW_AT_SHARE,
-                              ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
-    return AstraAuth(open_source(target, deps, settings), target.url)
+    url, source = api_source(name, config=config, min_ttl=min_ttl, timeout=timeout,
+                             ca_bundle=ca_bundle)
+    return AstraAuth(source, url)
 
 
 def ssl_context_for(name: str, *, config: str | Path | None = None,

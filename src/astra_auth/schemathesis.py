@@ -35,11 +35,8 @@ import schemathesis
 
 from astra_auth.credential import (
     DEFAULT_MIN_TTL,
-    RENEW_AT_SHARE,
     Credential,
     CredentialSource,
-    SourceSettings,
-    open_source,
     origin,
 )
 from astra_auth.errors import AstraError, ConfigError
@@ -202,7 +199,7 @@ def register(
     *,
     config: str | Path | None = None,
     min_ttl: float = DEFAULT_MIN_TTL,
-    timeout: float = 10.0,
+    timeout: float | None = None,
     ca_bundle: str | Path | None = None,
 ) -> type[AstraAuthProvider]:
     """Authenticate every Schemathesis test case through target `name`.
@@ -213,21 +210,11 @@ def register(
     hints; `astra_auth.TokenError` when no token can be had) for an unknown
     target, a target without a URL, or a bad config file.
     """
-    from astra_auth.deps import Deps
-    from astra_auth.service import load_target
+    from astra_auth.service import api_source
 
-    deps = Deps.system(Path(config) if config is not None else None)
-    target = load_target(deps, name)
-    if not target.url:
-        raise ConfigError(
-            f"target {name!r} has no API URL, so astra-auth cannot tell which requests "
-            "may carry its credential",
-            hints=[f"Set it with: astra-auth configure {name} --url https://api.example.com "
-                   "--no-input"],
-        )
-    settings = SourceSettings(min_ttl=min_ttl, timeout=timeout, renew_share=RENEW_AT_SHARE,
-                              ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
-    binding = _Binding(name, target.url, open_source(target, deps, settings))
+    url, source = api_source(name, config=config, min_ttl=min_ttl, timeout=timeout,
+                             ca_bundle=ca_bundle)
+    binding = _Binding(name, url, source)
     # The first credential now: a wrong secret or an unreachable provider is
     # reported once, before the scan, rather than as an error per operation.
     binding.source.get()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from astra_auth.config import Config, Target
 from astra_auth.deps import Deps
 from astra_auth.errors import ConfigError, UsageError
-from astra_auth.shellcmd import command
+from astra_auth.shellcmd import Placeholder, command, configure
+
+if TYPE_CHECKING:
+    from astra_auth.credential import CredentialSource
 
 
 def lookup(config: Config, name: str, deps: Deps, *, offer_create: bool = True) -> Target:
@@ -49,6 +53,28 @@ def check_network_options(timeout: float | None, ca_bundle: Path | None) -> None
             raise UsageError(f"--ca-bundle: {ca_bundle} is not a file")
         if not os.access(ca_bundle, os.R_OK):
             raise UsageError(f"--ca-bundle: {ca_bundle} cannot be read")
+
+
+def api_source(name: str, *, config: str | Path | None, min_ttl: float,
+               timeout: float | None, ca_bundle: str | Path | None
+               ) -> tuple[str, CredentialSource]:
+    """The API's URL and the credential source, for a client of the API inside
+    this process (`auth_for`, the Schemathesis provider).  The target must have
+    a `url`: its origin is the only one the credential is sent to."""
+    from astra_auth.credential import RENEW_AT_SHARE, SourceSettings, open_source
+
+    deps = Deps.system(Path(config) if config is not None else None)
+    target = load_target(deps, name)
+    if not target.url:
+        raise ConfigError(
+            f"target {name!r} has no API URL, so astra-auth cannot tell which requests "
+            "may carry its credential",
+            hints=["Set it with: " + configure(name, "--url",
+                                                 Placeholder("https://api.example.com"))],
+        )
+    settings = SourceSettings(min_ttl=min_ttl, timeout=timeout, renew_share=RENEW_AT_SHARE,
+                              ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
+    return target.url, open_source(target, deps, settings)
 
 
 def load_target(deps: Deps, name: str) -> Target:
