@@ -25,6 +25,7 @@ from astra_auth.deps import Deps
 from astra_auth.errors import UsageError
 from astra_auth.oauth import jwt
 from astra_auth.oauth.failure import Category, Failure
+from astra_auth.shellcmd import command
 
 MAX_BODY = 64 * 1024  # the check needs the status and headers, not the page
 
@@ -255,7 +256,7 @@ def _type_hints(target: Target, status: int | None) -> list[str]:
     name = target.name
     if target.auth_type == "basic":
         return ["Check the username and password the API expects: "
-                f"astra-auth configure {name} asks for them again."]
+                f"{command('configure', name)} asks for them again."]
     if target.auth_type == "api_key" and target.api_key is not None:
         k = target.api_key
         return [f"The key is sent as the {k.location} {k.name!r}: check that the API reads it "
@@ -263,7 +264,7 @@ def _type_hints(target: Target, status: int | None) -> list[str]:
                 "changes the name)."]
     if target.auth_type == "bearer":
         return ["The stored bearer token may have expired or been revoked: store a new one with "
-                f"astra-auth configure {name}."]
+                f"{command('configure', name)}."]
     if target.auth_type == "jwt" and target.jwt is not None:
         return [f"The API did not accept the JWT signed here with {target.jwt.algorithm}: check "
                 "the algorithm and key it verifies with, and the claims it requires (iss, aud, "

@@ -195,10 +195,11 @@ def open_source(target: Target, deps: Deps, settings: SourceSettings | None = No
     settings = settings_for(target, settings or SourceSettings())
     module_name = SOURCES.get(target.auth_type or "")
     if module_name is None:
-        # Target names are validated ([A-Za-z0-9._-]), so the command needs no quoting.
+        from astra_auth.shellcmd import command
+
         raise ConfigError(
             f"target {target.name!r} has no authentication configured yet",
-            hints=[f"Set it up with: astra-auth configure {target.name}"],
+            hints=["Set it up with: " + command("configure", target.name)],
         )
     module = importlib.import_module(module_name)
     source: CredentialSource = module.open(target, deps, settings)

@@ -15,6 +15,7 @@ from astra_auth.errors import ConfigError, KeyringUnavailable
 from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest
 from astra_auth.secretstore import entry, env_names, locate
+from astra_auth.shellcmd import command
 
 if TYPE_CHECKING:
     from astra_auth.oauth.client_auth import ClientKey
@@ -32,7 +33,7 @@ def require_oauth2(target: Target) -> None:
     if target.oauth2 is None:
         raise ConfigError(
             f"target {target.name!r} has no authentication configured yet",
-            hints=[f"Set it up with: astra-auth configure {target.name}"],
+            hints=["Set it up with: " + command("configure", target.name)],
         )
 
 

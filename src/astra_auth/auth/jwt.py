@@ -21,6 +21,7 @@ from astra_auth.credential import Credential, RefusalRule, SourceSettings
 from astra_auth.credentials import MissingSecret, read_secret
 from astra_auth.deps import Deps
 from astra_auth.oauth.failure import Category, Failure
+from astra_auth.shellcmd import command
 from astra_auth.tokens import TokenError
 
 
@@ -129,7 +130,7 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
                           f"used with {algorithm}: {reason}.")
         raise TokenError(failure, [
             f"Give a {'shared secret' if algorithm.startswith('HS') else 'PEM private key'} "
-            f"that fits {algorithm}: astra-auth configure {target.name} (or set "
+            f"that fits {algorithm}: {command('configure', target.name)} (or set "
             f"{_variable(target)}).",
         ]) from None
 
