@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import schemathesis
 
+from astra_auth import shellcmd
 from astra_auth.credential import (
     DEFAULT_MIN_TTL,
     Credential,
@@ -71,9 +72,10 @@ class _Binding:
                     f"the scan's API is at {_show_origin(base_url)}, but target {self.name!r} "
                     f"is {_show_origin(self.url)}; astra-auth sends a target's credential "
                     "only to the target's own origin",
-                    hints=[f"Point the scan at the target's API: st run --url {self.url} …",
-                           f"Or change the target's URL: astra-auth configure {self.name} "
-                           "--url URL --no-input"],
+                    hints=["Point the scan at the target's API: st run --url "
+                           f"{shellcmd.quote(self.url)} …",
+                           "Or change the target's URL: "
+                           + shellcmd.configure(self.name, "--url", shellcmd.Placeholder("URL"))],
                 )
             credential = self.source.get()
         except AstraError as exc:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from astra_auth import shellcmd
 from astra_auth.credential import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
 from astra_auth.errors import ExitCode, SilentError, UsageError
@@ -145,7 +146,8 @@ def environment(base: Mapping[str, str], credential: Credential, url: str | None
     else:
         notes.append(f"target {name!r} has no API URL, so ZAP_AUTH_HEADER* are not set "
                      "(without ZAP_AUTH_HEADER_SITE, ZAP would send the credential to every "
-                     f"site). Set it with: astra-auth configure {name} --url URL --no-input")
+                     "site). Set it with: "
+                     + shellcmd.configure(name, "--url", shellcmd.Placeholder("URL")))
     return env, notes
 
 

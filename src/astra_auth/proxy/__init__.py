@@ -154,14 +154,18 @@ def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
         fix = "Give --upstream an https URL (http only for a loopback host)."
     elif target.url:
         url, where, error = target.url, f"target {target.name!r}: url", ConfigError
-        fix = (f"Point the target at its https URL: astra-auth configure {target.name} "
-               "--url https://api.example.com --no-input")
+        from astra_auth.shellcmd import Placeholder, configure
+
+        fix = ("Point the target at its https URL: "
+               + configure(target.name, "--url", Placeholder("https://api.example.com")))
     else:
+        from astra_auth.shellcmd import Placeholder, configure
+
         raise ConfigError(
             f"target {target.name!r} has no API URL, so the proxy does not know where to "
             "forward requests",
-            hints=[f"Set it with: astra-auth configure {target.name} --url "
-                   "https://api.example.com --no-input",
+            hints=["Set it with: "
+                   + configure(target.name, "--url", Placeholder("https://api.example.com")),
                    "Or give one for this run: --upstream https://api.example.com"],
         )
     try:
