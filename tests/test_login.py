@@ -528,7 +528,8 @@ class DeviceFaults:
                     faults.polls += 1
                     body = faults.script.pop(0) if faults.script else {
                         "error": "authorization_pending"}
-                    status = 400 if "error" in body else 200
+                    # {"_status": 503}: an answer without an OAuth body.
+                    status = int(body.pop("_status", 400 if "error" in body else 200))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -578,6 +579,22 @@ def test_slow_down_adds_five_seconds_for_good(cli, store, faults_factory):
     result = cli("login", "api", sleep=sleeps.append)
     assert sleeps == [1, 6, 6]
     assert "The provider asked to poll more slowly: every 6 seconds now." in result.err
+    assert store.data["api:refresh_token"] == FAULT_REFRESH
+
+
+def test_a_5xx_and_a_429_while_polling_are_waited_out_with_back_off(cli, store,
+                                                                    faults_factory):
+    # RFC 8628 §3.5: the user may be half-way through approving; keep polling, slower.
+    server = faults_factory([{"_status": 503}, {"_status": 429},
+                             {"access_token": FAULT_ACCESS, "token_type": "Bearer",
+                              "expires_in": 600, "refresh_token": FAULT_REFRESH}])
+    configure_faults(cli, server)
+    sleeps: list[float] = []
+    result = cli("login", "api", sleep=sleeps.append)
+    assert sleeps == [1, 2, 4]
+    assert ("The token endpoint did not answer usefully (server_error); polling again every "
+            "2 seconds while the code is valid.") in " ".join(result.err.split())
+    assert "(rate_limited); polling again every 4 seconds" in " ".join(result.err.split())
     assert store.data["api:refresh_token"] == FAULT_REFRESH
 
 

@@ -114,6 +114,9 @@ def _device(url: str | None, base: GrantRequest, make_client: MakeClient, opts: 
             monotonic=deps.monotonic,
             on_slow_down=lambda seconds: deps.io.info(
                 f"The provider asked to poll more slowly: every {seconds} seconds now."),
+            on_backoff=lambda seconds, category: deps.io.warn(
+                f"The token endpoint did not answer usefully ({category}); polling again "
+                f"every {seconds} seconds while the code is valid."),
         )
 
 

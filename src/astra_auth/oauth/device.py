@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 DEFAULT_INTERVAL = 5  # §3.2: "If no value is provided, clients MUST use 5 as the default."
 SLOW_DOWN_STEP = 5  # §3.5: slow_down adds 5 seconds, for this and every later request
 MAX_INTERVAL = 60  # a provider's interval of an hour would look like a hang
+# Failures that may pass while the user approves: polling goes on, slower.
+_PASSING = frozenset({Category.TIMEOUT, Category.CONNECTION_ERROR, Category.RATE_LIMITED,
+                      Category.SERVER_ERROR})
 MAX_LIFETIME = 3600  # nor should a code be waited on for days
 SHOWN_CODE = 64  # a user code or URL longer than this is not a real one
 
@@ -145,7 +148,8 @@ def _whole(value: object) -> int | None:
 
 def poll(base: GrantRequest, code: DeviceCode, make_client: Callable[[], httpx.Client], *,
          timeout: float, sleep: Callable[[float], None], monotonic: Callable[[], float],
-         on_slow_down: Callable[[int], None] | None = None) -> Outcome:
+         on_slow_down: Callable[[int], None] | None = None,
+         on_backoff: Callable[[int, str], None] | None = None) -> Outcome:
     """Poll the token endpoint until the user approves (the outcome, with its
     token), declines (`access_denied`) or the code expires (`login_timeout`).
     Raises LoginFailed; Ctrl-C (KeyboardInterrupt) passes through."""
@@ -169,6 +173,14 @@ def poll(base: GrantRequest, code: DeviceCode, make_client: Callable[[], httpx.C
             interval = min(interval + SLOW_DOWN_STEP, MAX_INTERVAL)
             if on_slow_down is not None:
                 on_slow_down(interval)
+            continue
+        if error is None and failure.category in _PASSING:
+            # §3.5: a connection timeout (and, alike, a dropped connection, a 429
+            # or a 5xx) is waited out with an exponential back-off, for as long
+            # as the code is valid; the user may be half-way through approving.
+            interval = min(interval * 2, MAX_INTERVAL)
+            if on_backoff is not None:
+                on_backoff(interval, failure.category)
             continue
         if error == "access_denied":
             raise LoginFailed(replace(failure, category=Category.ACCESS_DENIED,
