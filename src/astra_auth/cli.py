@@ -59,6 +59,19 @@ METAVARS = {
     "--prefix": "PREFIX", "--format": "FORMAT", "--host": "HOST",
 }
 
+# --timeout and --ca-bundle, alike on every command that talks to the network;
+# service.check_network_options checks their values, once for all.
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option("--timeout", help="Seconds per network exchange (default: the target's "
+                 "timeout, else 10).", show_default=False),
+]
+CaBundleOption = Annotated[
+    Path | None,
+    typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust (default: the "
+                 "target's ca_bundle).", dir_okay=False),
+]
+
 # Each command's help ends with examples to copy (issue 14).
 EXAMPLES = {
     "targets list": ["astra-auth targets list", "astra-auth targets list --json"],
@@ -549,15 +562,8 @@ def test_token(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the request and response, masked.")
     ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", help="Seconds for the whole exchange (default: the "
-                     "target's timeout, else 10).", min=0.001, show_default=False),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
-    ] = None,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
     probe: Annotated[
         str | None,
         typer.Option("--probe", metavar="PATH_OR_URL",
@@ -600,15 +606,8 @@ def token(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask for a new token; do not use the cache.")
     ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", help="Seconds per network exchange (default: the "
-                     "target's timeout, else 10).", min=0.001, show_default=False),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
-    ] = None,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
 ) -> None:
     """Print a valid credential (an access token, key or signed JWT), cached and renewed
     as needed, for scripts."""
@@ -634,16 +633,8 @@ def login(
         typer.Option("--port", help="authorization_code: the loopback port the client "
                      "registration needs (default: any free port).", show_default=False),
     ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", help="Seconds per network exchange (default: the target's, "
-                     "else 10).", min=0.001, show_default=False),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust (default: the "
-                     "target's).", dir_okay=False),
-    ] = None,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
 ) -> None:
     """The one human step of the device-code and authorization-code grants:
     afterwards renewal is unattended."""
@@ -683,15 +674,8 @@ def proxy(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print failures only, no renewals.")
     ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", help="Seconds per network exchange (default: each "
-                     "target's timeout, else 10).", min=0.001, show_default=False),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust.", dir_okay=False),
-    ] = None,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
 ) -> None:
     """Forward every request to the target's API with a fresh credential added."""
     from astra_auth.proxy import ProxyOptions
@@ -721,15 +705,8 @@ def exec_(
         float,
         typer.Option("--min-ttl", help="Renew first when fewer seconds than this are left."),
     ] = 60.0,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds for each token request "
-                                   "(default: the target's timeout, else 10).")
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust (default: the "
-                     "target's ca_bundle).", dir_okay=False),
-    ] = None,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
 ) -> None:
     """Run COMMAND with the credential in its environment: ASTRA_AUTH_TOKEN,
     ASTRA_AUTH_HEADER_NAME, ASTRA_AUTH_HEADER_VALUE and ZAP's ZAP_AUTH_HEADER,
