@@ -289,6 +289,120 @@ def test_head_and_no_content_answers(proxies, api):
     assert again.status_code == 200
 
 
+def _raw(port: int, data: bytes, *, until_close: bool = True) -> bytes:
+    """Send bytes as they are; read until the proxy closes (or 10 s pass)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while True:
+            try:
+                part = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not part:
+                break
+            received += part
+            if not until_close and received.count(b"\r\n\r\n") >= 1 and b"}" in received:
+                break
+        return received
+
+
+def _port(running: ProxyProcess, name: str) -> int:
+    return int(running.addresses[name].rsplit(":", 1)[1])
+
+
+def test_pipelined_requests_are_answered_in_order(proxies, api):
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"),
+                    b"GET /echo/one HTTP/1.1\r\nHost: x\r\n\r\n"
+                    b"GET /echo/two HTTP/1.1\r\nHost: x\r\n\r\n"
+                    b"GET /echo/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert received.count(b"HTTP/1.1 200 OK\r\n") == 3
+    order = [received.index(b'"path": "/echo/%s"' % p) for p in (b"one", b"two", b"three")]
+    assert order == sorted(order)
+    assert [s.path for s in api.state.seen[-3:]] == ["/echo/one", "/echo/two", "/echo/three"]
+
+
+def test_every_credential_header_of_the_scanners_is_replaced(proxies, api, idp):
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"),
+                    b"GET /echo/twice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer one\r\n"
+                    b"authorization: Bearer two\r\nConnection: close\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert api.state.seen[-1].all("Authorization") == [f"Bearer {idp.state.issued[-1]}"]
+
+
+def test_a_cookie_key_replaces_its_own_among_several_cookie_lines(proxies, proc, upstream,
+                                                                  leaks):
+    key = "ck7Hq2Wz9Lp4Rm1Xv6Nb3Tj8"
+    leaks.watch(key)
+    proc("configure", "jar", "--auth-type", "api_key", "--key-name", "sid", "--key-location",
+         "cookie", "--secrets", "env", "--url", upstream.url, "--no-input")
+    running = proxies.start("jar=0", env={"ASTRA_AUTH_JAR_API_KEY": key})
+    received = _raw(_port(running, "jar"),
+                    b"GET /echo/jar HTTP/1.1\r\nHost: x\r\nCookie: a=1; sid=forged\r\n"
+                    b"Cookie: b=2\r\nConnection: close\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert upstream.state.seen[-1].all("Cookie") == [f"a=1; b=2; sid={key}"]
+    assert running.stop() == 0
+
+
+def test_http_1_0_without_keep_alive_is_answered_then_closed(proxies, api):
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"), b"GET /echo/old HTTP/1.0\r\n\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nConnection: close" in head
+    assert json.loads(body)["path"] == "/echo/old"
+
+
+def test_a_request_that_is_not_http_is_a_400_and_the_connection_closes(proxies, api):
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"), b"GET /echo HTTP/1.1\r\nBad Header\r\n\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\nConnection: close" in head
+    assert json.loads(body)["error"]["category"] == "bad_request"
+    assert api.state.seen == []
+
+
+def test_a_head_larger_than_256_kib_is_a_431(proxies, api):
+    running = proxies.start("api=0")
+    huge = b"X-Big: " + b"a" * (300 * 1024) + b"\r\n"
+    received = _raw(_port(running, "api"), b"GET /echo HTTP/1.1\r\nHost: x\r\n" + huge)
+    assert received.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert json.loads(received.partition(b"\r\n\r\n")[2])["error"]["category"] == \
+        "request_too_large"
+    assert api.state.seen == []
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(proxies, api):
+    running = proxies.start("api=0")
+    with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as sock:
+        sock.sendall(b"POST /echo/continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: 5\r\n\r\n")
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(65536)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"hello")
+        answer = b""
+        while b"}" not in answer:
+            answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    seen = api.state.seen[-1]
+    assert seen.body_length == 5 and seen.header("Expect") is None
+
+
+def test_an_api_that_drops_kept_connections_loses_no_request(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c:
+        statuses = [c.get(running.url("api", path)).status_code
+                    for _ in range(20) for path in ("/close-after", "/echo/next")]
+    assert statuses == [200] * 40
+    assert len([s for s in api.state.seen if s.path == "/echo/next"]) == 20
+
+
 def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, upstream):
     configure(proc, "blink", idp.token_url, upstream.url, client_id="blink")
     running = proxies.start("blink=0")

@@ -102,11 +102,17 @@ def _drop(headers: MutableMapping[str, str], name: str) -> None:
 
 
 def _pop_all(headers: MutableMapping[str, str], name: str) -> list[str]:
+    """Remove every `name` header, whatever its case, and return their values.
+
+    A name can come twice (two Cookie lines from a scanner): a multi-valued
+    mapping's own getall / get_list gives each value, and one delete removes
+    them all.
+    """
     lowered = name.lower()
-    found = [k for k in list(headers) if k.lower() == lowered]
-    values = []
-    for key in found:
-        values.append(headers[key])
+    values: list[str] = []
+    for key in dict.fromkeys(k for k in list(headers) if k.lower() == lowered):
+        getall = getattr(headers, "getall", None) or getattr(headers, "get_list", None)
+        values.extend(getall(key) if getall is not None else [headers[key]])
         del headers[key]
     return values
 

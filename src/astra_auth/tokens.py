@@ -37,7 +37,7 @@ from astra_auth.oauth.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.oauth.hints import Context, hints_for
 from astra_auth.oauth.transport import Deadline
-from astra_auth.secretstore import entry, env_source
+from astra_auth.secretstore import entry, env_names, env_source
 from astra_auth.token_state import write_state
 
 # Without expires_in or a JWT exp claim, a token is trusted this long: short,
@@ -183,6 +183,13 @@ class TokenSource:
         self._login = target.oauth2.needs_login
         self._thread_lock = threading.RLock()
         self._refusals = RefusalRule()
+        # peek() runs on every request the proxy forwards: the cache key is
+        # computed again only when a variable it hashes has changed, and the
+        # credential is made once per token.
+        self._key_variables = [name for kind in ("client_secret", "password", "private_key")
+                               for name in env_names(target.name, kind)]
+        self._key_memo: tuple[tuple[str | None, ...], str] | None = None
+        self._peeked: tuple[CachedToken, Credential] | None = None
 
     @property
     def _entry(self) -> str:
@@ -195,15 +202,30 @@ class TokenSource:
 
     def peek(self) -> Credential | None:
         memory = self._fresh_memory()
-        return self.credential(memory) if memory is not None else None
+        if memory is None:
+            return None
+        peeked = self._peeked
+        if peeked is None or peeked[0] is not memory:
+            peeked = self._peeked = (memory, self.credential(memory))
+        return peeked[1]
 
     def _fresh_memory(self) -> CachedToken | None:
         """The token in memory when it is still fresh (no I/O, no lock)."""
         memory = self._memory
-        if (memory is not None and memory.key == cache_key(self.target, self.deps.environ)
+        if (memory is not None and memory.key == self._cache_key()
                 and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
             return memory
         return None
+
+    def _cache_key(self) -> str:
+        """`cache_key` of this target, recomputed only when one of the
+        variables it hashes has changed."""
+        environ = self.deps.environ
+        values = tuple(map(environ.get, self._key_variables))
+        memo = self._key_memo
+        if memo is None or memo[0] != values:
+            memo = self._key_memo = (values, cache_key(self.target, environ))
+        return memo[1]
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         with self._thread_lock:
@@ -225,7 +247,7 @@ class TokenSource:
         digest of a token the API refused; any other fresh token will do (a
         parallel caller may have renewed already), else refresh or grant.
         """
-        key = cache_key(self.target, self.deps.environ)
+        key = self._cache_key()
         if not force and refused is None:
             memory = self._fresh_memory()
             if memory is not None:

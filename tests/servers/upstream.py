@@ -128,6 +128,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/always-401":
             self._json(401, {"error": "invalid_token"},
                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        elif path == "/close-after":
+            # Closes its end after answering, without saying so: a kept-alive
+            # connection that goes stale under the proxy's feet.
+            self._json(200, echo)
+            self.close_connection = True
         elif path == "/cut":
             self.send_response(200)
             # /cut?big promises more than the proxy reads whole before answering.

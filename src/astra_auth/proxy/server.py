@@ -1,37 +1,33 @@
-"""The proxy's server: aiohttp's HTTP server and client, streaming both ways.
+"""The proxy's forwarding rules, over the HTTP/1.1 plumbing of `wire`.
 
-aiohttp parses and writes HTTP; this module only decides what to forward.
+`wire` parses (llhttp) and moves bytes; this module decides what to forward.
 Per request: drop hop-by-hop headers (RFC 9110 §7.6.1) and the client's own
 credential, add the target's (or none, for `X-Astra-Auth: none`), forward with
 the upstream's own Host, and stream the answer back.  A 401 asks the credential
 source whether a renewal can help, and the request is sent once more when its
 body was kept (at most 1 MiB); larger bodies stream and are not retried.
 
-Credentials come from `astra_auth.credential.CredentialSource` only, called in a
-worker thread (it blocks on the keyring and the token endpoint, and is
-single-flight inside: concurrent requests share one token request).  The proxy
-keeps no token of its own.
+Credentials come from `astra_auth.credential.CredentialSource` only: `peek()`
+in the event loop for a fresh one in memory, else `get()` in a worker thread
+(it blocks on the keyring and the token endpoint, and is single-flight inside:
+concurrent requests share one token request).  The proxy keeps no token of
+its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import logging
 import signal
+import socket
+import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
-
-import aiohttp
-from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
 
 from astra_auth import safetext
 from astra_auth.credential import (
@@ -44,31 +40,37 @@ from astra_auth.credential import (
 )
 from astra_auth.errors import AstraError
 from astra_auth.oauth.redact import Redactor
+from astra_auth.proxy import wire
+from astra_auth.proxy.wire import (
+    Answer,
+    Body,
+    ClientGone,
+    Downstream,
+    Incoming,
+    Pool,
+    Refusal,
+    Route,
+    UpstreamError,
+)
 
 if TYPE_CHECKING:
-    from multidict import MultiMapping
-
     from astra_auth.config import Target
     from astra_auth.deps import Deps
     from astra_auth.proxy import Listener, ProxyOptions
 
 T = TypeVar("T")
-# A request body as forwarded: kept whole, or streaming on.
-Body = bytes | AsyncIterator[bytes] | aiohttp.StreamReader | None
 # A request body up to this size is kept, so that it can be sent again after
 # a 401; a larger one streams through and a 401 is passed on as it is.
 KEEP_LIMIT = 1024 * 1024
 # RFC 9110 §7.6.1 (and the older Keep-Alive, Proxy-Connection, Trailers).
 HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-    "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+    b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate",
+    b"proxy-authorization", b"te", b"trailer", b"trailers", b"transfer-encoding", b"upgrade",
 })
-# Host is the upstream's own; Expect is answered here; X-Astra-Auth is ours.
-REQUEST_DROP = HOP_BY_HOP | {"host", "expect", "x-astra-auth"}
-RESPONSE_DROP = HOP_BY_HOP | {"content-length"}  # set through content_length
-# Headers as long as real scanners send (big cookies, JWTs): aiohttp's default
-# of 8190 bytes per line would answer them 400 itself.
-MAX_FIELD = 65536
+# Host is the upstream's own; Expect is answered here; X-Astra-Auth is ours;
+# the body's framing is set again for what is sent.
+REQUEST_DROP = HOP_BY_HOP | {b"host", b"expect", b"x-astra-auth", b"content-length"}
+RESPONSE_DROP = HOP_BY_HOP | {b"content-length"}  # set again for what is sent
 # An answer of known length up to this size is read whole and sent in one write.
 SMALL_BODY = 64 * 1024
 # Seconds that in-flight requests get to finish on Ctrl-C or SIGTERM.
@@ -121,36 +123,26 @@ class Log:
         self.redactor.add(credential.token)
 
 
-@dataclass
-class Upstream:
-    base: str  # where requests go: scheme://host[:port][/path], no trailing slash
-    origin: str  # the API's origin as configured, for messages
-    host: str
-    proxy: str | None
-    host_header: str | None  # set when `base` is a pinned loopback address
-
-
 class Forwarder:
     """Everything one listening port needs: its target's source and upstream."""
 
-    def __init__(self, name: str, source: CredentialSource, upstream: Upstream,
-                 session: aiohttp.ClientSession, log: Log, timeout: float,
-                 executor: ThreadPoolExecutor, address: str) -> None:
+    def __init__(self, name: str, source: CredentialSource, upstream: Upstream, pool: Pool,
+                 log: Log, timeout: float, executor: ThreadPoolExecutor, address: str) -> None:
         self.name = name
         self.address = address
         self.source = source
         self.executor = executor
         self.upstream = upstream
-        self.session = session
+        self.pool = pool
         self.log = log
         self.timeout = timeout
         self._last: Credential | None = None
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def handle(self, request: Incoming, conn: Downstream) -> None:
         try:
-            return await self._forward(request)
-        except ConnectionResetError:
-            raise  # the client went away; aiohttp closes the connection quietly
+            await self._forward(request, conn)
+        except (ClientGone, asyncio.CancelledError):
+            raise  # the scanner went away; its connection is closed quietly
         except Exception as exc:  # noqa: BLE001 - one broken request must not stop the proxy
             tb = exc.__traceback__
             while tb is not None and tb.tb_next is not None:
@@ -160,49 +152,53 @@ class Forwarder:
             # Never the exception's text: it may hold a header value.
             self.log.failure(f"{self.name}: internal error ({type(exc).__name__}{where}); "
                              "this is a bug, please report it")
-            return _error_response(500, "internal_error",
-                                   "astra-auth proxy failed on this request (a bug)", None)
+            if conn.busy_answering:
+                conn.abort()
+                return
+            _error_response(conn, request, 500, "internal_error",
+                            "astra-auth proxy failed on this request (a bug)", None)
 
-    async def _forward(self, request: web.BaseRequest) -> web.StreamResponse:
-        if not request.raw_path.startswith("/"):
+    async def _forward(self, request: Incoming, conn: Downstream) -> None:
+        if not request.target.startswith(b"/"):
             # "GET http://host/..." or "CONNECT host:443": a scanner set up to use
             # this as a forward proxy.  Never forwarded anywhere.
-            return _error_response(
-                400, "not_a_forward_proxy",
+            _error_response(
+                conn, request, 400, "not_a_forward_proxy",
                 "astra-auth proxy is a reverse proxy: send it the API's requests as to "
                 "the API itself (GET /path), not as to a forward proxy",
                 f"Make {self.address} the scanner's target instead of its proxy (README: "
                 "scanners that only know forward proxies).")
-        headers = _forwarded_headers(request.headers)
-        if self.upstream.host_header is not None:
-            headers["Host"] = self.upstream.host_header
-        url = self.upstream.base + request.raw_path
-        anonymous = request.headers.get("X-Astra-Auth", "").strip().lower() == "none"
+            return
+        headers, anonymous = _forwarded_headers(request.headers)
         credential = None
         if not anonymous:
             try:
                 credential = await self._credential()
             except AstraError as exc:
-                return self._no_credential(exc)
-        if request.headers.get("Expect", "").lower() == "100-continue":
-            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self._no_credential(conn, request, exc)
+                return
+        if request.expects_continue and request.body is not None:
+            conn.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n")
         body, kept = await _body(request)
+        target = request.target.decode("latin-1")
         try:
-            response = await self._send(request.method, url, headers, credential, body)
-            if response.status == 401 and credential is not None and kept:
-                challenge = response.headers.get("WWW-Authenticate")
+            answer = await self._send(request, target, headers, credential, body)
+            if answer.status == 401 and credential is not None and kept:
+                challenge = _header(answer.headers, b"www-authenticate")
                 try:
                     retry = await self._blocking(self.source.renew, credential, challenge)
                 except AstraError as exc:
-                    response.release()
-                    return self._no_credential(exc)
+                    answer.discard()
+                    self._no_credential(conn, request, exc)
+                    return
                 if retry is not None:
                     self.log.remember(retry)
-                    response.release()
-                    response = await self._send(request.method, url, headers, retry, body)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return self._unreachable(exc)
-        return await self._stream_back(request, response)
+                    answer.discard()
+                    answer = await self._send(request, target, headers, retry, body)
+        except UpstreamError as exc:
+            self._unreachable(conn, request, exc.cause)
+            return
+        await self._stream_back(request, conn, answer)
 
     async def _credential(self) -> Credential:
         # The usual case, a fresh credential in memory, without a thread hop;
@@ -222,62 +218,94 @@ class Forwarder:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, call, *args)
 
-    async def _send(self, method: str, url: str, headers: CIMultiDict[str],
-                    credential: Credential | None, body: Body) -> aiohttp.ClientResponse:
+    async def _send(self, request: Incoming, target: str, headers: Fields,
+                    credential: Credential | None, body: bytes | Body | None) -> Answer:
+        up = self.upstream
+        path = up.path + target
         if credential is not None:
             headers = headers.copy()
-            url = credential.apply(headers, url)
-        return await self.session.request(
-            method, URL(url, encoded=True), headers=headers, data=body,
-            allow_redirects=False, proxy=self.upstream.proxy,
-        )
+            url = credential.apply(headers, up.origin + path)
+            path = url[len(up.origin):] if url.startswith(up.origin) else path
+        lines = [f"Host: {up.host_header}\r\n"]
+        lines.extend(headers.lines())
+        chunked = False
+        if isinstance(body, bytes):
+            if body or request.body is not None:
+                lines.append(f"Content-Length: {len(body)}\r\n")
+        elif body is not None:
+            if body.length is not None:
+                lines.append(f"Content-Length: {body.length}\r\n")
+            else:
+                chunked = True
+                lines.append("Transfer-Encoding: chunked\r\n")
+        fields = "".join(lines).encode("latin-1")
+        method = request.method
 
-    async def _stream_back(self, request: web.BaseRequest,
-                           response: aiohttp.ClientResponse) -> web.StreamResponse:
-        drop = RESPONSE_DROP | _connection_tokens(response.headers)
-        headers = CIMultiDict((k, v) for k, v in response.headers.items()
-                              if k.lower() not in drop)
-        length = response.content_length
-        if length is not None and length <= SMALL_BODY and request.method != "HEAD":
-            # Most API answers: read whole (it is in the buffer already) and sent
-            # with the headers in one write, instead of one write per part.
+        def head(absolute: bool) -> bytes:
+            if absolute:  # through an HTTP proxy, to a plain-http API
+                extra = b"Proxy-Authorization: %b\r\n" % up.proxy_auth if up.proxy_auth else b""
+                return b"%b %b%b HTTP/1.1\r\n%b%b\r\n" % (
+                    method, up.origin.encode("latin-1"), path.encode("latin-1"), fields, extra)
+            return b"%b %b HTTP/1.1\r\n%b\r\n" % (method, path.encode("latin-1"), fields)
+
+        return await self.pool.send(head, body, chunked, method == b"HEAD", self.timeout)
+
+    async def _stream_back(self, request: Incoming, conn: Downstream, answer: Answer) -> None:
+        headers = _answer_headers(answer.headers)
+        status = answer.status
+        if request.method == b"HEAD" or status in (204, 304):
+            if answer.length is not None and status != 204:
+                headers.append((b"Content-Length", b"%d" % answer.length))
+            _keep_alive_header(request, headers)
+            conn.write_raw(wire.head(status, answer.reason, headers))
+            answer.discard()
+            return
+        whole = answer.whole()
+        if whole is None and answer.length is not None and answer.length <= SMALL_BODY:
+            # A small answer is read whole before anything is sent, so that one
+            # the API breaks off is a clean 502 rather than a cut-off answer.
             try:
-                body = await response.read()
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                return self._unreachable(exc)
-            finally:
-                response.release()
-            return web.Response(status=response.status, reason=response.reason,
-                                headers=headers, body=body)
-        out = web.StreamResponse(status=response.status, reason=response.reason,
-                                 headers=headers)
-        if length is not None and _may_have_body(response.status):
-            out.content_length = length
+                whole = await answer.read()
+            except UpstreamError as exc:
+                self._unreachable(conn, request, exc.cause)
+                return
+        if whole is not None:
+            # Most API answers: all of it is here already, sent in one write.
+            headers.append((b"Content-Length", b"%d" % len(whole)))
+            _keep_alive_header(request, headers)
+            conn.write_raw(wire.head(status, answer.reason, headers) + whole)
+            return
+        if answer.length is not None:
+            headers.append((b"Content-Length", b"%d" % answer.length))
+        elif request.http10:
+            request.keep_alive = False  # the end of the body is the end of the connection
+        else:
+            headers.append((b"Transfer-Encoding", b"chunked"))
+        _keep_alive_header(request, headers)
+        conn.busy_answering = True
+        conn.write_raw(wire.head(status, answer.reason, headers))
+        conn.chunked = answer.length is None and not request.http10
         try:
-            await out.prepare(request)
-            async for chunk in response.content.iter_any():
-                await out.write(chunk)
-            await out.write_eof()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            # The answer broke off after its start was sent: the client must see
+            await answer.pipe(conn)
+        except UpstreamError as exc:
+            # The answer broke off after its start was sent: the scanner must see
             # a cut-off answer, not a complete-looking short one.
-            self.log.failure(f"{self.name}: {request.method} answer cut off by the API "
-                             f"({_category(exc)})")
-            if request.transport is not None:
-                request.transport.close()
-        finally:
-            response.release()
-        return out
+            self.log.failure(f"{self.name}: {request.method.decode('latin-1')} answer cut off "
+                             f"by the API ({_category(exc.cause)})")
+            conn.abort()
+            return
+        conn.end()
+        conn.busy_answering = False
 
-    def _no_credential(self, exc: AstraError) -> web.Response:
+    def _no_credential(self, conn: Downstream, request: Incoming, exc: AstraError) -> None:
         category = getattr(exc, "category", None) or "missing_secret"
         hint = exc.hints[0] if exc.hints else None
         if not hasattr(exc, "category"):  # a TokenError has already been reported
             self.log.failure(f"{self.name}: no credential: {exc.message}")
-        return _error_response(502, category, self.log.redactor.redact(exc.message),
-                               self.log.redactor.redact(hint) if hint else None)
+        _error_response(conn, request, 502, category, self.log.redactor.redact(exc.message),
+                        self.log.redactor.redact(hint) if hint else None)
 
-    def _unreachable(self, exc: BaseException) -> web.Response:
+    def _unreachable(self, conn: Downstream, request: Incoming, exc: BaseException) -> None:
         category = _category(exc)
         up = self.upstream
         hint = HINTS[category].format(origin=up.origin, host=up.host, name=self.name,
@@ -286,80 +314,182 @@ class Forwarder:
                    if category == "timeout"
                    else f"the API at {up.origin} could not be reached: {category}")
         self.log.failure(f"{self.name}: {message}")
-        return _error_response(504 if category == "timeout" else 502, category, message, hint)
+        _error_response(conn, request, 504 if category == "timeout" else 502, category, message,
+                        hint)
 
 
 def _category(exc: BaseException) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+    if isinstance(exc, socket.gaierror):
         return "dns_error"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return "tls_error"
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, TimeoutError):
         return "timeout"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if exc.os_error.errno == errno.ECONNREFUSED:
-            return "connection_refused"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused"
     return "connection_error"
 
 
-def _error_response(status: int, category: str, message: str, hint: str | None
-                    ) -> web.Response:
-    body = {"error": {"category": category, "message": message, "hint": hint}}
-    return web.Response(status=status, text=safetext.dumps(body),
-                        content_type="application/json", headers={"Cache-Control": "no-store"})
+def _error_response(conn: Downstream, request: Incoming | None, status: int, category: str,
+                    message: str, hint: str | None) -> None:
+    body = safetext.dumps({"error": {"category": category, "message": message,
+                                     "hint": hint}}).encode("utf-8")
+    headers = [(b"Content-Type", b"application/json; charset=utf-8"),
+               (b"Cache-Control", b"no-store"), (b"Content-Length", b"%d" % len(body))]
+    if request is None:
+        headers.append((b"Connection", b"close"))
+    else:
+        _keep_alive_header(request, headers)
+    conn.write_raw(wire.head(status, REASONS.get(status, b"Error"), headers) + body)
 
 
-def _connection_tokens(headers: MultiMapping[str]) -> frozenset[str]:
+def _refuse(refusal: Refusal, conn: Downstream) -> None:
+    """A request that could not be parsed: answered, then the connection closes."""
+    _error_response(conn, None, refusal.status, refusal.category, refusal.message, None)
+
+
+REASONS = {400: b"Bad Request", 431: b"Request Header Fields Too Large",
+           500: b"Internal Server Error", 502: b"Bad Gateway", 504: b"Gateway Timeout"}
+
+
+def _keep_alive_header(request: Incoming, headers: list[tuple[bytes, bytes]]) -> None:
+    if not request.keep_alive:
+        headers.append((b"Connection", b"close"))
+    elif request.http10:
+        headers.append((b"Connection", b"keep-alive"))
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     """Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1)."""
-    values = headers.getall("Connection", [])
-    return frozenset(t.strip().lower() for v in values for t in v.split(",") if t.strip())
+    return frozenset(token.strip().lower() for name, value in headers
+                     if name.lower() == b"connection"
+                     for token in value.split(b",") if token.strip())
 
 
-def _forwarded_headers(incoming: MultiMapping[str]) -> CIMultiDict[str]:
+def _forwarded_headers(incoming: list[tuple[bytes, bytes]]) -> tuple[Fields, bool]:
+    """The scanner's headers as they go to the API, and whether it asked for
+    no credential (X-Astra-Auth: none)."""
     drop = REQUEST_DROP | _connection_tokens(incoming)
-    return CIMultiDict((k, v) for k, v in incoming.items() if k.lower() not in drop)
+    anonymous = False
+    kept = []
+    for name, value in incoming:
+        lowered = name.lower()
+        if lowered in drop:
+            if lowered == b"x-astra-auth" and value.strip().lower() == b"none":
+                anonymous = True
+            continue
+        kept.append((name.decode("latin-1"), value.decode("latin-1")))
+    return Fields(kept), anonymous
 
 
-def _may_have_body(status: int) -> bool:
-    return status >= 200 and status not in (204, 304)
+class Fields(MutableMapping[str, str]):
+    """Request headers as they go to the API: in order, a name as often as it
+    came, names matched without regard to case.  `Credential.apply` edits it."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def __getitem__(self, name: str) -> str:
+        lowered = name.lower()
+        for key, value in self._pairs:
+            if key.lower() == lowered:
+                return value
+        raise KeyError(name)
+
+    def getall(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [value for key, value in self._pairs if key.lower() == lowered]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        del self[name]
+        self._pairs.append((name, value))
+
+    def __delitem__(self, name: str) -> None:
+        lowered = name.lower()
+        self._pairs = [pair for pair in self._pairs if pair[0].lower() != lowered]
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def copy(self) -> Fields:
+        return Fields(list(self._pairs))
+
+    def lines(self) -> list[str]:
+        return [f"{key}: {value}\r\n" for key, value in self._pairs]
 
 
-async def _body(request: web.BaseRequest) -> tuple[Body, bool]:
+def _answer_headers(incoming: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    drop = RESPONSE_DROP | _connection_tokens(incoming)
+    return [(name, value) for name, value in incoming if name.lower() not in drop]
+
+
+async def _body(request: Incoming) -> tuple[bytes | Body | None, bool]:
     """The request body to forward, and whether it was kept for a retry.
 
     Up to KEEP_LIMIT it is read whole (and can be sent twice); beyond that
     what was read goes first and the rest streams on as it arrives.
     """
-    if not request.body_exists:
-        return None, True
-    if request.content_length is not None and request.content_length > KEEP_LIMIT:
-        return request.content, False
+    body = request.body
+    if body is None:
+        return (b"" if _framed(request) else None), True
+    if body.length is not None and body.length > KEEP_LIMIT:
+        return body, False
     buffer = bytearray()
     while len(buffer) <= KEEP_LIMIT:
-        chunk = await request.content.readany()
+        chunk = await body.read()
         if not chunk:
             return bytes(buffer), True
         buffer += chunk
-    return _chain(bytes(buffer), request.content), False
+    body.unread(bytes(buffer))
+    return body, False
 
 
-async def _chain(first: bytes, rest: aiohttp.StreamReader) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in rest.iter_any():
-        yield chunk
+def _framed(request: Incoming) -> bool:
+    """The scanner announced a body (of length 0)."""
+    return any(name.lower() in (b"content-length", b"transfer-encoding")
+               for name, _ in request.headers)
 
 
-def _upstream(listener: Listener, environ: Mapping[str, str]) -> Upstream:
+@dataclass
+class Upstream:
+    origin: str  # the API's origin as configured: scheme://host[:port]
+    path: str  # the base URL's path, without a trailing slash
+    host: str
+    host_header: str  # as the API expects it
+    proxy_auth: bytes | None  # for an HTTP proxy on the way
+
+
+def _upstream(listener: Listener, environ: Mapping[str, str], tls: ssl.SSLContext | None
+              ) -> tuple[Upstream, Route]:
     from astra_auth.oauth.transport import environment_proxy
 
     parts = urlsplit(listener.upstream)
+    connect = urlsplit(listener.connect or listener.upstream)
+    secure = parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
     # HTTP(S)_PROXY / NO_PROXY as for token requests, never for loopback (issue
-    # 15, finding 10).  Not aiohttp's trust_env: it would also read ~/.netrc and
-    # add its passwords to requests sent with X-Astra-Auth: none.
-    return Upstream(base=listener.connect or listener.upstream,
-                    origin=f"{parts.scheme}://{parts.netloc}", host=parts.hostname or "",
-                    proxy=environment_proxy(listener.upstream, environ),
-                    host_header=listener.host_header)
+    # 15, finding 10).  Not ~/.netrc: its passwords must not be added to
+    # requests sent with X-Astra-Auth: none.
+    proxy = environment_proxy(listener.upstream, environ)
+    upstream = Upstream(origin=f"{parts.scheme}://{parts.netloc}", path=parts.path.rstrip("/"),
+                        host=parts.hostname or "",
+                        host_header=listener.host_header or parts.netloc.rpartition("@")[2],
+                        proxy_auth=wire.proxy_authorization(proxy) if proxy else None)
+    route = Route(scheme=parts.scheme, host=connect.hostname or "", port=connect.port or port,
+                  server_name=parts.hostname or "", ssl=tls, proxy=proxy)
+    return upstream, route
 
 
 # ---------------------------------------------------------------------------
@@ -381,7 +511,6 @@ def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
     for listener in listeners:
         deps.io.write_out(f"{listener.target.name}: {listener.address} (forwards to "
                           f"{listener.upstream})\n")
-    _quiet_aiohttp_logs()
     with contextlib.suppress(KeyboardInterrupt):  # where signals cannot be handled
         _run_loop(_main(listeners, sources, opts, deps, log, identities))
 
@@ -422,50 +551,50 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.add_signal_handler(sig, stop.set)
-    runners: list[web.BaseRunner] = []
-    sessions: list[aiohttp.ClientSession] = []
+    servers: list[asyncio.AbstractServer] = []
+    pools: list[Pool] = []
+    connections: set[Downstream] = set()
     executors = {name: ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"astra-{name}")
                  for name in sources}
     try:
         for listener in listeners:
-            upstream = _upstream(listener, deps.environ)
             timeout, ca_bundle = network(listener.target, opts.timeout, opts.ca_bundle)
-            tls = ssl_context(ca_bundle, deps.environ) if upstream.base.startswith(
-                "https:") else None
-            identity = (identities or {}).get(listener.target.name)
-            if tls is not None and identity is not None:
-                identity.load_identity(tls)
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ssl=tls if tls is not None else True),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout,
-                                              sock_read=timeout),
-                auto_decompress=False,
-                # Send only what the client sent: no default Accept, User-Agent...
-                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                max_line_size=MAX_FIELD, max_field_size=MAX_FIELD,
-            )
-            sessions.append(session)
+            tls = None
+            if listener.upstream.startswith("https:"):
+                tls = ssl_context(ca_bundle, deps.environ)
+                identity = (identities or {}).get(listener.target.name)
+                if identity is not None:
+                    identity.load_identity(tls)
+            upstream, route = _upstream(listener, deps.environ, tls)
+            pool = Pool(route, timeout)
+            pools.append(pool)
             name = listener.target.name
-            forwarder = Forwarder(name, sources[name], upstream, session, log, timeout,
+            forwarder = Forwarder(name, sources[name], upstream, pool, log, timeout,
                                   executors[name], listener.address)
-            server = web.Server(forwarder.handle, access_log=None, auto_decompress=False,
-                                max_line_size=MAX_FIELD, max_field_size=MAX_FIELD,
-                                logger=_SILENT)
-            runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_GRACE)
-            await runner.setup()
-            runners.append(runner)
-            await web.SockSite(runner, listener.sock, shutdown_timeout=SHUTDOWN_GRACE).start()
+            servers.append(await loop.create_server(
+                lambda f=forwarder: Downstream(f.handle, _refuse, connections),  # type: ignore[misc]
+                sock=listener.sock))
         # Ask for each target's first credential now, so that a problem shows at
         # once rather than at the scanner's first request.
         for name, source in sources.items():
             loop.run_in_executor(executors[name], _warm_up, source, log)
-        await stop.wait()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5.0)
+            wire.sweep_idle(connections, loop.time())
     finally:
-        for started in runners:
-            await started.cleanup()
-        for session in sessions:
-            await session.close()
+        for server in servers:
+            server.close()
+        # Requests being answered get a moment to finish; idle connections close now.
+        deadline = loop.time() + SHUTDOWN_GRACE
+        while any(c.busy for c in connections) and loop.time() < deadline:
+            for conn in [c for c in connections if not c.busy]:
+                conn.close()
+            await asyncio.sleep(0.05)
+        for conn in list(connections):
+            conn.abort() if conn.busy else conn.close()
+        for pool in pools:
+            pool.close()
         for executor in executors.values():
             # A token request still running ends on its own timeout; not waited for.
             executor.shutdown(wait=False, cancel_futures=True)
@@ -478,16 +607,3 @@ def _warm_up(source: CredentialSource, log: Log) -> None:
         log.remember(source.get())
     except AstraError:
         pass  # reported through the source's on_event; requests will try again
-
-
-_SILENT = logging.getLogger("astra_auth.proxy.aiohttp")
-
-
-def _quiet_aiohttp_logs() -> None:
-    """aiohttp logs a broken connection with its traceback; nothing of that may
-    reach the terminal (it could quote a header)."""
-    _SILENT.propagate = False
-    _SILENT.addHandler(logging.NullHandler())
-    for name in ("aiohttp", "aiohttp.server", "aiohttp.access", "aiohttp.client",
-                 "aiohttp.internal", "aiohttp.web"):
-        logging.getLogger(name).addHandler(logging.NullHandler())
