@@ -169,7 +169,7 @@ class Forwarder:
                 f"Make {self.address} the scanner's target instead of its proxy (README: "
                 "scanners that only know forward proxies).")
             return
-        headers, anonymous = _forwarded_headers(request.headers)
+        headers, anonymous = _forwarded_headers(request)
         credential = None
         if not anonymous:
             try:
@@ -251,7 +251,7 @@ class Forwarder:
         return await self.pool.send(head, body, chunked, method == b"HEAD", self.timeout)
 
     async def _stream_back(self, request: Incoming, conn: Downstream, answer: Answer) -> None:
-        headers = _answer_headers(answer.headers)
+        headers = _answer_headers(answer)
         status = answer.status
         if request.method == b"HEAD" or status in (204, 304):
             if answer.length is not None and status != 204:
@@ -366,20 +366,20 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+def _connection_tokens(connection: bytes) -> frozenset[bytes]:
     """Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1)."""
-    return frozenset(token.strip().lower() for name, value in headers
-                     if name.lower() == b"connection"
-                     for token in value.split(b",") if token.strip())
+    return frozenset(token.strip().lower() for token in connection.split(b",")
+                     if token.strip())
 
 
-def _forwarded_headers(incoming: list[tuple[bytes, bytes]]) -> tuple[Fields, bool]:
+def _forwarded_headers(request: Incoming) -> tuple[Fields, bool]:
     """The scanner's headers as they go to the API, and whether it asked for
     no credential (X-Astra-Auth: none)."""
-    drop = REQUEST_DROP | _connection_tokens(incoming)
+    drop = REQUEST_DROP | _connection_tokens(request.connection) if request.connection \
+        else REQUEST_DROP
     anonymous = False
     kept = []
-    for name, value in incoming:
+    for name, value in request.headers:
         lowered = name.lower()
         if lowered in drop:
             if lowered == b"x-astra-auth" and value.strip().lower() == b"none":
@@ -430,9 +430,10 @@ class Fields(MutableMapping[str, str]):
         return [f"{key}: {value}\r\n" for key, value in self._pairs]
 
 
-def _answer_headers(incoming: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    drop = RESPONSE_DROP | _connection_tokens(incoming)
-    return [(name, value) for name, value in incoming if name.lower() not in drop]
+def _answer_headers(answer: Answer) -> list[tuple[bytes, bytes]]:
+    drop = RESPONSE_DROP | _connection_tokens(answer.connection) if answer.connection \
+        else RESPONSE_DROP
+    return [(name, value) for name, value in answer.headers if name.lower() not in drop]
 
 
 async def _body(request: Incoming) -> tuple[bytes | Body | None, bool]:
@@ -443,7 +444,7 @@ async def _body(request: Incoming) -> tuple[bytes | Body | None, bool]:
     """
     body = request.body
     if body is None:
-        return (b"" if _framed(request) else None), True
+        return (b"" if request.framed else None), True
     if body.length is not None and body.length > KEEP_LIMIT:
         return body, False
     buffer = bytearray()
@@ -454,12 +455,6 @@ async def _body(request: Incoming) -> tuple[bytes | Body | None, bool]:
         buffer += chunk
     body.unread(bytes(buffer))
     return body, False
-
-
-def _framed(request: Incoming) -> bool:
-    """The scanner announced a body (of length 0)."""
-    return any(name.lower() in (b"content-length", b"transfer-encoding")
-               for name, _ in request.headers)
 
 
 @dataclass

@@ -118,8 +118,8 @@ class Body:
 class Incoming:
     """One request from the scanner, its head complete (the body may follow)."""
 
-    __slots__ = ("body", "expects_continue", "headers", "http10", "keep_alive", "method",
-                 "target")
+    __slots__ = ("body", "connection", "expects_continue", "framed", "headers", "http10",
+                 "keep_alive", "method", "target")
 
     def __init__(self) -> None:
         self.method = b""
@@ -129,6 +129,8 @@ class Incoming:
         self.keep_alive = True
         self.http10 = False
         self.expects_continue = False
+        self.framed = False  # a Content-Length or Transfer-Encoding announced a body
+        self.connection = b""  # the Connection header's values, for hop-by-hop names
 
 
 @dataclass
@@ -262,9 +264,12 @@ class Downstream(asyncio.Protocol):
                 length, framed = int(value), True  # llhttp has checked it is a number
             elif lowered == b"transfer-encoding":
                 framed = True
+            elif lowered == b"connection":
+                request.connection += b"," + value
             elif lowered == b"expect" and value.strip().lower() == b"100-continue":
                 request.expects_continue = True
-        if framed and not (length == 0):
+        request.framed = framed
+        if framed and length != 0:
             request.body = Body(self, length)
         self._queue.append(request)
         self._wake()
@@ -431,8 +436,8 @@ class Answer:
     API's connection in turn.
     """
 
-    __slots__ = ("_conn", "_kept", "_sink", "done", "headers", "length", "reason", "status",
-                 "until_close")
+    __slots__ = ("_conn", "_error", "_kept", "_sink", "_waiter", "chunked", "complete",
+                 "connection", "headers", "length", "reason", "status", "until_close")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -440,10 +445,14 @@ class Answer:
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.length: int | None = None  # Content-Length, when the API gave one
+        self.chunked = False
+        self.connection = b""  # the Connection header's values, for hop-by-hop names
         self.until_close = False  # neither a length nor chunked: the body ends at close
+        self.complete = False
+        self._error: UpstreamError | None = None
         self._kept: list[bytes] = []
         self._sink: Downstream | None = None
-        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiter: asyncio.Future[None] | None = None  # made only when someone waits
 
     def _body(self, data: bytes) -> None:
         if self._sink is not None:
@@ -451,9 +460,27 @@ class Answer:
         else:
             self._kept.append(data)
 
+    def _end(self, error: UpstreamError | None) -> None:
+        self.complete = error is None
+        self._error = error
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    @property
+    def ended(self) -> bool:
+        return self.complete or self._error is not None
+
+    async def _wait(self) -> None:
+        if not self.ended:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        if self._error is not None:
+            raise self._error
+
     async def read(self) -> bytes:
         """The whole body (for an answer known to be small)."""
-        await self.done
+        await self._wait()
         return b"".join(self._kept)
 
     async def pipe(self, sink: Downstream) -> None:
@@ -462,35 +489,30 @@ class Answer:
         for data in self._kept:
             sink.write(data)
         self._kept = []
-        if self.done.done():
-            self.done.result()
+        if self.ended:
+            await self._wait()
             return
         self._sink = sink
         sink.on_writable = self._conn.reading
         if not sink.writable:
             self._conn.reading(False)
         try:
-            await self.done
+            await self._wait()
         finally:
             self._sink = None
             sink.on_writable = None
-            if not self.done.done():
+            if not self.ended:
                 self._conn.close()  # the scanner went away: stop reading the API
 
     def whole(self) -> bytes | None:
         """The body, when all of it has arrived (usual for small answers)."""
-        done = self.done
-        if done.done() and not done.cancelled() and done.exception() is None:
-            return b"".join(self._kept)
-        return None
+        return b"".join(self._kept) if self.complete else None
 
     def discard(self) -> None:
         """Not wanted (a 401 that will be retried): the connection is reused
         only if the answer was already complete."""
-        if not self.done.done():
+        if not self.ended:
             self._conn.close()
-        elif not self.done.cancelled():
-            self.done.exception()  # retrieved: no "never retrieved" warning
 
 
 class Connection(asyncio.Protocol):
@@ -520,7 +542,7 @@ class Connection(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self._parser is None:
+        if self.answer is None or self._parser is None:
             self.close()  # bytes nobody asked for: this connection cannot be trusted
             return
         self.started = True
@@ -564,9 +586,12 @@ class Connection(asyncio.Protocol):
     # llhttp's callbacks
 
     def on_message_begin(self) -> None:
-        assert self.answer is not None
-        self.answer.headers = []
-        self.answer.length = None
+        answer = self.answer
+        assert answer is not None
+        answer.headers = []
+        answer.length = None
+        answer.chunked = False
+        answer.connection = b""
 
     def on_status(self, reason: bytes) -> None:
         assert self.answer is not None
@@ -576,8 +601,13 @@ class Connection(asyncio.Protocol):
         answer = self.answer
         assert answer is not None
         answer.headers.append((name, value))
-        if name.lower() == b"content-length":
+        lowered = name.lower()
+        if lowered == b"content-length":
             answer.length = int(value)
+        elif lowered == b"transfer-encoding":
+            answer.chunked = True
+        elif lowered == b"connection":
+            answer.connection += b"," + value
 
     def on_headers_complete(self) -> None:
         answer, parser = self.answer, self._parser
@@ -590,8 +620,7 @@ class Connection(asyncio.Protocol):
             return
         answer.status = status
         self._reusable = parser.should_keep_alive()
-        chunked = any(n.lower() == b"transfer-encoding" for n, _ in answer.headers)
-        answer.until_close = (not chunked and answer.length is None
+        answer.until_close = (not answer.chunked and answer.length is None
                               and status not in (204, 304) and not self._for_head)
         head_waiter, self._head = self._head, None
         if head_waiter is not None and not head_waiter.done():
@@ -621,7 +650,8 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None
         loop = self._pool.loop
         self.answer = Answer(self)
-        self._parser = httptools.HttpResponseParser(self)
+        if self._parser is None:  # else the last exchange's, ready for the next answer
+            self._parser = httptools.HttpResponseParser(self)
         head = self._head = loop.create_future()
         self._head_bytes = 0
         self._for_head = for_head
@@ -673,10 +703,8 @@ class Connection(asyncio.Protocol):
         if answer is None:
             return
         self.answer = None
-        self._parser = None
         self._pool._busy.discard(self)
-        if not answer.done.done():
-            answer.done.set_result(None)
+        answer._end(None)
         if self._reusable and not self.closed:
             self.used = True
             self._pool._release(self)
@@ -689,9 +717,8 @@ class Connection(asyncio.Protocol):
         self._pool._busy.discard(self)
         if head_waiter is not None and not head_waiter.done():
             head_waiter.set_exception(error)
-        if answer is not None and not answer.done.done():
-            answer.done.set_exception(error)
-            answer.done.exception()  # whoever waits sees it; nobody else must
+        if answer is not None and not answer.ended:
+            answer._end(error)
         self.close()
 
     def close(self) -> None:
