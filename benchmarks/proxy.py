@@ -14,6 +14,7 @@ connections, a fixed number of GET requests, latency per request.  It prints
 requests per second and p50/p99 latency for each, and the ratios.  Goals:
 astra-auth >= 0.5x direct and >= 3x mitmproxy; p50 latency added < 2 ms.
 
+    pip install -e '.[bench]'   # aiohttp, for the upstream API
     python benchmarks/proxy.py [--requests N] [--rounds R] [--mitmdump PATH]
 
 Everything listens on 127.0.0.1 only, and every loop is bounded by the request
