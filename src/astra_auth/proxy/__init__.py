@@ -1,7 +1,7 @@
 """`astra-auth proxy`: a local reverse proxy per target that adds a fresh credential.
 
 This package is imported by the `proxy` command only (a test holds every other
-command to that), so aiohttp never slows down another command's start.
+command to that), so its HTTP parser and event loop never slow down another command's start.
 
 `run` does everything that can fail with a usage or configuration error first,
 in this order: the flags, the targets and their upstream URLs, then the
