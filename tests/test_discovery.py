@@ -251,3 +251,27 @@ def test_metadata_naming_another_issuer_is_not_used_for_hints(cli, faults):
     assert data["hints"][0].startswith(
         f"The provider's discovery document ({faults.base}/{base}/.well-known/"
         "openid-configuration) names the token endpoint")
+
+
+def test_a_405_cites_a_discovery_document_only_once_it_answered(cli, faults):
+    import uuid
+
+    base = uuid.uuid4().hex[:12]
+    faults.answer(f"{base}/page", {"not": "a token endpoint"}, status=405)
+    cli("configure", "t", "--grant-type", "client_credentials", "--token-url",
+        f"{faults.base}/{base}/page", "--client-id", "c", "--secrets", "env")
+    result = cli("test-token", "t", "--json", expect=6,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}, metadata_lookup="network")
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "method_not_allowed"
+    # No document answers at this provider: none is named.
+    assert not any(".well-known" in h for h in data["hints"])
+    faults.answer(f"{base}/.well-known/openid-configuration",
+                  {"issuer": f"{faults.base}/{base}", "token_endpoint": f"{faults.base}/{base}/t"})
+    data = json.loads(cli("test-token", "t", "--json", expect=6,
+                          environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET},
+                          metadata_lookup="network").out)
+    assert data["hints"][0] == (
+        f"The provider's discovery document ({faults.base}/{base}/.well-known/"
+        f"openid-configuration) names the token endpoint {faults.base}/{base}/t: "
+        f"astra-auth configure t --token-url {faults.base}/{base}/t --no-input")

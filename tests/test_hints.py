@@ -112,13 +112,15 @@ FIRST_HINTS = {
                  "proxy, an internal CA), pass its certificate with --ca-bundle PATH or set "
                  "SSL_CERT_FILE=PATH; installing it into the system trust store also works.",
     "redirect": "A redirect to a login page means this URL is a web page, not the token "
-                "endpoint; read token_endpoint from "
-                "https://idp.example.com/.well-known/openid-configuration.",
+                "endpoint; the provider's documentation or admin console names its token "
+                "endpoint (token_endpoint in its OpenID Connect discovery document, if it "
+                "has one).",
     "not_found": "Check the path of the Access Token URL (/oauth/token): the provider's "
                  "documentation or admin console names its token endpoint.",
     "method_not_allowed": "Token endpoints accept POST; this URL does not, so it is another "
-                          "page or API. For OpenID Connect providers, read `token_endpoint` "
-                          "from https://idp.example.com/.well-known/openid-configuration.",
+                          "page or API; the provider's documentation or admin console names "
+                          "its token endpoint (token_endpoint in its OpenID Connect discovery "
+                          "document, if it has one).",
     "rate_limited": "Wait a while before trying again.",
     "server_error": "The provider failed on its side: try again later, and check its status "
                     "page or logs.",
@@ -321,6 +323,8 @@ def test_redirect_hint_offers_the_location_only_when_https():
 def test_html_answer_is_called_a_login_page():
     f = Failure("not_json", "m", details={"html": "yes"})
     assert hints_for(f, CTX_CC)[0] == (
-        "This URL looks like a login page rather than a token endpoint: use the provider's "
-        "token endpoint (token_endpoint in "
-        "https://idp.example.com/.well-known/openid-configuration).")
+        "This URL looks like a login page rather than a token endpoint; the provider's "
+        "documentation or admin console names its token endpoint (token_endpoint in its "
+        "OpenID Connect discovery document, if it has one).")
+    # No discovery document is cited before one has answered.
+    assert ".well-known" not in " ".join(hints_for(f, CTX_CC))

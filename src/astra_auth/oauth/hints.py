@@ -112,9 +112,11 @@ def configure_command(ctx: Context, *flags: str) -> str:
 ANY_URL = Placeholder("https://…")
 
 
-def _well_known(ctx: Context) -> str:
-    parts = urlsplit(ctx.token_url)
-    return f"{parts.scheme}://{parts.netloc}/.well-known/openid-configuration"
+# No discovery document is cited in these hints: one may not exist.  test-token
+# adds the token endpoint that the provider's discovery document names, when
+# one answered (commands/test_token.py, _specific_hints).
+FIND_ENDPOINT = ("the provider's documentation or admin console names its token endpoint "
+                 "(token_endpoint in its OpenID Connect discovery document, if it has one).")
 
 
 def _host(ctx: Context) -> str:
@@ -215,7 +217,7 @@ def _redirect(f: Failure, ctx: Context) -> list[str]:
                      + configure_command(ctx, "--token-url", location))
     hints += [
         "A redirect to a login page means this URL is a web page, not the token endpoint; "
-        f"read token_endpoint from {_well_known(ctx)}.",
+        + FIND_ENDPOINT,
         "A redirect from http:// to https:// or to add a trailing slash means the URL needs "
         "exactly that change.",
     ]
@@ -243,8 +245,8 @@ def _not_found(f: Failure, ctx: Context) -> list[str]:
 
 def _method(f: Failure, ctx: Context) -> list[str]:
     return [
-        "Token endpoints accept POST; this URL does not, so it is another page or API. For "
-        f"OpenID Connect providers, read `token_endpoint` from {_well_known(ctx)}.",
+        "Token endpoints accept POST; this URL does not, so it is another page or API; "
+        + FIND_ENDPOINT,
         GUIDE_REACH,
     ]
 
@@ -293,8 +295,8 @@ def _http(f: Failure, ctx: Context) -> list[str]:
 
 def _not_json(f: Failure, ctx: Context) -> list[str]:
     if f.details.get("html"):
-        first = ("This URL looks like a login page rather than a token endpoint: use the "
-                 f"provider's token endpoint (token_endpoint in {_well_known(ctx)}).")
+        first = ("This URL looks like a login page rather than a token endpoint; "
+                 + FIND_ENDPOINT)
     else:
         first = ("Check that the Access Token URL is the token endpoint, not an API gateway, "
                  "a web page or a proxy's error page.")
