@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -226,6 +226,10 @@ class WebUser:
 
     consent: bool = True
     wrong_state_first: bool = False
+    # RFC 9207: what the redirect's `iss` becomes on the way back (None: as
+    # the provider sent it; "": removed), as a mix-up attack would have it.
+    iss: str | None = None
+    landed: list[str] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     answers: list[httpx.Response] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
@@ -247,6 +251,13 @@ class WebUser:
             landed = browser.interact(browser.go(url, stop_at=redirect_uri),
                                       consent=self.consent, stop_at=redirect_uri)
             assert isinstance(landed, str), "the provider never sent the browser back"
+            self.landed.append(landed)
+            if self.iss is not None:
+                parts = urlsplit(landed)
+                query = [(k, v) for k, v in parse_qsl(parts.query) if k != "iss"]
+                if self.iss:
+                    query.append(("iss", self.iss))
+                landed = urlunsplit(parts._replace(query=urlencode(query)))
             self.answers.append(httpx.get(landed, timeout=10))
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.errors.append(exc)
@@ -432,6 +443,35 @@ def test_authorization_code_login_through_the_loopback_redirect(cli, op, store, 
     port = int(urlsplit(query["redirect_uri"][0]).port or 0)
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_the_answer_must_come_from_the_providers_own_issuer(cli, op, store, leaks):
+    # RFC 9207 against a real provider: oidc-provider names itself in `iss`
+    # and says so in its metadata; the login compares the two.
+    configure_web(cli, op)
+    user = WebUser()
+    cli("login", "web", open_browser=user, metadata_lookup="network")
+    user.join()
+    assert parse_qs(urlsplit(user.landed[0]).query)["iss"] == [op.issuer]
+    assert watch_tokens(leaks, store, "web")
+
+
+@pytest.mark.parametrize(("iss", "message"), [
+    ("https://idp.elsewhere.example", "The browser came back from another authorization "
+     "server (https://idp.elsewhere.example) than this target's ({issuer}); RFC 9207 says to "
+     "refuse it: its code was not used."),
+    ("", "The browser came back without the `iss` parameter that the provider's metadata "
+     "promises (RFC 9207), so the answer may not be from {issuer}: its code was not used."),
+])
+def test_an_answer_from_another_issuer_is_refused_and_its_code_unused(cli, op, store, iss,
+                                                                      message):
+    configure_web(cli, op, name="mixed")
+    user = WebUser(iss=iss)
+    result = cli("login", "mixed", open_browser=user, metadata_lookup="network", expect=4)
+    user.join()
+    assert message.format(issuer=op.issuer) in " ".join(result.err.split())
+    assert "astra-auth login mixed" in result.err
+    assert store.data.get("mixed:refresh_token") is None
 
 
 def test_a_redirect_with_a_wrong_state_is_ignored(cli, op, store, leaks):

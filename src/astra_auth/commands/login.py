@@ -155,9 +155,13 @@ def _authcode(endpoint: str | None, base: GrantRequest, make_client: MakeClient,
         deps.io.err.print(url, soft_wrap=True, markup=False)
         deps.io.info("Waiting for the browser … (Ctrl-C cancels)")
 
+    # The provider's metadata, when it has some, says who must answer (RFC 9207).
+    metadata = deps.metadata_for(base.token_url, opts.ca_bundle)
     return authcode.login(base, endpoint, make_client, timeout=opts.timeout,
                           port=opts.port or 0, open_url=open_url, monotonic=deps.monotonic,
-                          on_refused=deps.io.warn)
+                          on_refused=deps.io.warn,
+                          issuer=metadata.issuer if metadata is not None else None,
+                          iss_required=metadata is not None and metadata.iss_parameter_supported)
 
 
 class _Quiet:

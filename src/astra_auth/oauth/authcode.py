@@ -61,6 +61,7 @@ class _Result:
     code: str | None = field(default=None, repr=False)
     error: str | None = None
     error_description: str | None = None
+    iss: str | None = None  # RFC 9207: the authorization server that answered
     refused: int = 0  # redirects whose state did not match, ignored
 
 
@@ -133,6 +134,8 @@ class Listener:
                     self._page(400, "Not this login", "This answer does not belong to the "
                                "login astra-auth is waiting for, so it was ignored.")
                     return
+                if "iss" in query:
+                    listener.result.iss = query["iss"][:2000]
                 if "error" in query:
                     listener.result.error = query["error"][:200]
                     listener.result.error_description = query.get("error_description",
@@ -187,10 +190,13 @@ def authorization_url(endpoint: str, base: GrantRequest, redirect_uri: str, stat
 def login(base: GrantRequest, endpoint: str, make_client: Callable[[], httpx.Client], *,
           timeout: float, port: int, open_url: Callable[[str, str], None],
           monotonic: Callable[[], float], wait: float = WAIT_SECONDS,
-          on_refused: Callable[[str], None] | None = None) -> Outcome:
+          on_refused: Callable[[str], None] | None = None,
+          issuer: str | None = None, iss_required: bool = False) -> Outcome:
     """Listen, send the user to `endpoint`, take the code, exchange it.
 
     `open_url(url, redirect_uri)` shows or opens the authorization URL.
+    `issuer`, when the provider's metadata named it: the answer's `iss` must
+    be that (RFC 9207), and must be there at all when `iss_required`.
     Raises LoginFailed; the listener is closed whatever happens (Ctrl-C too)."""
     state = secrets.token_urlsafe(24)
     pkce = Pkce.new()
@@ -201,6 +207,7 @@ def login(base: GrantRequest, endpoint: str, make_client: Callable[[], httpx.Cli
         result = listener.wait(wait, monotonic)
     finally:
         listener.close()
+    _check_issuer(result, issuer, iss_required)
     if result.error is not None:
         from astra_auth.oauth.failure import RFC6749_ERRORS
 
@@ -223,3 +230,24 @@ def login(base: GrantRequest, endpoint: str, make_client: Callable[[], httpx.Cli
     if outcome.failure is not None:
         raise LoginFailed(outcome.failure)
     return outcome
+
+
+def _check_issuer(result: _Result, issuer: str | None, required: bool) -> None:
+    """RFC 9207 §2.4: an answer from another authorization server than the
+    one this target uses (a mix-up attack) is refused, its code never used."""
+    if issuer is None:
+        return  # nothing to compare with: the provider's metadata did not answer
+    if result.iss is None:
+        if required:
+            raise LoginFailed(Failure(
+                Category.OAUTH_ERROR,
+                "The browser came back without the `iss` parameter that the provider's "
+                f"metadata promises (RFC 9207), so the answer may not be from {issuer}: "
+                "its code was not used.", details={"issuer_mismatch": "missing"}))
+        return
+    if not hmac.compare_digest(result.iss.encode(), issuer.encode()):
+        raise LoginFailed(Failure(
+            Category.OAUTH_ERROR,
+            f"The browser came back from another authorization server ({result.iss}) than "
+            f"this target's ({issuer}); RFC 9207 says to refuse it: its code was not used.",
+            details={"issuer_mismatch": "other"}))

@@ -76,6 +76,9 @@ class Metadata:
     # absent or not a usable URL.
     authorization_endpoint: str | None = None
     device_authorization_endpoint: str | None = None
+    # RFC 9207 §3: the provider names itself (`iss`) in every authorization
+    # response, so a response without it is not its own.
+    iss_parameter_supported: bool = False
 
     def client_auth(self) -> str | None:
         """The client-authentication method to use, from what the provider supports:
@@ -182,6 +185,8 @@ def fetch(url: str, client: httpx.Client,
         mtls_token_endpoint=_mtls_token_endpoint(data),
         authorization_endpoint=endpoint("authorization_endpoint"),
         device_authorization_endpoint=endpoint("device_authorization_endpoint"),
+        iss_parameter_supported=data.get("authorization_response_iss_parameter_supported")
+        is True,
     )
 
 

@@ -472,6 +472,13 @@ def _invalid_scope(f: Failure, ctx: Context) -> list[str]:
 
 
 def _oauth_error(f: Failure, ctx: Context) -> list[str]:
+    if f.details.get("issuer_mismatch"):
+        return [
+            "Log in again: " + shellcmd.command("login", ctx.target) + ". If this comes "
+            "back, something other than the provider answers the login (a browser "
+            "extension, a proxy, or a wrong Authorization URL): check the target's "
+            "authorization URL with: " + shellcmd.command("targets", "show", ctx.target),
+        ]
     return [
         f"The provider answered with its own error code {f.oauth_error!r}; its description "
         "above says more, and the provider's documentation lists the code.",
