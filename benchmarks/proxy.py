@@ -141,12 +141,32 @@ def wait_port(port: int, child: subprocess.Popen, what: str, timeout: float = 30
     raise SystemExit(f"{what} did not listen on port {port} within {timeout:g} s")
 
 
-def measure(port: int, count: int, connections: int = CONNECTIONS) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (Linux /proc; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(port: int, count: int, connections: int = CONNECTIONS,
+            server: int | None = None) -> dict[str, float]:
+    """req/s and latency at `port`; with `server` (a pid), also the CPU time
+    that process spent per request: a figure that other load on the machine
+    disturbs far less than req/s."""
+    before = cpu_seconds(server) if server is not None else None
     done = subprocess.run([sys.executable, "-c", LOADGEN, str(port), str(count),
                            str(connections)], capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise SystemExit(f"load generator failed on port {port}: {done.stderr.strip()}")
-    return json.loads(done.stdout)
+    result: dict[str, float] = json.loads(done.stdout)
+    after = cpu_seconds(server) if server is not None else None
+    if before is not None and after is not None:
+        # The load generator warms up with 20 requests a connection first.
+        result["cpu_us"] = (after - before) * 1e6 / (count + 20 * connections)
+    return result
 
 
 def start_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
@@ -205,10 +225,13 @@ def main() -> int:
             children.append(upstream)
             wait_port(upstream_port, upstream, "the upstream")
             ports = {"direct": upstream_port}
+            pids = {"direct": upstream.pid}
             proxy, ports["astra-auth proxy"] = start_proxy(workdir, upstream_port)
+            pids["astra-auth proxy"] = proxy.pid
             children.append(proxy)
             if args.mitmdump:
                 mitm, ports["mitmproxy"] = start_mitm(args.mitmdump, workdir, upstream_port)
+                pids["mitmproxy"] = mitm.pid
                 children.append(mitm)
             else:
                 print("mitmdump not found: give --mitmdump PATH (pip install mitmproxy in "
@@ -217,24 +240,29 @@ def main() -> int:
             single: dict[str, list[dict[str, float]]] = {name: [] for name in ports}
             for _ in range(args.rounds):
                 for name, port in ports.items():
-                    results[name].append(measure(port, args.requests))
+                    results[name].append(measure(port, args.requests, server=pids[name]))
                     single[name].append(measure(port, max(args.requests // 20, 100), 1))
         finally:
             for child in reversed(children):
                 stop(child)
 
     def medians(runs: list[dict[str, float]]) -> dict[str, float]:
-        return {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
+        keys = ("rps", "p50", "p99", "cpu_us") if "cpu_us" in runs[0] else ("rps", "p50", "p99")
+        return {k: statistics.median(r[k] for r in runs) for k in keys}
 
     med = {name: medians(runs) for name, runs in results.items()}
     one = {name: medians(runs) for name, runs in single.items()}
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.system()}; {CONNECTIONS} keep-alive connections, {args.requests} GETs, "
           f"medians of {args.rounds} rounds\n")
-    print(f"{'':18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs direct':>16}")
+    print(f"{'':18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs direct':>16} "
+          f"{'CPU us/req':>11}")
     for name, m in med.items():
         ratio = m["rps"] / med["direct"]["rps"]
-        print(f"{name:18} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {ratio:16.2f}")
+        cpu = f"{m['cpu_us']:11.1f}" if "cpu_us" in m else f"{'-':>11}"
+        print(f"{name:18} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {ratio:16.2f} {cpu}")
+    print("(CPU us/req: the server's own CPU time per request; for direct, the API's. Through "
+          "a proxy, the API's cost comes on top.)")
     print(f"\none connection at a time ({max(args.requests // 20, 100)} GETs): p50 latency")
     for name, m in one.items():
         extra = "" if name == "direct" else f"  (+{m['p50'] - one['direct']['p50']:.2f} ms)"
