@@ -10,8 +10,7 @@ exit codes, and where Ctrl-C becomes exit 130 without a traceback.
 
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -27,12 +26,15 @@ if TYPE_CHECKING:  # kept out of the start-up path
 O = TypeVar("O")
 
 
-@dataclass
 class State:
     """What the root callback learns, and how to build the dependencies."""
 
-    make_deps: "Callable[[Path | None], Deps] | None" = None
-    config_path: Path | None = None
+    # A plain class, not a dataclass: `dataclasses` costs ~0.4 ms to import and
+    # --version, --help and completion need nothing else from it.
+    def __init__(self, make_deps: "Callable[[Path | None], Deps] | None" = None,
+                 config_path: Path | None = None) -> None:
+        self.make_deps = make_deps
+        self.config_path = config_path
 
     def deps(self) -> "Deps":
         if self.make_deps is not None:
@@ -142,7 +144,88 @@ class Command(typer.core.TyperCommand):
                 formatter.write(f"  {example}\n")
 
 
-app = typer.Typer(
+class _LazyCommands(MutableMapping[str, Any]):
+    """A group's subcommands by name, each converted from its typer definition
+    to a click command on first use.
+
+    typer converts every command of the app on every start, and `configure`
+    alone has ~40 options: ~3.5 ms before anything runs.  A command line runs
+    one command, so only that one is built; `--help` and completion of command
+    names still see all of them, in the order they were declared.
+    """
+
+    def __init__(self, makers: dict[str, Callable[[], Any]]) -> None:
+        self._makers = makers
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        command = self._built.get(name)
+        if command is None:
+            command = self._built[name] = self._makers[name]()  # KeyError: unknown
+        return command
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._makers[name] = lambda: command
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._makers[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+def _lazy_group(typer_instance: typer.Typer, group_info: Any, settings: dict[str, Any]) -> Any:
+    """What `typer.main.get_group_from_info` builds, with lazy subcommands."""
+    from functools import partial
+
+    from typer.main import get_command_from_info, get_command_name, get_group_from_info
+
+    commands, groups = typer_instance.registered_commands, typer_instance.registered_groups
+    makers: dict[str, Callable[[], Any]] = {}
+    for command_info in commands:
+        name = command_info.name or get_command_name(command_info.callback.__name__)  # type: ignore[union-attr]
+        makers[name] = partial(get_command_from_info, command_info,
+                               pretty_exceptions_short=settings["pretty_exceptions_short"],
+                               rich_markup_mode=settings["rich_markup_mode"])
+    for sub_info in groups:  # after the commands, as typer orders them
+        assert sub_info.typer_instance is not None and isinstance(sub_info.name, str)
+        makers[sub_info.name] = partial(_lazy_group, sub_info.typer_instance, sub_info, settings)
+    # typer builds the group itself (its callback and options) with no
+    # subcommands; they are put back at once, whatever happens.
+    typer_instance.registered_commands, typer_instance.registered_groups = [], []
+    try:
+        group = get_group_from_info(group_info, **settings)
+    finally:
+        typer_instance.registered_commands, typer_instance.registered_groups = commands, groups
+    group.commands = _LazyCommands(makers)
+    return group
+
+
+class _LazyTyper(typer.Typer):
+    """The app, run as typer runs it (`typer.main.get_command` for a group),
+    but with each subcommand built only when it is used (`_LazyCommands`)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from typer.main import TyperInfo, except_hook, get_install_completion_arguments
+
+        if sys.excepthook != except_hook:
+            sys.excepthook = except_hook
+        group = _lazy_group(self, TyperInfo(self), {
+            "pretty_exceptions_short": self.pretty_exceptions_short,
+            "rich_markup_mode": self.rich_markup_mode,
+            "suggest_commands": self.suggest_commands,
+        })
+        if self._add_completion:
+            group.params.extend(get_install_completion_arguments())
+        return group(*args, **kwargs)
+
+
+app = _LazyTyper(
     name="astra-auth",
     help="Tell an API security scanner how to authenticate to an OAuth 2.0 API.",
     no_args_is_help=True,
