@@ -6,13 +6,23 @@ it into a re-ask (at a terminal) or a usage error naming the flag (in CI).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import threading
 from urllib.parse import urlsplit
 
-TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+# Regular expressions are compiled on first use (`_regex`), not at import:
+# compiling the six here took ~0.4 ms on every start, and `--version`, `--help`
+# or completion use none of them (benchmarks/startup.py).
+@functools.cache
+def _regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+TARGET_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 MAX_URL = 2048
 MAX_CLIENT_ID = 512
 MAX_USERNAME = 512
@@ -55,7 +65,7 @@ GRANT_FIELDS = frozenset({
     "username", "password", "refresh_token", "scope", "audience", "code", "code_verifier",
     "redirect_uri", "device_code",
 })
-PARAM_NAME = re.compile(r"[A-Za-z0-9_.~:-]{1,128}")
+PARAM_NAME = r"[A-Za-z0-9_.~:-]{1,128}"
 MAX_TIMEOUT = 600.0
 # --- end issue 12 ---------------------------------------------------------------
 SECRET_MODES = ("keyring", "env")
@@ -63,8 +73,8 @@ TOKEN_FORMATS = ("bare", "header", "json")
 SHELLS = ("bash", "zsh", "fish", "powershell")
 
 
-PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n:,\- ]+-----END [A-Z0-9 ]+-----")
-HEADER_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+PEM_BLOCK = r"-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n:,\- ]+-----END [A-Z0-9 ]+-----"
+HEADER_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 
 
 def target_name(value: str) -> str:
@@ -72,7 +82,7 @@ def target_name(value: str) -> str:
         raise ValueError("a target name cannot be empty")
     if len(value) > 64:
         raise ValueError(f"a target name has at most 64 characters (this one has {len(value)})")
-    if not TARGET_NAME.fullmatch(value):
+    if not _regex(TARGET_NAME).fullmatch(value):
         raise ValueError(
             f"{_show(value)} is not a valid target name: use letters, digits, '.', '_' "
             "and '-', starting with a letter or digit"
@@ -100,17 +110,15 @@ def choice(value: str, allowed: tuple[str, ...]) -> str:
 # The config file and its parsed copy are validated on every start, 1,000 targets
 # in ~20 ms on the full path (benchmarks/startup.py).
 _LABEL_RE = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_SIMPLE_URL = re.compile(
-    rf"(https?)://((?:{_LABEL_RE}\.)*{_LABEL_RE}\.?)(?::([0-9]{{1,5}}))?(?:[/?][!-\"$-~]*)?",
-    re.ASCII,
-)
+_SIMPLE_URL = (rf"(https?)://((?:{_LABEL_RE}\.)*{_LABEL_RE}\.?)(?::([0-9]{{1,5}}))?"
+               r'(?:[/?][!-\"$-~]*)?')
 
 
 def _simple(value: str) -> tuple[str, str] | None:
     """(scheme, host) of a URL that passes every check of `_url`, else None."""
     if len(value) > MAX_URL:
         return None
-    match = _SIMPLE_URL.fullmatch(value)
+    match = _regex(_SIMPLE_URL, re.ASCII).fullmatch(value)
     if match is None:
         return None
     port = match.group(3)
@@ -189,7 +197,8 @@ def _valid_host(host: str) -> bool:
     except UnicodeError:
         return False
     labels = ascii_host.rstrip(".").split(".")
-    return all(_LABEL.fullmatch(label) for label in labels)
+    label_re = _regex(_LABEL)
+    return all(label_re.fullmatch(label) for label in labels)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -219,7 +228,7 @@ def plain_value(value: str, what: str, limit: int, *, allow_empty: bool = False)
 
 def extra_param(name: str, value: str) -> tuple[str, str]:
     """One `--param NAME=VALUE` / `extra_params` entry, checked."""
-    if not PARAM_NAME.fullmatch(name):
+    if not _regex(PARAM_NAME).fullmatch(name):
         raise ValueError(f"{_show(name)} is not a parameter name (letters, digits and _.~:-)")
     if name in GRANT_FIELDS:
         raise ValueError(f"{name} is a field of the token request itself; an extra parameter "
@@ -244,7 +253,7 @@ def file_path(value: str, what: str) -> str:
 
 def header_name(value: str) -> str:
     """An HTTP field name (RFC 9110 §5.1: a token), e.g. X-API-Key."""
-    if not value or len(value) > 256 or not HEADER_TOKEN.fullmatch(value):
+    if not value or len(value) > 256 or not _regex(HEADER_TOKEN).fullmatch(value):
         raise ValueError(f"{_show(value)} is not a valid header name (letters, digits and "
                          "!#$%&'*+-.^_`|~, no spaces)")
     return value
@@ -257,7 +266,7 @@ def key_name(value: str) -> str:
 
 def header_prefix(value: str) -> str:
     """A JWT header's prefix ("Bearer", or "" for none): one word of visible ASCII."""
-    if value and (len(value) > 64 or not HEADER_TOKEN.fullmatch(value)):
+    if value and (len(value) > 64 or not _regex(HEADER_TOKEN).fullmatch(value)):
         raise ValueError(f"{_show(value)} is not a valid prefix (one word, like Bearer, or "
                          "empty for none)")
     return value
@@ -268,7 +277,7 @@ def pem_value(value: str, what: str) -> str:
     value = value.replace("\r\n", "\n").strip("\n") + "\n"
     if len(value) > MAX_SECRET:
         raise ValueError(f"the {what} is too long (at most {MAX_SECRET} characters)")
-    if not PEM_BLOCK.search(value):
+    if not _regex(PEM_BLOCK).search(value):
         raise ValueError(f"the {what} is not a PEM block (-----BEGIN … KEY-----)")
     if any(ch in value for ch in "\x00\r"):
         raise ValueError(f"the {what} contains a NUL or carriage-return character")
