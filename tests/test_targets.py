@@ -24,6 +24,30 @@ def test_list_json_has_every_target_in_contract_fields(cli):
     ]
 
 
+def test_list_json_is_indented_two_spaces_and_ascii_escaped(cli):
+    # The exact text, not only what it parses to: scripts diff it, and the
+    # list is written by hand for speed (commands/targets.json_rows).
+    cli("targets", "add", "b", "--url", "https://b\u00fccher.example/\u00e9?q=\"x\"")
+    cli("targets", "add", "a")
+    assert cli("targets", "list", "--json").out == (
+        '[\n'
+        '  {\n'
+        '    "name": "a",\n'
+        '    "url": null,\n'
+        '    "auth_type": null,\n'
+        '    "grant_type": null,\n'
+        '    "token_url": null\n'
+        '  },\n'
+        '  {\n'
+        '    "name": "b",\n'
+        '    "url": "https://b\\u00fccher.example/\\u00e9?q=\\"x\\"",\n'
+        '    "auth_type": null,\n'
+        '    "grant_type": null,\n'
+        '    "token_url": null\n'
+        '  }\n'
+        ']\n')
+
+
 def test_list_human_shows_table_and_empty_state(cli):
     assert "No targets yet" in cli("targets", "list").err
     assert json.loads(cli("targets", "list", "--json").out) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from pathlib import Path
 
 from astra_auth.config import atomic_write
@@ -20,7 +19,13 @@ def _path(config_path: Path) -> Path:
 
 def read_state(config_path: Path) -> dict[str, float]:
     try:
-        data = json.loads(_path(config_path).read_text())
+        text = _path(config_path).read_text()
+    except (OSError, ValueError):  # none yet (no token was ever cached), or not text
+        return {}
+    import json  # ~1 ms at start; not needed when there is no file
+
+    try:
+        data = json.loads(text)
         return {k: float(v) for k, v in data.items()
                 if isinstance(v, int | float) and not isinstance(v, bool)}
     except (OSError, ValueError, AttributeError):
@@ -38,6 +43,8 @@ def write_state(config_path: Path, name: str, expires_at: float | None) -> None:
         state[name] = expires_at
     if not config_path.parent.is_dir():
         return
+    import json
+
     with contextlib.suppress(OSError):
         atomic_write(_path(config_path), json.dumps(state))
 
