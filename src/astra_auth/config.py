@@ -253,6 +253,10 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(targets_data, dict):
         raise fail("targets", "must be a table")
     config = Config()
+    targets = config.targets
+    # This loop runs for every target on every start (the parsed copy is
+    # validated like the file): each optional setting is checked only when
+    # present, in the same order, so the first problem is the same one.
     for name, entry in targets_data.items():
         where = f"targets.{name}"
         try:
@@ -262,13 +266,17 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         if not isinstance(entry, dict):
             raise fail(where, "must be a table")
         _no_unknown(entry, _TARGET_KEYS, where, fail)
-        target = Target(name=name)
-        target.url = _opt_str(entry, "url", where, fail, validate.api_url)
-        target.auth_type = _opt_str(entry, "auth_type", where, fail, _auth_type)
-        target.private_host_ok = _opt_str(entry, "private_host_ok", where, fail, _host)
-        target.ca_bundle = _opt_str(entry, "ca_bundle", where, fail,
-                                    lambda v: validate.file_path(v, "CA bundle path"))
-        target.timeout = _opt_timeout(entry, where, fail)
+        target = Target(name)
+        if "url" in entry:
+            target.url = _opt_str(entry, "url", where, fail, validate.api_url)
+        if "auth_type" in entry:
+            target.auth_type = _opt_str(entry, "auth_type", where, fail, _auth_type)
+        if "private_host_ok" in entry:
+            target.private_host_ok = _opt_str(entry, "private_host_ok", where, fail, _host)
+        if "ca_bundle" in entry:
+            target.ca_bundle = _opt_str(entry, "ca_bundle", where, fail, _ca_bundle)
+        if "timeout" in entry:
+            target.timeout = _opt_timeout(entry, where, fail)
         tables = [key for key in _TYPE_PARSERS if key in entry]
         for key in tables:
             if key != target.auth_type:
@@ -281,7 +289,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         if target.auth_type is not None and target.auth_type not in tables:
             raise fail(where, f'auth_type is "{target.auth_type}" but the '
                        f'[{target.auth_type}] table is missing')
-        config.targets[name] = target
+        targets[name] = target
     return config
 
 
@@ -300,6 +308,10 @@ _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth",
 
 def _host(v: str) -> str:
     return validate.plain_value(v, "host name", 253)
+
+
+def _ca_bundle(v: str) -> str:
+    return validate.file_path(v, "CA bundle path")
 
 
 def _auth_type(v: str) -> str:
@@ -352,37 +364,14 @@ _OAUTH2_REQUIRED = ("grant_type", "token_url", "client_id")
 
 def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
     _no_unknown(data, _OAUTH2_KEYS, where, fail)
-    values: dict[str, str] = {}
-    # One loop rather than a call per setting: this runs for every target on
-    # every start.
-    for key, check in _OAUTH2_CHECKS.items():
-        if key not in data:
-            if key in _OAUTH2_REQUIRED:
-                raise fail(f"{where}.{key}", "missing")
-            continue
-        value = data[key]
-        if not isinstance(value, str):
-            raise fail(f"{where}.{key}", f"must be a string, not {type(value).__name__}")
-        try:
-            values[key] = check(value)
-        except ValueError as exc:
-            raise fail(f"{where}.{key}", str(exc)) from None
-    settings = OAuth2(
-        grant_type=values["grant_type"],
-        token_url=values["token_url"],
-        client_id=values["client_id"],
-        client_auth=values.get("client_auth") or "basic",
-        scope=values.get("scope"),
-        audience=values.get("audience"),
-        username=values.get("username"),
-        secrets=values.get("secrets") or "keyring",
-        assertion_alg=values.get("assertion_alg"),
-        assertion_audience=values.get("assertion_audience"),
-        certificate=values.get("certificate"),
-        extra_params=_parse_extra_params(data.get("extra_params", {}), where, fail),
-        authorization_url=values.get("authorization_url"),
-        device_authorization_url=values.get("device_authorization_url"),
-    )
+    values = _oauth2_values(data)
+    if values is None:  # something is wrong: say what, in the documented order
+        values = _oauth2_values_in_order(data, where, fail)
+    # Each value is its setting's, by name; the others keep their defaults
+    # (client_auth "basic", secrets "keyring", extra_params {}).
+    settings = OAuth2(**values)  # type: ignore[arg-type]
+    if "extra_params" in data:
+        settings.extra_params = _parse_extra_params(data["extra_params"], where, fail)
     bound = data.get("certificate_bound", False)
     if not isinstance(bound, bool):
         raise fail(f"{where}.certificate_bound", "must be true or false")
@@ -401,6 +390,46 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
         if settings.grant_type != grant and getattr(settings, key):
             raise fail(f"{where}.{key}", f"only the {grant} grant has one")
     return settings
+
+
+def _oauth2_values(data: dict[str, Any]) -> dict[str, str] | None:
+    """Every setting of [oauth2] that has a check, checked, taken in the
+    table's own order; None at the first problem (or a required one missing),
+    for `_oauth2_values_in_order` to name.  The fast path of every start."""
+    values: dict[str, str] = {}
+    checks = _OAUTH2_CHECKS
+    for key, value in data.items():
+        check = checks.get(key)
+        if check is None:  # extra_params, certificate_bound: checked by the caller
+            continue
+        if value.__class__ is not str:
+            return None
+        try:
+            values[key] = check(value)
+        except ValueError:
+            return None
+    if "grant_type" in values and "token_url" in values and "client_id" in values:
+        return values
+    return None
+
+
+def _oauth2_values_in_order(data: dict[str, Any], where: str, fail: Any) -> dict[str, str]:
+    """The same checks, in the order of _OAUTH2_CHECKS: the first problem is
+    raised, so one file always gets the same message."""
+    values: dict[str, str] = {}
+    for key, check in _OAUTH2_CHECKS.items():
+        if key not in data:
+            if key in _OAUTH2_REQUIRED:
+                raise fail(f"{where}.{key}", "missing")
+            continue
+        value = data[key]
+        if not isinstance(value, str):
+            raise fail(f"{where}.{key}", f"must be a string, not {type(value).__name__}")
+        try:
+            values[key] = check(value)
+        except ValueError as exc:
+            raise fail(f"{where}.{key}", str(exc)) from None
+    return values
 
 
 # --- issue 12 ---
@@ -522,7 +551,7 @@ def _claims_problem(value: Any, depth: int) -> str | None:
 
 
 _TYPE_PARSERS: dict[str, Any] = {
-    "oauth2": lambda data, where, fail: _parse_oauth2(data, where, fail),
+    "oauth2": _parse_oauth2,
     "basic": _parse_basic,
     "bearer": _parse_bearer,
     "api_key": _parse_api_key,
