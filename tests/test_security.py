@@ -353,11 +353,82 @@ def test_an_edit_to_the_cache_alone_is_not_trusted(cli, config_path):
     cli("configure", "t", "--grant-type", "client_credentials", "--token-url",
         "https://idp.example.com/token", "--client-id", "c", "--secrets", "env")
     cache = config_path.parent / ".config.toml.cache.json"
-    data = json.loads(cache.read_text())
+    lines = cache.read_text().split("\n")
+    data = json.loads(lines[1])
     data["config"]["targets"]["t"]["oauth2"]["token_url"] = "http://attacker.example/steal"
-    cache.write_text(json.dumps(data))
+    lines[1] = json.dumps(data)
+    cache.write_text("\n".join(lines))
     shown = json.loads(cli("targets", "show", "t", "--json").out)
     assert shown["oauth2"]["token_url"] == "https://idp.example.com/token"
+
+
+def test_the_cache_holds_a_summary_a_line_per_setting(cli, config_path):
+    cli("configure", "t", "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/token", "--client-id", "c", "--secrets", "env")
+    cli("targets", "add", "a", "--url", "https://api.example.com")
+    lines = (config_path.parent / ".config.toml.cache.json").read_text().split("\n")
+    assert lines[0].startswith("astra-auth parsed copy 5 ")
+    assert lines[2:] == ["a\tt", "https://api.example.com\t", "\toauth2",
+                         "\tclient_credentials", "\thttps://idp.example.com/token"]
+
+
+@pytest.mark.parametrize("summary", [
+    # Each is refused by the check the file's own value would get.
+    ["t", "", "oauth2", "client_credentials", "http://attacker.example/steal"],
+    ["t", "", "oauth2", "client_credentials", "https://idp.example.com:99999/token"],
+    ["t", "https://user:pw@api.example.com", "oauth2", "client_credentials",
+     "https://idp.example.com/token"],
+    ["t", " https://api.example.com", "oauth2", "client_credentials",
+     "https://idp.example.com/token"],
+    ["t", "", "oauth2", "implicit", "https://idp.example.com/token"],
+    ["t", "", "oauth2", "client-credentials", "https://idp.example.com/token"],
+    ["t", "", "magic", "", ""],
+    ["t", "", "basic", "client_credentials", "https://idp.example.com/token"],
+    ["t", "", "oauth2", "", ""],
+    ["../t", "", "oauth2", "client_credentials", "https://idp.example.com/token"],
+    # A second target, out of order, or under the same name.
+    ["u\tt", "\t", "oauth2\toauth2", "client_credentials\tclient_credentials",
+     "https://idp.example.com/token\thttps://idp.example.com/token"],
+    ["t\tt", "\t", "oauth2\toauth2", "client_credentials\tclient_credentials",
+     "https://idp.example.com/token\thttps://idp.example.com/token"],
+    # Columns of different lengths, a column missing.
+    ["t\tu", "\t", "oauth2\toauth2", "client_credentials",
+     "https://idp.example.com/token\thttps://idp.example.com/token"],
+    ["t", "", "oauth2", "client_credentials"],
+])
+def test_an_edit_to_the_cached_summary_alone_is_not_trusted(cli, config_path, summary):
+    # targets list reads only the copy's summary: it is checked as the file is.
+    cli("configure", "t", "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/token", "--client-id", "c", "--secrets", "env")
+    cache = config_path.parent / ".config.toml.cache.json"
+    lines = cache.read_text().split("\n")
+    assert lines[2:] == ["t", "", "oauth2", "client_credentials",
+                         "https://idp.example.com/token"]
+    cache.write_text("\n".join(lines[:2] + summary))
+    assert json.loads(cli("targets", "list", "--json").out) == [
+        {"name": "t", "url": None, "auth_type": "oauth2", "grant_type": "client_credentials",
+         "token_url": "https://idp.example.com/token"}]
+
+
+def test_a_column_checked_at_once_passes_exactly_what_each_check_passes():
+    from astra_auth import validate
+
+    token_url, api_url, name = validate.token_url, validate.api_url, validate.target_name
+    ok = "https://idp.example.com/oauth/token"
+    assert validate.every(token_url, [ok, "https://b.example?x=1"])
+    # Outside the one expression, yet accepted as they are by the check itself.
+    assert validate.every(token_url, [ok, "http://localhost:8080/token"])
+    assert validate.every(token_url, [ok, "https://IdP.Example.com/token"])
+    assert validate.every(api_url, ["http://api.example.com", "https://api.example.com:8443"])
+    assert validate.every(name, ["a", "payments-api.v2_x"])
+    for bad in ["http://idp.example.com/token", "https://idp.example.com:99999/token",
+                "https://idp.example.com/t#frag", f"{ok}\n{ok}", f" {ok}",
+                "https://user@idp.example.com/token", "https://" + "a" * 2050]:
+        assert not validate.every(token_url, [ok, bad]), bad
+    for bad in ["ftp://api.example.com", "https://api.example.com:65536", "https://a b.com"]:
+        assert not validate.every(api_url, ["https://api.example.com", bad]), bad
+    for bad in ["", "-a", "a/b", "a\nb", "a" * 65]:
+        assert not validate.every(name, ["a", bad]), bad
 
 
 def test_the_cache_key_is_a_cryptographic_hash():

@@ -5,12 +5,11 @@ Nothing heavy is imported here: a Tab press runs the whole CLI.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from astra_auth.paths import cache_path, default_path, digest
+from astra_auth.paths import cache_header, cache_path, default_path, digest
 
 # The script of each shell, in the package's completions/ folder
 # (tools/generate_completions.py writes them).
@@ -45,10 +44,13 @@ def target_names(ctx: Any) -> list[str]:
     except OSError:
         return []
     try:
-        cached = json.loads(cache_path(path).read_bytes())
-        if cached.get("digest") == digest(raw):
-            return sorted(cached["config"]["targets"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        # The copy's header names the digest of the file it was made from; its
+        # third line holds the names, tab-separated (ConfigStore).
+        parts = cache_path(path).read_bytes().split(b"\n", 3)
+        if len(parts) == 4 and parts[0] == cache_header(digest(raw)):
+            names = parts[2].decode("utf-8")
+            return sorted(names.split("\t")) if names else []
+    except (OSError, ValueError):
         pass
     import tomllib
 

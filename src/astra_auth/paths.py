@@ -32,6 +32,17 @@ def cache_path(config_path: Path) -> Path:
     return config_path.with_name(f".{config_path.name}.cache.json")
 
 
+# The layout of the parsed copy (ConfigStore); a copy of another format is
+# not read.
+CACHE_FORMAT = 5
+
+
+def cache_header(digest: str) -> bytes:
+    """The parsed copy's first line: its format and the digest of the file it
+    was made from."""
+    return f"astra-auth parsed copy {CACHE_FORMAT} {digest}".encode("ascii")
+
+
 def digest(raw: bytes) -> str:
     """A cryptographic hash of the config file's bytes, naming the copy it matches.
 

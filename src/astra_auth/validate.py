@@ -10,6 +10,8 @@ import functools
 import ipaddress
 import re
 import threading
+from collections.abc import Callable
+from itertools import repeat
 from urllib.parse import urlsplit
 
 
@@ -110,8 +112,8 @@ def choice(value: str, allowed: tuple[str, ...]) -> str:
 # The config file and its parsed copy are validated on every start, 1,000 targets
 # in ~20 ms on the full path (benchmarks/startup.py).
 _LABEL_RE = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_SIMPLE_URL = (rf"(https?)://((?:{_LABEL_RE}\.)*{_LABEL_RE}\.?)(?::([0-9]{{1,5}}))?"
-               r'(?:[/?][!-\"$-~]*)?')
+_URL_PATH = r'(?:[/?][!-\"$-~]*)?'
+_SIMPLE_URL = rf"(https?)://((?:{_LABEL_RE}\.)*{_LABEL_RE}\.?)(?::([0-9]{{1,5}}))?" + _URL_PATH
 
 
 def _simple(value: str) -> tuple[str, str] | None:
@@ -147,6 +149,28 @@ def token_url(value: str) -> str:
 def api_url(value: str) -> str:
     """The API under test: http or https, no userinfo."""
     return value if _simple(value) is not None else _url(value, "https://api.example.com")
+
+
+def every(check: Callable[[str], str], values: list[str]) -> bool:
+    """True when `check` accepts each of `values` as it is (returns it unchanged).
+
+    For the checks in `_TOGETHER`, the values are first matched against an
+    expression that only values `check` accepts unchanged can match, in one
+    pass at C speed: for a config's 1,000 URLs, ~0.3 ms instead of ~0.8 ms of
+    calls (benchmarks/startup.py).  When any does not match, each value is put
+    through `check` itself.
+    """
+    together = _TOGETHER.get(check)
+    if together is not None:
+        pattern, flags, limit, prefix = together
+        if (max(map(len, values), default=0) <= limit
+                and all(map(_regex(pattern, flags).fullmatch, values))
+                and all(map(str.startswith, values, repeat(prefix)))):
+            return True
+    try:
+        return all(check(value) == value for value in values)
+    except ValueError:
+        return False
 
 
 def _url(value: str, example: str = "https://idp.example.com/oauth/token") -> str:
@@ -355,3 +379,15 @@ def resolve(host: str, timeout: float) -> list[str] | None:
 def _show(value: str, limit: int = 60) -> str:
     shown = value if len(value) <= limit else value[:limit] + "…"
     return repr(shown)
+
+
+# For `every`: each check's common case as one expression, its flags, the
+# longest value it may take, and how a value must start.  A target name as
+# `target_name` accepts it; a URL as `_simple` accepts it, without a port (its
+# range is checked apart) and, for a token URL, https only.
+_PLAIN_URL = rf"https?://(?:{_LABEL_RE}\.)*{_LABEL_RE}\.?" + _URL_PATH
+_TOGETHER: dict[Callable[[str], str], tuple[str, int, int, str]] = {
+    target_name: (TARGET_NAME, 0, 64, ""),
+    api_url: (_PLAIN_URL, re.ASCII, MAX_URL, "http"),
+    token_url: (_PLAIN_URL, re.ASCII, MAX_URL, "https://"),
+}
