@@ -179,19 +179,48 @@ class _LazyCommands(MutableMapping[str, Any]):
         return len(self._makers)
 
 
+class Deferred:
+    """A stand-in for a command's function that lives in `module`: the command
+    is registered here, in its place among the others, but its options are
+    defined (and the module imported) only when the command is built."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - never run
+        raise AssertionError(f"{self.module}.{self.__name__} was not loaded")
+
+    def load(self) -> Callable[..., Any]:
+        from importlib import import_module
+
+        function: Callable[..., Any] = getattr(import_module(self.module), self.__name__)
+        return function
+
+
+def _command(command_info: Any, settings: dict[str, Any]) -> Any:
+    """typer's conversion of one command to click, its function loaded first
+    when it is `Deferred`."""
+    from typer.main import get_command_from_info
+
+    if isinstance(command_info.callback, Deferred):
+        command_info.callback = command_info.callback.load()
+    return get_command_from_info(command_info,
+                                 pretty_exceptions_short=settings["pretty_exceptions_short"],
+                                 rich_markup_mode=settings["rich_markup_mode"])
+
+
 def _lazy_group(typer_instance: typer.Typer, group_info: Any, settings: dict[str, Any]) -> Any:
     """What `typer.main.get_group_from_info` builds, with lazy subcommands."""
     from functools import partial
 
-    from typer.main import get_command_from_info, get_command_name, get_group_from_info
+    from typer.main import get_command_name, get_group_from_info
 
     commands, groups = typer_instance.registered_commands, typer_instance.registered_groups
     makers: dict[str, Callable[[], Any]] = {}
     for command_info in commands:
         name = command_info.name or get_command_name(command_info.callback.__name__)  # type: ignore[union-attr]
-        makers[name] = partial(get_command_from_info, command_info,
-                               pretty_exceptions_short=settings["pretty_exceptions_short"],
-                               rich_markup_mode=settings["rich_markup_mode"])
+        makers[name] = partial(_command, command_info, settings)
     for sub_info in groups:  # after the commands, as typer orders them
         assert sub_info.typer_instance is not None and isinstance(sub_info.name, str)
         makers[sub_info.name] = partial(_lazy_group, sub_info.typer_instance, sub_info, settings)
@@ -430,203 +459,10 @@ def _complete_from(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
     return complete
 
 
-@app.command(cls=Command, short_help="Set up a target: a walk-through, or flags in CI.")
-def configure(
-    ctx: typer.Context,
-    name: Annotated[
-        str | None,
-        typer.Argument(
-            help="Target to configure (created if new).",
-            autocompletion=complete_target,
-            show_default=False,
-        ),
-    ] = None,
-    auth_type: Annotated[
-        str | None,
-        typer.Option("--auth-type", help="oauth2 (the default), basic, bearer, api_key or jwt.",
-                     autocompletion=_complete_from(validate.AUTH_TYPES)),
-    ] = None,
-    grant_type: Annotated[
-        str | None,
-        typer.Option("--grant-type", help="client_credentials, password, device_code or "
-                     "authorization_code.",
-                     autocompletion=_complete_from(validate.GRANT_TYPES)),
-    ] = None,
-    token_url: Annotated[
-        str | None, typer.Option("--token-url", help="The Access Token URL (https).")
-    ] = None,
-    issuer: Annotated[
-        str | None,
-        typer.Option("--issuer", help="Instead of --token-url: read it from the issuer's "
-                     "discovery document."),
-    ] = None,
-    client_id: Annotated[str | None, typer.Option("--client-id", help="The client ID.")] = None,
-    client_secret_stdin: Annotated[
-        bool, typer.Option("--client-secret-stdin", help="Read the client secret from stdin.")
-    ] = False,
-    client_secret: Annotated[
-        str | None,
-        typer.Option("--client-secret", help="The client secret (visible to other users: "
-                     "prefer --client-secret-stdin or ASTRA_AUTH_CLIENT_SECRET)."),
-    ] = None,
-    username: Annotated[
-        str | None, typer.Option("--username", help="Username (password grant only).")
-    ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
-    ] = False,
-    password: Annotated[
-        str | None,
-        typer.Option("--password", help="The password (visible to other users: prefer "
-                     "--password-stdin or ASTRA_AUTH_PASSWORD)."),
-    ] = None,
-    scope: Annotated[str | None, typer.Option("--scope", help="Scope to request.")] = None,
-    audience: Annotated[
-        str | None, typer.Option("--audience", help="Audience to request.")
-    ] = None,
-    client_auth: Annotated[
-        str | None,
-        typer.Option("--client-auth", help="basic (HTTP Basic, default), post (form body), "
-                     "private_key_jwt, tls_client_auth or none (a public client).",
-                     autocompletion=_complete_from(validate.CLIENT_AUTH_METHODS)),
-    ] = None,
-    secrets: Annotated[
-        str | None,
-        typer.Option("--secrets", help="keyring (default) or env: store nothing, read "
-                     "ASTRA_AUTH_<TARGET>_CLIENT_SECRET (or ASTRA_AUTH_CLIENT_SECRET), and "
-                     "likewise each other secret, at run time.",
-                     autocompletion=_complete_from(validate.SECRET_MODES)),
-    ] = None,
-    url: Annotated[str | None, typer.Option("--url", help="URL of the API under test.")] = None,
-    test: Annotated[
-        bool, typer.Option("--test", help="Run test-token after saving; exit with its code.")
-    ] = False,
-    no_input: Annotated[
-        bool, typer.Option("--no-input", help="Never prompt; fail on a missing value.")
-    ] = False,
-    token_stdin: Annotated[
-        bool, typer.Option("--token-stdin", help="bearer: read the token from stdin.")
-    ] = False,
-    key_name: Annotated[
-        str | None, typer.Option("--key-name", help="api_key: the header, query parameter or "
-                                 "cookie name.")
-    ] = None,
-    key_location: Annotated[
-        str | None,
-        typer.Option("--key-location", help="api_key: header (default), query or cookie.",
-                     autocompletion=_complete_from(validate.KEY_LOCATIONS)),
-    ] = None,
-    api_key_stdin: Annotated[
-        bool, typer.Option("--api-key-stdin", help="api_key: read the key from stdin.")
-    ] = False,
-    algorithm: Annotated[
-        str | None,
-        typer.Option("--algorithm", help="jwt: HS256, HS384, HS512, RS256, PS256 or ES256.",
-                     autocompletion=_complete_from(validate.JWT_ALGORITHMS)),
-    ] = None,
-    signing_key_stdin: Annotated[
-        bool, typer.Option("--signing-key-stdin", help="jwt: read the HMAC secret or PEM "
-                           "private key from stdin.")
-    ] = False,
-    signing_key_file: Annotated[
-        Path | None,
-        typer.Option("--signing-key-file", help="jwt: a PEM private key file, read once into "
-                     "the keyring.", dir_okay=False),
-    ] = None,
-    claim: Annotated[
-        list[str] | None,
-        typer.Option("--claim", help="jwt: a claim NAME=VALUE (repeatable; replaces the "
-                     "stored claims).", show_default=False),
-    ] = None,
-    lifetime: Annotated[
-        int | None, typer.Option("--lifetime", help="jwt: seconds until exp (default 300).")
-    ] = None,
-    header_name: Annotated[
-        str | None, typer.Option("--header-name", help="jwt: the header (default "
-                                 "Authorization).")
-    ] = None,
-    prefix: Annotated[
-        str | None, typer.Option("--prefix", help='jwt: before the token (default Bearer; '
-                                 '"" for none).')
-    ] = None,
-    # --- issue 12: enterprise clients ---
-    private_key_file: Annotated[
-        Path | None,
-        typer.Option("--private-key-file", help="private_key_jwt, tls_client_auth: the "
-                     "client's PEM private key, read once into the keyring.", dir_okay=False),
-    ] = None,
-    private_key_stdin: Annotated[
-        bool, typer.Option("--private-key-stdin", help="Read that PEM private key from stdin.")
-    ] = False,
-    certificate: Annotated[
-        str | None,
-        typer.Option("--certificate", help="The client's PEM certificate (a path kept in the "
-                     "config): tls_client_auth, or x5t#S256 for private_key_jwt."),
-    ] = None,
-    assertion_alg: Annotated[
-        str | None,
-        typer.Option("--assertion-alg", help="private_key_jwt: RS256, PS256 or ES256.",
-                     autocompletion=_complete_from(validate.ASSERTION_ALGORITHMS)),
-    ] = None,
-    assertion_audience: Annotated[
-        str | None,
-        typer.Option("--assertion-audience", help="private_key_jwt: the assertion's aud "
-                     "(default: the token URL, or the provider's own rule)."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="An extra token parameter NAME=VALUE (repeatable; "
-                     "replaces the stored ones), e.g. resource=https://api.example.com.",
-                     show_default=False),
-    ] = None,
-    certificate_bound: Annotated[
-        bool | None,
-        typer.Option("--certificate-bound/--no-certificate-bound",
-                     help="Tokens are bound to the client certificate (RFC 8705): present "
-                     "it to the API too (proxy, API check, ssl_context_for).",
-                     show_default=False),
-    ] = None,
-    ca_bundle: Annotated[
-        Path | None,
-        typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust for this "
-                     "target, saved for every command.", dir_okay=False),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", help="Seconds per network exchange for this target, saved "
-                     "for every command (default 10).", min=0.001),
-    ] = None,
-    authorization_url: Annotated[
-        str | None, typer.Option("--authorization-url", help="authorization_code: the "
-                                 "provider's authorization endpoint (default: from discovery).")
-    ] = None,
-    device_authorization_url: Annotated[
-        str | None, typer.Option("--device-authorization-url", help="device_code: the "
-                                 "provider's device authorization endpoint (default: from "
-                                 "discovery).")
-    ] = None,
-) -> None:
-    """Set up a target's OAuth 2.0 auth: a walk-through at a terminal, flags in CI."""
-    from astra_auth.commands.configure import ConfigureOptions
-    from astra_auth.commands.configure import configure as run_configure
-
-    opts = ConfigureOptions(
-        name=name, auth_type=auth_type, grant_type=grant_type, token_url=token_url,
-        client_id=client_id, client_secret=client_secret,
-        client_secret_stdin=client_secret_stdin, username=username, password=password,
-        password_stdin=password_stdin, scope=scope, audience=audience,
-        client_auth=client_auth, secrets=secrets, url=url, no_input=no_input, test=test,
-        issuer=issuer, token_stdin=token_stdin, key_name=key_name, key_location=key_location,
-        api_key_stdin=api_key_stdin, algorithm=algorithm, signing_key_stdin=signing_key_stdin,
-        signing_key_file=signing_key_file, claims=tuple(claim or ()), lifetime=lifetime,
-        header_name=header_name, prefix=prefix,
-        private_key_file=private_key_file, private_key_stdin=private_key_stdin,
-        certificate=certificate, assertion_alg=assertion_alg,
-        assertion_audience=assertion_audience, params=tuple(param or ()),
-        certificate_bound=certificate_bound, ca_bundle=ca_bundle, timeout=timeout,
-        authorization_url=authorization_url, device_authorization_url=device_authorization_url,
-    )
-    run(ctx, run_configure, opts)
+# Defined in cli_configure.py, read when the command is built.
+app.command("configure", cls=Command,
+            short_help="Set up a target: a walk-through, or flags in CI.")(
+    Deferred("astra_auth.cli_configure", "configure"))
 
 
 # ---------------------------------------------------------------------------
