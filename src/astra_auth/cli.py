@@ -8,6 +8,7 @@ exit codes, and where Ctrl-C becomes exit 130 without a traceback.
 # command's annotations on every start, and string annotations cost it an
 # eval() each (~5 ms for this app; benchmarks/startup.py).
 
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator, MutableMapping
@@ -154,9 +155,20 @@ class _LazyCommands(MutableMapping[str, Any]):
     names still see all of them, in the order they were declared.
     """
 
-    def __init__(self, makers: dict[str, Callable[[], Any]]) -> None:
+    def __init__(self, makers: dict[str, Callable[[], Any]],
+                 listers: dict[str, Callable[[], Any]]) -> None:
         self._makers = makers
+        self._listers = listers
         self._built: dict[str, Any] = {}
+
+    def listed(self, name: str) -> Any:
+        """What a list of the commands reads of this one (`_Group`): the
+        command itself once built, else one with its name, short help and
+        flags but no options, which is quick to make."""
+        command = self._built.get(name)
+        if command is None and name in self._listers:
+            return self._listers[name]()
+        return self.get(name)
 
     def __getitem__(self, name: str) -> Any:
         command = self._built.get(name)
@@ -171,6 +183,7 @@ class _LazyCommands(MutableMapping[str, Any]):
     def __delitem__(self, name: str) -> None:
         del self._makers[name]
         self._built.pop(name, None)
+        self._listers.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._makers)
@@ -210,6 +223,53 @@ def _command(command_info: Any, settings: dict[str, Any]) -> Any:
                                  rich_markup_mode=settings["rich_markup_mode"])
 
 
+def _listed(command_info: Any, name: str, settings: dict[str, Any]) -> Any:
+    """A command as `--help` lists it, and completion offers it: the help and
+    flags typer would give it (get_command_from_info), no options."""
+    callback = command_info.callback
+    use_help: str | None
+    if command_info.help is not None:
+        use_help = inspect.cleandoc(command_info.help)
+    elif command_info.short_help is None and isinstance(callback, Deferred):
+        return _command(command_info, settings)  # its help is its docstring, over there
+    else:
+        use_help = inspect.getdoc(callback)
+    return typer.core.TyperCommand(
+        name=name, help=use_help, short_help=command_info.short_help,
+        hidden=command_info.hidden, deprecated=command_info.deprecated,
+        rich_markup_mode=settings["rich_markup_mode"])
+
+
+class _Group(typer.core.TyperGroup):
+    """typer's group, but a list of its commands (--help, completion of a
+    command name) reads only each one's name, short help and flags
+    (`_LazyCommands.listed`), so it builds none of them."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names, in order, without building one
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self._listing and isinstance(self.commands, _LazyCommands):
+            return self.commands.listed(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        self._listing = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            self._listing = False
+
+
 def _lazy_group(typer_instance: typer.Typer, group_info: Any, settings: dict[str, Any]) -> Any:
     """What `typer.main.get_group_from_info` builds, with lazy subcommands."""
     from functools import partial
@@ -218,9 +278,11 @@ def _lazy_group(typer_instance: typer.Typer, group_info: Any, settings: dict[str
 
     commands, groups = typer_instance.registered_commands, typer_instance.registered_groups
     makers: dict[str, Callable[[], Any]] = {}
+    listers: dict[str, Callable[[], Any]] = {}
     for command_info in commands:
         name = command_info.name or get_command_name(command_info.callback.__name__)  # type: ignore[union-attr]
         makers[name] = partial(_command, command_info, settings)
+        listers[name] = partial(_listed, command_info, name, settings)
     for sub_info in groups:  # after the commands, as typer orders them
         assert sub_info.typer_instance is not None and isinstance(sub_info.name, str)
         makers[sub_info.name] = partial(_lazy_group, sub_info.typer_instance, sub_info, settings)
@@ -231,7 +293,7 @@ def _lazy_group(typer_instance: typer.Typer, group_info: Any, settings: dict[str
         group = get_group_from_info(group_info, **settings)
     finally:
         typer_instance.registered_commands, typer_instance.registered_groups = commands, groups
-    group.commands = _LazyCommands(makers)
+    group.commands = _LazyCommands(makers, listers)
     return group
 
 
@@ -256,6 +318,7 @@ class _LazyTyper(typer.Typer):
 
 app = _LazyTyper(
     name="astra-auth",
+    cls=_Group,
     help="Tell an API security scanner how to authenticate to an OAuth 2.0 API.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -265,7 +328,8 @@ app = _LazyTyper(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 targets_app = typer.Typer(
-    help="List, add, show and remove targets.", no_args_is_help=True, rich_markup_mode=None
+    help="List, add, show and remove targets.", no_args_is_help=True, rich_markup_mode=None,
+    cls=_Group,
 )
 app.add_typer(targets_app, name="targets")
 
