@@ -587,27 +587,28 @@ def _no_unknown(data: Mapping[str, Any], known: AbstractSet[str], where: str,
             raise fail(f"{where}.{key}", f"unknown setting (known: {', '.join(sorted(known))})")
 
 
-# What `targets list` shows of a target: name, url, auth_type, grant_type and
-# token_url (the last two for oauth2 only).
-Summary = tuple[str, str | None, str | None, str | None, str | None]
+# What `targets list` shows: each target's name, url, auth_type, grant_type
+# and token_url (the last two for oauth2 only), a list per setting, the
+# targets in name order, "" for none (no checked value is ever empty).
+Summary = tuple[list[str], list[str], list[str], list[str], list[str]]
 
 
-def summary(config: Config) -> list[Summary]:
-    """Each target's `Summary`, by name."""
-    rows: list[Summary] = []
-    for name in sorted(config.targets):
-        target = config.targets[name]
-        o = target.oauth2
-        rows.append((name, target.url, target.auth_type, o.grant_type if o else None,
-                     o.token_url if o else None))
-    return rows
+def summary(config: Config) -> Summary:
+    """The config's `Summary`."""
+    targets = [config.targets[name] for name in sorted(config.targets)]
+    oauth2 = [target.oauth2 for target in targets]
+    return ([target.name for target in targets],
+            [target.url or "" for target in targets],
+            [target.auth_type or "" for target in targets],
+            [o.grant_type if o else "" for o in oauth2],
+            [o.token_url if o else "" for o in oauth2])
 
 
-def checked_summary(columns: list[list[str]]) -> list[Summary] | None:
-    """The parsed copy's summary, a list of values per setting ("" for none),
-    each value put through the check `parse` makes on that setting; None when
-    any check fails or changes the value, or anything else is off (columns of
-    different lengths, a name twice or out of order, a grant without oauth2).
+def checked_summary(columns: list[list[str]]) -> Summary | None:
+    """The parsed copy's `Summary`, each value put through the check `parse`
+    makes on that setting; None when any check fails or changes the value, or
+    anything else is off (columns of different lengths, a name twice or out of
+    order, a grant without oauth2).
 
     Only these settings are read from the copy for `targets list`, so only
     these are checked; the others are checked by `parse` when they are read.
@@ -626,9 +627,7 @@ def checked_summary(columns: list[list[str]]) -> list[Summary] | None:
             or not set(grant_types) <= {"", *validate.GRANT_TYPES}
             or not validate.every(validate.token_url, list(filter(None, token_urls)))):
         return None
-    return list(zip(names, *([value or None for value in column]
-                              for column in (urls, auth_types, grant_types, token_urls)),
-                    strict=True))
+    return names, urls, auth_types, grant_types, token_urls
 
 
 def to_data(config: Config) -> dict[str, Any]:
@@ -706,7 +705,7 @@ class ConfigStore:
             return cached
         return self._parse_file(raw, digest_)
 
-    def load_summary(self) -> list[Summary]:
+    def load_summary(self) -> Summary:
         """Each target's name, url, auth type, grant type and token URL, by name:
         all that `targets list` shows, so it need not read, check and build
         every setting of every target (benchmarks/startup.py: 1,000 targets).
@@ -718,7 +717,7 @@ class ConfigStore:
         """
         raw = self._read()
         if raw is None:
-            return []
+            return [], [], [], [], []
         digest_ = digest(raw)
         rows = self._read_cached_summary(digest_)
         if rows is not None:
@@ -823,7 +822,7 @@ class ConfigStore:
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError, ConfigError):
             return None
 
-    def _read_cached_summary(self, digest: str) -> list[Summary] | None:
+    def _read_cached_summary(self, digest: str) -> Summary | None:
         parts = self._read_cache_parts(digest)
         if parts is None:
             return None
@@ -837,10 +836,10 @@ class ConfigStore:
     def _write_cache(self, digest: str, config: Config) -> None:
         import json
 
-        rows = summary(config)
-        lines = ["\t".join(value or "" for value in column)
-                 for column in (zip(*rows, strict=True) if rows else [()] * 5)]
-        if any("\n" in line or line.count("\t") != max(len(rows) - 1, 0) for line in lines):
+        columns = summary(config)
+        lines = ["\t".join(column) for column in columns]
+        tabs = max(len(columns[0]) - 1, 0)
+        if any("\n" in line or line.count("\t") != tabs for line in lines):
             return  # cannot happen for checked values; never write a copy that misreads
         text = "\n".join([cache_header(digest).decode("ascii"),
                           json.dumps({"config": to_data(config)}), *lines])
