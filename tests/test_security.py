@@ -354,9 +354,9 @@ def test_an_edit_to_the_cache_alone_is_not_trusted(cli, config_path):
         "https://idp.example.com/token", "--client-id", "c", "--secrets", "env")
     cache = config_path.parent / ".config.toml.cache.json"
     lines = cache.read_text().split("\n")
-    data = json.loads(lines[1])
+    data = json.loads(lines[6])
     data["config"]["targets"]["t"]["oauth2"]["token_url"] = "http://attacker.example/steal"
-    lines[1] = json.dumps(data)
+    lines[6] = json.dumps(data)
     cache.write_text("\n".join(lines))
     shown = json.loads(cli("targets", "show", "t", "--json").out)
     assert shown["oauth2"]["token_url"] == "https://idp.example.com/token"
@@ -367,9 +367,10 @@ def test_the_cache_holds_a_summary_a_line_per_setting(cli, config_path):
         "https://idp.example.com/token", "--client-id", "c", "--secrets", "env")
     cli("targets", "add", "a", "--url", "https://api.example.com")
     lines = (config_path.parent / ".config.toml.cache.json").read_text().split("\n")
-    assert lines[0].startswith("astra-auth parsed copy 5 ")
-    assert lines[2:] == ["a\tt", "https://api.example.com\t", "\toauth2",
-                         "\tclient_credentials", "\thttps://idp.example.com/token"]
+    assert lines[0].startswith("astra-auth parsed copy 5 ") and lines[0].endswith(" 87")
+    assert lines[1:6] == ["a\tt", "https://api.example.com\t", "\toauth2",
+                          "\tclient_credentials", "\thttps://idp.example.com/token"]
+    assert json.loads(lines[6])["config"]["targets"]["a"] == {"url": "https://api.example.com"}
 
 
 @pytest.mark.parametrize("summary", [
@@ -402,9 +403,11 @@ def test_an_edit_to_the_cached_summary_alone_is_not_trusted(cli, config_path, su
         "https://idp.example.com/token", "--client-id", "c", "--secrets", "env")
     cache = config_path.parent / ".config.toml.cache.json"
     lines = cache.read_text().split("\n")
-    assert lines[2:] == ["t", "", "oauth2", "client_credentials",
-                         "https://idp.example.com/token"]
-    cache.write_text("\n".join(lines[:2] + summary))
+    assert lines[1:6] == ["t", "", "oauth2", "client_credentials",
+                          "https://idp.example.com/token"]
+    block = "\n".join(summary)
+    header = lines[0].rpartition(" ")[0] + f" {len(block.encode())}"
+    cache.write_text("\n".join([header, block, lines[6]]))
     assert json.loads(cli("targets", "list", "--json").out) == [
         {"name": "t", "url": None, "auth_type": "oauth2", "grant_type": "client_credentials",
          "token_url": "https://idp.example.com/token"}]

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from astra_auth.paths import cache_header, cache_path, default_path, digest
+from astra_auth.paths import cached_summary, default_path, digest
 
 # The script of each shell, in the package's completions/ folder
 # (tools/generate_completions.py writes them).
@@ -44,11 +44,10 @@ def target_names(ctx: Any) -> list[str]:
     except OSError:
         return []
     try:
-        # The copy's header names the digest of the file it was made from; its
-        # third line holds the names, tab-separated (ConfigStore).
-        parts = cache_path(path).read_bytes().split(b"\n", 3)
-        if len(parts) == 4 and parts[0] == cache_header(digest(raw)):
-            names = parts[2].decode("utf-8")
+        # The summary's first line: the names, tab-separated (ConfigStore).
+        block = cached_summary(path, digest(raw))
+        if block is not None:
+            names = block.partition(b"\n")[0].decode("utf-8")
             return sorted(names.split("\t")) if names else []
     except (OSError, ValueError):
         pass

@@ -18,7 +18,7 @@ from typing import Any
 
 from astra_auth import __version__, validate
 from astra_auth.errors import ConfigError
-from astra_auth.paths import APP, cache_header, cache_path, default_path, digest
+from astra_auth.paths import APP, cache_header, cache_path, cached_summary, default_path, digest
 
 __all__ = ["APP", "ApiKey", "Basic", "Bearer", "Config", "ConfigStore", "Jwt", "OAuth2", "Target",
            "default_path"]
@@ -790,44 +790,37 @@ class ConfigStore:
     # to the copy alone can do no more than an edit to the file (issue 15,
     # finding 7); a copy that does not validate is ignored.
     #
-    # Seven lines: a header naming the format and the digest; the whole config
-    # as JSON; then `summary(config)`, which is all `targets list` reads, a
-    # line per setting (name, url, auth_type, grant_type, token_url), the
-    # targets' values tab-separated in name order, "" for none: plain text,
-    # split without importing json, and checked a column at a time.
+    # Seven lines: a header naming the format, the digest and the size of the
+    # summary that follows; `summary(config)`, which is all `targets list`
+    # reads (so it reads no further), a line per setting (name, url,
+    # auth_type, grant_type, token_url), the targets' values tab-separated in
+    # name order, "" for none: plain text, split without importing json and
+    # checked a column at a time; then the whole config as JSON.
 
     @property
     def _cache_path(self) -> Path:
         return cache_path(self.path)
 
-    def _read_cache_parts(self, digest: str) -> list[bytes] | None:
-        """[config JSON, summary lines] of the copy made from these bytes of the
-        file; None when there is no such copy."""
+    def _read_cache(self, digest: str) -> Config | None:
         try:
-            parts = self._cache_path.read_bytes().split(b"\n", 2)
+            parts = self._cache_path.read_bytes().split(b"\n", 6)
         except OSError:
             return None
-        if len(parts) != 3 or parts[0] != cache_header(digest):
-            return None
-        return parts[1:]
-
-    def _read_cache(self, digest: str) -> Config | None:
-        parts = self._read_cache_parts(digest)
-        if parts is None:
+        if len(parts) != 7 or parts[0].rpartition(b" ")[0] != cache_header(digest):
             return None
         import json
 
         try:
-            return parse(json.loads(parts[0])["config"], self.path)
+            return parse(json.loads(parts[6])["config"], self.path)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError, ConfigError):
             return None
 
     def _read_cached_summary(self, digest: str) -> Summary | None:
-        parts = self._read_cache_parts(digest)
-        if parts is None:
+        block = cached_summary(self.path, digest)
+        if block is None:
             return None
         try:
-            lines = parts[1].decode("utf-8").split("\n")
+            lines = block.decode("utf-8").split("\n")
         except UnicodeDecodeError:
             return None
         # No target: five empty lines (a name is never empty).
@@ -841,8 +834,9 @@ class ConfigStore:
         tabs = max(len(columns[0]) - 1, 0)
         if any("\n" in line or line.count("\t") != tabs for line in lines):
             return  # cannot happen for checked values; never write a copy that misreads
-        text = "\n".join([cache_header(digest).decode("ascii"),
-                          json.dumps({"config": to_data(config)}), *lines])
+        block = "\n".join(lines)
+        header = f"{cache_header(digest).decode('ascii')} {len(block.encode('utf-8'))}"
+        text = "\n".join([header, block, json.dumps({"config": to_data(config)})])
         with contextlib.suppress(OSError):
             atomic_write(self._cache_path, text)
 

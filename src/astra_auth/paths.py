@@ -38,9 +38,24 @@ CACHE_FORMAT = 5
 
 
 def cache_header(digest: str) -> bytes:
-    """The parsed copy's first line: its format and the digest of the file it
-    was made from."""
+    """The start of the parsed copy's first line: its format and the digest of
+    the file it was made from; the line ends with the summary's size."""
     return f"astra-auth parsed copy {CACHE_FORMAT} {digest}".encode("ascii")
+
+
+def cached_summary(config_path: Path, digest: str) -> bytes | None:
+    """The summary lines of the parsed copy made from the config file whose
+    bytes have `digest`, read without the rest of the copy (ConfigStore);
+    None when there is no such copy."""
+    try:
+        with open(cache_path(config_path), "rb") as handle:
+            prefix, _, size = handle.readline(256).rstrip(b"\n").rpartition(b" ")
+            if prefix != cache_header(digest) or not size.isdigit():
+                return None
+            block = handle.read(int(size))
+    except OSError:
+        return None
+    return block if len(block) == int(size) else None
 
 
 def digest(raw: bytes) -> str:
