@@ -1,7 +1,8 @@
-"""`astra-auth configure`'s flags: ~40 options, defined only when the command
-is built (cli.Deferred): typer reads them from this function's signature, and
-defining them cost ~0.5 ms on every start of every other command
-(benchmarks/startup.py).
+"""The commands with many options: configure (~40), test-token, token, login,
+proxy and exec.  typer reads a command's options from its function's
+signature, and defining these cost ~0.7 ms on every start of every other
+command (benchmarks/startup.py), so they are defined here, imported only when
+one of them is built (cli.Deferred); cli.py registers each in its place.
 """
 
 # No `from __future__ import annotations`, as in cli.py: typer would eval()
@@ -14,6 +15,23 @@ import typer
 
 from astra_auth import validate
 from astra_auth.cli import _complete_from, complete_target, run
+
+# --timeout and --ca-bundle, alike on every command that talks to the network;
+# service.check_network_options checks their values, once for all.
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option("--timeout", help="Seconds per network exchange (default: the target's "
+                 "timeout, else 10).", show_default=False),
+]
+CaBundleOption = Annotated[
+    Path | None,
+    typer.Option("--ca-bundle", help="Extra CA certificates (PEM) to trust (default: the "
+                 "target's ca_bundle).", dir_okay=False),
+]
+
+
+# ---------------------------------------------------------------------------
+# configure
 
 
 def configure(
@@ -212,3 +230,172 @@ def configure(
         authorization_url=authorization_url, device_authorization_url=device_authorization_url,
     )
     run(ctx, run_configure, opts)
+
+
+# ---------------------------------------------------------------------------
+# test-token
+
+
+def test_token(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Target to test.", autocompletion=complete_target, show_default=False),
+    ] = None,
+    all_targets: Annotated[bool, typer.Option("--all", help="Test every target.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the request and response, masked.")
+    ] = False,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
+    probe: Annotated[
+        str | None,
+        typer.Option("--probe", metavar="PATH_OR_URL",
+                     help="Check the credential with a GET to this path under the target's "
+                     "URL (or this URL on its origin) instead of the URL itself."),
+    ] = None,
+    no_probe: Annotated[
+        bool, typer.Option("--no-probe", help="Do not check the credential against the API.")
+    ] = False,
+) -> None:
+    """Obtain the credential for real (the grant, for OAuth 2.0), check it against the API,
+    and on failure say why and what to change."""
+    from astra_auth.commands.test_token import TestTokenOptions
+    from astra_auth.commands.test_token import test_token as run_test_token
+
+    opts = TestTokenOptions(name=name, all=all_targets, json=json, verbose=verbose,
+                            timeout=timeout, ca_bundle=ca_bundle, probe=probe, no_probe=no_probe)
+    run(ctx, run_test_token, opts)
+
+
+# ---------------------------------------------------------------------------
+# token
+
+
+def token(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Target.", autocompletion=complete_target, show_default=False)
+    ],
+    format: Annotated[
+        str,
+        typer.Option("--format", help="bare (the token), header (Authorization: Bearer …) "
+                     "or json.", autocompletion=_complete_from(validate.TOKEN_FORMATS)),
+    ] = "bare",
+    min_ttl: Annotated[
+        float,
+        typer.Option("--min-ttl", help="Renew when fewer seconds than this are left."),
+    ] = 60.0,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask for a new token; do not use the cache.")
+    ] = False,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
+) -> None:
+    """Print a valid credential (an access token, key or signed JWT), cached and renewed
+    as needed, for scripts."""
+    from astra_auth.commands.token import TokenOptions
+    from astra_auth.commands.token import token as run_token
+
+    run(ctx, run_token, TokenOptions(name=name, format=format, min_ttl=min_ttl,
+                                     no_cache=no_cache, timeout=timeout, ca_bundle=ca_bundle))
+
+
+# ---------------------------------------------------------------------------
+# login
+
+
+def login(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Target.", autocompletion=complete_target, show_default=False)
+    ],
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="authorization_code: the loopback port the client "
+                     "registration needs (default: any free port).", show_default=False),
+    ] = None,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
+) -> None:
+    """The one human step of the device-code and authorization-code grants:
+    afterwards renewal is unattended."""
+    from astra_auth.commands.login import LoginOptions
+    from astra_auth.commands.login import login as run_login
+
+    run(ctx, run_login, LoginOptions(name=name, port=port, timeout=timeout,
+                                     ca_bundle=ca_bundle))
+
+
+# ---------------------------------------------------------------------------
+# proxy
+
+
+def proxy(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="TARGET or TARGET=PORT (default port 8080; 0: any free port), "
+                       "one per identity.", autocompletion=complete_target,
+                       show_default=False, metavar="TARGET[=PORT]..."),
+    ],
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to listen on (default 127.0.0.1; another than "
+                     "loopback needs --allow-remote).", show_default=False),
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option("--upstream", help="Forward to this URL instead of the target's url."),
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Listen beyond loopback: anyone who can "
+                           "reach the port can use the credential.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print failures only, no renewals.")
+    ] = False,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
+) -> None:
+    """Forward every request to the target's API with a fresh credential added."""
+    from astra_auth.proxy import ProxyOptions
+    from astra_auth.proxy import run as run_proxy
+
+    run(ctx, run_proxy, ProxyOptions(targets=targets, host=host, upstream=upstream,
+                                     allow_remote=allow_remote, quiet=quiet, timeout=timeout,
+                                     ca_bundle=ca_bundle))
+
+
+# ---------------------------------------------------------------------------
+# exec
+
+
+def exec_(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Target.", autocompletion=complete_target, show_default=False)
+    ],
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="The command and its arguments, after `--`.", show_default=False,
+                       metavar="-- COMMAND [ARG]..."),
+    ] = None,
+    min_ttl: Annotated[
+        float,
+        typer.Option("--min-ttl", help="Renew first when fewer seconds than this are left."),
+    ] = 60.0,
+    timeout: TimeoutOption = None,
+    ca_bundle: CaBundleOption = None,
+) -> None:
+    """Run COMMAND with the credential in its environment: ASTRA_AUTH_TOKEN,
+    ASTRA_AUTH_HEADER_NAME, ASTRA_AUTH_HEADER_VALUE and ZAP's ZAP_AUTH_HEADER,
+    ZAP_AUTH_HEADER_VALUE, ZAP_AUTH_HEADER_SITE.  Exits with COMMAND's exit code.
+    The header reaches curl on stdin in the example, not on its command line,
+    where any local user could read it in the process list.
+    """
+    from astra_auth.commands.exec import ExecOptions, exec_command
+
+    run(ctx, exec_command, ExecOptions(name=name, command=list(command or []), min_ttl=min_ttl,
+                                       timeout=timeout, ca_bundle=ca_bundle))
