@@ -543,3 +543,27 @@ def test_each_commands_help_ends_with_examples_and_words_for_placeholders(cli):
     assert "--timeout SECONDS" in cli("test-token", "--help").out
     assert "--token-url URL" in cli("configure", "--help").out
     assert "--config PATH" in cli("--help").out
+
+
+def test_help_lists_every_command_in_order_with_its_short_help(cli):
+    # The list is made without building the commands (astra_auth.lazytyper):
+    # it must still be the one typer would print.
+    text = cli("--help").out
+    assert text[text.index("\nCommands:\n"):] == (
+        "\nCommands:\n"
+        "  configure   Set up a target: a walk-through, or flags in CI.\n"
+        "  test-token  Get the credential, check it on the API; say why not.\n"
+        "  token       Print a valid credential, for scripts.\n"
+        "  login       Log in once (device code, authorization code).\n"
+        "  proxy       A local reverse proxy that adds the credential.\n"
+        "  exec        Run a command with the credential in its env.\n"
+        "  completion  Print the shell's completion script.\n"
+        "  doctor      Check this machine: config, keyring, variables, proxy, CAs.\n"
+        "  targets     List, add, show and remove targets.\n")
+    text = cli("targets", "--help").out
+    assert text[text.index("\nCommands:\n"):] == (
+        "\nCommands:\n"
+        "  list    Every target, with its grant and token URL.\n"
+        "  add     Register a target with no authentication yet.\n"
+        "  show    A target's settings; secrets only as stored/missing/env.\n"
+        "  remove  Remove a target and its keyring entries.\n")
