@@ -245,10 +245,11 @@ def _source_hints(target: Target, environ: Mapping[str, str]) -> list[str]:
     while the variable wins, so the hint names it (issue 14)."""
     if target.auth_type in (None, "oauth2"):
         return []  # the token, not the client's secret, was refused
-    from astra_auth.oauth.hints import secret_sources, unset_hint
+    from astra_auth.oauth.hints import unset_hint
+    from astra_auth.secretstore import sources
 
     return [unset_hint(source, kind.replace("_", " "), target.secrets_mode)
-            for kind, source in secret_sources(target, environ).items()
+            for kind, source in sources(target, environ).items()
             if source not in ("keyring", "missing")]
 
 

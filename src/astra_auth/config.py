@@ -215,6 +215,14 @@ class Target(_Record):
         settings = self.settings
         return getattr(settings, "secrets", "keyring") if settings is not None else "keyring"
 
+    @property
+    def secret_kinds(self) -> list[str]:
+        """The keyring kinds of the secrets the target uses at run time."""
+        if self.oauth2 is not None:
+            return self.oauth2.secret_kinds
+        return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
+                "jwt": ["signing_key"]}.get(self.auth_type or "", [])
+
 
 class Config(_Record):
     __slots__ = _fields = ("targets",)

@@ -17,6 +17,8 @@ from astra_auth.errors import AstraError, KeyringUnavailable, UsageError
 if TYPE_CHECKING:  # keyring itself is imported on first use
     from keyring.backend import KeyringBackend
 
+    from astra_auth.config import Target
+
 SERVICE = "astra-auth"
 CLIENT_SECRET_ENV = "ASTRA_AUTH_CLIENT_SECRET"
 PASSWORD_ENV = "ASTRA_AUTH_PASSWORD"
@@ -62,6 +64,15 @@ def env_names(target: str, kind: str) -> tuple[str, str]:
 def env_source(target: str, kind: str, environ: Mapping[str, str]) -> str | None:
     """The name of the variable that supplies this secret now, if any."""
     return next((name for name in env_names(target, kind) if environ.get(name)), None)
+
+
+def sources(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
+    """Where each secret the target uses comes from at run time: the variable's
+    name (the environment wins, contract), else "keyring", or "missing" for an
+    env-mode target whose variables are unset.  Never a value."""
+    return {kind: env_source(target.name, kind, environ)
+            or ("keyring" if target.secrets_mode == "keyring" else "missing")
+            for kind in target.secret_kinds}
 
 
 def locate(

@@ -121,7 +121,6 @@ def _backend_name() -> str:
 
 def _overrides(deps: Deps, *, keyring_usable: bool) -> Check:
     """Every variable that supplies a secret now, and whether it hides a stored one."""
-    from astra_auth.commands.targets import secret_kinds
     from astra_auth.secretstore import entry, env_source
 
     try:
@@ -132,7 +131,7 @@ def _overrides(deps: Deps, *, keyring_usable: bool) -> Check:
     hidden: list[str] = []
     for name in sorted(targets):
         target = targets[name]
-        for kind in secret_kinds(target):
+        for kind in target.secret_kinds:
             variable = env_source(name, kind, deps.environ)
             if variable is None:
                 continue

@@ -133,7 +133,7 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     from astra_auth.secretstore import entry, locate
 
     states = {}
-    for kind in secret_kinds(target):
+    for kind in target.secret_kinds:
         states[kind], _ = locate(target.name, kind, target.secrets_mode, deps.environ,
                                  deps.secrets)
     if target.oauth2 is not None and target.oauth2.needs_login:
@@ -142,14 +142,6 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
                                                                       "refresh_token"))
                                    else "missing")
     return states
-
-
-def secret_kinds(target: Target) -> list[str]:
-    """The keyring kinds of the secrets a target uses."""
-    if target.oauth2 is not None:
-        return target.oauth2.secret_kinds
-    return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
-            "jwt": ["signing_key"]}.get(target.auth_type or "", [])
 
 
 class ShowOptions:

@@ -25,6 +25,7 @@ from astra_auth.oauth.providers import provider_hints
 from astra_auth.oauth.redact import Redactor
 from astra_auth.oauth.transport import Deadline, environment_proxy, proxy_for
 from astra_auth.safetext import clean, dumps
+from astra_auth.secretstore import sources
 from astra_auth.service import check_network_options, lookup
 from astra_auth.shellcmd import Placeholder, command, suggestable_url
 from astra_auth.tokens import access_token_credential
@@ -148,7 +149,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     else:
         report, credential = _check_other(target, opts, deps)
     report.data["auth_type"] = target.auth_type
-    report.data["secret_sources"] = secret_sources(target, deps)
+    report.data["secret_sources"] = sources(target, deps.environ)
     if target.private_host_ok:
         # Acknowledged at configure: kept in the JSON, not repeated in the panels.
         said = f"{target.private_host_ok} resolves to "
@@ -158,13 +159,6 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     if credential is not None and not opts.no_probe:
         _check_api(report, credential, opts, deps)
     return report
-
-
-def secret_sources(target: Target, deps: Deps) -> dict[str, str]:
-    """Where each secret the target uses comes from: `keyring` or the variable's name."""
-    from astra_auth.oauth.hints import secret_sources as sources
-
-    return sources(target, deps.environ)
 
 
 def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,

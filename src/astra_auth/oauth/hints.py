@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from astra_auth import shellcmd
 from astra_auth.oauth.failure import Category, Failure
+from astra_auth.secretstore import sources
 from astra_auth.shellcmd import Placeholder
 from astra_auth.validate import GRANT_LABELS
 
@@ -62,20 +63,9 @@ class Context:
         assert o is not None
         return cls(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
                    o.scope, o.audience, secrets_mode=o.secrets,
-                   sources=secret_sources(target, environ) if environ is not None else {},
+                   sources=sources(target, environ) if environ is not None else {},
                    keyring_usable=keyring_usable, assertion_alg=o.assertion_alg,
                    assertion_audience=o.assertion_audience, certificate=o.certificate)
-
-
-def secret_sources(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
-    """Where each secret the target uses comes from: "keyring", the variable's
-    name, or "missing" (an env-mode target whose variables are unset)."""
-    from astra_auth.commands.targets import secret_kinds
-    from astra_auth.secretstore import env_source
-
-    return {kind: env_source(target.name, kind, environ)
-            or ("keyring" if target.secrets_mode == "keyring" else "missing")
-            for kind in secret_kinds(target)}
 
 
 def seconds(n: int | float | str) -> str:
