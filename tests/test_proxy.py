@@ -827,3 +827,16 @@ def test_a_missing_api_key_is_a_502_with_its_category(proxies, proc, upstream):
     assert ("keyed: no credential: missing_secret: The API key for keyed is read from "
             "ASTRA_AUTH_KEYED_API_KEY (or ASTRA_AUTH_API_KEY), neither of which is set."
             ) in running.stderr
+
+
+# ---------------------------------------------------------------------------
+# HTTP/1.1 at the edges: hostile scanners, hostile APIs
+
+
+def test_a_post_with_content_length_0_reaches_the_api_with_it(proxies, api):
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"), b"POST /echo/empty HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    # Some servers answer a POST without a length with 411 Length Required.
+    assert api.state.seen[-1].all("Content-Length") == ["0"]

@@ -229,9 +229,8 @@ class Forwarder:
         lines = [f"Host: {up.host_header}\r\n"]
         lines.extend(headers.lines())
         chunked = False
-        if isinstance(body, bytes):
-            if body or request.body is not None:
-                lines.append(f"Content-Length: {len(body)}\r\n")
+        if isinstance(body, bytes):  # the scanner framed a body, perhaps an empty one
+            lines.append(f"Content-Length: {len(body)}\r\n")
         elif body is not None:
             if body.length is not None:
                 lines.append(f"Content-Length: {body.length}\r\n")
