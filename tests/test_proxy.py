@@ -840,3 +840,21 @@ def test_a_post_with_content_length_0_reaches_the_api_with_it(proxies, api):
     assert received.startswith(b"HTTP/1.1 200 OK\r\n")
     # Some servers answer a POST without a length with 411 Length Required.
     assert api.state.seen[-1].all("Content-Length") == ["0"]
+
+
+def test_trailer_fields_never_become_header_fields(proxies, api):
+    running = proxies.start("api=0")
+    # The scanner's trailer: the body goes on, its trailer fields do not.
+    received = _raw(_port(running, "api"), b"POST /echo/trailers HTTP/1.1\r\nHost: x\r\n"
+                    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    b"4\r\nbody\r\n0\r\nX-Late: trailer\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    seen = api.state.seen[-1]
+    assert seen.body_length == 4 and seen.header("X-Late") is None
+    # The API's trailer, small answer read whole: not merged into its head.
+    api.state.raw = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Set-Cookie\r\n"
+                     b"\r\n4\r\nbody\r\n0\r\nSet-Cookie: planted=1\r\nX-Late: trailer\r\n\r\n")
+    with client() as c:
+        answer = c.get(running.url("api", "/raw"))
+    assert answer.status_code == 200 and answer.content == b"body"
+    assert "set-cookie" not in answer.headers and "x-late" not in answer.headers

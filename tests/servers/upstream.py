@@ -13,7 +13,9 @@ that the proxy's HTTP is checked against another implementation.  Paths:
   200 with the echo to any other valid token;
 - `/always-401`: 401 to everything;
 - `/cut`: promises 100 bytes (`/cut?big`: 1,000,000), sends 10 and closes the
-  connection.
+  connection;
+- `/raw`: the bytes the test put in `state.raw`, in one write, as the whole
+  answer (a hostile API); the connection closes after them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class UpstreamState:
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
     refused_token: str | None = None
+    raw: bytes = b""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -100,7 +103,10 @@ class Handler(BaseHTTPRequestHandler):
                 "body_length": seen.body_length, "body_sha256": seen.body_sha256,
                 "chunked": chunked, "client_id": (claims or {}).get("client_id"),
                 "valid": claims is not None and claims["exp"] > time.time()}
-        if path == "/hold":
+        if path == "/raw":
+            self.wfile.write(state.raw)
+            self.close_connection = True
+        elif path == "/hold":
             state.arrived.set()
             state.released.wait(30)
             self._json(200, echo)

@@ -246,7 +246,8 @@ class Downstream(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         assert self._current is not None
-        self._current.headers.append((name, value))
+        if self._head_bytes >= 0:  # not a chunked body's trailer: those are dropped
+            self._current.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         request = self._current
@@ -600,6 +601,8 @@ class Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         answer = self.answer
         assert answer is not None
+        if self._head is None:
+            return  # a chunked body's trailer: dropped, never merged into the head
         answer.headers.append((name, value))
         lowered = name.lower()
         if lowered == b"content-length":
