@@ -858,3 +858,17 @@ def test_trailer_fields_never_become_header_fields(proxies, api):
         answer = c.get(running.url("api", "/raw"))
     assert answer.status_code == 200 and answer.content == b"body"
     assert "set-cookie" not in answer.headers and "x-late" not in answer.headers
+
+
+def test_an_api_switching_protocols_unasked_is_a_502(proxies, api):
+    running = proxies.start("api=0")
+    api.state.raw = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+                     b"Connection: Upgrade\r\n\r\nnot HTTP/1.1 any more")
+    with client() as c:
+        answer = c.get(running.url("api", "/raw"))
+        after = c.get(running.url("api", "/echo/after"))
+    assert answer.status_code == 502
+    assert answer.json()["error"]["category"] == "connection_error"
+    assert after.status_code == 200
+    assert running.stop() == 0
+    assert "Traceback" not in running.stderr and "Fatal error" not in running.stderr

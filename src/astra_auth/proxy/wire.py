@@ -47,7 +47,8 @@ class ClientGone(ConnectionError):
 class UpstreamError(Exception):
     """The API could not be reached, or its answer broke off.  `cause` says
     why: an OSError (refused, reset...), ssl.SSLError, TimeoutError, or
-    httptools.HttpParserError for an answer that is not HTTP."""
+    httptools.HttpParserError (or HttpParserUpgrade, for a 101) for an answer
+    that is not HTTP/1.1."""
 
     def __init__(self, cause: BaseException, *, started: bool = False) -> None:
         super().__init__(type(cause).__name__)
@@ -550,7 +551,9 @@ class Connection(asyncio.Protocol):
         self._activity = self._pool.loop.time()
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            # HttpParserUpgrade (not an HttpParserError): a 101 nobody asked
+            # for, as Upgrade is never forwarded.
             self._fail(UpstreamError(exc, started=True))
             return
         if self._head is not None:  # still waiting for the head's end: see Downstream
@@ -868,8 +871,9 @@ class _Tunnel(asyncio.Protocol):
             return
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self.status.set_exception(UpstreamError(exc))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            if not self.status.done():  # a 101 has set it already: not a 2xx
+                self.status.set_exception(UpstreamError(exc))
 
     def on_headers_complete(self) -> None:
         if not self.status.done():
