@@ -7,6 +7,7 @@ authorization server.  Its stdout and stderr go to the leak guard.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -872,3 +873,44 @@ def test_an_api_switching_protocols_unasked_is_a_502(proxies, api):
     assert after.status_code == 200
     assert running.stop() == 0
     assert "Traceback" not in running.stderr and "Fatal error" not in running.stderr
+
+
+def _answer(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One answer with a Content-Length, read from a raw socket: head, body."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        part = sock.recv(65536)
+        assert part, received
+        received += part
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"\r\ncontent-length: *(\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+    while len(body) < length:
+        part = sock.recv(65536)
+        assert part, received
+        body += part
+    return head, body
+
+
+def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(proxies, api):
+    running = proxies.start("api=0", "--timeout", "5")
+    payload = b"u" * (2 * MIB)
+    sent = MIB + MIB // 2  # more than the proxy keeps: the body streams
+    with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as upload:
+        upload.sendall(b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                       % len(payload) + payload[:sent])
+        # The API answers before it has the whole body, and keeps the connection.
+        assert api.state.answered_early.wait(30)
+        with client() as c:
+            other = c.get(running.url("api", "/echo/other"))
+
+        def rest() -> None:
+            with contextlib.suppress(OSError):
+                upload.sendall(payload[sent:])
+
+        sender = threading.Thread(target=rest)
+        sender.start()
+        head, body = _answer(upload)
+        sender.join(30)
+    # Not written into the middle of the upload, where the API reads it as body.
+    assert other.status_code == 200 and other.json()["path"] == "/echo/other"
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body) == {"early": True}

@@ -15,7 +15,9 @@ that the proxy's HTTP is checked against another implementation.  Paths:
 - `/cut`: promises 100 bytes (`/cut?big`: 1,000,000), sends 10 and closes the
   connection;
 - `/raw`: the bytes the test put in `state.raw`, in one write, as the whole
-  answer (a hostile API); the connection closes after them.
+  answer (a hostile API); the connection closes after them;
+- `/early`: answers 200 before it reads the request body, then reads it (as
+  some APIs refuse an upload early) and records the request.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class UpstreamState:
     released: threading.Event = field(default_factory=threading.Event)
     refused_token: str | None = None
     raw: bytes = b""
+    answered_early: threading.Event = field(default_factory=threading.Event)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -90,6 +93,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _handle(self) -> None:
+        if self.path == "/early":
+            self._json(200, {"early": True})
+            self.wfile.flush()
+            self.server.state.answered_early.set()
         body, chunked = self._read_body()
         seen = Seen(self.command, self.path, list(self.headers.items()), len(body),
                     hashlib.sha256(body).hexdigest(), chunked)
@@ -103,7 +110,9 @@ class Handler(BaseHTTPRequestHandler):
                 "body_length": seen.body_length, "body_sha256": seen.body_sha256,
                 "chunked": chunked, "client_id": (claims or {}).get("client_id"),
                 "valid": claims is not None and claims["exp"] > time.time()}
-        if path == "/raw":
+        if path == "/early":
+            pass  # answered above
+        elif path == "/raw":
             self.wfile.write(state.raw)
             self.close_connection = True
         elif path == "/hold":

@@ -530,6 +530,7 @@ class Connection(asyncio.Protocol):
         self._for_head = False
         self._interim = False
         self._reusable = False
+        self._sending = False  # a streamed request body is still going out
         self._drained: asyncio.Future[None] | None = None
         self._writable = True
         self.closed = False
@@ -670,7 +671,11 @@ class Connection(asyncio.Protocol):
             self.transport.write(request_head + body if body else request_head)
         else:
             self.transport.write(request_head)
-            await self._send_stream(body, chunked)
+            self._sending = True
+            try:
+                await self._send_stream(body, chunked)
+            finally:
+                self._sending = False
         return await head
 
     async def _send_stream(self, body: Body, chunked: bool) -> None:
@@ -711,7 +716,10 @@ class Connection(asyncio.Protocol):
         self.answer = None
         self._pool._busy.discard(self)
         answer._end(None)
-        if self._reusable and not self.closed:
+        # An answer that came before the whole request body went out (an API
+        # refusing an upload early) leaves the connection in the middle of
+        # that body: never reused, or the next request would be sent into it.
+        if self._reusable and not self.closed and not self._sending:
             self.used = True
             self._pool._release(self)
         else:
