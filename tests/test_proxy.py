@@ -914,3 +914,45 @@ def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(pro
     # Not written into the middle of the upload, where the API reads it as body.
     assert other.status_code == 200 and other.json()["path"] == "/echo/other"
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body) == {"early": True}
+
+
+def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(upstream):
+    """A scanner that stops reading pauses the API's connection; when the last
+    piece of the answer came in the same read, that connection goes back to the
+    pool and must read the next answer."""
+    import asyncio
+
+    from astra_auth.proxy import wire
+
+    class SlowScanner:  # what `Answer.pipe` sees of a scanner's connection
+        writable = True
+        on_writable = None
+        data = b""
+
+        def write(self, data: bytes) -> None:
+            self.data += data
+            if b"last;" in data:  # its buffers are full: Downstream.pause_writing
+                self.writable = False
+                self.on_writable(False)
+
+    async def main() -> tuple[int, bytes, bytes]:
+        host, port = upstream.url.removeprefix("http://").split(":")
+        pool = wire.Pool(wire.Route("http", host, int(port), host, None, None), 5.0)
+        try:
+            first = await pool.send(lambda _: b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n",
+                                    None, False, False, 5.0)
+            scanner = SlowScanner()
+            piping = asyncio.ensure_future(first.pipe(scanner))  # type: ignore[arg-type]
+            while b"second;" not in scanner.data:
+                await asyncio.sleep(0.01)
+            upstream.release()
+            await piping
+            second = await pool.send(lambda _: b"GET /echo/next HTTP/1.1\r\nHost: x\r\n\r\n",
+                                     None, False, False, 5.0)
+            return second.status, await second.read(), scanner.data
+        finally:
+            pool.close()
+
+    status, body, streamed = asyncio.run(main())
+    assert streamed == b"first;second;last;"
+    assert status == 200 and json.loads(body)["path"] == "/echo/next"

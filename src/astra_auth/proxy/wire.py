@@ -531,6 +531,7 @@ class Connection(asyncio.Protocol):
         self._interim = False
         self._reusable = False
         self._sending = False  # a streamed request body is still going out
+        self._paused = False  # not read while the scanner does not read
         self._drained: asyncio.Future[None] | None = None
         self._writable = True
         self.closed = False
@@ -699,6 +700,7 @@ class Connection(asyncio.Protocol):
         the scanner does not read."""
         if self.transport is None or self.closed:
             return
+        self._paused = not on
         if on:
             self.transport.resume_reading()
         else:
@@ -720,6 +722,10 @@ class Connection(asyncio.Protocol):
         # refusing an upload early) leaves the connection in the middle of
         # that body: never reused, or the next request would be sent into it.
         if self._reusable and not self.closed and not self._sending:
+            if self._paused:
+                # The last piece came in the read that paused it: the scanner
+                # that paused it will no longer resume it.
+                self.reading(True)
             self.used = True
             self._pool._release(self)
         else:
