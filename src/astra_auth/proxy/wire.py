@@ -675,6 +675,12 @@ class Connection(asyncio.Protocol):
             self._sending = True
             try:
                 await self._send_stream(body, chunked)
+            except BaseException:
+                # The scanner went away mid-body (or sent a broken one): nobody
+                # will wait for this answer, and the API has half a request.
+                head.cancel()
+                self.close()
+                raise
             finally:
                 self._sending = False
         return await head
