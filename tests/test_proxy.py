@@ -978,3 +978,10 @@ def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
     # exchange left behind ("Future exception was never retrieved").
     lines = [re.sub(r"^\d\d:\d\d:\d\d ", "", line) for line in running.stderr.splitlines()]
     assert lines == ["api: new token, valid 3600 seconds", "astra-auth proxy stopped."]
+
+
+
+def test_sigterm_right_after_the_address_line_is_exit_0(proxies, api):
+    running = proxies.start("api=0")
+    assert running.stop() == 0  # not killed by the signal (-15)
+    assert "astra-auth proxy stopped.\n" in running.stderr

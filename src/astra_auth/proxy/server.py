@@ -502,9 +502,6 @@ def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
             sources[name] = open_source(listener.target, deps, settings)
     identities = {name: _identity(listener.target, deps) for listener in listeners
                   for name in [listener.target.name]}
-    for listener in listeners:
-        deps.io.write_out(f"{listener.target.name}: {listener.address} (forwards to "
-                          f"{listener.upstream})\n")
     with contextlib.suppress(KeyboardInterrupt):  # where signals cannot be handled
         _run_loop(_main(listeners, sources, opts, deps, log, identities))
 
@@ -568,6 +565,11 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
             servers.append(await loop.create_server(
                 lambda f=forwarder: Downstream(f.handle, _refuse, connections),  # type: ignore[misc]
                 sock=listener.sock))
+        # Only now, with SIGTERM handled: whoever starts the proxy may stop it
+        # as soon as it has read the addresses.
+        for listener in listeners:
+            deps.io.write_out(f"{listener.target.name}: {listener.address} (forwards to "
+                              f"{listener.upstream})\n")
         # Ask for each target's first credential now, so that a problem shows at
         # once rather than at the scanner's first request.
         for name, source in sources.items():
