@@ -980,8 +980,35 @@ def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
     assert lines == ["api: new token, valid 3600 seconds", "astra-auth proxy stopped."]
 
 
-
 def test_sigterm_right_after_the_address_line_is_exit_0(proxies, api):
     running = proxies.start("api=0")
     assert running.stop() == 0  # not killed by the signal (-15)
+    assert "astra-auth proxy stopped.\n" in running.stderr
+
+
+def test_sigterm_while_a_token_request_hangs_stops_it_at_once(proxies, proc, upstream):
+    with socket.socket() as silent:  # a token endpoint that accepts and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        configure(proc, "stuck", f"http://127.0.0.1:{silent.getsockname()[1]}/token",
+                  upstream.url)
+        # Its first token is asked for at once, and would wait 60 s for an answer;
+        # stop() allows 30 s, and SIGTERM right after the address line is handled.
+        running = proxies.start("stuck=0", "--timeout", "60")
+        assert running.stop() == 0
+    assert "astra-auth proxy stopped.\n" in running.stderr
+
+
+def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c, c.stream("GET", running.url("api", "/stream")) as answer:
+        parts = answer.iter_raw()
+        received = b""
+        while b"second;" not in received:
+            received += next(parts)
+        assert running.stop() == 0  # the API is still holding the last part back
+        with pytest.raises(httpx.RemoteProtocolError):  # not passed on as complete
+            for part in parts:
+                received += part
+    assert received == b"first;second;"
     assert "astra-auth proxy stopped.\n" in running.stderr

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import signal
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from astra_auth import safetext
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from astra_auth.proxy import Listener, ProxyOptions
 
 T = TypeVar("T")
+P = ParamSpec("P")
 # A request body up to this size is kept, so that it can be sent again after
 # a 401; a larger one streams through and a 401 is passed on as it is.
 KEEP_LIMIT = 1024 * 1024
@@ -123,11 +125,68 @@ class Log:
         self.redactor.add(credential.token)
 
 
+class Workers(Executor):
+    """One target's threads for credential calls, up to `count`, started as
+    needed (as ThreadPoolExecutor does).  Unlike ThreadPoolExecutor's, they
+    are daemon threads, never joined: a token request still running when the
+    proxy stops, which would end only on its own timeout, must not hold up
+    the exit that Ctrl-C or SIGTERM asked for."""
+
+    def __init__(self, name: str, count: int = 8) -> None:
+        self._name = name
+        self._count = count
+        self._started = 0
+        self._idle = threading.Semaphore(0)
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = \
+            queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the proxy is stopping")
+            self._jobs.put((future, lambda: fn(*args, **kwargs)))
+            if not self._idle.acquire(blocking=False) and self._started < self._count:
+                self._started += 1
+                threading.Thread(target=self._work, name=f"astra-{self._name}-{self._started}",
+                                 daemon=True).start()
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = call()
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del job, future, call
+            self._idle.release()
+        self._jobs.put(None)  # for the next thread
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Never waits (see the class): a call still running is left to end."""
+        with self._lock:
+            self._closed = True
+        while cancel_futures:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        self._jobs.put(None)
+
+
 class Forwarder:
     """Everything one listening port needs: its target's source and upstream."""
 
     def __init__(self, name: str, source: CredentialSource, upstream: Upstream, pool: Pool,
-                 log: Log, timeout: float, executor: ThreadPoolExecutor, address: str) -> None:
+                 log: Log, timeout: float, executor: Workers, address: str) -> None:
         self.name = name
         self.address = address
         self.source = source
@@ -545,8 +604,7 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
     servers: list[asyncio.AbstractServer] = []
     pools: list[Pool] = []
     connections: set[Downstream] = set()
-    executors = {name: ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"astra-{name}")
-                 for name in sources}
+    executors = {name: Workers(name) for name in sources}
     try:
         for listener in listeners:
             timeout, ca_bundle = network(listener.target, opts.timeout, opts.ca_bundle)
