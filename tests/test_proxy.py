@@ -1012,3 +1012,43 @@ def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
                 received += part
     assert received == b"first;second;"
     assert "astra-auth proxy stopped.\n" in running.stderr
+
+
+def test_a_large_upload_refused_before_its_body_is_read_still_gets_its_answer(
+        proxies, proc, faults, upstream):
+    configure(proc, "down", f"{faults.base}/server", upstream.url)
+    running = proxies.start("down=0")
+    with client() as c:  # sends the whole body (more than socket buffers), then reads
+        answer = c.post(running.url("down", "/echo/upload"), content=b"b" * (32 * MIB))
+    assert answer.status_code == 502
+    assert answer.json()["error"]["category"] == "server_error"
+    assert upstream.state.seen == []
+
+
+def _peak_memory(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
+def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(proxies, proc, upstream):
+    """A 401 with a large body arrives while the renewal it causes is slow: the
+    proxy must stop reading that answer, not keep all of it in memory."""
+    configure(proc, "slow", f"{upstream.url}/token", upstream.url)
+    running = proxies.start("slow=0")
+    upstream.state.raw = (b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n"
+                          b"Content-Length: %d\r\n\r\n" % (64 * MIB) + b"r" * (64 * MIB))
+    with client() as c:
+        c.get(running.url("slow", "/echo/first"))  # the first token is in memory
+        before = _peak_memory(running.child.pid)
+
+        def renewal_held_until_the_answer_is_in_or_stuck() -> None:
+            assert upstream.state.renewing.wait(30)
+            upstream.state.raw_sent.wait(3)  # soon, when the proxy reads it all
+            upstream.release()
+
+        releaser = threading.Thread(target=renewal_held_until_the_answer_is_in_or_stuck)
+        releaser.start()
+        with c.stream("GET", running.url("slow", "/raw")) as answer:
+            assert answer.status_code == 401  # the retried one, passed on
+        releaser.join(30)
+    assert _peak_memory(running.child.pid) - before < 16 * MIB

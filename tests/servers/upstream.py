@@ -17,7 +17,9 @@ that the proxy's HTTP is checked against another implementation.  Paths:
 - `/raw`: the bytes the test put in `state.raw`, in one write, as the whole
   answer (a hostile API); the connection closes after them;
 - `/early`: answers 200 before it reads the request body, then reads it (as
-  some APIs refuse an upload early) and records the request.
+  some APIs refuse an upload early) and records the request;
+- `/token`: a token endpoint of its own (any client): the first token at
+  once, every later one only after `release()` (a slow renewal).
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class UpstreamState:
     released: threading.Event = field(default_factory=threading.Event)
     refused_token: str | None = None
     raw: bytes = b""
+    raw_sent: threading.Event = field(default_factory=threading.Event)
+    tokens: int = 0
+    renewing: threading.Event = field(default_factory=threading.Event)
     answered_early: threading.Event = field(default_factory=threading.Event)
 
 
@@ -114,7 +119,17 @@ class Handler(BaseHTTPRequestHandler):
             pass  # answered above
         elif path == "/raw":
             self.wfile.write(state.raw)
+            state.raw_sent.set()
             self.close_connection = True
+        elif path == "/token":
+            with state.lock:
+                state.tokens += 1
+                count = state.tokens
+            if count > 1:
+                state.renewing.set()
+                state.released.wait(30)
+            self._json(200, {"access_token": f"upstream-issued-{count}", "token_type": "Bearer",
+                             "expires_in": 3600})
         elif path == "/hold":
             state.arrived.set()
             state.released.wait(30)
@@ -179,6 +194,9 @@ class Upstream(ThreadingHTTPServer):
         self.url = f"http://127.0.0.1:{self.server_port}"
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a proxy that closes mid-answer (as it must, at times) breaks the pipe
 
     def release(self) -> None:
         self.state.released.set()

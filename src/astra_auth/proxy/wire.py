@@ -433,13 +433,16 @@ def head(status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> byte
 class Answer:
     """The API's answer to one request: its head, then its body as it comes.
 
-    Body pieces that arrive before `pipe` is called are kept; after that they
-    go straight to the scanner's connection, whose flow control pauses the
-    API's connection in turn.
+    Body pieces that arrive before `pipe` is called are kept, up to BODY_HIGH
+    bytes, then the API's connection is no longer read (a 401 waiting for its
+    renewal, an answer whose scanner has gone); after `pipe` they go straight
+    to the scanner's connection, whose flow control pauses the API's
+    connection in turn.
     """
 
-    __slots__ = ("_conn", "_error", "_kept", "_sink", "_waiter", "chunked", "complete",
-                 "connection", "headers", "length", "reason", "status", "until_close")
+    __slots__ = ("_conn", "_error", "_kept", "_kept_size", "_sink", "_waiter", "chunked",
+                 "complete", "connection", "headers", "length", "reason", "status",
+                 "until_close")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -453,6 +456,7 @@ class Answer:
         self.complete = False
         self._error: UpstreamError | None = None
         self._kept: list[bytes] = []
+        self._kept_size = 0
         self._sink: Downstream | None = None
         self._waiter: asyncio.Future[None] | None = None  # made only when someone waits
 
@@ -461,6 +465,9 @@ class Answer:
             self._sink.write(data)
         else:
             self._kept.append(data)
+            self._kept_size += len(data)
+            if self._kept_size > BODY_HIGH:
+                self._conn.reading(False)  # until `pipe`, or the read timeout
 
     def _end(self, error: UpstreamError | None) -> None:
         self.complete = error is None
@@ -496,8 +503,7 @@ class Answer:
             return
         self._sink = sink
         sink.on_writable = self._conn.reading
-        if not sink.writable:
-            self._conn.reading(False)
+        self._conn.reading(sink.writable)  # also when kept pieces had paused it
         try:
             await self._wait()
         finally:
@@ -704,7 +710,7 @@ class Connection(asyncio.Protocol):
     def reading(self, on: bool) -> None:
         """Flow control from the scanner's side: stop reading the API while
         the scanner does not read."""
-        if self.transport is None or self.closed:
+        if self.transport is None or self.closed or self._paused != on:
             return
         self._paused = not on
         if on:
