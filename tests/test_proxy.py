@@ -1052,3 +1052,43 @@ def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(proxies, proc,
             assert answer.status_code == 401  # the retried one, passed on
         releaser.join(30)
     assert _peak_memory(running.child.pid) - before < 16 * MIB
+
+
+def test_a_head_that_never_ends_is_closed_as_an_idle_connection_is():
+    """A scanner (or anyone, with --allow-remote) that sends part of a head
+    and stops must not hold its connection forever: the idle sweep, with its
+    clock given here, closes it as it closes a connection idle between requests."""
+    import asyncio
+
+    from astra_auth.proxy import wire
+
+    async def answer(request: wire.Incoming, conn: wire.Downstream) -> None:
+        conn.write_raw(wire.head(200, b"OK", [(b"Content-Length", b"0")]))
+
+    async def closed_after_sweep(data: bytes, answers: int) -> bool:
+        loop = asyncio.get_running_loop()
+        connections: set[wire.Downstream] = set()
+        server = await loop.create_server(
+            lambda: wire.Downstream(answer, lambda refusal, conn: None, connections),
+            "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(data)
+        for _ in range(answers):
+            assert await reader.readuntil(b"\r\n\r\n") == \
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        (conn,) = connections
+        while conn._current is None or conn.busy:  # the partial head has been read
+            await asyncio.sleep(0.01)
+        wire.sweep_idle(connections, loop.time() + wire.KEEP_ALIVE_IDLE + 1)
+        try:
+            return await asyncio.wait_for(reader.read(), 5) == b""
+        except TimeoutError:
+            return False
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(closed_after_sweep(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", 0))
+    assert asyncio.run(closed_after_sweep(
+        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nX-Slow: ", 1))

@@ -166,7 +166,9 @@ class Downstream(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         # When the connection last became idle (between requests); `sweep_idle`
-        # closes it after KEEP_ALIVE_IDLE seconds.  None while a request is read.
+        # closes it after KEEP_ALIVE_IDLE seconds.  A head being read does not
+        # reset it (one that never ends is a connection that does nothing);
+        # None from a complete head until its request is answered.
         self.idle_since: float | None = None
         self.closed = False
         self.busy = False  # a request is being answered
@@ -239,7 +241,6 @@ class Downstream(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._current = Incoming()
-        self.idle_since = None
 
     def on_url(self, url: bytes) -> None:
         assert self._current is not None
@@ -255,6 +256,7 @@ class Downstream(asyncio.Protocol):
         parser = self._parser
         assert request is not None and parser is not None
         self._head_bytes = -1
+        self.idle_since = None
         request.method = parser.get_method()
         request.http10 = parser.get_http_version() == "1.0"
         request.keep_alive = parser.should_keep_alive()
@@ -372,7 +374,7 @@ class Downstream(asyncio.Protocol):
             if self.closed or not item.keep_alive or self._parser is None:
                 self.close()
                 return
-            if not self._queue and self._current is None:
+            if not self._queue:  # nothing, or only the start of a head, to answer
                 self.idle_since = asyncio.get_running_loop().time()
 
     def _linger(self) -> None:
