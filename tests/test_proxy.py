@@ -1092,3 +1092,17 @@ def test_a_head_that_never_ends_is_closed_as_an_idle_connection_is():
     assert asyncio.run(closed_after_sweep(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", 0))
     assert asyncio.run(closed_after_sweep(
         b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nX-Slow: ", 1))
+
+
+def test_only_an_idempotent_request_is_sent_again_after_a_kept_connection_fails(proxies, api):
+    """RFC 9112 9.3.1: a proxy MUST NOT retry a non-idempotent request on its
+    own.  The API may have acted on a POST before the connection broke."""
+    running = proxies.start("api=0")
+    with client() as c:
+        for method in ("GET", "POST", "PUT"):
+            assert c.get(running.url("api", "/echo/warm")).status_code == 200  # kept
+            answer = c.request(method, running.url("api", "/vanish"), content=b"{}")
+            assert answer.status_code == 502
+            assert answer.json()["error"]["category"] == "connection_error"
+    tries = [s.method for s in api.state.seen if s.path == "/vanish"]
+    assert tries == ["GET", "GET", "POST", "PUT", "PUT"]

@@ -18,6 +18,8 @@ that the proxy's HTTP is checked against another implementation.  Paths:
   answer (a hostile API); the connection closes after them;
 - `/early`: answers 200 before it reads the request body, then reads it (as
   some APIs refuse an upload early) and records the request;
+- `/vanish`: records the request, then closes the connection without an
+  answer (a request the API may have acted on);
 - `/token`: a token endpoint of its own (any client): the first token at
   once, every later one only after `release()` (a slow renewal).
 """
@@ -117,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
                 "valid": claims is not None and claims["exp"] > time.time()}
         if path == "/early":
             pass  # answered above
+        elif path == "/vanish":
+            self.close_connection = True
         elif path == "/raw":
             self.wfile.write(state.raw)
             state.raw_sent.set()

@@ -69,6 +69,8 @@ HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate",
     b"proxy-authorization", b"te", b"trailer", b"trailers", b"transfer-encoding", b"upgrade",
 })
+# RFC 9110 9.2.2: these alone may be sent again after a connection broke.
+IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"})
 # Host is the upstream's own; Expect is answered here; X-Astra-Auth is ours;
 # the body's framing is set again for what is sent.
 REQUEST_DROP = HOP_BY_HOP | {b"host", b"expect", b"x-astra-auth", b"content-length"}
@@ -306,7 +308,8 @@ class Forwarder:
                     method, up.origin.encode("latin-1"), path.encode("latin-1"), fields, extra)
             return b"%b %b HTTP/1.1\r\n%b\r\n" % (method, path.encode("latin-1"), fields)
 
-        return await self.pool.send(head, body, chunked, method == b"HEAD", self.timeout)
+        return await self.pool.send(head, body, chunked, method == b"HEAD", self.timeout,
+                                    method in IDEMPOTENT)
 
     async def _stream_back(self, request: Incoming, conn: Downstream, answer: Answer) -> None:
         headers = _answer_headers(answer)

@@ -793,10 +793,13 @@ class Pool:
         self.absolute_form = route.proxy is not None and route.ssl is None
 
     async def send(self, request_head: Callable[[bool], bytes], body: bytes | Body | None,
-                   chunked: bool, for_head: bool, timeout: float) -> Answer:
+                   chunked: bool, for_head: bool, timeout: float,
+                   idempotent: bool = True) -> Answer:
         """One exchange on an idle connection, or on a new one.  A kept
         connection the API closed meanwhile is retried once on a new one,
-        when nothing of the answer had arrived and the body can be sent again."""
+        when nothing of the answer had arrived, the body can be sent again and
+        the method is idempotent (RFC 9112 9.3.1: a proxy never retries
+        another on its own, as the API may have acted on it)."""
         while self._idle:
             conn = self._idle.pop()
             if conn.closed:
@@ -808,7 +811,7 @@ class Pool:
                 conn.close()
                 raise
             except UpstreamError as exc:
-                replayable = body is None or isinstance(body, bytes)
+                replayable = idempotent and (body is None or isinstance(body, bytes))
                 if exc.started or not replayable or not isinstance(exc.cause, OSError) \
                         or isinstance(exc.cause, TimeoutError):
                     raise
