@@ -1106,3 +1106,20 @@ def test_only_an_idempotent_request_is_sent_again_after_a_kept_connection_fails(
             assert answer.json()["error"]["category"] == "connection_error"
     tries = [s.method for s in api.state.seen if s.path == "/vanish"]
     assert tries == ["GET", "GET", "POST", "PUT", "PUT"]
+
+
+def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(proxies,
+                                                                                api):
+    """Small answers are written whole: with a scanner that sends requests and
+    never reads, they must wait for it, not pile up in the proxy's memory."""
+    running = proxies.start("api=0")
+    api.state.raw = b"HTTP/1.1 200 OK\r\nContent-Length: 61440\r\n\r\n" + b"p" * 61440
+    before = _peak_memory(running.child.pid)
+    with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as scanner:
+        scanner.sendall(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n" * 1000)  # 60 MiB of answers
+        deadline = time.monotonic() + 3  # long enough for hundreds of them, unbounded
+        while api.state.raw_count < 1000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        grown = _peak_memory(running.child.pid) - before
+    assert grown < 16 * MIB
+    assert api.state.raw_count < 1000

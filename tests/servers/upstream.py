@@ -62,6 +62,7 @@ class UpstreamState:
     refused_token: str | None = None
     raw: bytes = b""
     raw_sent: threading.Event = field(default_factory=threading.Event)
+    raw_count: int = 0
     tokens: int = 0
     renewing: threading.Event = field(default_factory=threading.Event)
     answered_early: threading.Event = field(default_factory=threading.Event)
@@ -123,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif path == "/raw":
             self.wfile.write(state.raw)
+            with state.lock:
+                state.raw_count += 1
             state.raw_sent.set()
             self.close_connection = True
         elif path == "/token":

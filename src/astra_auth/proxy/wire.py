@@ -32,6 +32,9 @@ import httptools
 MAX_HEAD = 256 * 1024
 # Body bytes buffered from the scanner before its connection stops being read.
 BODY_HIGH = 256 * 1024
+# Pipelined requests waiting for their turn before the scanner's connection
+# stops being read (their answers wait for the scanner to read the last one).
+PIPELINE = 16
 # Seconds a scanner's connection may sit idle between requests (aiohttp's default).
 KEEP_ALIVE_IDLE = 75.0
 # Seconds a refused request's connection is still read (and dropped) before it closes.
@@ -276,6 +279,8 @@ class Downstream(asyncio.Protocol):
         if framed and length != 0:
             request.body = Body(self, length)
         self._queue.append(request)
+        if len(self._queue) >= PIPELINE:
+            self._pause_reading()
         self._wake()
 
     def on_body(self, body: bytes) -> None:
@@ -351,6 +356,7 @@ class Downstream(asyncio.Protocol):
                 await self._ready
                 self._ready = None
             item = self._queue.popleft()
+            self._resume_reading()
             if isinstance(item, Refusal):
                 self._refuse(item, self)
                 self._linger()
@@ -376,6 +382,13 @@ class Downstream(asyncio.Protocol):
                 return
             if not self._queue:  # nothing, or only the start of a head, to answer
                 self.idle_since = asyncio.get_running_loop().time()
+            if not self._writable:
+                # The scanner does not read its answers: the next one waits
+                # (and, past PIPELINE requests, so does reading them).
+                try:
+                    await self.drain()
+                except ClientGone:
+                    return
 
     def _linger(self) -> None:
         """Close after a refusal without losing it: our side ends first, and
@@ -406,9 +419,15 @@ class Downstream(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _resume_reading(self) -> None:
-        if not self._reading and self.transport is not None and not self.closed:
-            self._reading = True
-            self.transport.resume_reading()
+        if self._reading or self.transport is None or self.closed:
+            return
+        if len(self._queue) >= PIPELINE:
+            return  # requests enough to answer first
+        current = self._current
+        if current is not None and current.body is not None and current.body._size > BODY_HIGH:
+            return  # a body nobody reads yet
+        self._reading = True
+        self.transport.resume_reading()
 
 
 def sweep_idle(connections: set[Downstream], now: float) -> None:
