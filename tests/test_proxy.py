@@ -1123,3 +1123,30 @@ def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(
         grown = _peak_memory(running.child.pid) - before
     assert grown < 16 * MIB
     assert api.state.raw_count < 1000
+
+
+def test_a_request_in_a_transfer_coding_other_than_chunked_is_a_501(proxies, api):
+    """The proxy decodes chunked only: a body in any other transfer coding
+    would reach the other side as if it had none."""
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"), b"POST /echo/coded HTTP/1.1\r\nHost: x\r\n"
+                    b"Transfer-Encoding: gzip, chunked\r\n\r\n3\r\n\x1f\x8b\x08\r\n0\r\n\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
+    assert json.loads(body)["error"] == {
+        "category": "bad_request", "hint": None,
+        "message": "the request's body has a transfer coding other than chunked: send it "
+                   "with Content-Length, or chunked alone"}
+    assert api.state.seen == []
+
+
+def test_an_answer_in_a_transfer_coding_other_than_chunked_is_a_502(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c:
+        for coding in (b"gzip", b"gzip, chunked"):
+            api.state.raw = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: %b\r\n\r\n" % coding
+                             + (b"3\r\n\x1f\x8b\x08\r\n0\r\n\r\n" if b"chunked" in coding
+                                else b"\x1f\x8b\x08"))
+            answer = c.get(running.url("api", "/raw"))
+            assert answer.status_code == 502
+            assert answer.json()["error"]["category"] == "connection_error"

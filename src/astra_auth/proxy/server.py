@@ -410,7 +410,8 @@ def _refuse(refusal: Refusal, conn: Downstream) -> None:
 
 
 REASONS = {400: b"Bad Request", 431: b"Request Header Fields Too Large",
-           500: b"Internal Server Error", 502: b"Bad Gateway", 504: b"Gateway Timeout"}
+           500: b"Internal Server Error", 501: b"Not Implemented", 502: b"Bad Gateway",
+           504: b"Gateway Timeout"}
 
 
 def _keep_alive_header(request: Incoming, headers: list[tuple[bytes, bytes]]) -> None:

@@ -146,6 +146,19 @@ class Refusal:
     message: str
 
 
+class _Refused(Exception):
+    """Raised in llhttp's callbacks for a request it accepts but this proxy
+    does not: llhttp stops, and `refusal` is the answer."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+# RFC 9112 6.1: a transfer coding the proxy cannot decode (llhttp decodes chunked only).
+UNSUPPORTED_CODING = Refusal(501, "bad_request", "the request's body has a transfer coding "
+                             "other than chunked: send it with Content-Length, or chunked alone")
+
 Handler = Callable[[Incoming, "Downstream"], Awaitable[None]]
 Refuse = Callable[[Refusal, "Downstream"], None]
 
@@ -202,10 +215,12 @@ class Downstream(asyncio.Protocol):
             self._parser = None
             if self._current is not None:
                 self._current.keep_alive = False
-        except httptools.HttpParserError:
+        except httptools.HttpParserError as exc:
             if self._current is not None and self._current.body is not None:
                 self._current.body._fail()
-            self._stop(Refusal(400, "bad_request", "not a valid HTTP/1.1 request"))
+            refused = exc.__context__
+            self._stop(refused.refusal if isinstance(refused, _Refused)
+                       else Refusal(400, "bad_request", "not a valid HTTP/1.1 request"))
             return
         if self._head_bytes >= 0 and self._parser is not None:
             # Still inside a head after this read: count it (llhttp would keep
@@ -271,6 +286,8 @@ class Downstream(asyncio.Protocol):
                 length, framed = int(value), True  # llhttp has checked it is a number
             elif lowered == b"transfer-encoding":
                 framed = True
+                if value.strip().lower() != b"chunked":  # llhttp has checked it ends so
+                    raise _Refused(UNSUPPORTED_CODING)
             elif lowered == b"connection":
                 request.connection += b"," + value
             elif lowered == b"expect" and value.strip().lower() == b"100-continue":
@@ -640,6 +657,8 @@ class Connection(asyncio.Protocol):
         if lowered == b"content-length":
             answer.length = int(value)
         elif lowered == b"transfer-encoding":
+            if value.strip().lower() != b"chunked":  # gzip, say: llhttp would not decode it
+                raise ValueError("a transfer coding other than chunked")  # a 502
             answer.chunked = True
         elif lowered == b"connection":
             answer.connection += b"," + value
