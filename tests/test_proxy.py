@@ -1150,3 +1150,16 @@ def test_an_answer_in_a_transfer_coding_other_than_chunked_is_a_502(proxies, api
             answer = c.get(running.url("api", "/raw"))
             assert answer.status_code == 502
             assert answer.json()["error"]["category"] == "connection_error"
+
+
+def test_an_upgrade_request_is_answered_as_http_1_1_and_says_the_connection_closes(proxies,
+                                                                                   api):
+    running = proxies.start("api=0")
+    received = _raw(_port(running, "api"), b"GET /echo/ws HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\nafter the upgrade")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nConnection: close" in head  # what follows is not HTTP: nothing more is read
+    seen = api.state.seen[-1]
+    assert seen.header("Upgrade") is None and seen.header("Connection") is None
+    assert json.loads(body)["path"] == "/echo/ws"

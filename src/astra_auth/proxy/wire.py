@@ -211,10 +211,9 @@ class Downstream(asyncio.Protocol):
             parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             # CONNECT, or an Upgrade this proxy does not perform: the request
-            # is answered as HTTP/1.1 (or refused), and the connection closes.
+            # is answered as HTTP/1.1 (or refused), and the connection closes
+            # (on_message_complete has said so in its answer).
             self._parser = None
-            if self._current is not None:
-                self._current.keep_alive = False
         except httptools.HttpParserError as exc:
             if self._current is not None and self._current.body is not None:
                 self._current.body._fail()
@@ -307,8 +306,10 @@ class Downstream(asyncio.Protocol):
     def on_message_complete(self) -> None:
         request = self._current
         assert request is not None
-        if self._parser is not None:
-            request.keep_alive = request.keep_alive and self._parser.should_keep_alive()
+        parser = self._parser
+        if parser is not None:
+            request.keep_alive = (request.keep_alive and parser.should_keep_alive()
+                                  and not parser.should_upgrade())
         if request.body is not None:
             request.body._finish()
         self._current = None
