@@ -583,7 +583,6 @@ class Connection(asyncio.Protocol):
         self.started = False  # bytes of the current answer have arrived
         self._activity = 0.0  # when bytes last moved in the current exchange
         self._timeout = 0.0
-        self.used = False  # has carried an exchange before (may have gone stale)
 
     # asyncio.Protocol
 
@@ -779,7 +778,6 @@ class Connection(asyncio.Protocol):
                 # The last piece came in the read that paused it: the scanner
                 # that paused it will no longer resume it.
                 self.reading(True)
-            self.used = True
             self._pool._release(self)
         else:
             self.close()
