@@ -1163,3 +1163,20 @@ def test_an_upgrade_request_is_answered_as_http_1_1_and_says_the_connection_clos
     seen = api.state.seen[-1]
     assert seen.header("Upgrade") is None and seen.header("Connection") is None
     assert json.loads(body)["path"] == "/echo/ws"
+
+
+def test_an_http_proxy_that_never_answers_connect_leaves_no_connection_open(proxies, api):
+    with socket.socket() as silent:  # accepts (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        running = proxies.start(
+            "api=0", "--upstream", "https://api.example.com", "--timeout", "0.5",
+            env={"HTTPS_PROXY": f"http://127.0.0.1:{silent.getsockname()[1]}", "NO_PROXY": ""})
+        fds = f"/proc/{running.child.pid}/fd"
+        with client() as c:
+            c.get(running.url("api", "/echo/warm"))
+            before = len(os.listdir(fds))
+            answers = [c.get(running.url("api", "/echo/x")) for _ in range(5)]
+            after = len(os.listdir(fds))
+    assert [a.status_code for a in answers] == [504] * 5
+    assert after == before

@@ -884,7 +884,16 @@ class Pool:
             lambda: Connection(self), proxy.hostname or "", proxy.port or 80)
         if route.ssl is None:
             return conn
-        # https through the proxy: a CONNECT tunnel, then TLS inside it.
+        try:
+            return await self._tunnel(transport)
+        except BaseException:  # the timeout's cancellation included
+            transport.close()
+            raise
+
+    async def _tunnel(self, transport: asyncio.Transport) -> Connection:
+        """https through the proxy: a CONNECT tunnel, then TLS inside it."""
+        route = self.route
+        assert route.proxy is not None and route.ssl is not None
         tunnel = _Tunnel(self.loop)
         transport.set_protocol(tunnel)
         authority = f"{route.server_name}:{route.port}".encode("idna")
@@ -895,7 +904,6 @@ class Pool:
         transport.write(b"".join(lines) + b"\r\n")
         status = await tunnel.status
         if not 200 <= status < 300:
-            transport.close()
             raise ConnectionRefusedError(f"the HTTP proxy answered CONNECT with {status}")
         conn = Connection(self)
         tls = await self.loop.start_tls(transport, conn, route.ssl,
