@@ -1180,3 +1180,31 @@ def test_an_http_proxy_that_never_answers_connect_leaves_no_connection_open(prox
             after = len(os.listdir(fds))
     assert [a.status_code for a in answers] == [504] * 5
     assert after == before
+
+
+def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
+    import asyncio
+
+    running = proxies.start("api=0")
+    port = _port(running, "api")
+
+    async def scanner(n: int) -> list[str]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        paths = []
+        try:
+            for i in range(5):
+                writer.write(b"GET /echo/c%d/r%d HTTP/1.1\r\nHost: x\r\n\r\n" % (n, i))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"\r\nContent-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+                body = json.loads(await reader.readexactly(length))
+                paths.append(body.get("path") or (head.split(b"\r\n")[0], body))
+        finally:
+            writer.close()
+        return paths
+
+    async def main() -> list[list[str]]:
+        return await asyncio.gather(*(scanner(n) for n in range(200)))
+
+    results = asyncio.run(main())
+    assert results == [[f"/echo/c{n}/r{i}" for i in range(5)] for n in range(200)]
+    assert len([s for s in api.state.seen if s.path.startswith("/echo/c")]) == 1000

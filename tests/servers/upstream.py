@@ -194,6 +194,7 @@ def _bearer(value: str | None) -> str | None:
 
 class Upstream(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # as a real API's: not 5 connections waiting to be accepted
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
