@@ -367,9 +367,11 @@ def test_a_request_that_is_not_http_is_a_400_and_the_connection_closes(proxies, 
     assert api.state.seen == []
 
 
-def test_a_head_larger_than_256_kib_is_a_431(proxies, api):
+@pytest.mark.parametrize("end", [b"", b"\r\n"], ids=["never-ends", "complete"])
+def test_a_head_larger_than_256_kib_is_a_431(proxies, api, end):
     running = proxies.start("api=0")
-    huge = b"X-Big: " + b"a" * (300 * 1024) + b"\r\n"
+    # Complete, in one write: the last read that completes it is counted too.
+    huge = b"X-Big: " + b"a" * (300 * 1024) + b"\r\n" + end
     received = _raw(_port(running, "api"), b"GET /echo HTTP/1.1\r\nHost: x\r\n" + huge)
     assert received.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
     assert json.loads(received.partition(b"\r\n\r\n")[2])["error"]["category"] == \
@@ -1208,3 +1210,37 @@ def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
     results = asyncio.run(main())
     assert results == [[f"/echo/c{n}/r{i}" for i in range(5)] for n in range(200)]
     assert len([s for s in api.state.seen if s.path.startswith("/echo/c")]) == 1000
+
+
+def test_bytes_an_api_sends_beyond_its_answer_never_reach_the_scanner(proxies, api):
+    running = proxies.start("api=0")
+    with client() as c:
+        api.state.raw = b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nextra"
+        empty = c.get(running.url("api", "/raw"))
+        api.state.raw = (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody"
+                         b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nplanted")
+        sized = c.get(running.url("api", "/raw"))
+        after = c.get(running.url("api", "/echo/after"))
+    assert empty.status_code == 204 and empty.content == b""
+    assert "content-length" not in empty.headers
+    assert sized.status_code == 200 and sized.content == b"body"
+    assert after.status_code == 200 and after.json()["path"] == "/echo/after"
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * (300 * 1024) + b"\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n"
+    b"0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nbody!",
+    b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 4\r\n\r\nbody",
+    b"HTTP/1.1 200 OK\nContent-Length: 4\n\nbody",
+    b"HTTP/1.1 100 Continue\r\n\r\n" * 20000,
+], ids=["head-over-256-KiB", "length-and-chunked", "two-lengths", "obs-fold", "bare-LF",
+        "endless-1xx"])
+def test_an_answer_head_that_is_ambiguous_or_too_large_is_a_502(proxies, api, raw):
+    running = proxies.start("api=0")
+    api.state.raw = raw
+    with client() as c:
+        answer = c.get(running.url("api", "/raw"))
+    assert answer.status_code == 502
+    assert answer.json()["error"]["category"] == "connection_error"

@@ -155,6 +155,8 @@ class _Refused(Exception):
         self.refusal = refusal
 
 
+TOO_LARGE = Refusal(431, "request_too_large",
+                    f"the request's head is larger than {MAX_HEAD // 1024} KiB")
 # RFC 9112 6.1: a transfer coding the proxy cannot decode (llhttp decodes chunked only).
 UNSUPPORTED_CODING = Refusal(501, "bad_request", "the request's body has a transfer coding "
                              "other than chunked: send it with Content-Length, or chunked alone")
@@ -177,6 +179,7 @@ class Downstream(asyncio.Protocol):
         self._ready: asyncio.Future[None] | None = None
         self._current: Incoming | None = None
         self._head_bytes = 0  # bytes read of the head being read; -1 in a body
+        self._read_size = 0  # of the read being parsed
         self._reading = True
         self._writable = True
         self._drained: asyncio.Future[None] | None = None
@@ -207,6 +210,7 @@ class Downstream(asyncio.Protocol):
         parser = self._parser
         if parser is None:
             return  # refusing, or closing: nothing more is read
+        self._read_size = len(data)
         try:
             parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -224,11 +228,10 @@ class Downstream(asyncio.Protocol):
         if self._head_bytes >= 0 and self._parser is not None:
             # Still inside a head after this read: count it (llhttp would keep
             # collecting a header without end).  A read that completes a head
-            # is not counted, so a body that came with it never is.
+            # is measured by on_headers_complete, without a body that came with it.
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD:
-                self._stop(Refusal(431, "request_too_large", "the request's head is larger "
-                                   f"than {MAX_HEAD // 1024} KiB"))
+                self._stop(TOO_LARGE)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -272,6 +275,9 @@ class Downstream(asyncio.Protocol):
         request = self._current
         parser = self._parser
         assert request is not None and parser is not None
+        if self._head_bytes + self._read_size > MAX_HEAD \
+                and head_size(request.target, request.headers) > MAX_HEAD:
+            raise _Refused(TOO_LARGE)
         self._head_bytes = -1
         self.idle_since = None
         request.method = parser.get_method()
@@ -448,6 +454,11 @@ class Downstream(asyncio.Protocol):
         self.transport.resume_reading()
 
 
+def head_size(start: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+    """About the bytes of a head: its start line's variable part and its fields."""
+    return len(start) + 16 + sum(len(name) + len(value) + 4 for name, value in headers)
+
+
 def sweep_idle(connections: set[Downstream], now: float) -> None:
     """Close the scanner's connections idle for longer than KEEP_ALIVE_IDLE
     (one timer for all of them, rather than one per request)."""
@@ -572,6 +583,7 @@ class Connection(asyncio.Protocol):
         self.answer: Answer | None = None
         self._head: asyncio.Future[Answer] | None = None
         self._head_bytes = 0
+        self._read_size = 0
         self._for_head = False
         self._interim = False
         self._reusable = False
@@ -595,6 +607,7 @@ class Connection(asyncio.Protocol):
             return
         self.started = True
         self._activity = self._pool.loop.time()
+        self._read_size = len(data)
         try:
             self._parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
@@ -666,6 +679,9 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         answer, parser = self.answer, self._parser
         assert answer is not None and parser is not None
+        if self._head_bytes + self._read_size > MAX_HEAD \
+                and head_size(answer.reason, answer.headers) > MAX_HEAD:
+            raise ValueError("answer head too large")  # a 502
         status = parser.get_status_code()
         if 100 <= status < 200:
             # 100 Continue and other interim answers: the real one follows.
