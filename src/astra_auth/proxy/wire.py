@@ -389,6 +389,9 @@ class Downstream(asyncio.Protocol):
             try:
                 await self._handler(item, self)
             except (ClientGone, asyncio.CancelledError):
+                if self._queue and isinstance(self._queue[0], Refusal) and not self.closed \
+                        and not self.busy_answering:
+                    continue  # its body was not HTTP (a bad chunk): the refusal is the answer
                 self.abort()
                 return
             finally:
