@@ -380,7 +380,8 @@ class Downstream(asyncio.Protocol):
                 await self._ready
                 self._ready = None
             item = self._queue.popleft()
-            self._resume_reading()
+            if not self._reading:  # perhaps paused for PIPELINE requests
+                self._resume_reading()
             if isinstance(item, Refusal):
                 self._refuse(item, self)
                 self._linger()
