@@ -1282,3 +1282,31 @@ def test_an_ambiguous_request_is_a_400_and_nothing_of_it_is_forwarded(proxies, a
     assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert json.loads(body)["error"]["category"] == "bad_request"
     assert api.state.seen == []
+
+
+def test_a_scanner_gone_mid_answer_leaves_no_api_connection_open(proxies, api):
+    running = proxies.start("api=0")
+    fds = f"/proc/{running.child.pid}/fd"
+
+    def fewer_than(count: int) -> int:
+        for _ in range(200):  # bounded: 10 s
+            now = len(os.listdir(fds))
+            if now < count:
+                return now
+            time.sleep(0.05)
+        return now
+
+    with client() as c:
+        c.get(running.url("api", "/echo/warm")).raise_for_status()
+        scanning = len(os.listdir(fds))
+    before = fewer_than(scanning)  # that scanner's connection closed, the API's kept
+    with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as gone:
+        gone.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        while b"second;" not in received:
+            received += gone.recv(65536)
+    # That API connection is closed, not pooled with the rest of its answer unread.
+    assert fewer_than(before) == before - 1  # the kept one, which carried /stream
+    api.release()
+    with client() as c:
+        assert c.get(running.url("api", "/echo/after")).json()["path"] == "/echo/after"
