@@ -843,8 +843,9 @@ class Pool:
         self._all: set[Connection] = set()
         self._busy: set[Connection] = set()
         self._timeout = connect_timeout
-        # One timer checks every exchange's read timeout, a few times per timeout.
-        self._every = min(1.0, connect_timeout / 8)
+        # One timer checks every exchange's read timeout, a few times per
+        # timeout (at most 20 times a second, however short the timeout).
+        self._every = max(0.05, min(1.0, connect_timeout / 8))
         self._sweeper = self.loop.call_later(self._every, self._sweep)
         # Through an HTTP proxy to a plain-http API, requests carry the absolute URL.
         self.absolute_form = route.proxy is not None and route.ssl is None
