@@ -7,7 +7,7 @@ from typing import Any
 
 from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Session
-from astra_auth.commands.configure.ask import ask_secret, ask_valid, old_settings
+from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
 from astra_auth.config import ApiKey, Target
 from astra_auth.prompter import Choice
 
@@ -30,10 +30,8 @@ def ask_location(s: Session) -> None:
     if s.opts.key_location is not None:
         s.answers.fields["location"] = s.opts.key_location
         return
-    keys = [k for k, _ in LOCATIONS]
-    index = s.deps.prompter.select("Where the key goes", [c for _, c in LOCATIONS],
-                                   default=keys.index(old.location) if old else 0)
-    s.answers.fields["location"] = keys[index]
+    s.answers.fields["location"] = ask_choice(s.deps, "Where the key goes", LOCATIONS,
+                                              old.location if old else None)
 
 
 def ask_key(s: Session) -> None:

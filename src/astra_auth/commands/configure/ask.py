@@ -10,6 +10,7 @@ from astra_auth import validate
 from astra_auth.commands.configure.answers import SECRETS, Secret, Session
 from astra_auth.deps import Deps
 from astra_auth.errors import KeyringUnavailable
+from astra_auth.prompter import Choice
 from astra_auth.secretstore import entry, env_names
 
 
@@ -30,6 +31,16 @@ def ask_valid(
             return check(answer)
         except ValueError as exc:
             deps.io.warn(f"{exc}. Try again.")
+
+
+def ask_choice(deps: Deps, message: str, choices: list[tuple[str, Choice]],
+               current: str | None) -> str:
+    """One of `choices` (value, what the menu shows), `current` preselected
+    when it is among them, else the first."""
+    keys = [key for key, _ in choices]
+    index = deps.prompter.select(message, [choice for _, choice in choices],
+                                 default=keys.index(current) if current in keys else 0)
+    return keys[index]
 
 
 def ask_optional(

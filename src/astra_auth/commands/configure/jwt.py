@@ -11,7 +11,7 @@ from typing import Any
 
 from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session
-from astra_auth.commands.configure.ask import ask_secret, ask_valid, old_settings
+from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
 from astra_auth.commands.configure.options import parse_claims, read_key_file
 from astra_auth.config import Jwt, Target
 from astra_auth.errors import UsageError
@@ -32,10 +32,8 @@ def ask_algorithm(s: Session) -> None:
     if s.opts.algorithm is not None:
         s.answers.fields["algorithm"] = s.opts.algorithm
         return
-    keys = [k for k, _ in ALGORITHMS]
-    index = s.deps.prompter.select("Signing algorithm", [c for _, c in ALGORITHMS],
-                                   default=keys.index(old.algorithm) if old else 0)
-    s.answers.fields["algorithm"] = keys[index]
+    s.answers.fields["algorithm"] = ask_choice(s.deps, "Signing algorithm", ALGORITHMS,
+                                               old.algorithm if old else None)
 
 
 def ask_key(s: Session) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from astra_auth import validate
 from astra_auth.commands.configure import provider
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session, Step
-from astra_auth.commands.configure.ask import ask_optional, ask_secret, ask_valid
+from astra_auth.commands.configure.ask import ask_choice, ask_optional, ask_secret, ask_valid
 from astra_auth.commands.configure.options import refuse_user_flags
 from astra_auth.config import OAuth2, Target
 from astra_auth.errors import UsageError
@@ -92,11 +92,8 @@ def ask_grant(s: Session) -> None:
     if s.opts.grant_type is not None:
         o.grant_type = s.opts.grant_type
         return
-    keys = [k for k, _ in GRANT_CHOICES]
-    current = keys.index(old.grant_type) if old else 0
-    o.grant_type = keys[
-        s.deps.prompter.select("Grant type", [c for _, c in GRANT_CHOICES], default=current)
-    ]
+    o.grant_type = ask_choice(s.deps, "Grant type", GRANT_CHOICES,
+                              old.grant_type if old else None)
     if o.grant_type == "password":
         s.deps.io.info(PASSWORD_NOTE)
 
@@ -234,13 +231,10 @@ def ask_client_auth(s: Session) -> None:
     else:
         offered = provider.offered_client_auth(s)
         choices = [(k, c) for k, c in CLIENT_AUTH_CHOICES if k in offered]
-        keys = [k for k, _ in choices]
-        suggested = provider.suggested_client_auth(s)
-        preferred = old.client_auth if old and old.client_auth in keys else suggested
-        current = keys.index(preferred) if preferred in keys else 0
-        o.client_auth = keys[
-            s.deps.prompter.select("Client authentication", [c for _, c in choices], current)
-        ]
+        offered_keys = [k for k, _ in choices]
+        preferred = (old.client_auth if old and old.client_auth in offered_keys
+                     else provider.suggested_client_auth(s))
+        o.client_auth = ask_choice(s.deps, "Client authentication", choices, preferred)
     provider.use_mtls_alias(s)
 
 
