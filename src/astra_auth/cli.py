@@ -18,7 +18,14 @@ import typer
 import typer.core
 
 from astra_auth import __version__, validate
-from astra_auth.errors import AstraError, ExitCode, SilentError, UsageError, redacted_traceback
+from astra_auth.errors import (
+    AstraError,
+    ExitCode,
+    SilentError,
+    UsageError,
+    bug_location,
+    redacted_traceback,
+)
 from astra_auth.lazytyper import Deferred, Group, LazyTyper
 
 if TYPE_CHECKING:  # kept out of the start-up path
@@ -222,10 +229,7 @@ def _report_bug(deps: "Deps | None", exc: Exception) -> None:
     if debug:
         for line in redacted_traceback(exc):
             _stderr_line(deps, line)
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else ""
+    where = bug_location(exc)
     url = _issues_url()
     _stderr_line(
         deps,

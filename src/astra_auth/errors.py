@@ -78,6 +78,18 @@ class SilentError(AstraError):
         self.exit_code = exit_code
 
 
+def bug_location(exc: BaseException) -> str:
+    """" at FILE:LINE" of the frame that raised `exc` ("" without a traceback),
+    for a one-line bug report that quotes nothing of the exception's text."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    filename = tb.tb_frame.f_code.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return f" at {filename}:{tb.tb_lineno}"
+
+
 def redacted_traceback(exc: BaseException) -> list[str]:
     """The traceback of `exc` and its causes for a bug report, without any message.
 

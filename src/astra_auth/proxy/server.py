@@ -39,7 +39,7 @@ from astra_auth.credential import (
     network,
     open_source,
 )
-from astra_auth.errors import AstraError
+from astra_auth.errors import AstraError, bug_location
 from astra_auth.oauth.redact import Redactor
 from astra_auth.proxy import wire
 from astra_auth.proxy.wire import (
@@ -205,13 +205,9 @@ class Forwarder:
         except (ClientGone, asyncio.CancelledError):
             raise  # the scanner went away; its connection is closed quietly
         except Exception as exc:  # noqa: BLE001 - one broken request must not stop the proxy
-            tb = exc.__traceback__
-            while tb is not None and tb.tb_next is not None:
-                tb = tb.tb_next
-            where = f" at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" \
-                if tb else ""
             # Never the exception's text: it may hold a header value.
-            self.log.failure(f"{self.name}: internal error ({type(exc).__name__}{where}); "
+            self.log.failure(f"{self.name}: internal error ({type(exc).__name__}"
+                             f"{bug_location(exc)}); "
                              "this is a bug, please report it")
             if conn.busy_answering:
                 conn.abort()
