@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from astra_auth.cli import main
+from astra_auth.cli.app import main
 from tests.fakes import ALL_SECRETS, MemoryStore, make_deps
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from astra_auth.deps import Deps
-from astra_auth.iostreams import IOStreams
-from astra_auth.prompter import Choice
+from astra_auth.ui.iostreams import IOStreams
+from astra_auth.ui.prompter import Choice
 
 # Secrets used across the suite.  They contain the characters that break naive
 # encoding (':' '%' '+' '/', a space and non-ASCII) so that a leak is found even
@@ -31,7 +31,7 @@ class MemoryStore:
     def _maybe_fail(self, op: str, key: str) -> None:
         self.calls.append((op, key))
         if op in self.fail_on or f"{op}:{key}" in self.fail_on:
-            from astra_auth.errors import KeyringUnavailable
+            from astra_auth.core.errors import KeyringUnavailable
 
             raise KeyringUnavailable("the keyring is locked")
 

@@ -34,9 +34,9 @@ def write_config(cli, api, body: str, name: str = "t") -> None:
 
 
 def auth(cli, name="t", clock=None):
-    from astra_auth.credential import RENEW_AT_SHARE, SourceSettings, open_source
-    from astra_auth.httpx_auth import AstraAuth
-    from astra_auth.service import load_target
+    from astra_auth.credentials.interface import RENEW_AT_SHARE, SourceSettings, open_source
+    from astra_auth.integrations.httpx_auth import AstraAuth
+    from astra_auth.storage.lookup import load_target
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock,
                      environ=getattr(cli, "environ", None))

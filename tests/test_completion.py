@@ -14,7 +14,7 @@ from tests.fakes import CLIENT_SECRET
 ROOT = Path(__file__).resolve().parent.parent
 
 
-PACKAGED = ROOT / "src" / "astra_auth" / "completions"
+PACKAGED = ROOT / "completions"
 
 
 def _generate_module():
@@ -169,7 +169,7 @@ RUNNER = """
 import atexit, json, os, sys
 atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules))))
 sys.argv = ["astra-auth", *json.loads(os.environ["ARGV"])]
-from astra_auth.cli import main
+from astra_auth.cli.app import main
 sys.exit(main())
 """
 
@@ -212,7 +212,7 @@ def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
         extra = {"_ASTRA_AUTH_COMPLETE": "complete_bash",
                  "COMP_WORDS": "astra-auth targets show ", "COMP_CWORD": "3"}
     modules = _modules(proc, tmp_path, args, extra)
-    assert "astra_auth.cli" in modules  # the runner really ran the tool
+    assert "astra_auth.cli.app" in modules  # the runner really ran the tool
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert heavy == []
     # Nor the grant code, nor rich's console where nothing is rendered.
@@ -222,7 +222,7 @@ def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
     assert not modules & SCANNER_ONLY
     # The commands with many options are defined only when one is built;
     # --help and completion of command names list them without building them.
-    assert "astra_auth.cli_commands" not in modules
+    assert "astra_auth.cli.commands" not in modules
 
 
 # Imported only by the command or the scanner that uses them.
@@ -239,7 +239,7 @@ def test_no_other_command_imports_exec_or_the_schemathesis_provider(proc, tmp_pa
     proc("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
          "--client-id", "scanner-app", "--secrets", "env")
     modules = _modules(proc, tmp_path, args, {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
-    assert "astra_auth.cli" in modules
+    assert "astra_auth.cli.app" in modules
     assert modules & SCANNER_ONLY == set()
 
 
@@ -267,6 +267,6 @@ def test_token_loads_nothing_of_the_proxy(proc, tmp_path, idp):
     proc("configure", "t", "--grant-type", "client_credentials", "--token-url", idp.token_url,
          "--client-id", "scanner-app", "--secrets", "env")
     modules = _modules(proc, tmp_path, ["token", "t"], {"ASTRA_AUTH_CLIENT_SECRET": "x"})
-    assert "astra_auth.credential" in modules  # it ran as far as the credential source
+    assert "astra_auth.credentials.interface" in modules  # it ran as far as the credential source
     assert "httptools" not in modules
     assert not any(m.startswith("astra_auth.proxy") for m in modules)

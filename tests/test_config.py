@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from astra_auth.config import default_path
+from astra_auth.storage.config import default_path
 from tests.fakes import CLIENT_SECRET
 
 CC = ["--grant-type", "client_credentials", "--token-url", "https://idp.example.com/oauth/token",

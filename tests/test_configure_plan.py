@@ -14,7 +14,7 @@ from astra_auth.commands.configure.flags import from_flags
 from astra_auth.commands.configure.options import ConfigureOptions, Given, check_flags
 from astra_auth.commands.configure.plan import build_plan
 from astra_auth.commands.configure.walkthrough import walkthrough
-from astra_auth.config import OAuth2, Target
+from astra_auth.storage.config import OAuth2, Target
 from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step, make_deps
 
 TOKEN_URL = "https://idp.example.com/oauth/token"

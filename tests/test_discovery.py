@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from astra_auth.diagnosis.hints import Context
+from astra_auth.diagnosis.providers import provider_hints, provider_of
 from astra_auth.oauth.discovery import for_token_url, well_known_urls
 from astra_auth.oauth.grant import _Raw, classify_response
-from astra_auth.oauth.hints import Context
-from astra_auth.oauth.providers import provider_hints, provider_of
-from astra_auth.oauth.redact import Redactor
+from astra_auth.text.redact import Redactor
 from tests.fakes import CLIENT_SECRET, ScriptedPrompter, Step
 
 RECORDED = json.loads((Path(__file__).parent / "provider_errors" / "recorded.json").read_text())

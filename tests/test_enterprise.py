@@ -273,8 +273,8 @@ def test_assertion_claims_by_authlib(tmp_path, _keys):
     """A second opinion from Authlib's JOSE: the claims RFC 7523 §3 asks for."""
     from authlib.jose import JsonWebToken
 
-    from astra_auth.config import OAuth2, Target
-    from astra_auth.credentials import grant_request
+    from astra_auth.credentials.oauth2_request import grant_request
+    from astra_auth.storage.config import OAuth2, Target
 
     keys, _ = _keys
     token_url = "https://idp.example.com/oauth2/token"
@@ -314,10 +314,9 @@ def test_assertion_claims_by_authlib(tmp_path, _keys):
     ("https://tenant.eu.auth0.com/oauth/token", "RS256", "https://tenant.eu.auth0.com/", False),
 ])
 def test_per_provider_defaults(tmp_path, _keys, token_url, alg, aud, x5t):
-    from astra_auth.config import OAuth2, Target
-    from astra_auth.credentials import grant_request
-    from astra_auth.oauth import jwt
-
+    from astra_auth.credentials.oauth2_request import grant_request
+    from astra_auth.oauth import unverified_jwt as jwt
+    from astra_auth.storage.config import OAuth2, Target
     keys, _ = _keys
     target = Target("a", auth_type="oauth2", oauth2=OAuth2(
         grant_type="client_credentials", token_url=token_url, client_id="c",
@@ -450,8 +449,8 @@ def test_a_public_client_in_ci_needs_no_secret_and_sends_only_its_id(cli, tmp_pa
     shown = cli("targets", "show", "pub", "--json")
     assert json.loads(shown.out)["secrets"] == {}
 
-    from astra_auth.config import ConfigStore
-    from astra_auth.credentials import grant_request
+    from astra_auth.credentials.oauth2_request import grant_request
+    from astra_auth.storage.config import ConfigStore
 
     target = ConfigStore(cli.config_path).load().targets["pub"]
     headers, form = grant_request(target, make_deps(tmp_path / "x.toml")).headers_and_form()
@@ -697,8 +696,8 @@ def test_config_file_checks_the_enterprise_settings(cli, lines, problem):
 
 def test_certificate_bound_with_a_client_secret_keeps_both_and_presents_the_certificate(
         cli, _keys, tmp_path):
-    from astra_auth.config import ConfigStore
-    from astra_auth.credentials import grant_request
+    from astra_auth.credentials.oauth2_request import grant_request
+    from astra_auth.storage.config import ConfigStore
 
     keys, _ = _keys
     cli("configure", "b", "--grant-type", "client_credentials", "--token-url",

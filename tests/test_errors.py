@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 
-from astra_auth.cli import main
+from astra_auth.cli.app import main
 from tests.conftest import strip_ansi
 from tests.fakes import CLIENT_SECRET, MemoryStore, make_deps
 
@@ -97,7 +97,7 @@ def test_debug_adds_a_traceback_without_any_message(cli, leaks):
 
 
 def test_debug_traceback_shows_the_chain_of_causes():
-    from astra_auth.errors import redacted_traceback
+    from astra_auth.core.errors import redacted_traceback
 
     inner, outer = "in" + "ner-" * 3, "out" + "er-" * 3  # values made at run time
     try:

@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 from astra_auth.commands.exec import environment
-from astra_auth.credential import Credential
+from astra_auth.credentials.interface import Credential
 from tests.fakes import CLIENT_SECRET, Clock
 
 

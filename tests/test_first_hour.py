@@ -11,8 +11,8 @@ import re
 import tomllib
 import uuid
 
-from astra_auth.oauth.failure import Failure
-from astra_auth.oauth.hints import Context, hints_for
+from astra_auth.core.failure import Failure
+from astra_auth.diagnosis.hints import Context, hints_for
 from tests.fakes import CLIENT_SECRET, MemoryStore, ScriptedPrompter, Step
 
 # A wrong client secret that shares no 8-character run with normal output.
@@ -428,7 +428,7 @@ def test_an_unsigned_jwt_is_warned_about_and_its_header_shown(cli, faults, leaks
 
 
 def test_a_loopback_token_url_is_warned_once_and_kept_as_acknowledged(cli, idp, config_path):
-    from astra_auth.validate import private_address_warning
+    from astra_auth.net.resolve import private_address_warning
 
     env = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
     warned = ("127.0.0.1 resolves to loopback address 127.0.0.1: a scanner outside that "
@@ -458,7 +458,7 @@ def test_a_loopback_token_url_is_warned_once_and_kept_as_acknowledged(cli, idp, 
 
 
 def test_a_new_public_token_url_drops_the_acknowledgement(cli, idp, config_path):
-    from astra_auth.validate import private_address_warning
+    from astra_auth.net.resolve import private_address_warning
 
     env = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
     cli("configure", "pay", "--grant-type", "client_credentials", "--token-url",
@@ -546,7 +546,7 @@ def test_each_commands_help_ends_with_examples_and_words_for_placeholders(cli):
 
 
 def test_help_lists_every_command_in_order_with_its_short_help(cli):
-    # The list is made without building the commands (astra_auth.lazytyper):
+    # The list is made without building the commands (astra_auth.cli.group):
     # it must still be the one typer would print.
     text = cli("--help").out
     assert text[text.index("\nCommands:\n"):] == (

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from astra_auth.oauth.failure import Category, Failure
+from astra_auth.core.failure import Category, Failure
+from astra_auth.diagnosis.hints import Context, hints_for
 from astra_auth.oauth.grant import _Raw, classify_response
-from astra_auth.oauth.hints import Context, hints_for
-from astra_auth.oauth.redact import Redactor
+from astra_auth.text.redact import Redactor
 
 CTX_CC = Context("payments-api", "client_credentials", "scanner-app", "basic",
                  "https://idp.example.com/oauth/token", scope="read:things")

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from astra_auth.cli import main
+from astra_auth.cli.app import main
 from tests.conftest import LeakGuard, strip_ansi
 from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, make_deps
 
@@ -140,7 +140,7 @@ def test_fuzzed_test_token_ends_in_a_contract_exit_code(tmp_path, name, timeout,
 WRITER = """
 import sys
 from pathlib import Path
-from astra_auth.config import ConfigStore, Target
+from astra_auth.storage.config import ConfigStore, Target
 store = ConfigStore(Path(sys.argv[1]))
 i = 0
 while True:
@@ -217,7 +217,7 @@ def test_truncated_chunked_body_is_classified(cli, faults):
 
 
 def test_the_proxy_is_named_in_verbose_without_its_credentials():
-    from astra_auth.oauth.transport import proxy_for
+    from astra_auth.net.transport import proxy_for
 
     env = {"HTTPS_PROXY": "http://proxyuser:proxypass@127.0.0.1:9/", "NO_PROXY": ""}
     assert proxy_for("https://idp.example.com/oauth/token", env) == "http://127.0.0.1:9/"

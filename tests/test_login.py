@@ -677,7 +677,7 @@ def test_no_refresh_token_issued_warns(cli, store, faults_factory):
 @pytest.mark.keyring
 def test_two_processes_renewing_at_once_keep_the_last_rotated_refresh_token(
         cli, op, proc, real_keyring, leaks):
-    from astra_auth.secretstore import KeyringStore
+    from astra_auth.storage.secretstore import KeyringStore
 
     name = real_keyring.name("rot")
     keyring_store = KeyringStore(10.0)
@@ -951,7 +951,7 @@ def test_username_with_a_login_grant_is_refused(cli, faults_factory):
 def test_auth_for_renews_from_the_refresh_token_unattended(cli, op, real_keyring, leaks,
                                                           faults_factory):
     import astra_auth
-    from astra_auth.secretstore import KeyringStore
+    from astra_auth.storage.secretstore import KeyringStore
 
     api = faults_factory([])
     name = real_keyring.name("af")
@@ -1040,7 +1040,7 @@ def test_a_silent_connection_does_not_hold_up_the_redirect(cli, op, store, leaks
 @pytest.mark.keyring
 def test_the_proxy_renews_from_the_refresh_token_and_says_login_required_without_one(
         cli, op, proc, real_keyring, leaks, faults_factory):
-    from astra_auth.secretstore import KeyringStore
+    from astra_auth.storage.secretstore import KeyringStore
     from tests.test_proxy import Proxies
 
     api = faults_factory([])

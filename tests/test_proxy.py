@@ -760,14 +760,14 @@ def test_proxy_module_is_imported_by_the_proxy_command_only():
                 text = handle.read()
             if re.search(r"^\s*(from|import) astra_auth\.proxy\b", text, re.M):
                 importers.append(os.path.relpath(path, root))
-    assert importers == ["cli_commands.py"]  # inside the proxy command's function
+    assert importers == ["cli/commands.py"]  # inside the proxy command's function
 
 
 def test_concurrent_first_requests_share_one_token_request(configured, idp):
     """What the proxy relies on: threads that wait on the source's lock while
     another fetches the token take that token, even without a keyring cache."""
-    from astra_auth.credential import SourceSettings, open_source
-    from astra_auth.service import load_target
+    from astra_auth.credentials.interface import SourceSettings, open_source
+    from astra_auth.storage.lookup import load_target
     from tests.fakes import make_deps
 
     deps = make_deps(configured.config_path, secrets=configured.store,

@@ -8,10 +8,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from astra_auth.errors import ExitCode
-from astra_auth.oauth.failure import Category
+from astra_auth.core.errors import ExitCode
+from astra_auth.core.failure import Category
 from astra_auth.oauth.grant import _Raw, _show_response, classify_response
-from astra_auth.oauth.redact import Redactor
+from astra_auth.text.redact import Redactor
 
 SECRET = "s3cr3t-Value:%+/é"
 header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
@@ -86,7 +86,7 @@ UNSAFE_CHARS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-
        | st.text(st.sampled_from("ab\n\x1b\x7f\x85\u061c\u200e\u202e\u2066\u00a0é"),
                  max_size=12))
 def test_clean_escapes_exactly_the_unsafe_characters(text):
-    from astra_auth.safetext import clean, dumps
+    from astra_auth.text.safetext import clean, dumps
 
     def escape(match):
         code = ord(match.group())

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from astra_auth.credential import Credential
-from astra_auth.schemathesis import AstraAuthProvider, _Binding, _case_carries
+from astra_auth.credentials.interface import Credential
+from astra_auth.integrations.schemathesis import AstraAuthProvider, _Binding, _case_carries
 
 HEADER = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
 COOKIE = Credential("cookie", "session", "k-1", token="k-1")

@@ -48,7 +48,7 @@ def tt_json(cli, *args, expect, environ=None, **kwargs):
 
 
 def test_commands_quote_every_argument():
-    from astra_auth.shellcmd import Placeholder, command, configure, powershell_quote
+    from astra_auth.text.shellcmd import Placeholder, command, configure, powershell_quote
 
     url = "https://idp.example.com/t$(id>/tmp/p)"
     assert configure("api", "--token-url", url) == (
@@ -139,7 +139,7 @@ def test_the_console_layer_escapes_what_a_command_forgot():
     from rich.panel import Panel
     from rich.text import Text
 
-    from astra_auth.iostreams import IOStreams
+    from astra_auth.ui.iostreams import IOStreams
 
     buffer = io.StringIO()
     streams = IOStreams(stdin=io.StringIO(), stdout=buffer, stderr=buffer)
@@ -304,7 +304,7 @@ def test_verbose_masks_tokens_at_any_depth_and_in_any_body(cli, faults, leaks, a
 def test_deadline_runs_out_by_the_injected_clock():
     import httpx
 
-    from astra_auth.oauth.transport import Deadline
+    from astra_auth.net.transport import Deadline
 
     now = [100.0]
     deadline = Deadline(2.0, monotonic=lambda: now[0])
@@ -333,8 +333,8 @@ def test_a_trickling_discovery_document_does_not_outlive_test_tokens_timeout(cli
 def test_discover_stops_at_its_deadline(faults):
     import httpx
 
+    from astra_auth.net.transport import Deadline
     from astra_auth.oauth.discovery import DiscoveryError, discover
-    from astra_auth.oauth.transport import Deadline
 
     base = unique()
     document = json.dumps({"issuer": f"{faults.base}/{base}", "padding": "p" * 300,
@@ -414,8 +414,7 @@ def test_an_edit_to_the_cached_summary_alone_is_not_trusted(cli, config_path, su
 
 
 def test_a_column_checked_at_once_passes_exactly_what_each_check_passes():
-    from astra_auth import validate
-
+    from astra_auth.core import validate
     token_url, api_url, name = validate.token_url, validate.api_url, validate.target_name
     ok = "https://idp.example.com/oauth/token"
     assert validate.every(token_url, [ok, "https://b.example?x=1"])
@@ -435,7 +434,7 @@ def test_a_column_checked_at_once_passes_exactly_what_each_check_passes():
 
 
 def test_the_cache_key_is_a_cryptographic_hash():
-    from astra_auth.paths import digest
+    from astra_auth.storage.paths import digest
 
     assert digest(b"version = 1\n") == (
         "9d67e8c5d8cc164a5c2b0524bae9bf28b38c8ba2d300db634b1ff58dd57131ef")
@@ -461,7 +460,7 @@ def test_a_world_writable_config_named_by_flag_is_exit_3(cli, config_path):
 
 
 def test_another_users_config_is_reported(tmp_path):
-    from astra_auth.config import ownership_problems
+    from astra_auth.storage.config import ownership_problems
 
     path = tmp_path / "config.toml"
     path.write_text("version = 1\n")
@@ -542,7 +541,7 @@ def test_plain_http_to_a_name_that_does_not_resolve_to_loopback_is_refused(cli, 
 
 
 def test_pinning_checks_every_resolved_address():
-    from astra_auth.oauth.transport import NotLoopback, pin_loopback
+    from astra_auth.net.transport import NotLoopback, pin_loopback
 
     with pytest.raises(NotLoopback, match="10.0.0.5"):
         pin_loopback("http://api.localhost/t", resolve=lambda host, t: ["127.0.0.1", "10.0.0.5"])
@@ -568,7 +567,7 @@ def test_a_discovery_document_for_another_issuer_is_refused(cli, faults):
 
 
 def test_token_never_prints_a_cached_token_with_a_line_break(cli, idp, store):
-    from astra_auth.secretstore import entry
+    from astra_auth.storage.secretstore import entry
 
     cli("configure", "api", "--grant-type", "client_credentials", "--token-url",
         idp.token_url, "--client-id", "scanner-app", "--client-secret", CLIENT_SECRET)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from astra_auth.validate import private_address_warning
+from astra_auth.net.resolve import private_address_warning
 from tests.fakes import CLIENT_SECRET, PASSWORD
 
 ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}

@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from astra_auth.tokens import TokenSource
+from astra_auth.credentials.oauth2 import TokenSource
 from tests.fakes import CLIENT_SECRET, PASSWORD, Clock
 
 ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
@@ -234,7 +234,7 @@ def test_targets_list_and_show_tell_the_token_state_without_it(cli, idp):
 
 
 def _source(cli, idp, clock=None):
-    from astra_auth.service import lookup
+    from astra_auth.storage.lookup import lookup
     from tests.fakes import make_deps
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock)
@@ -260,7 +260,7 @@ def test_invalidate_forgets_the_token_in_memory_keyring_and_state(cli, idp, stor
 
 
 def test_auth_works_with_a_sync_client_and_renews_before_expiry(cli, idp):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     clock = Clock()
@@ -280,7 +280,7 @@ def test_auth_works_with_a_sync_client_and_renews_before_expiry(cli, idp):
 
 
 def test_auth_renews_once_and_retries_once_on_401(cli, idp):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     auth = AstraAuth(_source(cli, idp), idp.base)
@@ -294,7 +294,7 @@ def test_auth_renews_once_and_retries_once_on_401(cli, idp):
 
 
 def test_auth_retries_only_once_when_the_api_keeps_refusing(cli, idp, faults):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     auth = AstraAuth(_source(cli, idp), faults.base)
@@ -305,7 +305,7 @@ def test_auth_retries_only_once_when_the_api_keeps_refusing(cli, idp, faults):
 
 
 def test_five_refused_requests_make_one_renewal_not_five(cli, idp, faults):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     auth = AstraAuth(_source(cli, idp), faults.base)
@@ -321,7 +321,7 @@ def test_five_refused_requests_make_one_renewal_not_five(cli, idp, faults):
 
 
 def test_insufficient_scope_is_not_renewed_nor_retried(cli, idp, faults):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     auth = AstraAuth(_source(cli, idp), faults.base)
@@ -334,7 +334,7 @@ def test_insufficient_scope_is_not_renewed_nor_retried(cli, idp, faults):
 
 
 def test_auth_sends_the_credential_only_to_the_targets_origin(cli, idp, faults):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     auth = AstraAuth(_source(cli, idp), idp.base)
@@ -348,7 +348,7 @@ def test_auth_sends_the_credential_only_to_the_targets_origin(cli, idp, faults):
 
 
 def test_auth_works_with_an_async_client(cli, idp):
-    from astra_auth.httpx_auth import AstraAuth
+    from astra_auth.integrations.httpx_auth import AstraAuth
 
     setup_target(cli, idp)
     auth = AstraAuth(_source(cli, idp), idp.base)

@@ -1,4 +1,4 @@
-"""Regenerate the shell-completion scripts in src/astra_auth/completions/ from typer.
+"""Regenerate the shell-completion scripts in completions/ from typer.
 
     python tools/generate_completions.py
 
@@ -6,7 +6,7 @@ The scripts only hand the command line back to `astra-auth` (typer's
 completion protocol), so every subcommand, option, choice and target name is
 completed by the installed tool; they need regenerating only when typer's
 protocol changes.  tests/test_completion.py fails when they are out of date.
-They ship inside the package, so `astra-auth completion SHELL` prints them
+The wheel carries them inside the package, so `astra-auth completion SHELL` prints them
 from an installed wheel.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 from typer.completion import get_completion_script
 
-from astra_auth.completion import SCRIPTS as FILES
+from astra_auth.cli.completion import SCRIPTS as FILES
 
 PROG = "astra-auth"
 COMPLETE_VAR = "_ASTRA_AUTH_COMPLETE"
-FOLDER = Path(__file__).resolve().parent.parent / "src" / "astra_auth" / "completions"
+FOLDER = Path(__file__).resolve().parent.parent / "completions"
 
 
 def scripts() -> dict[str, str]:

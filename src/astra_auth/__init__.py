@@ -14,27 +14,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["AstraAuth", "AstraError", "TokenError", "__version__", "auth_for", "ssl_context_for"]
+__all__ = ["AstraAuth", "AstraError", "CredentialError", "TokenError", "__version__", "auth_for",
+           "ssl_context_for"]
 
 if TYPE_CHECKING:
-    from astra_auth.errors import AstraError
-    from astra_auth.httpx_auth import AstraAuth, auth_for, ssl_context_for
-    from astra_auth.tokens import TokenError
+    from astra_auth.core.errors import AstraError
+    from astra_auth.core.failure import CredentialError, TokenError
+    from astra_auth.integrations.httpx_auth import AstraAuth, auth_for, ssl_context_for
 
 
 def __getattr__(name: str) -> Any:
     # Lazy: the CLI imports this package on every start and must not pay for
     # httpx (see tests/test_completion.py's import-boundary tests).
     if name in ("auth_for", "AstraAuth", "ssl_context_for"):
-        from astra_auth import httpx_auth
+        from astra_auth.integrations import httpx_auth
 
         return getattr(httpx_auth, name)
-    if name == "TokenError":
-        from astra_auth.tokens import TokenError
+    if name in ("CredentialError", "TokenError"):
+        from astra_auth.core import failure
 
-        return TokenError
+        return getattr(failure, name)
     if name == "AstraError":
-        from astra_auth.errors import AstraError
+        from astra_auth.core.errors import AstraError
 
         return AstraError
     raise AttributeError(f"module 'astra_auth' has no attribute {name!r}")
@@ -43,5 +44,5 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     # The public names are served lazily by __getattr__, so the module's own
     # namespace lacks them: without this, dir(), REPL completion and IDEs
-    # would not show auth_for (issue 14).
+    # would not show auth_for.
     return sorted(set(globals()) | set(__all__))

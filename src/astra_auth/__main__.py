@@ -2,6 +2,6 @@
 
 import sys
 
-from astra_auth.cli import main
+from astra_auth.cli.app import main
 
 sys.exit(main())

@@ -8,18 +8,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astra_auth.config import ConfigStore, default_path
-from astra_auth.iostreams import IOStreams
-from astra_auth.validate import private_address_warning
+from astra_auth.net.resolve import private_address_warning
+from astra_auth.storage.config import ConfigStore, default_path
+from astra_auth.ui.iostreams import IOStreams
 
 if TYPE_CHECKING:
     import httpx
 
+    from astra_auth.net.transport import Deadline
     from astra_auth.oauth.client_auth import ClientKey
     from astra_auth.oauth.discovery import Metadata
-    from astra_auth.oauth.transport import Deadline
-    from astra_auth.prompter import Prompter
-    from astra_auth.secretstore import SecretStore
+    from astra_auth.storage.secretstore import SecretStore
+    from astra_auth.ui.prompter import Prompter
 
 # Seconds per request of the best-effort metadata lookup behind a token URL (it
 # only sharpens hints and defaults) and of discovery; each whole lookup is
@@ -37,7 +37,7 @@ class _TerminalPrompter:
 
     def __getattr__(self, name: str) -> Any:
         if self._real is None:
-            from astra_auth.prompter import RichPrompter
+            from astra_auth.ui.prompter import RichPrompter
 
             self._real = RichPrompter(self._io)
         return getattr(self._real, name)
@@ -56,7 +56,7 @@ class _SystemKeyring:
 
     def _store(self) -> SecretStore:
         if self._real is None:
-            from astra_auth.secretstore import KeyringStore, keyring_timeout
+            from astra_auth.storage.secretstore import KeyringStore, keyring_timeout
 
             self._real = KeyringStore(keyring_timeout(self._environ))
         return self._real
@@ -154,7 +154,7 @@ class Deps:
                     identity: ClientKey | None = None) -> httpx.Client:
         """A client for one exchange; `identity`: the client certificate it
         presents (tls_client_auth, certificate-bound tokens)."""
-        from astra_auth.oauth.transport import make_client
+        from astra_auth.net.transport import make_client
 
         return make_client(timeout, ca_bundle, self.environ, identity=identity)
 

@@ -13,10 +13,10 @@ import stat
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from astra_auth.core.errors import AstraError, ExitCode, SilentError
 from astra_auth.deps import Deps
-from astra_auth.errors import AstraError, ExitCode, SilentError
-from astra_auth.safetext import dumps
-from astra_auth.shellcmd import command
+from astra_auth.text.safetext import dumps
+from astra_auth.text.shellcmd import command
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -93,7 +93,7 @@ def _config_file(deps: Deps) -> Check:
 
 
 def _keyring(deps: Deps) -> Check:
-    from astra_auth.errors import KeyringUnavailable
+    from astra_auth.core.errors import KeyringUnavailable
 
     backend = _backend_name()
     try:
@@ -121,7 +121,7 @@ def _backend_name() -> str:
 
 def _overrides(deps: Deps, *, keyring_usable: bool) -> Check:
     """Every variable that supplies a secret now, and whether it hides a stored one."""
-    from astra_auth.secretstore import entry, env_source
+    from astra_auth.storage.secretstore import entry, env_source
 
     try:
         targets = deps.config.load().targets

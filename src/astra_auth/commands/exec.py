@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from astra_auth import shellcmd
-from astra_auth.credential import Credential, SourceSettings, open_source
+from astra_auth.core.errors import ExitCode, SilentError, UsageError
+from astra_auth.credentials.interface import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
-from astra_auth.errors import ExitCode, SilentError, UsageError
-from astra_auth.service import check_network_options, load_target
+from astra_auth.net.settings import check_network_options
+from astra_auth.storage.lookup import load_target
+from astra_auth.text import shellcmd
 
 # What shells answer for a command that cannot run (POSIX 2.8.2).
 NOT_FOUND = 127
@@ -77,7 +78,7 @@ def exec_command(opts: ExecOptions, deps: Deps) -> None:
     target = load_target(deps, opts.name)
     source = open_source(target, deps, SourceSettings(
         min_ttl=opts.min_ttl, timeout=opts.timeout, ca_bundle=opts.ca_bundle))
-    # A TokenError (category, hints, exit code) ends here, before COMMAND runs.
+    # A CredentialError (category, hints, exit code) ends here, before COMMAND runs.
     credential = source.get()
     env, notes = environment(deps.environ, credential, target.url, target.name)
     left = None if credential.expires_at is None else credential.expires_at - deps.clock()

@@ -13,16 +13,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from astra_auth.credentials import MissingSecret, grant_request
+from astra_auth.core.errors import UsageError
+from astra_auth.core.failure import CredentialError
+from astra_auth.core.validate import GRANT_LABELS
+from astra_auth.credentials.oauth2 import TokenSource
+from astra_auth.credentials.oauth2_request import grant_request
+from astra_auth.credentials.secrets import SecretProblem
 from astra_auth.deps import Deps
-from astra_auth.errors import UsageError
+from astra_auth.diagnosis.hints import Context, configure_command, hints_for
+from astra_auth.net.settings import check_network_options
 from astra_auth.oauth.grant import GrantRequest, Outcome
-from astra_auth.oauth.hints import Context, configure_command, hints_for
 from astra_auth.oauth.login import LoginFailed
-from astra_auth.service import check_network_options, load_target
-from astra_auth.shellcmd import command
-from astra_auth.tokens import TokenError, TokenSource
-from astra_auth.validate import GRANT_LABELS
+from astra_auth.storage.lookup import load_target
+from astra_auth.text.shellcmd import command
 
 if TYPE_CHECKING:
     import httpx
@@ -60,15 +63,15 @@ def login(opts: LoginOptions, deps: Deps) -> None:
     if opts.port is not None and o.grant_type != "authorization_code":
         raise UsageError("--port is for the authorization_code grant only (its loopback "
                          f"redirect); {target.name!r} uses {o.grant_type}")
-    from astra_auth.credential import network
+    from astra_auth.net.settings import network
 
     timeout, ca_bundle = network(target, opts.timeout, opts.ca_bundle)
     opts = replace(opts, timeout=timeout, ca_bundle=ca_bundle)
     ctx = Context.of(target, deps.environ)
     try:
         base = grant_request(target, deps)
-    except MissingSecret as exc:
-        raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
+    except SecretProblem as exc:
+        raise CredentialError(exc.failure, hints_for(exc.failure, ctx)) from None
 
     def make_client() -> httpx.Client:
         # tls_client_auth presents the client's certificate at every endpoint.
@@ -80,7 +83,7 @@ def login(opts: LoginOptions, deps: Deps) -> None:
         else:
             outcome = _authcode(o.authorization_url, base, make_client, opts, deps)
     except LoginFailed as exc:
-        raise TokenError(exc.failure, hints_for(exc.failure, ctx)) from None
+        raise CredentialError(exc.failure, hints_for(exc.failure, ctx)) from None
 
     source = TokenSource(target, deps, timeout=timeout, ca_bundle=ca_bundle)
     issued = outcome.token is not None and outcome.token.refresh_token is not None

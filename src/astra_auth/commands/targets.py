@@ -9,16 +9,16 @@ from __future__ import annotations
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-from astra_auth import validate
-from astra_auth.errors import UsageError
-from astra_auth.token_state import describe, read_state
-from astra_auth.validate import AUTH_LABELS, GRANT_LABELS
+from astra_auth.core import validate
+from astra_auth.core.errors import UsageError
+from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS
+from astra_auth.storage.token_state import describe, read_state
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from astra_auth.config import Target
     from astra_auth.deps import Deps
+    from astra_auth.storage.config import Target
 
 
 class ListOptions:
@@ -33,7 +33,7 @@ def list_targets(opts: ListOptions, deps: Deps) -> None:
         deps.io.write_out(json_rows(names, urls, auth_types, grant_types, token_urls))
         return
     if not names:
-        from astra_auth.shellcmd import command
+        from astra_auth.text.shellcmd import command
 
         deps.io.info("No targets yet. Add one with: " + command("configure"))
         return
@@ -98,8 +98,8 @@ class AddOptions:
 
 
 def add_target(opts: AddOptions, deps: Deps) -> None:
-    from astra_auth.config import Target
-    from astra_auth.shellcmd import command
+    from astra_auth.storage.config import Target
+    from astra_auth.text.shellcmd import command
 
     try:
         validate.target_name(opts.name)
@@ -130,7 +130,7 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     The environment wins over the keyring at run time, so a set variable is
     reported as `env` whatever the keyring holds.
     """
-    from astra_auth.secretstore import entry, locate
+    from astra_auth.storage.secretstore import entry, locate
 
     states = {}
     for kind in target.secret_kinds:
@@ -153,9 +153,9 @@ class ShowOptions:
 def show_target(opts: ShowOptions, deps: Deps) -> None:
     import json
 
-    from astra_auth.secretstore import env_source
-    from astra_auth.service import lookup
-    from astra_auth.shellcmd import command
+    from astra_auth.storage.lookup import lookup
+    from astra_auth.storage.secretstore import env_source
+    from astra_auth.text.shellcmd import command
 
     config = deps.config.load()
     target = lookup(config, opts.name, deps)
@@ -302,9 +302,9 @@ class RemoveOptions:
 
 
 def remove_target(opts: RemoveOptions, deps: Deps) -> None:
-    from astra_auth.secretstore import KINDS, entry, remove_entries
-    from astra_auth.service import lookup
-    from astra_auth.token_state import write_state
+    from astra_auth.storage.lookup import lookup
+    from astra_auth.storage.secretstore import KINDS, entry, remove_entries
+    from astra_auth.storage.token_state import write_state
 
     config = deps.config.load()
     # Removing a name that does not exist: creating it is no fix.

@@ -10,26 +10,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from astra_auth import apicheck
-from astra_auth.apicheck import ApiCheck
-from astra_auth.config import Config, Target
-from astra_auth.credential import Credential
-from astra_auth.credentials import MissingSecret, grant_request
+from astra_auth.core.errors import ConfigError, ExitCode, SilentError, UsageError
+from astra_auth.core.failure import Category, Failure
+from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
+from astra_auth.credentials.interface import Credential
+from astra_auth.credentials.oauth2 import access_token_credential
+from astra_auth.credentials.oauth2_request import grant_request
+from astra_auth.credentials.secrets import SecretProblem
 from astra_auth.deps import Deps
-from astra_auth.errors import ConfigError, ExitCode, SilentError, UsageError
-from astra_auth.oauth import jwt
-from astra_auth.oauth.failure import Category, Failure
+from astra_auth.diagnosis import apicheck
+from astra_auth.diagnosis.apicheck import ApiCheck
+from astra_auth.diagnosis.hints import Context, configure_command, hints_for, seconds
+from astra_auth.diagnosis.providers import provider_hints
+from astra_auth.net.settings import check_network_options
+from astra_auth.net.transport import Deadline, environment_proxy, proxy_for
+from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.oauth.grant import Outcome, request_token
-from astra_auth.oauth.hints import Context, configure_command, hints_for, seconds
-from astra_auth.oauth.providers import provider_hints
-from astra_auth.oauth.redact import Redactor
-from astra_auth.oauth.transport import Deadline, environment_proxy, proxy_for
-from astra_auth.safetext import clean, dumps
-from astra_auth.secretstore import sources
-from astra_auth.service import check_network_options, lookup
-from astra_auth.shellcmd import Placeholder, command, suggestable_url
-from astra_auth.tokens import access_token_credential
-from astra_auth.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
+from astra_auth.storage.config import Config, Target
+from astra_auth.storage.lookup import lookup
+from astra_auth.storage.secretstore import sources
+from astra_auth.text.redact import Redactor
+from astra_auth.text.safetext import clean, dumps
+from astra_auth.text.shellcmd import Placeholder, command, suggestable_url
 
 DEFAULT_TIMEOUT = 10.0
 RFC9700_NOTE = (
@@ -127,7 +129,7 @@ def _pick(name: str | None, config: Config, deps: Deps) -> Target:
     if len(names) == 1:
         return config.targets[names[0]]
     if deps.io.can_prompt():
-        from astra_auth.picker import pick_target
+        from astra_auth.ui.picker import pick_target
 
         return config.targets[pick_target(deps, config.targets, "Targets")]
     raise UsageError(
@@ -140,7 +142,7 @@ def check(target: Target, opts: TestTokenOptions, deps: Deps) -> Report:
     Never raises for what the provider, the API or the network does."""
     from dataclasses import replace
 
-    from astra_auth.credential import network
+    from astra_auth.net.settings import network
 
     timeout, ca_bundle = network(target, opts.timeout, opts.ca_bundle)
     opts = replace(opts, timeout=timeout, ca_bundle=ca_bundle)
@@ -171,7 +173,7 @@ def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
                                Placeholder("https://api.example.com"), "--no-input"))
         return
     assert opts.timeout is not None  # settled per target by check()
-    from astra_auth.credentials import client_key, presents_certificate
+    from astra_auth.credentials.oauth2_request import client_key, presents_certificate
 
     # Certificate-bound tokens (RFC 8705 §3): the API wants the same certificate.
     # The key was read and checked for the grant a moment ago.
@@ -193,8 +195,8 @@ def _check_api(report: Report, credential: Credential, opts: TestTokenOptions,
 def _check_other(target: Target, opts: TestTokenOptions,
                  deps: Deps) -> tuple[Report, Credential | None]:
     """Basic, bearer, api_key, jwt: read (or sign) the credential through its source."""
-    from astra_auth.credential import SourceSettings, open_source
-    from astra_auth.tokens import TokenError
+    from astra_auth.core.failure import CredentialError
+    from astra_auth.credentials.interface import SourceSettings, open_source
 
     started = deps.monotonic()
     base: dict[str, Any] = {"ok": False, "target": target.name, "grant_type": None,
@@ -203,7 +205,7 @@ def _check_other(target: Target, opts: TestTokenOptions,
                                                       ca_bundle=opts.ca_bundle, use_cache=False))
     try:
         credential = source.get()
-    except TokenError as exc:
+    except CredentialError as exc:
         return _failed(target, base, exc.failure, exc.hints, _ms(deps, started), []), None
     warnings: list[str] = []
     claims = jwt.claims(credential.token) if credential.token else None
@@ -233,8 +235,8 @@ def _keyring_usable(target: Target, failure: Failure, deps: Deps) -> bool:
     known = failure.details.get("keyring")
     if known is not None:
         return known == "usable"
-    from astra_auth.errors import KeyringUnavailable
-    from astra_auth.secretstore import entry
+    from astra_auth.core.errors import KeyringUnavailable
+    from astra_auth.storage.secretstore import entry
 
     try:
         deps.secrets.get(entry(target.name, "token"))
@@ -263,7 +265,7 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
             "token_url": o.token_url}
     try:
         req = grant_request(target, deps)
-    except MissingSecret as exc:
+    except SecretProblem as exc:
         ctx.keyring_usable = _keyring_usable(target, exc.failure, deps)
         return _failed(target, base, exc.failure, hints_for(exc.failure, ctx), 0,
                        warnings), None
@@ -279,7 +281,7 @@ def _check_oauth2(target: Target, opts: TestTokenOptions,
         if o.needs_login:
             # No grant to repeat here: a refresh with the stored refresh token,
             # through the one place that stores the rotated one (issue 13).
-            from astra_auth.tokens import TokenSource
+            from astra_auth.credentials.oauth2 import TokenSource
 
             outcome = TokenSource(target, deps, timeout=timeout,
                                   ca_bundle=opts.ca_bundle).refresh_outcome(deadline)

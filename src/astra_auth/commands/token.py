@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from astra_auth import validate
-from astra_auth.credential import Credential, SourceSettings, open_source
+from astra_auth.core import validate
+from astra_auth.core.errors import UsageError
+from astra_auth.credentials.interface import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
-from astra_auth.errors import UsageError
-from astra_auth.service import check_network_options, load_target
-from astra_auth.shellcmd import command
+from astra_auth.net.settings import check_network_options
+from astra_auth.storage.lookup import load_target
+from astra_auth.text.shellcmd import command
 
 
 @dataclass
@@ -37,12 +38,11 @@ def _check_printable(text: str, name: str) -> None:
     came from (the grant already refuses such tokens, the keyring cache may not)."""
     if _CONTROL.search(text) is None:
         return
-    from astra_auth.oauth.failure import Category, Failure
-    from astra_auth.tokens import TokenError
+    from astra_auth.core.failure import Category, CredentialError, Failure
 
     failure = Failure(Category.INVALID_TOKEN_RESPONSE, "The credential holds a line break or "
                       "control character, so it is not printed.")
-    raise TokenError(failure, ["Ask for a new one: "
+    raise CredentialError(failure, ["Ask for a new one: "
                                + command("token", name, "--no-cache")])
 
 
@@ -59,7 +59,7 @@ def token(opts: TokenOptions, deps: Deps) -> None:
                                                       use_cache=not opts.no_cache,
                                                       timeout=opts.timeout,
                                                       ca_bundle=opts.ca_bundle))
-    # A TokenError carries the category, hints and exit code of test-token; the
+    # A CredentialError carries the category, hints and exit code of test-token; the
     # CLI prints it on stderr, and nothing reaches stdout.
     credential = source.get()
     text = render(credential, opts.format, target.name)

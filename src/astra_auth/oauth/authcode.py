@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from astra_auth.errors import UsageError
-from astra_auth.oauth.failure import Category, Failure
+from astra_auth.core.errors import UsageError
+from astra_auth.core.failure import Category, Failure
 from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.oauth.login import LoginFailed
 
@@ -209,7 +209,7 @@ def login(base: GrantRequest, endpoint: str, make_client: Callable[[], httpx.Cli
         listener.close()
     _check_issuer(result, issuer, iss_required)
     if result.error is not None:
-        from astra_auth.oauth.failure import RFC6749_ERRORS
+        from astra_auth.core.failure import RFC6749_ERRORS
 
         desc = f" — {result.error_description}" if result.error_description else ""
         if result.error == "access_denied":

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from astra_auth.oauth.failure import Category, Failure
+from astra_auth.core.failure import Category, Failure
 
 # An assertion is used once (its jti) and lives this long: short, so that a
 # copy is worthless soon (Entra and Okta allow up to an hour; 60 s is common).

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from astra_auth.oauth.failure import Category, Failure
+from astra_auth.core.failure import Category, Failure
+from astra_auth.net.transport import Deadline, pin_loopback
 from astra_auth.oauth.grant import (
     GrantRequest,
     Outcome,
@@ -30,8 +31,7 @@ from astra_auth.oauth.grant import (
     seen_tokens,
 )
 from astra_auth.oauth.login import LoginFailed
-from astra_auth.oauth.redact import Redactor
-from astra_auth.oauth.transport import Deadline, pin_loopback
+from astra_auth.text.redact import Redactor
 
 if TYPE_CHECKING:
     import httpx

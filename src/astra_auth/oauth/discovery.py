@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from astra_auth import validate
-from astra_auth.errors import AstraError, ExitCode
-from astra_auth.oauth.failure import Category
+from astra_auth.core import validate
+from astra_auth.core.errors import AstraError, ExitCode
+from astra_auth.core.failure import Category
+from astra_auth.net.transport import Deadline, pin_loopback
 from astra_auth.oauth.grant import classify_transport
-from astra_auth.oauth.redact import Redactor
-from astra_auth.oauth.transport import Deadline, pin_loopback
+from astra_auth.text.redact import Redactor
 
 if TYPE_CHECKING:
     import httpx

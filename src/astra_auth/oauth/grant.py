@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
-from astra_auth.oauth.failure import RFC6749_ERRORS, Category, Failure
-from astra_auth.oauth.redact import MASK, Redactor
-from astra_auth.oauth.transport import Deadline, NotLoopback, pin_loopback
+from astra_auth.core.failure import RFC6749_ERRORS, Category, Failure
+from astra_auth.net.transport import Deadline, NotLoopback, pin_loopback
+from astra_auth.text.redact import MASK, Redactor
 
 if TYPE_CHECKING:
     import httpx
@@ -357,8 +357,7 @@ def _client_certificate_refused(broke: Failure, url: str) -> Failure:
 
 def _key_names(assertion: str) -> dict[str, str]:
     """The `kid` or `x5t#S256` in a client assertion's header (public values)."""
-    from astra_auth.oauth import jwt
-
+    from astra_auth.oauth import unverified_jwt as jwt
     header = jwt.header(assertion) or {}
     return {name: header[name] for name in ("kid", "x5t#S256")
             if isinstance(header.get(name), str)}

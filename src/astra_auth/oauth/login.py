@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from astra_auth.oauth.failure import Failure
+from astra_auth.core.failure import Failure
 
 
 class LoginFailed(Exception):

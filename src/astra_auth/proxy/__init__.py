@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from astra_auth import validate
-from astra_auth.config import Target
+from astra_auth.core import validate
+from astra_auth.core.errors import ConfigError, UsageError
 from astra_auth.deps import Deps
-from astra_auth.errors import ConfigError, UsageError
+from astra_auth.storage.config import Target
 
 DEFAULT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"
@@ -62,7 +62,7 @@ def run(opts: ProxyOptions, deps: Deps) -> None:
     host = _check_host(opts)
     _check_network_flags(opts)
     config = deps.config.load()
-    from astra_auth.service import lookup
+    from astra_auth.storage.lookup import lookup
 
     planned = []
     for name, port in specs:
@@ -140,7 +140,7 @@ def _check_host(opts: ProxyOptions) -> str:
 
 
 def _check_network_flags(opts: ProxyOptions) -> None:
-    from astra_auth.service import check_network_options
+    from astra_auth.net.settings import check_network_options
 
     check_network_options(opts.timeout, opts.ca_bundle)
 
@@ -154,12 +154,12 @@ def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
         fix = "Give --upstream an https URL (http only for a loopback host)."
     elif target.url:
         url, where, error = target.url, f"target {target.name!r}: url", ConfigError
-        from astra_auth.shellcmd import Placeholder, configure
+        from astra_auth.text.shellcmd import Placeholder, configure
 
         fix = ("Point the target at its https URL: "
                + configure(target.name, "--url", Placeholder("https://api.example.com")))
     else:
-        from astra_auth.shellcmd import Placeholder, configure
+        from astra_auth.text.shellcmd import Placeholder, configure
 
         raise ConfigError(
             f"target {target.name!r} has no API URL, so the proxy does not know where to "
@@ -182,7 +182,7 @@ def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
             hints=[fix],
         )
     url = url.rstrip("/")
-    from astra_auth.oauth.transport import NotLoopback, pin_loopback
+    from astra_auth.net.transport import NotLoopback, pin_loopback
 
     try:
         connect, pinned = pin_loopback(url)

@@ -7,7 +7,7 @@ the upstream's own Host, and stream the answer back.  A 401 asks the credential
 source whether a renewal can help, and the request is sent once more when its
 body was kept (at most 1 MiB); larger bodies stream and are not retried.
 
-Credentials come from `astra_auth.credential.CredentialSource` only: `peek()`
+Credentials come from `astra_auth.credentials.interface.CredentialSource` only: `peek()`
 in the event loop for a fresh one in memory, else `get()` in a worker thread
 (it blocks on the keyring and the token endpoint, and is single-flight inside:
 concurrent requests share one token request).  The proxy keeps no token of
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from astra_auth import safetext
-from astra_auth.credential import (
+from astra_auth.core.errors import AstraError, bug_location
+from astra_auth.credentials.interface import (
     RENEW_AT_SHARE,
     Credential,
     CredentialSource,
@@ -39,8 +39,6 @@ from astra_auth.credential import (
     network,
     open_source,
 )
-from astra_auth.errors import AstraError, bug_location
-from astra_auth.oauth.redact import Redactor
 from astra_auth.proxy import wire
 from astra_auth.proxy.wire import (
     Answer,
@@ -53,11 +51,13 @@ from astra_auth.proxy.wire import (
     Route,
     UpstreamError,
 )
+from astra_auth.text import safetext
+from astra_auth.text.redact import Redactor
 
 if TYPE_CHECKING:
-    from astra_auth.config import Target
     from astra_auth.deps import Deps
     from astra_auth.proxy import Listener, ProxyOptions
+    from astra_auth.storage.config import Target
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -357,7 +357,7 @@ class Forwarder:
     def _no_credential(self, conn: Downstream, request: Incoming, exc: AstraError) -> None:
         category = getattr(exc, "category", None) or "missing_secret"
         hint = exc.hints[0] if exc.hints else None
-        if not hasattr(exc, "category"):  # a TokenError has already been reported
+        if not hasattr(exc, "category"):  # a CredentialError has already been reported
             self.log.failure(f"{self.name}: no credential: {exc.message}")
         _error_response(conn, request, 502, category, self.log.redactor.redact(exc.message),
                         self.log.redactor.redact(hint) if hint else None)
@@ -526,7 +526,7 @@ class Upstream:
 
 def _upstream(listener: Listener, environ: Mapping[str, str], tls: ssl.SSLContext | None
               ) -> tuple[Upstream, Route]:
-    from astra_auth.oauth.transport import environment_proxy
+    from astra_auth.net.transport import environment_proxy
 
     parts = urlsplit(listener.upstream)
     connect = urlsplit(listener.connect or listener.upstream)
@@ -569,17 +569,18 @@ def _identity(target: Target, deps: Deps) -> Any:
     """The client certificate the proxy presents to this target's API, for
     certificate-bound tokens (RFC 8705 §3); None for the others.  A key that
     cannot be used stops the proxy before it listens (exit 3)."""
-    from astra_auth.credentials import MissingSecret, client_key, presents_certificate
+    from astra_auth.credentials.oauth2_request import client_key, presents_certificate
+    from astra_auth.credentials.secrets import SecretProblem
 
     if not presents_certificate(target, to_api=True):
         return None
     try:
         return client_key(target, deps)
-    except MissingSecret as exc:
-        from astra_auth.oauth.hints import Context, hints_for
-        from astra_auth.tokens import TokenError
+    except SecretProblem as exc:
+        from astra_auth.core.failure import CredentialError
+        from astra_auth.diagnosis.hints import Context, hints_for
 
-        raise TokenError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
+        raise CredentialError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
 
 
 def _run_loop(main: object) -> None:
@@ -594,7 +595,7 @@ def _run_loop(main: object) -> None:
 async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
                 opts: ProxyOptions, deps: Deps, log: Log,
                 identities: dict[str, Any] | None = None) -> None:
-    from astra_auth.oauth.transport import ssl_context
+    from astra_auth.net.transport import ssl_context
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,10 +25,10 @@ from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
 from astra_auth.commands.configure.summary import show_summary
 from astra_auth.commands.configure.walkthrough import walkthrough
-from astra_auth.config import Target
+from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
 from astra_auth.deps import Deps
-from astra_auth.errors import ExitCode, KeyringUnavailable, SilentError
-from astra_auth.secretstore import env_names
+from astra_auth.storage.config import Target
+from astra_auth.storage.secretstore import env_names
 
 __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "save"]
 
@@ -82,7 +82,7 @@ def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
         # Target names cannot start with ':', so this entry is nobody's.
         deps.secrets.get(":keyring-check")
     except KeyringUnavailable as exc:
-        from astra_auth.prompter import Choice
+        from astra_auth.ui.prompter import Choice
 
         deps.io.warn(exc.message)
         choice = deps.prompter.select("Where should this target's secrets live?", [
@@ -121,7 +121,7 @@ def _save_interactive(answers: Answers, plan: Plan, deps: Deps) -> Plan:
 
 def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bool) -> None:
     """The login grants: the one human step comes right after saving (issue 13)."""
-    from astra_auth.shellcmd import command
+    from astra_auth.text.shellcmd import command
 
     name = plan.target.name
     if not (interactive and deps.prompter.confirm("Log in now?", default=True)):

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from astra_auth.config import Target
-from astra_auth.prompter import Choice
+from astra_auth.storage.config import Target
+from astra_auth.ui.prompter import Choice
 
 if TYPE_CHECKING:
     from astra_auth.commands.configure.options import ConfigureOptions, Given
@@ -169,7 +169,7 @@ def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
     """A target that keeps its secrets in variables stores none: a secret given
     to it would be thrown away, so it is refused with the fix (contract: exit 2)."""
     from astra_auth.commands.configure.options import flags_given
-    from astra_auth.errors import UsageError
+    from astra_auth.core.errors import UsageError
 
     given = flags_given(opts, *(flag for spec in SECRETS.values() for flag in
                                 ((spec.flag,) if spec.value_flag else ()) + (spec.stdin_flag,)))
@@ -177,8 +177,8 @@ def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
         given.append("--signing-key-file")
     if not given:
         return
-    from astra_auth.oauth.hints import store_command
-    from astra_auth.secretstore import env_names
+    from astra_auth.diagnosis.hints import store_command
+    from astra_auth.storage.secretstore import env_names
 
     kinds = [spec.kind for spec in SECRETS.values()
              if set(given) & {spec.flag, spec.stdin_flag}
@@ -227,7 +227,7 @@ class AuthType:
 def refuse_foreign_flags(s: Session, auth_type: AuthType) -> None:
     """A flag of another auth type does not fit this one (contract: exit 2)."""
     from astra_auth.commands.configure.options import type_flags_given
-    from astra_auth.errors import UsageError
+    from astra_auth.core.errors import UsageError
 
     foreign = [flag for flag in type_flags_given(s.opts) if flag not in auth_type.flags]
     if foreign:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Session
 from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
-from astra_auth.config import ApiKey, Target
-from astra_auth.prompter import Choice
+from astra_auth.core import validate
+from astra_auth.storage.config import ApiKey, Target
+from astra_auth.ui.prompter import Choice
 
 LOCATIONS = [
     ("header", Choice("Header", "e.g. X-API-Key: …")),

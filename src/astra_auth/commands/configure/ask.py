@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import SECRETS, Secret, Session
+from astra_auth.core import validate
+from astra_auth.core.errors import KeyringUnavailable
 from astra_auth.deps import Deps
-from astra_auth.errors import KeyringUnavailable
-from astra_auth.prompter import Choice
-from astra_auth.secretstore import entry, env_names
+from astra_auth.storage.secretstore import entry, env_names
+from astra_auth.ui.prompter import Choice
 
 
 def ask_valid(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Session
 from astra_auth.commands.configure.ask import ask_secret, ask_valid, old_settings
-from astra_auth.config import Basic, Target
-from astra_auth.prompter import Choice
+from astra_auth.core import validate
+from astra_auth.storage.config import Basic, Target
+from astra_auth.ui.prompter import Choice
 
 
 def _username(value: str) -> str:
@@ -38,7 +38,7 @@ def from_flags(s: Session) -> None:
         try:
             username = _username(username)
         except ValueError as exc:
-            from astra_auth.errors import UsageError
+            from astra_auth.core.errors import UsageError
 
             raise UsageError(f"--username: {exc}") from None
     s.answers.fields["username"] = username

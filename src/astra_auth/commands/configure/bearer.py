@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Session
 from astra_auth.commands.configure.ask import ask_secret
-from astra_auth.config import Bearer, Target
-from astra_auth.prompter import Choice
+from astra_auth.core import validate
+from astra_auth.storage.config import Bearer, Target
+from astra_auth.ui.prompter import Choice
 
 
 def ask_token(s: Session) -> None:

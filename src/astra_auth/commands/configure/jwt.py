@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session
 from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
 from astra_auth.commands.configure.options import parse_claims, read_key_file
-from astra_auth.config import Jwt, Target
-from astra_auth.errors import UsageError
-from astra_auth.prompter import Choice
+from astra_auth.core import validate
+from astra_auth.core.errors import UsageError
+from astra_auth.storage.config import Jwt, Target
+from astra_auth.ui.prompter import Choice
 
 ALGORITHMS = [
     ("HS256", Choice("HS256", "HMAC with SHA-256 and a shared secret")),
@@ -42,7 +42,7 @@ def ask_key(s: Session) -> None:
             s.given.get("signing_key") is not None):
         ask_secret(s, "signing_key")
         return
-    from astra_auth.secretstore import entry
+    from astra_auth.storage.secretstore import entry
 
     stored = s.deps.secrets.get(entry(s.answers.name, "signing_key")) is not None
     while True:

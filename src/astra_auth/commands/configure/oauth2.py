@@ -12,15 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from astra_auth import validate
 from astra_auth.commands.configure import provider
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session, Step
 from astra_auth.commands.configure.ask import ask_choice, ask_optional, ask_secret, ask_valid
 from astra_auth.commands.configure.options import refuse_user_flags
-from astra_auth.config import OAuth2, Target
-from astra_auth.errors import UsageError
-from astra_auth.prompter import Choice
-from astra_auth.secretstore import entry
+from astra_auth.core import validate
+from astra_auth.core.errors import UsageError
+from astra_auth.storage.config import OAuth2, Target
+from astra_auth.storage.secretstore import entry
+from astra_auth.ui.prompter import Choice
 
 GRANT_CHOICES = [
     ("client_credentials", Choice(
@@ -242,7 +242,7 @@ def _ask_key(s: Session) -> None:
     """private_key_jwt and tls_client_auth: the key file (read once into the
     keyring), the certificate's path, and for private_key_jwt the algorithm."""
     from astra_auth.commands.configure.options import read_key_file
-    from astra_auth.errors import UsageError
+    from astra_auth.core.errors import UsageError
     from astra_auth.oauth.client_auth import provider_defaults
 
     o, old, deps = s.answers.oauth2, _old(s), s.deps
@@ -294,7 +294,7 @@ def _certificate(value: str) -> str:
 def ask_extra_params(s: Session) -> None:
     """Step 8's last question: extra token parameters (`resource`, vendor ones)."""
     from astra_auth.commands.configure.options import parse_params
-    from astra_auth.errors import UsageError
+    from astra_auth.core.errors import UsageError
 
     o, old = s.answers.oauth2, _old(s)
     if s.opts.params:
@@ -366,7 +366,7 @@ def from_flags(s: Session) -> None:
 def _enterprise_from_flags(s: Session) -> None:
     """issue 12: the key methods' settings and the extra parameters."""
     from astra_auth.commands.configure.options import parse_params
-    from astra_auth.errors import UsageError
+    from astra_auth.core.errors import UsageError
 
     opts, o, old = s.opts, s.answers.oauth2, _old(s)
     o.extra_params = parse_params(opts.params) if opts.params else (

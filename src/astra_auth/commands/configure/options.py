@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import SECRETS, SecretSpec
+from astra_auth.core import validate
+from astra_auth.core.errors import UsageError
 from astra_auth.deps import Deps
-from astra_auth.errors import UsageError
-from astra_auth.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
+from astra_auth.storage.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
 
 def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
                       ) -> ConfigureOptions:
-    from astra_auth.service import check_network_options
+    from astra_auth.net.settings import check_network_options
 
     check_network_options(opts.timeout, opts.ca_bundle)
     if opts.private_key_stdin and opts.private_key_file is not None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from astra_auth.commands.configure.answers import Answers
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
-from astra_auth.config import Target
-from astra_auth.secretstore import entry
+from astra_auth.storage.config import Target
+from astra_auth.storage.secretstore import entry
 
 
 @dataclass

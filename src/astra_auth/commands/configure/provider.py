@@ -55,8 +55,7 @@ def suggested_client_auth(s: Session) -> str | None:
 def offered_client_auth(s: Session) -> list[str]:
     """The client-authentication methods to offer: those the provider's metadata
     lists (token_endpoint_auth_methods_supported), else every one."""
-    from astra_auth import validate
-
+    from astra_auth.core import validate
     listed = s.metadata.client_auth_methods() if s.metadata is not None else []
     return listed or list(validate.CLIENT_AUTH_METHODS)
 
@@ -113,7 +112,7 @@ def _deadline(s: Session) -> Any:
     """`--timeout` (or the target's) bounds discovery as every other exchange."""
     if s.answers.timeout is None:
         return None
-    from astra_auth.oauth.transport import Deadline
+    from astra_auth.net.transport import Deadline
 
     return Deadline(s.answers.timeout)
 

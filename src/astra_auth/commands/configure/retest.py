@@ -7,8 +7,8 @@ from __future__ import annotations
 from astra_auth.commands.configure.answers import Answers, Session
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
+from astra_auth.core.errors import SilentError
 from astra_auth.deps import Deps
-from astra_auth.errors import SilentError
 
 # Categories where the provider refused a secret, and which secret, by grant.
 _REFUSED_SECRET = {

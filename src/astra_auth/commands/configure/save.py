@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 
 from astra_auth.commands.configure.plan import Plan
+from astra_auth.core.errors import AstraError
 from astra_auth.deps import Deps
-from astra_auth.errors import AstraError
-from astra_auth.secretstore import remove_entries
-from astra_auth.token_state import write_state
+from astra_auth.storage.secretstore import remove_entries
+from astra_auth.storage.token_state import write_state
 
 
 def save(plan: Plan, deps: Deps) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.plan import Plan
 from astra_auth.deps import Deps
-from astra_auth.oauth.redact import MASK
+from astra_auth.text.redact import MASK
 
 SECRET_TEXT = {
     "new": f"{MASK} (new, to the OS keyring)",

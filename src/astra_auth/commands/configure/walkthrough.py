@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from astra_auth import validate
 from astra_auth.commands.configure.answers import (
     Answers,
     Session,
@@ -20,9 +19,10 @@ from astra_auth.commands.configure.answers import (
 from astra_auth.commands.configure.ask import ask_optional, ask_valid
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given
-from astra_auth.config import Target
+from astra_auth.core import validate
 from astra_auth.deps import Deps
-from astra_auth.prompter import Choice
+from astra_auth.storage.config import Target
+from astra_auth.ui.prompter import Choice
 
 
 def walkthrough(
@@ -46,7 +46,7 @@ def walkthrough(
 def ask_target(opts: ConfigureOptions, targets: dict[str, Target], deps: Deps) -> str:
     """Step 1: an existing target by number or name, or a new name; no default,
     so Enter edits nothing (issue 14).  Says which it is."""
-    from astra_auth.picker import pick_target
+    from astra_auth.ui.picker import pick_target
 
     name = opts.name
     if name is None and targets:
@@ -129,7 +129,7 @@ def _settle_secrets(s: Session) -> None:
     """Each secret as it stands: given with the flags, from the environment
     (env mode) or stored; one that is none of these is asked at the end."""
     from astra_auth.commands.configure.answers import Secret
-    from astra_auth.secretstore import entry
+    from astra_auth.storage.secretstore import entry
 
     answers = s.answers
     for kind in AUTH_TYPES[answers.auth_type].secret_kinds(answers):

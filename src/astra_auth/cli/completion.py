@@ -1,0 +1,69 @@
+"""Shell completion: the scripts, and target names read as cheaply as possible.
+
+Nothing heavy is imported here: a Tab press runs the whole CLI.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from astra_auth.storage.paths import cached_summary, default_path, digest
+
+# The script of each shell, in the repository's top-level completions/ folder
+# (tools/generate_completions.py writes them); the wheel carries that folder
+# inside the package, as astra_auth/completions/ (pyproject.toml).
+SCRIPTS = {
+    "bash": "astra-auth.bash",
+    "zsh": "_astra-auth",
+    "fish": "astra-auth.fish",
+    "powershell": "astra-auth.ps1",
+}
+
+
+def script(shell: str) -> str:
+    """The completion script for `shell`: from the package where a wheel put it,
+    else from the source tree (an editable install).
+
+    Read beside this module rather than through importlib.resources, which
+    imports zipfile and costs ~6 ms for a package that is never run zipped.
+    """
+    return (scripts_folder() / SCRIPTS[shell]).read_text("utf-8")
+
+
+def scripts_folder() -> Path:
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "completions"
+    return installed if installed.is_dir() else package.parent.parent / "completions"
+
+
+def target_names(ctx: Any) -> list[str]:
+    """Names of the targets in the config file the command line points at.
+
+    Read from the parsed copy when it matches the file (no TOML parser, no
+    validation: a Tab press should cost nothing), else from the file itself.
+    """
+    root = ctx.find_root() if ctx is not None else None
+    path = root.params.get("config") if root is not None else None
+    path = Path(path) if path else default_path(os.environ)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return []
+    try:
+        # The summary's first line: the names, tab-separated (ConfigStore).
+        block = cached_summary(path, digest(raw))
+        if block is not None:
+            names = block.partition(b"\n")[0].decode("utf-8")
+            return sorted(names.split("\t")) if names else []
+    except (OSError, ValueError):
+        pass
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    targets = data.get("targets")
+    return sorted(targets) if isinstance(targets, dict) else []

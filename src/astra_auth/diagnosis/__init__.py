@@ -1,0 +1,1 @@
+"""Explaining a failure: the API check, hints per category and per provider."""

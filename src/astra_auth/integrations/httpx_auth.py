@@ -1,0 +1,147 @@
+"""An `httpx.Auth` for scanners and scripts: credentials that renew themselves."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncGenerator, Generator
+from pathlib import Path
+
+import httpx
+
+from astra_auth.credentials.interface import (
+    DEFAULT_MIN_TTL,
+    Credential,
+    CredentialSource,
+    origin,
+)
+
+
+class AstraAuth(httpx.Auth):
+    """Attaches a target's credential to each request for the target's own origin.
+
+    Requests to any other origin (scheme, host and port) go out without it.  The
+    credential is renewed before it expires; when the API answers 401, the
+    source decides whether a renewal can help (see `CredentialSource.renew`), and
+    the request is sent once more only then.  Works with `httpx.Client` and
+    `httpx.AsyncClient` (token requests then run in a worker thread, so the event
+    loop is never blocked).
+
+    httpx itself drops the `Authorization` header when it follows a redirect to
+    another origin.
+    """
+
+    requires_request_body = True  # so the request can be sent a second time
+
+    def __init__(self, source: CredentialSource, api_url: str) -> None:
+        self._source = source
+        self._origin = origin(api_url)
+
+    def _ours(self, request: httpx.Request) -> bool:
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        return (url.scheme, url.host.lower(), port) == self._origin
+
+    def _get(self) -> Credential:
+        return self._source.get()
+
+    def _renew(self, failed: Credential, response: httpx.Response) -> Credential | None:
+        return self._source.renew(failed, response.headers.get("www-authenticate"))
+
+    @staticmethod
+    def _apply(credential: Credential, request: httpx.Request) -> None:
+        url = credential.apply_to_http(request.headers, str(request.url))
+        if url != str(request.url):
+            request.url = httpx.URL(url)
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if not self._ours(request):
+            yield request
+            return
+        credential = self._get()
+        self._apply(credential, request)
+        response = yield request
+        if response.status_code == 401:
+            retry = self._renew(credential, response)
+            if retry is not None:
+                response.read()
+                self._apply(retry, request)
+                yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if not self._ours(request):
+            yield request
+            return
+        import anyio.to_thread
+
+        credential = await anyio.to_thread.run_sync(self._get)
+        self._apply(credential, request)
+        response = yield request
+        if response.status_code == 401:
+            retry = await anyio.to_thread.run_sync(lambda: self._renew(credential, response))
+            if retry is not None:
+                await response.aread()
+                self._apply(retry, request)
+                yield request
+
+
+def auth_for(
+    name: str,
+    *,
+    config: str | Path | None = None,
+    min_ttl: float = DEFAULT_MIN_TTL,
+    timeout: float | None = None,
+    ca_bundle: str | Path | None = None,
+) -> AstraAuth:
+    """The `httpx.Auth` for a target configured with `astra-auth configure`.
+
+    The credential is attached only to requests for the target's `url` origin.
+    Raises `astra_auth.CredentialError` (with `.category` and `.hints`) when no token
+    can be had, and `astra_auth.AstraError` for an unknown target, a target
+    without a `url`, or a bad config file.  `timeout` and `ca_bundle` default
+    to the target's own (`timeout`, `ca_bundle` in the config), else 10 s.
+
+    `auth_for` adds the credential; TLS is the client's.  For a target whose
+    tokens are bound to its client certificate (`certificate_bound`), build the
+    client with `verify=astra_auth.ssl_context_for(name)`, which presents it.
+    """
+    from astra_auth.integrations.source import api_source
+
+    url, source = api_source(name, config=config, min_ttl=min_ttl, timeout=timeout,
+                             ca_bundle=ca_bundle)
+    return AstraAuth(source, url)
+
+
+def ssl_context_for(name: str, *, config: str | Path | None = None,
+                    ca_bundle: str | Path | None = None) -> ssl.SSLContext:
+    """The TLS settings for a target's API: the OS trust store plus the target's
+    `ca_bundle` (or `ca_bundle` given here), and its client certificate when its
+    tokens are certificate-bound (`certificate_bound`, RFC 8705 §3).
+
+        httpx.Client(verify=astra_auth.ssl_context_for(name), auth=astra_auth.auth_for(name))
+
+    Raises `astra_auth.CredentialError` (category `invalid_key` or `missing_secret`)
+    when the key cannot be used.
+    """
+    from astra_auth.core.failure import CredentialError
+    from astra_auth.credentials.oauth2_request import client_key, presents_certificate
+    from astra_auth.credentials.secrets import SecretProblem
+    from astra_auth.deps import Deps
+    from astra_auth.diagnosis.hints import Context, hints_for
+    from astra_auth.net.settings import network
+    from astra_auth.net.transport import ssl_context
+    from astra_auth.storage.lookup import load_target
+
+    deps = Deps.system(Path(config) if config is not None else None)
+    target = load_target(deps, name)
+    _, bundle = network(target, None, Path(ca_bundle) if ca_bundle is not None else None)
+    ctx = ssl_context(bundle, deps.environ)
+    if presents_certificate(target, to_api=True):
+        try:
+            key = client_key(target, deps)
+        except SecretProblem as exc:
+            raise CredentialError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
+        if key is not None:
+            key.load_identity(ctx)
+    return ctx

@@ -1,0 +1,264 @@
+"""A Schemathesis auth provider: `st run` authenticates through an astra-auth target.
+
+    SCHEMATHESIS_HOOKS=astra_auth.schemathesis ASTRA_AUTH_TARGET=payments-api \\
+        st run https://api.example.com/openapi.json
+
+Loaded as Schemathesis's hooks module, this registers a global auth provider
+for the target named by `ASTRA_AUTH_TARGET` (the config file is the usual one,
+or `ASTRA_AUTH_CONFIG`).  From Python (a pytest suite using Schemathesis), call
+`register("payments-api")` once instead.
+
+Every test case gets the target's current credential from its
+`CredentialSource`, which renews it before it expires (at 80 % of its lifetime,
+as for the proxy) with one token request for all workers.  When the API answers
+401 to a request that carried it, the source decides whether a new token can
+help (`CredentialSource.renew`: once per refused token, never for
+`insufficient_scope`), and Schemathesis's own re-authentication sends the
+request once more with it.  The credential goes only to the target's own
+origin (scheme, host and port of its `url`).
+
+This module and `astra_auth.schemathesis` (the hooks module that Schemathesis
+loads, which calls `from_environment`) are the only ones that import
+schemathesis; no command imports them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import schemathesis
+
+from astra_auth.core.errors import AstraError, ConfigError
+from astra_auth.credentials.interface import (
+    DEFAULT_MIN_TTL,
+    Credential,
+    CredentialSource,
+    origin,
+)
+from astra_auth.text import shellcmd
+
+TARGET_ENV = "ASTRA_AUTH_TARGET"
+# The module Schemathesis loads as its hooks (SCHEMATHESIS_HOOKS): it calls
+# `from_environment()` below.
+HOOKS_MODULE = "astra_auth.schemathesis"
+
+
+class AstraAuthError(Exception):
+    """No credential for this test case; the message says why and what to do."""
+
+
+@dataclass
+class _Binding:
+    """One target's credential source, and the credentials recently handed out."""
+
+    name: str
+    url: str
+    source: CredentialSource
+    # The last few credentials given to test cases: a 401 answer is matched
+    # to the one its request carried (requests in flight may hold an older one).
+    recent: deque[Credential] = field(default_factory=lambda: deque(maxlen=8))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # Failures already told on stderr: Schemathesis shows only its own words
+    # once its breaker trips (three failed fetches in a row).
+    told: set[str] = field(default_factory=set)
+
+    def credential_for(self, base_url: str) -> Credential:
+        try:
+            if origin(base_url) != origin(self.url):
+                raise ConfigError(
+                    f"the scan's API is at {_show_origin(base_url)}, but target {self.name!r} "
+                    f"is {_show_origin(self.url)}; astra-auth sends a target's credential "
+                    "only to the target's own origin",
+                    hints=["Point the scan at the target's API: st run --url "
+                           f"{shellcmd.quote(self.url)} …",
+                           "Or change the target's URL: "
+                           + shellcmd.configure(self.name, "--url", shellcmd.Placeholder("URL"))],
+                )
+            credential = self.source.get()
+        except AstraError as exc:
+            text = _text(exc.message, exc.hints)
+            with self.lock:
+                first = text not in self.told
+                self.told.add(text)
+            if first:
+                print(text, file=sys.stderr, flush=True)
+            raise _error(text) from None
+        with self.lock:
+            if credential not in self.recent:  # one entry per token, not per case
+                self.recent.append(credential)
+        return credential
+
+    def carried(self, request: Any) -> Credential | None:
+        """The credential among `recent` that `request` (a requests.PreparedRequest) carried."""
+        with self.lock:
+            candidates = list(self.recent)
+        for credential in reversed(candidates):
+            if _carries(request, credential):
+                return credential
+        return None
+
+    def refresh(self, case: Any) -> None:
+        """Just before `case` is sent: swap a credential of ours for the current one.
+
+        Schemathesis applies auth when it generates a case, and a case can wait
+        after that (a slow body to generate, the stateful phase).  A case that
+        carries none of ours (an `ignored_auth` probe, a forged token) is left
+        alone.
+        """
+        with self.lock:
+            candidates = list(self.recent)
+        if not any(_case_carries(case, c) for c in candidates):
+            return
+        try:
+            current = self.source.get()  # a memory read while the token is fresh
+        except AstraError:
+            return  # sent as it is; a 401 then renews, and `get` reports the failure
+        if not _case_carries(case, current):
+            with self.lock:
+                if current not in self.recent:
+                    self.recent.append(current)
+            _apply(case, current)
+
+    def after_call(self, context: Any, case: Any, response: Any) -> None:
+        """A 401 to a request with our credential: let the source renew it.
+
+        Runs before Schemathesis's re-authentication, which then asks `get`
+        again and sends the request once more.
+        """
+        if response.status_code != 401:
+            return
+        failed = self.carried(response.request)
+        if failed is None:
+            return  # no credential of ours (an `ignored_auth` probe, say): nothing to renew
+        challenge = (response.headers.get("www-authenticate") or [None])[0]
+        try:
+            self.source.renew(failed, challenge)
+        except AstraError:
+            pass  # the next `get` meets the same failure and reports it
+
+
+def _container(case: Any, credential: Credential) -> Any:
+    return {"header": case.headers, "cookie": case.cookies}.get(credential.location, case.query)
+
+
+def _case_carries(case: Any, credential: Credential) -> bool:
+    container = _container(case, credential)
+    return container is not None and container.get(credential.name) == credential.value
+
+
+def _apply(case: Any, credential: Credential) -> None:
+    _container(case, credential)[credential.name] = credential.value
+
+
+def _carries(request: Any, credential: Credential) -> bool:
+    headers = request.headers
+    if credential.location == "header":
+        return headers.get(credential.name) == credential.value
+    if credential.location == "cookie":
+        pairs = [part.strip().split("=", 1) for part in (headers.get("Cookie") or "").split(";")]
+        return any(len(p) == 2 and p[0].strip() == credential.name and p[1] == credential.value
+                   for p in pairs)
+    query = parse_qsl(urlsplit(request.url or "").query, keep_blank_values=True)
+    return (credential.name, credential.value) in query
+
+
+def _show_origin(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
+def _text(message: str, hints: list[str]) -> str:
+    return "astra-auth: " + message + "".join(f"\n  → {hint}" for hint in hints)
+
+
+def _error(text: str) -> Exception:
+    try:  # Schemathesis shows this one's text as it is, without a traceback.
+        from schemathesis.core.errors import AuthenticationError
+    except ImportError:  # pragma: no cover - a Schemathesis that moved it
+        return AstraAuthError(text)
+    return AuthenticationError("astra-auth", "get", text, include_common_causes=False)
+
+
+class AstraAuthProvider:
+    """Schemathesis's `AuthProvider` protocol over one `_Binding`."""
+
+    binding: _Binding
+
+    def get(self, case: Any, context: Any) -> Credential:
+        operation = context.operation
+        base_url = operation.base_url or operation.schema.get_base_url()
+        return self.binding.credential_for(base_url)
+
+    def set(self, case: Any, data: Credential, context: Any) -> None:
+        _apply(case, data)
+
+
+def register(
+    name: str,
+    *,
+    config: str | Path | None = None,
+    min_ttl: float = DEFAULT_MIN_TTL,
+    timeout: float | None = None,
+    ca_bundle: str | Path | None = None,
+) -> type[AstraAuthProvider]:
+    """Authenticate every Schemathesis test case through target `name`.
+
+    Registers a global auth provider and two hooks (`before_call` puts the
+    current credential into a case about to be sent, `after_call` renews on a
+    401), and obtains the first credential.  Raises `astra_auth.AstraError` (message and
+    hints; `astra_auth.CredentialError` when no token can be had) for an unknown
+    target, a target without a URL, or a bad config file.
+    """
+    from astra_auth.integrations.source import api_source
+
+    url, source = api_source(name, config=config, min_ttl=min_ttl, timeout=timeout,
+                             ca_bundle=ca_bundle)
+    binding = _Binding(name, url, source)
+    # The first credential now: a wrong secret or an unreachable provider is
+    # reported once, before the scan, rather than as an error per operation.
+    binding.source.get()
+    provider = type("AstraAuth", (AstraAuthProvider,), {"binding": binding})
+    # refresh_interval=0: Schemathesis keeps no copy of its own and asks the
+    # source for every case (a memory read while the token is fresh); its
+    # caching layer is kept only for its re-authentication on 401.
+    schemathesis.auth(refresh_interval=0, retry_on=[401])(provider)
+
+    # Plain functions: Schemathesis sets attributes on its hooks.
+    def before_call(context: Any, case: Any, kwargs: Any) -> None:
+        binding.refresh(case)
+
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        binding.after_call(context, case, response)
+
+    schemathesis.hook(before_call)
+    schemathesis.hook(after_call)
+    return provider
+
+
+def from_environment() -> None:
+    """Register the target named by ASTRA_AUTH_TARGET (when loaded as the hooks module).
+
+    A problem is raised with its hints in its text: Schemathesis prints the
+    text of an exception from a hooks module, and nothing else of it.
+    """
+    name = os.environ.get(TARGET_ENV, "").strip()
+    try:
+        if name:
+            register(name)
+        elif os.environ.get("SCHEMATHESIS_HOOKS") == HOOKS_MODULE:
+            raise ConfigError(
+                f"{TARGET_ENV} is not set, so astra_auth.schemathesis does not know which "
+                "target's credential to use",
+                hints=[f"Name the target: {TARGET_ENV}=payments-api "
+                       f"SCHEMATHESIS_HOOKS={HOOKS_MODULE} st run URL"],
+            )
+    except AstraError as exc:
+        raise AstraAuthError(_text(exc.message, exc.hints)) from None

@@ -1,0 +1,2 @@
+"""Text safety: control characters neutralised, shell-quoted commands, secrets
+redacted from text and from library logs."""

@@ -1,0 +1,1 @@
+"""The terminal: streams, prompts and the target picker."""
