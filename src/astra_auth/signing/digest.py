@@ -93,8 +93,10 @@ class DigestSigner:
 def _httpx_request(request: Request) -> Any:
     import httpx
 
+    # Without the client's own Authorization: only the answer goes out.
+    headers = [(k, v) for k, v in request.headers if k.lower() != "authorization"]
     try:
-        return httpx.Request(request.method, request.url, headers=list(request.headers))
+        return httpx.Request(request.method, request.url, headers=headers)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         raise SigningError(f"The request cannot be answered with Digest: "
                            f"{type(exc).__name__}.") from None
