@@ -88,8 +88,10 @@ class Signer(Protocol):
         ...
 
     def challenge(self, request: Request, response: Response) -> HeaderUpdate | None:
-        """`response` answered `request` (signed with `sign`): the headers to send
-        the same request again with (once), or None when a retry cannot help."""
+        """`response` answered `request` (signed with `sign`): the headers to put
+        on top of the signed request to send it again (once), or None when a
+        retry cannot help.  Call it with every answer, not only refusals: a
+        scheme may keep what any answer gives (RFC 9449 §8.2's DPoP-Nonce)."""
         ...
 
 
