@@ -24,6 +24,7 @@ command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v secret-tool >/dev/null || missing+=(libsecret-tools)
 command -v curl >/dev/null || missing+=(curl)  # tests/test_exec.py's one-liners
+command -v lighttpd >/dev/null || missing+=(lighttpd)  # tests/test_signing_digest.py's SHA-256 server
 if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]]; then
         sudo=()
