@@ -3,6 +3,7 @@ from the typed result alone, with plain values here (no server)."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -112,3 +113,36 @@ def test_a_warning_acknowledged_at_configure_is_in_the_json_but_not_in_the_panel
     assert "The token expires in 30 seconds." in shown
     assert "10.0.0.5" not in shown
     assert "payments-api: token obtained" in shown
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_no_command_imports_another_commands_module():
+    """configure checks and logs in through the diagnosis layer and the shared
+    login flow, never through `test_token` or `login`."""
+    import astra_auth.commands
+
+    root = Path(astra_auth.commands.__file__).parent
+    commands = {p.stem if p.is_file() else p.name
+                for p in root.iterdir()
+                if (p.suffix == ".py" and p.stem != "__init__")
+                or (p.is_dir() and (p / "__init__.py").exists() and p.name != "shared")}
+    crossings = []
+    for path in root.rglob("*.py"):
+        own = path.relative_to(root).parts[0].removesuffix(".py")
+        for name in _imported_modules(path):
+            parts = name.split(".")
+            if parts[:2] == ["astra_auth", "commands"] and len(parts) > 2 \
+                    and parts[2] in commands and parts[2] != own:
+                crossings.append(f"{path.relative_to(root)} imports {name}")
+    assert commands >= {"configure", "login", "test_token"}
+    assert crossings == []

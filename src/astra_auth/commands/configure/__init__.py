@@ -122,6 +122,8 @@ def _save_interactive(answers: Answers, plan: Plan, deps: Deps) -> Plan:
 def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bool) -> None:
     """The login grants: the one human step comes right after saving."""
     from astra_auth.commands.configure.retest import test_once
+    from astra_auth.commands.shared.login_flow import log_in
+    from astra_auth.storage.lookup import load_target
     from astra_auth.text.shellcmd import command
 
     name = plan.target.name
@@ -131,9 +133,7 @@ def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bo
         if opts.test:
             test_once(name, deps)
         return
-    from astra_auth.commands.login import LoginOptions, login
-
-    login(LoginOptions(name=name), deps)
+    log_in(load_target(deps, name), deps)
     if opts.test or deps.prompter.confirm("Run test-token now to check it?", default=True):
         test_once(name, deps)
 
