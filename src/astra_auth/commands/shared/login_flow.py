@@ -21,8 +21,9 @@ from astra_auth.credentials.secrets import SecretProblem
 from astra_auth.deps import Deps
 from astra_auth.diagnosis.hints import Context, configure_command, hints_for
 from astra_auth.net.settings import network
-from astra_auth.oauth.grant import GrantRequest, Outcome
+from astra_auth.oauth.grant import Outcome
 from astra_auth.oauth.login import LoginFailed
+from astra_auth.oauth.token_request import GrantRequest
 from astra_auth.storage.config import Target
 from astra_auth.text.shellcmd import command
 

@@ -1,5 +1,5 @@
 """The renderings of a `Diagnosis`: the JSON object of `test-token --json`,
-the success or failure panel, the `--all` block and the `--verbose` exchanges.
+the success or failure panel and the `--all` block (`--verbose`: `verbose`).
 
 `test-token` prints them; `configure` prints the panel after saving.  The JSON
 object's fields are documented in the README ("test-token") and do not change.
@@ -16,7 +16,6 @@ from typing import Any
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
 from astra_auth.deps import Deps
 from astra_auth.diagnosis.diagnose import Diagnosis, TokenFacts
-from astra_auth.net.transport import environment_proxy, proxy_for
 from astra_auth.text.safetext import clean
 
 
@@ -32,6 +31,8 @@ def show(diagnosis: Diagnosis, deps: Deps, *, verbose: bool = False,
     """One target's human output: the panel, or with `summary` the block of
     `test-token --all`; `verbose` adds the exchanges with the token endpoint."""
     if verbose:
+        from astra_auth.commands.shared.verbose import print_verbose
+
         print_verbose(diagnosis, deps)
     if summary:
         print_summary(diagnosis, deps)
@@ -287,33 +288,3 @@ def _one(text: str) -> str:
     from rich.markup import escape
 
     return escape(clean(text, one_line=True))
-
-
-# ---------------------------------------------------------------------------
-# --verbose
-
-
-def print_verbose(d: Diagnosis, deps: Deps) -> None:
-    from rich.markup import escape
-
-    err = deps.io.err
-    o = d.target.oauth2
-    if o is None:
-        return  # no token endpoint: nothing was exchanged before the API check
-    proxy = proxy_for(o.token_url, deps.environ)
-    if proxy:
-        note = " (plain http: the proxy sees the request unencrypted only if the token URL " \
-               "is http; https is tunnelled)" if proxy.startswith("http://") else ""
-        err.print(f"[dim]via proxy {escape(proxy)} from the environment{escape(note)}[/dim]")
-    elif environment_proxy(o.token_url, deps.environ, loopback_direct=False):
-        err.print("[dim]not via the proxy from the environment: the token URL's host is "
-                  "loopback, reached directly[/dim]")
-    if d.outcome is None:
-        return
-    for number, exchange in enumerate(d.outcome.exchanges, start=1):
-        err.print(f"[bold]── request {number} (client auth {exchange.client_auth}) ──[/bold]")
-        for line in exchange.request:
-            err.print(escape(clean(line)), soft_wrap=True)
-        err.print(f"[bold]── response {number} ──[/bold]")
-        for line in exchange.response:
-            err.print(escape(clean(line)), soft_wrap=True)
