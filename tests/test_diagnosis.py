@@ -8,10 +8,14 @@ import json
 from pathlib import Path
 
 from astra_auth.commands.shared.report import print_panel, to_json
+from astra_auth.commands.shared.verbose import answer_lines, request_lines, response_lines
 from astra_auth.core.failure import Category, Failure
 from astra_auth.diagnosis.apicheck import ApiCheck
 from astra_auth.diagnosis.diagnose import Diagnosis, TokenFacts
+from astra_auth.oauth.grant import Exchange
+from astra_auth.oauth.token_response import RawResponse
 from astra_auth.storage.config import Basic, OAuth2, Target
+from astra_auth.text.redact import Redactor
 from astra_auth.text.safetext import dumps
 from tests.fakes import make_deps
 
@@ -146,3 +150,40 @@ def test_no_command_imports_another_commands_module():
                 crossings.append(f"{path.relative_to(root)} imports {name}")
     assert commands >= {"configure", "login", "test_token"}
     assert crossings == []
+
+
+# ---------------------------------------------------------------------------
+# --verbose: an exchange, masked by name and by value
+
+
+def test_verbose_request_masks_the_authorization_header_and_credential_fields():
+    exchange = Exchange("basic", TOKEN_URL,
+                        headers={"Accept": "application/json",
+                                 "Authorization": "Basic c2Nhbm5lcjpzM2NyM3Q="},
+                        form={"grant_type": "password", "username": "john.doe",
+                              "password": "pw-3c1d9e", "scope": "read things"}, sent=True)
+    assert request_lines(exchange, Redactor("pw-3c1d9e")) == [
+        f"POST {TOKEN_URL}", "Accept: application/json", "Authorization: Basic ••••••",
+        "Content-Type: application/x-www-form-urlencoded", "",
+        "grant_type=password&username=john.doe&password=••••••&scope=read+things"]
+
+
+def test_verbose_answer_masks_cookies_token_fields_and_known_secrets_anywhere():
+    body = json.dumps({"data": {"access_token": "at-5e1f"},
+                       "note": "echo of cs-9d2e7f41"}).encode()
+    raw = RawResponse(200, "OK", [("Set-Cookie", "sid=abc"), ("Content-Type", "application/json")],
+                      body, False)
+    assert answer_lines(raw, Redactor("cs-9d2e7f41")) == [
+        "HTTP 200 OK", "Set-Cookie: ••••••", "Content-Type: application/json", "",
+        '{\n  "data": {\n    "access_token": "••••••"\n  },\n  "note": "echo of ••••••"\n}']
+
+
+def test_verbose_says_why_an_exchange_has_no_answer():
+    unsigned = Exchange("private_key_jwt", TOKEN_URL,
+                        failure=Failure(Category.INVALID_KEY, "The key cannot sign."))
+    assert request_lines(unsigned, Redactor()) == [f"POST {TOKEN_URL}"]
+    assert response_lines(unsigned, Redactor()) == ["(not sent: The key cannot sign.)"]
+    timed_out = Exchange("basic", TOKEN_URL, headers={}, form={}, sent=True,
+                         failure=Failure(Category.TIMEOUT, "No answer within 10 seconds."))
+    assert response_lines(timed_out, Redactor()) == [
+        "(no answer: timeout: No answer within 10 seconds.)"]
