@@ -127,3 +127,8 @@ def test_a_connection_closed_after_presenting_a_certificate_is_a_tls_error():
     assert failure.category == Category.TLS_ERROR
     assert failure.details == {"client_certificate": "presented", "tls_reason": "closed"}
     assert "mtls.example.com" in failure.message
+
+
+def test_an_answer_keeps_its_headers_and_body_out_of_its_repr():
+    raw = answer(200, {"access_token": "at-7c2e9f"}, [("Set-Cookie", "sid=s-4b8d1a")])
+    assert "at-7c2e9f" not in repr(raw) and "s-4b8d1a" not in repr(raw)

@@ -50,7 +50,7 @@ class Exchange:
     # None: the request could not be built (a key that cannot sign).
     headers: dict[str, str] | None = field(default=None, repr=False)
     form: dict[str, str] | None = field(default=None, repr=False)
-    response: RawResponse | None = None
+    response: RawResponse | None = field(default=None, repr=False)
     # Without a response: whether the request went out, and why nothing came back.
     sent: bool = False
     failure: Failure | None = None

@@ -46,7 +46,8 @@ class RawResponse:
 
     status: int
     reason: str
-    headers: list[tuple[str, str]]
+    # Both as they came: they may hold tokens (Set-Cookie, an echoed secret).
+    headers: list[tuple[str, str]] = field(repr=False)
     body: bytes = field(repr=False)
     truncated: bool
     broken: str | None = None  # the connection broke while reading the body
