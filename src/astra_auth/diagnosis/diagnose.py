@@ -266,8 +266,10 @@ def _oauth2(target: Target, settings: Settings,
     header = None
     if claims is not None:
         claims = _masked_claims(claims, outcome.redactor)
-        header = jwt.header(token.access_token)
-        alg = (header or {}).get("alg")
+        raw_header = jwt.header(token.access_token) or {}
+        # A provider may echo a secret anywhere, its JWT's header included.
+        header = _masked_claims(raw_header, outcome.redactor)
+        alg = raw_header.get("alg")
         if isinstance(alg, str) and alg.lower() == "none":
             warnings.append("The token's JWT header says alg: none: it is not signed, so an API "
                             "that accepts it would accept a forged one too. Ask the provider "
@@ -301,8 +303,8 @@ def _keyring_usable(target: Target, failure: Failure, deps: Deps) -> bool:
 
 
 def _masked_claims(value: Any, redactor: Redactor, depth: int = 0) -> Any:
-    """The claims with every secret masked in keys and values, nesting deeper
-    than MAX_CLAIM_DEPTH shown as a note."""
+    """The claims (or a JWT header) with every secret masked in keys and
+    values, nesting deeper than MAX_CLAIM_DEPTH shown as a note."""
     if depth > MAX_CLAIM_DEPTH:
         return "… (nested too deep to show)"
     if isinstance(value, dict):
