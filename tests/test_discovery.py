@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from astra_auth.core.failure import Failure
 from astra_auth.diagnosis.hints import Context
 from astra_auth.diagnosis.providers import provider_hints, provider_of
 from astra_auth.oauth.discovery import for_token_url, well_known_urls
-from astra_auth.oauth.grant import _Raw, classify_response
+from astra_auth.oauth.token_response import RawResponse, classify_response
 from astra_auth.text.redact import Redactor
 from tests.fakes import CLIENT_SECRET, ScriptedPrompter, Step
 
@@ -142,10 +143,10 @@ def test_issuer_and_token_url_together_is_usage_error(cli):
 
 @pytest.mark.parametrize("case", RECORDED, ids=lambda c: f"{c['provider']}: {c['case']}")
 def test_recorded_provider_errors_get_provider_specific_hints(case):
-    raw = _Raw(case["status"], "Error", [("content-type", "application/json")],
-               json.dumps(case["body"]).encode(), False)
-    token, failure = classify_response(raw, Redactor())
-    assert token is None
+    raw = RawResponse(case["status"], "Error", [("content-type", "application/json")],
+                      json.dumps(case["body"]).encode(), False)
+    failure = classify_response(raw, Redactor())
+    assert isinstance(failure, Failure)
     assert provider_of(case["token_url"], failure) == case["provider"]
     ctx = Context("t", case["grant_type"], "scanner-app", "basic", case["token_url"],
                   case.get("scope"), case.get("audience"))
@@ -156,8 +157,9 @@ def test_recorded_provider_errors_get_provider_specific_hints(case):
 
 def test_unknown_providers_get_no_provider_hints():
     ctx = Context("t", "client_credentials", "c", "basic", "https://idp.example.com/token")
-    raw = _Raw(401, "x", [], b'{"error": "invalid_client"}', False)
-    _, failure = classify_response(raw, Redactor())
+    raw = RawResponse(401, "x", [], b'{"error": "invalid_client"}', False)
+    failure = classify_response(raw, Redactor())
+    assert isinstance(failure, Failure)
     assert provider_hints(failure, ctx) == []
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from astra_auth.core.failure import Category, Failure
 from astra_auth.diagnosis.hints import Context, hints_for
-from astra_auth.oauth.grant import _Raw, classify_response
+from astra_auth.oauth.token_response import RawResponse, classify_response
 from astra_auth.text.redact import Redactor
 
 CTX_CC = Context("payments-api", "client_credentials", "scanner-app", "basic",
@@ -43,9 +43,8 @@ CONTRACT_EXIT_CODES = {
 
 def _error(code: str, status: int = 400) -> Failure:
     body = json.dumps({"error": code, "error_description": f"desc of {code}"}).encode()
-    token, failure = classify_response(_Raw(status, "Bad Request", [], body, False),
-                                       Redactor())
-    assert token is None and failure is not None
+    failure = classify_response(RawResponse(status, "Bad Request", [], body, False), Redactor())
+    assert isinstance(failure, Failure)
     return failure
 
 

@@ -8,9 +8,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from astra_auth.commands.shared.verbose import answer_lines
 from astra_auth.core.errors import ExitCode
 from astra_auth.core.failure import Category
-from astra_auth.oauth.grant import _Raw, _show_response, classify_response
+from astra_auth.oauth.token_response import RawResponse, Token, classify_response
 from astra_auth.text.redact import Redactor
 
 SECRET = "s3cr3t-Value:%+/é"
@@ -53,11 +54,11 @@ bodies = st.one_of(
 )
 def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, body, truncated,
                                                                broken, undecodable):
-    raw = _Raw(status, "Reason", headers, body, truncated, broken, undecodable)
+    raw = RawResponse(status, "Reason", headers, body, truncated, broken, undecodable)
     redactor = Redactor(SECRET)
-    token, failure = classify_response(raw, redactor)
-    assert (token is None) != (failure is None)
-    if failure is not None:
+    judged = classify_response(raw, redactor)
+    if not isinstance(judged, Token):
+        failure = judged
         assert isinstance(failure.category, Category)
         if failure.category == "connection_error":  # only a body cut off on the way
             assert broken
@@ -70,8 +71,8 @@ def test_every_answer_ends_in_a_token_or_exactly_one_category(status, headers, b
         json.dumps(failure.to_json())
     else:
         assert 200 <= status < 300
-        assert token.access_token and token.token_type
-    shown = "\n".join(_show_response(raw, redactor))
+        assert judged.access_token and judged.token_type
+    shown = "\n".join(answer_lines(raw, redactor))
     assert SECRET not in shown
 
 

@@ -169,6 +169,13 @@ def test_a_secret_inside_a_jwt_claim_is_masked(cli, faults, client_auth):
     # The leak guard checks both outputs for CLIENT_SECRET.
 
 
+def test_a_secret_inside_the_jwt_header_is_masked(cli, faults):
+    add(cli, "t", faults.url("jwt-header-echo"))
+    human = cli("test-token", "t", environ=ENV)
+    assert "key of ••••••" in human.out
+    # The leak guard checks the panel for CLIENT_SECRET.
+
+
 def test_set_cookie_is_masked_in_verbose(cli, faults, leaks):
     from tests.servers.faults import SESSION_COOKIE
 

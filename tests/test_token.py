@@ -179,7 +179,9 @@ def test_refresh_answer_without_a_refresh_token_keeps_the_old_one(cli, faults, s
 
 
 def test_a_refresh_token_echoed_by_the_provider_is_masked(faults, leaks):
-    from astra_auth.oauth.grant import GrantRequest, request_token
+    from astra_auth.commands.shared.verbose import request_lines, response_lines
+    from astra_auth.oauth.grant import request_token
+    from astra_auth.oauth.token_request import GrantRequest
 
     refresh = "rt-echoed-back-2b7c9e41d0"
     leaks.watch(refresh)
@@ -192,7 +194,8 @@ def test_a_refresh_token_echoed_by_the_provider_is_masked(faults, leaks):
     description = outcome.failure.oauth_error_description
     assert "refresh_token=••••••" in description
     shown = "\n".join(line for exchange in outcome.exchanges
-                      for line in exchange.request + exchange.response)
+                      for line in request_lines(exchange, outcome.redactor)
+                      + response_lines(exchange, outcome.redactor))
     leaks.record("the exchange --verbose would show", shown + description)
 
 

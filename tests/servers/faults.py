@@ -187,6 +187,18 @@ class Handler(BaseHTTPRequestHandler):
                           "client_secret": secret})
         self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 
+    def path_jwt_header_echo(self, body: bytes) -> None:
+        """A JWT access token that carries the client secret in its header."""
+        import json
+
+        from tests.servers.authserver import _b64, make_jwt
+
+        secret = self._client_secret(body)
+        _, payload, signature = make_jwt({"sub": "x", "exp": 4102444800}).split(".")
+        header = _b64(json.dumps({"alg": "HS256", "kid": f"key of {secret}"}).encode())
+        self._json(200, {"access_token": f"{header}.{payload}.{signature}",
+                         "token_type": "Bearer", "expires_in": 3600})
+
     def path_set_cookie(self, body: bytes) -> None:
         self._json(200, {"access_token": "opaque-cookie-token-3e9d", "token_type": "Bearer",
                          "expires_in": 3600},

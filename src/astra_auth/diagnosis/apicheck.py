@@ -75,7 +75,7 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
         ca_bundle: Path | None, identity: Any = None) -> ApiCheck:
     """One GET to `url` with `credential`; never raises for what the API does.
     `identity`: the client certificate to present (certificate-bound tokens)."""
-    from astra_auth.oauth.grant import classify_transport
+    from astra_auth.oauth.token_response import classify_transport
     from astra_auth.text.redact import Redactor
 
     check = ApiCheck(url=url)

@@ -104,7 +104,7 @@ ANY_URL = Placeholder("https://…")
 
 # No discovery document is cited in these hints: one may not exist.  test-token
 # adds the token endpoint that the provider's discovery document names, when
-# one answered (commands/test_token.py, _specific_hints).
+# one answered (diagnose.py, _specific_hints).
 FIND_ENDPOINT = ("the provider's documentation or admin console names its token endpoint "
                  "(token_endpoint in its OpenID Connect discovery document, if it has one).")
 
@@ -224,7 +224,7 @@ def _looks_like_token(url: str) -> bool:
 def _not_found(f: Failure, ctx: Context) -> list[str]:
     # No discovery document is cited here: test-token cites one only after it
     # answered (under the token URL's own path prefix too, as django-oauth-
-    # toolkit's /o/), see commands/test_token.py.
+    # toolkit's /o/), see diagnose.py.
     return [
         f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}): "
         "the provider's documentation or admin console names its token endpoint.",

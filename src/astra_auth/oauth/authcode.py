@@ -24,8 +24,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from astra_auth.core.errors import UsageError
 from astra_auth.core.failure import Category, Failure
-from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
+from astra_auth.oauth.grant import Outcome, request_token
 from astra_auth.oauth.login import LoginFailed
+from astra_auth.oauth.token_request import GrantRequest
 
 if TYPE_CHECKING:
     import httpx

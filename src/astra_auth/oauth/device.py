@@ -8,7 +8,7 @@
    `authorization_pending` waits, `slow_down` adds 5 seconds to the interval
    for good, `access_denied` and `expired_token` end it.
 
-Every answer is judged by `grant.classify_response`, as for any token request;
+Every answer is judged by `token_response.classify_response`, as for any token request;
 nothing here raises for what the provider sends, except `LoginFailed`.
 """
 
@@ -21,16 +21,15 @@ from typing import TYPE_CHECKING
 
 from astra_auth.core.failure import Category, Failure
 from astra_auth.net.transport import Deadline, pin_loopback
-from astra_auth.oauth.grant import (
-    GrantRequest,
-    Outcome,
-    _post,
+from astra_auth.oauth.grant import Outcome, post_form, request_token
+from astra_auth.oauth.login import LoginFailed
+from astra_auth.oauth.token_request import GrantRequest
+from astra_auth.oauth.token_response import (
+    Token,
     classify_response,
     classify_transport,
-    request_token,
     seen_tokens,
 )
-from astra_auth.oauth.login import LoginFailed
 from astra_auth.text.redact import Redactor
 
 if TYPE_CHECKING:
@@ -68,15 +67,15 @@ def start(base: GrantRequest, url: str, make_client: Callable[[], httpx.Client],
     deadline = Deadline(timeout)
     try:
         target, pinned = pin_loopback(url, deadline)
-        raw = deadline.run(lambda: _post(make_client, target, {**headers, **pinned}, form,
-                                         deadline))
+        raw = deadline.run(lambda: post_form(make_client, target, {**headers, **pinned}, form,
+                                             deadline))
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
         raise LoginFailed(classify_transport(exc, url, timeout, redactor)) from None
     for value in seen_tokens(raw.body):
         redactor.add(value)
     if not 200 <= raw.status < 300 or raw.truncated or raw.broken or raw.undecodable:
-        _, failure = classify_response(raw, redactor)
-        assert failure is not None  # not a 2xx, or not whole: never a token
+        failure = classify_response(raw, redactor)
+        assert not isinstance(failure, Token)  # not a 2xx, or not whole: never a token
         raise LoginFailed(failure)
     import json
 

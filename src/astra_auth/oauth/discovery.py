@@ -23,7 +23,7 @@ from astra_auth.core import validate
 from astra_auth.core.errors import AstraError, ExitCode
 from astra_auth.core.failure import Category
 from astra_auth.net.transport import Deadline, pin_loopback
-from astra_auth.oauth.grant import classify_transport
+from astra_auth.oauth.token_response import classify_transport
 from astra_auth.text.redact import Redactor
 
 if TYPE_CHECKING:

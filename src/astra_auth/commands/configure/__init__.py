@@ -120,7 +120,10 @@ def _save_interactive(answers: Answers, plan: Plan, deps: Deps) -> Plan:
 
 
 def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bool) -> None:
-    """The login grants: the one human step comes right after saving (issue 13)."""
+    """The login grants: the one human step comes right after saving."""
+    from astra_auth.commands.configure.retest import test_once
+    from astra_auth.commands.shared.login_flow import log_in
+    from astra_auth.storage.lookup import load_target
     from astra_auth.text.shellcmd import command
 
     name = plan.target.name
@@ -128,17 +131,11 @@ def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bo
         deps.io.info("Next, log in once (renewal is unattended afterwards): "
                      + command("login", name))
         if opts.test:
-            from astra_auth.commands.test_token import TestTokenOptions, test_token
-
-            test_token(TestTokenOptions(name=name), deps)
+            test_once(name, deps)
         return
-    from astra_auth.commands.login import LoginOptions, login
-
-    login(LoginOptions(name=name), deps)
+    log_in(load_target(deps, name), deps)
     if opts.test or deps.prompter.confirm("Run test-token now to check it?", default=True):
-        from astra_auth.commands.test_token import TestTokenOptions, test_token
-
-        test_token(TestTokenOptions(name=name), deps)
+        test_once(name, deps)
 
 
 def _where(plan: Plan) -> str:

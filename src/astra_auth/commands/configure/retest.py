@@ -1,14 +1,17 @@
-"""The test offered after the walk-through, and what to do when it fails on a
-secret: enter it again and test again, instead of a dead end (issue 14, item 6).
-"""
+"""The test offered after saving (`test-token`'s check and panel), and what to
+do when it fails on a secret: enter it again and test again, instead of a dead
+end."""
 
 from __future__ import annotations
 
 from astra_auth.commands.configure.answers import Answers, Session
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
+from astra_auth.commands.shared import report
 from astra_auth.core.errors import SilentError
 from astra_auth.deps import Deps
+from astra_auth.diagnosis.diagnose import Diagnosis, Settings, diagnose
+from astra_auth.storage.lookup import load_target
 
 # Categories where the provider refused a secret, and which secret, by grant.
 _REFUSED_SECRET = {
@@ -25,31 +28,34 @@ def refused_secret(category: str, grant_type: str | None, http_status: int | Non
             or _REFUSED_SECRET.get((category, grant_type)))
 
 
+def test_once(name: str, deps: Deps) -> None:
+    """Check the saved target as `test-token NAME` does, show the panel, and
+    end with its exit code when it failed."""
+    diagnosis = _check(name, deps)
+    if not diagnosis.ok:
+        raise SilentError(diagnosis.exit_code)
+
+
 def test_until_settled(answers: Answers | None, plan: Plan, deps: Deps) -> None:
-    """Run test-token on the saved target; at a terminal, when it fails on a
-    secret that was typed (not one a variable supplies), offer to enter it again,
-    save it and test again, as often as the user wants."""
+    """Check the saved target as `test-token` does; at a terminal, when it fails
+    on a secret that was typed (not one a variable supplies), offer to enter it
+    again, save it and test again, as often as the user wants."""
     from astra_auth.commands.configure.ask import ask_secret
     from astra_auth.commands.configure.options import ConfigureOptions, Given
-    from astra_auth.commands.test_token import TestTokenOptions, check, print_report
 
-    opts = TestTokenOptions(name=plan.target.name)
     while True:
-        target = deps.config.load().targets[plan.target.name]
-        report = check(target, opts, deps)
-        print_report(report, opts, deps)
-        if report.ok:
+        diagnosis = _check(plan.target.name, deps)
+        if diagnosis.failure is None:
             return
-        error = report.data["error"]
-        kind = refused_secret(error["category"], report.data.get("grant_type"),
-                              error["http_status"])
-        sources = report.data.get("secret_sources", {})
+        o = diagnosis.target.oauth2
+        kind = refused_secret(diagnosis.failure.category, o.grant_type if o else None,
+                              diagnosis.failure.http_status)
         if (answers is None or kind is None or plan.secrets_mode != "keyring"
-                or sources.get(kind) != "keyring"):
-            raise SilentError(report.exit_code)
+                or diagnosis.secret_sources.get(kind) != "keyring"):
+            raise SilentError(diagnosis.exit_code)
         what = kind.replace("_", " ")
         if not deps.prompter.confirm(f"Enter the {what} again and test again?", default=True):
-            raise SilentError(report.exit_code)
+            raise SilentError(diagnosis.exit_code)
         answers.secrets.pop(kind, None)
         session = Session(opts=ConfigureOptions(name=answers.name), deps=deps, given=Given(),
                           answers=answers)
@@ -59,4 +65,12 @@ def test_until_settled(answers: Answers | None, plan: Plan, deps: Deps) -> None:
         deps.io.success(f"Saved the new {what} for {plan.target.name}.")
 
 
-__all__ = ["refused_secret", "test_until_settled"]
+def _check(name: str, deps: Deps) -> Diagnosis:
+    """The saved target, read back from the config file, checked and shown."""
+    target = load_target(deps, name)
+    diagnosis = diagnose(target, Settings(waiting=report.waiting_status(deps)), deps)
+    report.show(diagnosis, deps)
+    return diagnosis
+
+
+__all__ = ["refused_secret", "test_once", "test_until_settled"]
