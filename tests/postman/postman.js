@@ -1,6 +1,6 @@
 // Postman's own tools, for astra-auth's import tests (tests/test_import_postman.py).
 //
-//   node postman.js convert OUT_DIR OPENAPI_FILE...
+//   node postman.js convert OUT_DIR NAME=OPENAPI_FILE...
 //     Converts each OpenAPI document with Postman's converter (openapi-to-postmanv2)
 //     into OUT_DIR/NAME.v21.json, loads it with Postman's collection SDK
 //     (postman-collection), and writes the same collection in the v2.0 format
@@ -47,9 +47,10 @@ function transform (collection, inputVersion, outputVersion) {
     });
 }
 
-async function convertAll (outDir, files) {
-    for (const file of files) {
-        const name = path.basename(file).replace(/\.(ya?ml|json)$/, '');
+async function convertAll (outDir, pairs) {
+    for (const pair of pairs) {
+        const name = pair.slice(0, pair.indexOf('='));
+        const file = pair.slice(pair.indexOf('=') + 1);
         const v21 = await convert(file);
 
         // The SDK must take the collection as it is: every item and its auth.
@@ -108,5 +109,5 @@ else if (command === 'resolve' && args.length >= 1) {
     resolveAll(args[0], args[1]);
 }
 else {
-    fail('usage: node postman.js convert OUT_DIR OPENAPI_FILE... | resolve COLLECTION [ENVIRONMENT]');
+    fail('usage: node postman.js convert OUT_DIR NAME=OPENAPI_FILE... | resolve COLLECTION [ENVIRONMENT]');
 }

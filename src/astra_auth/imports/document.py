@@ -275,9 +275,9 @@ def resolve(doc: Loaded, node: Any, path: JsonPath) -> tuple[Any, JsonPath]:
             shown = ref if len(ref) <= 200 else ref[:200] + "…"
             raise DocumentError(
                 f"{doc.name}: {where(path)}: $ref {shown!r} points into another document; "
-                "astra-auth reads only the document it is given and fetches nothing else",
-                hints=["Bundle the description into one document first (Redocly CLI's "
-                       "`bundle` command or swagger-cli's `bundle` do), then import that."])
+                "astra-auth reads only the document it is given and fetches nothing else: "
+                "bundle the description into one document first (Redocly CLI's or "
+                "swagger-cli's `bundle` command does)")
         if ref in followed or len(followed) >= MAX_REFS:
             raise DocumentError(f"{doc.name}: {where(path)}: $ref {ref!r} leads into a loop of "
                                 "references")

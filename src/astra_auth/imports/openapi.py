@@ -124,7 +124,11 @@ class _Reader:
     def _server_url(self) -> str | None:
         servers = self.data.get("servers")
         if servers is None or servers == []:
-            return self._absolute("/", ("servers",), "The document names no server")
+            if self.doc.url is None:
+                self.notes.append("The document names no server (`servers`): the API's URL "
+                                  "is asked for.")
+                return None
+            return self._checked_url(urljoin(self.doc.url, "/"), ("servers",))
         if not isinstance(servers, list):
             raise shape_error(self.doc.name, ("servers",), "a list", servers)
         first = servers[0]
@@ -214,8 +218,8 @@ class _Reader:
             try:
                 item, at = resolve(self.doc, raw, ("paths", str(key)))
             except DocumentError as exc:
-                self.notes.append(f"{exc.message}: the scopes its operations require are not "
-                                  "known.")
+                self.notes.append(f"{self._unusable(exc)}: the scopes its operations require "
+                                  "are not known.")
                 continue
             if not isinstance(item, dict):
                 raise shape_error(self.doc.name, at, "an object", item)
