@@ -8,6 +8,7 @@ table written here from Postman's documentation of each auth type.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -80,10 +81,29 @@ def convert(out: Path, documents: dict[str, Path]) -> None:
 def resolve(collection: Path, environment: Path | None = None) -> list[dict[str, Any]]:
     """Per item (and the collection, path []), the auth Postman's SDK finds."""
     node_tools()
+    return json.loads(_resolved(collection, environment))
+
+
+@functools.cache
+def _resolved(collection: Path, environment: Path | None) -> str:
     done = subprocess.run(["node", str(SCRIPT), "resolve", str(collection),
                            *([str(environment)] if environment else [])],
                           check=True, timeout=300, capture_output=True, text=True)
-    return json.loads(done.stdout)
+    return done.stdout
+
+
+def item_names(entries: list[dict[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+    """How to name each entry of `resolve` for the importer: its path, or its id
+    where several items share the path (an id the SDK made up itself, for a
+    collection without ids, names nothing: those entries are left out)."""
+    paths = ["/".join(e["path"]) for e in entries]
+    named: list[tuple[str | None, dict[str, Any]]] = []
+    for path, entry in zip(paths, entries, strict=True):
+        if paths.count(path) == 1:
+            named.append((path or None, entry))
+        elif entry.get("has_id"):
+            named.append((entry["id"], entry))
+    return named
 
 
 def agrees(postman: dict[str, Any] | None, scheme: Scheme) -> int:

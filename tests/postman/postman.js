@@ -16,9 +16,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const Converter = require('openapi-to-postmanv2');
 const sdk = require('postman-collection');
-const transformer = require('postman-collection-transformer');
 
 function fail (message) {
     process.stderr.write(message + '\n');
@@ -26,6 +24,8 @@ function fail (message) {
 }
 
 function convert (file) {
+    const Converter = require('openapi-to-postmanv2');
+
     return new Promise((resolve) => {
         Converter.convert({ type: 'string', data: fs.readFileSync(file, 'utf8') }, {},
             (error, result) => {
@@ -38,6 +38,8 @@ function convert (file) {
 }
 
 function transform (collection, inputVersion, outputVersion) {
+    const transformer = require('postman-collection-transformer');
+
     return new Promise((resolve) => {
         transformer.convert(collection, { inputVersion, outputVersion },
             (error, result) => {
@@ -66,7 +68,16 @@ async function convertAll (outDir, pairs) {
 }
 
 function resolveAll (collectionFile, environmentFile) {
-    const collection = new sdk.Collection(JSON.parse(fs.readFileSync(collectionFile, 'utf8')));
+    const raw = JSON.parse(fs.readFileSync(collectionFile, 'utf8'));
+    // The SDK gives an item without an id one of its own: keep the ids the file has.
+    const written = new Set();
+    const collect = (items) => (items || []).forEach((it) => {
+        if (it.id) { written.add(it.id); }
+        if (it._postman_id) { written.add(it._postman_id); }
+        collect(it.item);
+    });
+    collect(raw.item);
+    const collection = new sdk.Collection(raw);
     const sources = [];
     if (environmentFile) {
         const environment = JSON.parse(fs.readFileSync(environmentFile, 'utf8'));
@@ -93,7 +104,8 @@ function resolveAll (collectionFile, environmentFile) {
             const isGroup = sdk.ItemGroup.isItemGroup(entry);
             const auth = isGroup ?
                 (entry.auth || entry.findInParents('auth')) : entry.getAuth();
-            found.push({ path: here, id: entry.id, folder: isGroup, auth: show(auth) });
+            found.push({ path: here, id: entry.id, has_id: written.has(entry.id), folder: isGroup,
+                auth: show(auth) });
             if (isGroup) { walk(entry, here); }
         });
     };

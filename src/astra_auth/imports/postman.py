@@ -218,7 +218,10 @@ def _find(collection: Loaded, items: list[Any], wanted: str) -> list[tuple[JsonP
                     matches.append(here)
                 by_id(node.get("item"), (*base, index, "item"), here)
 
-    walk(items, ("item",), wanted.strip("/"), [])
+    walk(items, ("item",), wanted, [])
+    if not matches and wanted.strip("/") != wanted:
+        # "/Admin/" for "Admin"; names often start with "/" (a path), so only now.
+        walk(items, ("item",), wanted.strip("/"), [])
     if not matches:
         by_id(items, ("item",), [])
     if len(matches) == 1:
