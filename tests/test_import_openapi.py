@@ -554,3 +554,26 @@ def test_blockfrost_openapi_project_id_header_key():
     assert [(s.id, s.auth_type, dict(s.settings)) for s in doc.schemes] == [
         ("project_id", "api_key", {"name": "project_id", "location": "header"})]
     assert doc.notes == ("The document names 4 servers; the first is the API's URL.",)
+
+
+def test_text_from_the_document_stays_on_one_line_without_control_characters(tmp_path):
+    path = write(tmp_path, "esc.json", """{
+  "openapi": "3.0.0",
+  "security": [{"cc": ["read", "bad scope", "write"]}],
+  "components": {"securitySchemes": {
+    "cc": {"type": "oauth2", "flows": {"clientCredentials": {
+      "tokenUrl": "https://idp.example.com/token",
+      "refreshUrl": "https://idp.example.com/\\u001b]52;c;aGk=\\u0007\\nrefresh"}}},
+    "evil\\u001b[2J\\nname": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT\\u202e"}
+  }}
+}""")
+    schemes = by_id(read_openapi(path))
+    cc = schemes["cc:clientCredentials"]
+    # RFC 6749 §3.3: a scope with a space in it is two scopes, or none: left out.
+    assert cc.settings["scope"] == "read write"
+    assert cc.notes == (
+        "The document names a separate refresh URL (https://idp.example.com/\\x1b]52;c;aGk="
+        "\\x07\\x0arefresh); astra-auth renews tokens at the token URL (RFC 6749 §6).",
+        "Scopes with spaces, quotes or backslashes (RFC 6749 §3.3) were left out.")
+    evil = schemes["evil\x1b[2J\nname"]
+    assert evil.description == "HTTP Bearer token (JWT\\u202e), issued elsewhere"

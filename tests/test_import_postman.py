@@ -352,6 +352,17 @@ def test_variables_that_refer_to_each_other_stay_unresolved(tmp_path):
     assert set(scheme.unresolved) <= {"a", "b"} and scheme.unresolved
 
 
+def test_an_auth_of_type_inherit_is_taken_from_the_parent(tmp_path):
+    path = write(tmp_path, "inherit.json", collection(
+        auth={"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}"}]},
+        items=[{"name": "f", "auth": {"type": "inherit"}, "item": [
+            {"name": "r", "request": {"url": "https://api.example.com/r",
+                                      "auth": {"type": "inherit"}}}]}]))
+    scheme = one(read_postman(path, None, "f/r"))
+    assert scheme.auth_type == "bearer"
+    assert scheme.description == "Bearer token, issued elsewhere (inherited from the collection)"
+
+
 def test_an_insecure_token_url_makes_the_auth_unusable(tmp_path):
     path = write(tmp_path, "plain.json", collection(auth={"type": "oauth2", "oauth2": [
         {"key": "grant_type", "value": "client_credentials"},

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from astra_auth.core import validate
 from astra_auth.imports.model import DocumentError
+from astra_auth.text.safetext import clean
 
 if TYPE_CHECKING:
     import httpx
@@ -144,7 +145,7 @@ def fetch(url: str, make_client: Callable[[], httpx.Client], seconds: float) -> 
         with make_client() as client, client.stream("GET", target, headers=headers) as answer:
             status = answer.status_code
             if 300 <= status < 400:
-                location = answer.headers.get("location", "")[:300]
+                location = clean(answer.headers.get("location", "")[:300], one_line=True)
                 raise DocumentError(
                     f"{url}: the server answered HTTP {status} (a redirect"
                     + (f" to {location}" if location else "") + "); astra-auth follows no "

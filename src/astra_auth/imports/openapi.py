@@ -39,6 +39,7 @@ from astra_auth.imports.document import (
     where,
 )
 from astra_auth.imports.model import IMPLICIT, DocumentError, Imported, Scheme, Setting
+from astra_auth.text.safetext import clean
 
 if TYPE_CHECKING:
     import httpx
@@ -108,7 +109,8 @@ class _Reader:
             try:
                 schemes.extend(self._scheme(name, raw, (*container_path, name)))
             except DocumentError as exc:
-                schemes.append(Scheme(name=name, description=f"{name} (cannot be used)",
+                schemes.append(Scheme(name=name,
+                                      description=f"{_shown(name)} (cannot be used)",
                                       auth_type=None, unsupported=self._unusable(exc)))
         return Imported(source=self.doc.name, format=self.format, url=self.url,
                         schemes=tuple(schemes), notes=tuple(self.notes))
@@ -308,7 +310,8 @@ class _Reader:
                 notes=("astra-auth presents a client certificate as an OAuth 2.0 client "
                        "(tls_client_auth) and to the API (certificate-bound tokens); the "
                        "document names no token URL for it, so it is asked for.",))]
-        return [Scheme(name=name, description=f"{name}: type {kind[:40]!r} (not supported)",
+        return [Scheme(name=name,
+                       description=f"{_shown(name)}: type {kind[:40]!r} (not supported)",
                        auth_type=None,
                        unsupported=f"{where((*at, 'type'))}: the security scheme type "
                                    f"{kind[:40]!r} is not supported; {SUPPORTED}")]
@@ -362,7 +365,7 @@ class _Reader:
             settings[setting] = self._url(value, (*at, field))
         refresh = node.get("refreshUrl")
         if isinstance(refresh, str) and refresh and refresh != node.get("tokenUrl"):
-            notes.append(f"The document names a separate refresh URL ({refresh[:200]}); "
+            notes.append(f"The document names a separate refresh URL ({_shown(refresh, 200)}); "
                          "astra-auth renews tokens at the token URL (RFC 6749 §6).")
         scope = self._scope(name, node, at, notes)
         if scope:
@@ -468,7 +471,7 @@ class _Reader:
                           auth_type="basic")
         if scheme == "bearer":
             bearer_format = node.get("bearerFormat")
-            shown = f" ({bearer_format[:40]})" if isinstance(bearer_format, str) else ""
+            shown = f" ({_shown(bearer_format)})" if isinstance(bearer_format, str) else ""
             return Scheme(name=name, description=f"HTTP Bearer token{shown}, issued elsewhere"
                           + suffix, auth_type="bearer")
         if scheme == "digest":
@@ -478,6 +481,11 @@ class _Reader:
                       description=f"HTTP {scheme[:40]} authentication (not supported)",
                       unsupported=f"{where((*at, 'scheme'))}: HTTP {scheme[:40]!r} "
                                   f"authentication is not supported; {SUPPORTED}")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """Text from the document inside a one-line description or note."""
+    return clean(text if len(text) <= limit else text[:limit] + "…", one_line=True)
 
 
 def _version(doc: Loaded) -> tuple[str, bool]:

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from astra_auth.core import validate
 from astra_auth.imports.document import JsonPath, Loaded, parse, read_file, shape_error, where
 from astra_auth.imports.model import IMPLICIT, DocumentError, Imported, Scheme, Secret, Setting
+from astra_auth.text.safetext import clean
 
 # Postman's own pattern for a variable reference (postman-collection's
 # Substitutor.REGEX_EXTRACT_VARS).
@@ -232,8 +233,8 @@ def _find(collection: Loaded, items: list[Any], wanted: str) -> list[tuple[JsonP
                             hints=["Name a folder or request by its path, its names separated "
                                    "by '/' (the collection's top level: "
                                    + ", ".join(repr(t[:60]) for t in top) + "), or by its id."])
-    ids = [str(chain[-1][1].get("id") or chain[-1][1].get("_postman_id") or where(chain[-1][0]))
-           for chain in matches][:10]
+    ids = [clean(str(chain[-1][1].get("id") or chain[-1][1].get("_postman_id")
+                     or where(chain[-1][0]))[:80], one_line=True) for chain in matches][:10]
     raise DocumentError(f"{collection.name}: {len(matches)} items are named {wanted[:200]!r}",
                         hints=["Name one by its id: " + ", ".join(ids) + "."])
 
