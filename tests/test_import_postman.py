@@ -294,7 +294,9 @@ def test_wrong_kinds_of_file_are_named(tmp_path):
     assert str(error) == (f"{DOCUMENTS / 'openapi-3.1.json'}: this is an OpenAPI document, not a "
                           "Postman collection")
     assert error.hints == ["Import it with --from-openapi."]
-    assert str(refused(ENV)) == f"{ENV}: not a Postman collection (it has no `info`)"
+    assert str(refused(ENV)) == f"{ENV}: this is a Postman environment, not a collection"
+    path = write(tmp_path, "other.json", {"name": "x"})
+    assert str(refused(path)) == f"{path}: not a Postman collection (it has no `info`)"
     assert str(refused(V21, V20)) == f"{V20}: this is a Postman collection, not an environment"
     path = write(tmp_path, "v3.json", collection(version="v3.0.0"))
     assert str(refused(path)) == (f"{path}: not a Postman collection v2.1 or v2.0 (info.schema is "

@@ -96,6 +96,9 @@ def _version(collection: Loaded) -> str:
     if "openapi" in data or "swagger" in data:
         raise DocumentError(f"{collection.name}: this is an OpenAPI document, not a Postman "
                             "collection", hints=["Import it with --from-openapi."])
+    if "values" in data and "item" not in data:
+        raise DocumentError(f"{collection.name}: this is a Postman environment, not a "
+                            "collection")
     info = data.get("info")
     if not isinstance(info, dict):
         if "requests" in data or "order" in data:
@@ -109,9 +112,6 @@ def _version(collection: Loaded) -> str:
     for marker, version in (("/v2.1.", "v2.1"), ("/v2.0.", "v2.0")):
         if marker in schema:
             return version
-    if "values" in data and "item" not in data:
-        raise DocumentError(f"{collection.name}: this is a Postman environment, not a "
-                            "collection")
     raise DocumentError(f"{collection.name}: not a Postman collection v2.1 or v2.0 (info.schema "
                         f"is {schema[:100]!r})")
 
@@ -179,7 +179,9 @@ def _entries(doc: Loaded, listed: Any, path: JsonPath, switch: str) -> Iterator[
             raise shape_error(doc.name, (*path, index), "an object", entry)
         key = entry.get("key")  # Postman's SDK names a variable by its key, never its id
         value = entry.get("value")
-        if not isinstance(key, str) or entry.get(switch) is (switch == "disabled"):
+        off = (entry.get("disabled") is True if switch == "disabled"
+               else entry.get("enabled") is False)
+        if not isinstance(key, str) or off:
             continue
         if isinstance(value, str):
             yield key, value
