@@ -122,7 +122,7 @@ def read_file(source: str) -> bytes:
 def fetch(url: str, make_client: Callable[[], httpx.Client], seconds: float) -> bytes:
     """The body of a 200 answer to GET `url`; anything else is a DocumentError."""
     from astra_auth.net.transport import Deadline, pin_loopback
-    from astra_auth.oauth.grant import classify_transport
+    from astra_auth.oauth.token_response import classify_transport
     from astra_auth.text.redact import Redactor
 
     try:
