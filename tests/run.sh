@@ -52,7 +52,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 if command -v npm >/dev/null; then
     # oidc-provider for the discovery tests; Postman's Newman for the scanner tests.
-    for npm_dir in tests/oidc tests/newman; do
+    # Postman's OpenAPI converter and collection SDK, and public OpenAPI descriptions,
+    # for the import tests.
+    for npm_dir in tests/oidc tests/newman tests/postman; do
         npm_stamp=$npm_dir/node_modules/.astra-auth-installed
         npm_hash=$(node --version | inputs_hash "$npm_dir/package-lock.json")
         if ! stamp_matches "$npm_stamp" "$npm_hash"; then
