@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -180,7 +181,9 @@ def test_jwt_signed_here_is_accepted_and_its_header_shown(cli, api):
     cli.store.data["t:signing_key"] = HMAC_SECRET
     api.expect["jwt"] = {"alg": "HS256", "key": HMAC_SECRET.encode(), "header": "Authorization",
                          "prefix": "Bearer", "claims": {"sub": "scanner"}}
-    data, _ = run_json(cli, "t", "--probe", "/jwt")
+    now = time.time()  # signing and "expires in" read one instant: no second ticks between
+    result = cli("test-token", "t", "--probe", "/jwt", "--json", clock=lambda: now)
+    data = json.loads(result.out)
     assert data["api"]["ok"] is True
     assert data["jwt_claims"]["sub"] == "scanner" and data["expires_in"] == 300
     human = cli("test-token", "t", "--probe", "/jwt")
