@@ -73,9 +73,8 @@ def assert_every_request_authenticated_across_renewals(api, minimum: int) -> Non
     assert len(log) >= minimum, f"only {len(log)} requests reached the API"
     refused = [(r.method, r.path, round(r.at - log[0].at, 2)) for r in log if not r.valid]
     assert refused == [], f"{len(refused)} of {len(log)} requests had no valid token"
-    span = log[-1].at - log[0].at
-    assert span >= 5 * SHORT_LIFETIME, f"the scan lasted only {span:.1f} s"
-    # Five tokens expired during the scan, so it used at least six.
+    # Five tokens expired during the scan, so it used at least six (counted by
+    # the API, not timed: a loaded machine starts the scanner late).
     assert len({r.token for r in log}) >= 6
 
 
