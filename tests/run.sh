@@ -73,7 +73,7 @@ pip_stamp=.venv/.astra-auth-installed
 # The version lives in __init__.py and goes into the installed metadata.
 pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/__init__.py)
 if ! stamp_matches "$pip_stamp" "$pip_hash"; then
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,docs]'
     echo "$pip_hash" >"$pip_stamp"
 fi
 
