@@ -24,6 +24,9 @@ command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v secret-tool >/dev/null || missing+=(libsecret-tools)
 command -v curl >/dev/null || missing+=(curl)  # tests/test_exec.py's one-liners
+# tests/test_docs.py runs the documentation's examples in a private network.
+command -v ip >/dev/null || missing+=(iproute2)
+command -v unshare >/dev/null || missing+=(util-linux)
 if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]]; then
         sudo=()
@@ -80,6 +83,11 @@ fi
 # Lint and types first: a minute of tests is wasted on code that does not pass these.
 .venv/bin/python -m ruff check src tests
 .venv/bin/python -m mypy
+# The documentation site: --strict fails on a broken link or anchor, or a page
+# missing from the navigation (mkdocs.yml).
+site_dir=$(mktemp -d)
+NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --quiet --site-dir "$site_dir"
+rm -rf "$site_dir"
 
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
     exec dbus-run-session -- bash tests/with-keyring.sh .venv/bin/python -m pytest "$@"

@@ -16,6 +16,9 @@ first word only):
                                 match the lines below it, where `...`
                                 stands for any text
     ```python                   run with python3
+    ```js {data-file="script.js"}
+                                written to that file in the page's working
+                                folder for the blocks after it; not run
     ```text {data-golden="name"}
                                 a transcript the tests produce from the real
                                 program (tests/test_docs.py)
@@ -33,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # The languages whose blocks are commands or programs: each is run, or marked
 # with data-skip and its reason.
 RUNNABLE = frozenset({"sh", "bash", "shell", "console", "python", "zsh"})
-KNOWN_ATTRS = frozenset({"data-exit", "data-skip", "data-background", "data-golden"})
+KNOWN_ATTRS = frozenset({"data-exit", "data-skip", "data-background", "data-golden",
+                         "data-file"})
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
@@ -53,7 +57,8 @@ class Block:
 
     @property
     def runnable(self) -> bool:
-        return self.lang in RUNNABLE and "data-skip" not in self.attrs
+        return (self.lang in RUNNABLE and "data-skip" not in self.attrs
+                and "data-file" not in self.attrs)
 
 
 def doc_files() -> list[Path]:

@@ -15,6 +15,7 @@ stdout on a line that starts with `@@ `:
     {"op": "page", "fresh": false}   a new working folder and home; unless
                                      fresh, target payments-api configured
     {"op": "run", "lang": "sh", "code": "...", "background": null}
+    {"op": "file", "name": "x", "code": "..."}   writes a file for later blocks
     {"op": "end"}                    stops the page's background commands
 """
 
@@ -96,6 +97,8 @@ class Harness:
         home.mkdir(parents=True)
         self.cwd.mkdir()
         shutil.copy(ROOT / "tests" / "newman" / "collection.json", self.cwd / "collection.json")
+        # The CA behind the example hosts' certificates, as a corporate CA would be.
+        shutil.copy(self.ca_file, self.cwd / "corp-ca.pem")
         (self.cwd / "signing-key.pem").write_bytes(self.signing_key)
         venv_bin = str(Path(sys.executable).parent)
         newman_bin = str(ROOT / "tests" / "newman" / "node_modules" / ".bin")
@@ -195,6 +198,9 @@ def main() -> None:
                 reply(**harness.page(request.get("fresh", False)))
             elif op == "run":
                 reply(**harness.run(request["lang"], request["code"], request.get("background")))
+            elif op == "file":
+                (harness.cwd / request["name"]).write_text(request["code"])
+                reply(rc=0, out="", err="")
             elif op == "console":
                 reply(**harness.console(request["command"]))
             elif op == "end":
