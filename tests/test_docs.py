@@ -34,8 +34,8 @@ from tests.conftest import IN_CI, strip_ansi
 from tests.docs_env import site
 from tests.docs_env.blocks import (
     KNOWN_ATTRS,
-    RUNNABLE,
     ROOT,
+    RUNNABLE,
     Block,
     blocks,
     console_commands,
@@ -386,3 +386,35 @@ def test_walkthrough_transcripts_are_the_programs_own(tmp_path, leaks):
     first, _, second = _transcript(raw, str(home)).partition(MARKER + "\n")
     _check_golden("new-target", "$ astra-auth configure\n" + first)
     _check_golden("edit-target", "$ astra-auth configure payments-api\n" + second)
+
+
+# ---------------------------------------------------------------------------
+# The collector itself
+
+
+def test_fences_are_read_with_their_attributes(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text\n\n"
+        "```sh\necho run\n```\n\n"
+        "1. A step:\n\n"
+        "    ```sh {data-skip=\"needs a browser here\"}\n    open it\n    ```\n\n"
+        "````markdown\n```sh\nnot a block of its own\n```\n````\n\n"
+        "```console {data-exit=\"2\"}\n$ one \\\n  --flag\nout...\n$ two\n```\n")
+    found = blocks(page)
+    assert [(b.lang, b.attrs, b.code) for b in found] == [
+        ("sh", {}, "echo run\n"),
+        ("sh", {"data-skip": "needs a browser here"}, "open it\n"),
+        ("markdown", {}, "```sh\nnot a block of its own\n```\n"),
+        ("console", {"data-exit": "2"}, "$ one \\\n  --flag\nout...\n$ two\n"),
+    ]
+    assert [b.runnable for b in found] == [True, False, False, True]
+    assert [(c.command, c.expected) for c in console_commands(found[3].code)] == [
+        ("one \\\n  --flag", "out...\n"), ("two", "")]
+
+
+def test_console_output_matches_only_with_ellipsis_for_the_gaps():
+    assert output_matches("a ...\nz\n", "a b c\nz\n")
+    assert output_matches("...✓ ok...", "╭ ✓ ok ─╮\n│ more │\n")
+    assert not output_matches("a\nz\n", "a\nb\nz\n")
+    assert not output_matches("401\n", "200\n")
