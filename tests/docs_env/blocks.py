@@ -15,6 +15,10 @@ first word only):
                                 output (stdout and stderr together) must
                                 match the lines below it, where `...`
                                 stands for any text
+    ```sh {data-pending="what the code lacks"}
+                                run, and expected to fail until the code
+                                does what the page says; once it passes,
+                                the test fails until the marker is removed
     ```python                   run with python3
     ```js {data-file="script.js"}
                                 written to that file in the page's working
@@ -37,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # with data-skip and its reason.
 RUNNABLE = frozenset({"sh", "bash", "shell", "console", "python", "zsh"})
 KNOWN_ATTRS = frozenset({"data-exit", "data-skip", "data-background", "data-golden",
-                         "data-file"})
+                         "data-file", "data-pending"})
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
