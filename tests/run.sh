@@ -25,6 +25,9 @@ command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v secret-tool >/dev/null || missing+=(libsecret-tools)
 command -v curl >/dev/null || missing+=(curl)  # tests/test_exec.py's one-liners
 command -v lighttpd >/dev/null || missing+=(lighttpd)  # tests/test_signing_digest.py's SHA-256 server
+# tests/test_docs.py runs the documentation's examples in a private network.
+command -v ip >/dev/null || missing+=(iproute2)
+command -v unshare >/dev/null || missing+=(util-linux)
 if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]]; then
         sudo=()
@@ -76,13 +79,19 @@ pip_stamp=.venv/.astra-auth-installed
 # The version lives in __init__.py and goes into the installed metadata.
 pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/__init__.py)
 if ! stamp_matches "$pip_stamp" "$pip_hash"; then
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,docs]'
     echo "$pip_hash" >"$pip_stamp"
 fi
 
 # Lint and types first: a minute of tests is wasted on code that does not pass these.
 .venv/bin/python -m ruff check src tests
 .venv/bin/python -m mypy
+# The documentation site: --strict fails on a broken link or anchor, or a page
+# missing from the navigation (mkdocs.yml).  Not --quiet: it hides the
+# warnings that --strict counts, and the build passes.
+site_dir=$(mktemp -d)
+NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --site-dir "$site_dir"
+rm -rf "$site_dir"
 
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
     exec dbus-run-session -- bash tests/with-keyring.sh .venv/bin/python -m pytest "$@"
