@@ -120,21 +120,43 @@ def test_403_insufficient_scope(cli, api):
                                  "choose one it may read with --probe PATH.")
 
 
-def test_a_redirect_passes_with_a_warning_and_is_not_followed(cli, api):
+def test_a_404_neither_passes_nor_fails_and_says_to_probe_a_path_that_needs_the_credential(
+        cli, api):
     bearer(cli, api)
-    data, _ = run_json(cli, "t", "--probe", "/moved")
-    assert data["ok"] is True and data["api"]["http_status"] == 302
+    data, _ = run_json(cli, "t", "--probe", "/no-such-path")
+    assert data["ok"] is True  # the credential was obtained
+    assert data["api"]["http_status"] == 404 and data["api"]["ok"] is None
     assert data["warnings"] == [
-        "The API answered 302, a redirect to https://elsewhere.example/login; astra-auth does "
-        "not follow it, so the credential was not sent there. Use --probe with a path that "
-        "answers directly."]
+        f"The API answered 404 to GET {api.base}/no-such-path: neither accepted nor refused "
+        "the credential, so this does not tell whether it takes the credential. Check a path "
+        "that needs it (PATH under the target's url): astra-auth test-token t --probe /PATH"]
+    human = cli("test-token", "t", "--probe", "/no-such-path")
+    assert "accepted by the API" not in human.out
+    assert "404 from GET" in human.out and "neither accepted nor refused" in human.out
 
 
-def test_a_500_passes_with_a_warning(cli, api):
+def test_a_redirect_is_not_followed_and_neither_passes_nor_fails(cli, api):
+    bearer(cli, api)
+    before = len(api.seen)
+    data, _ = run_json(cli, "t", "--probe", "/moved")
+    assert data["ok"] is True
+    assert data["api"]["http_status"] == 302 and data["api"]["ok"] is None
+    assert data["warnings"] == [
+        f"The API answered 302 to GET {api.base}/moved: a redirect to "
+        "https://elsewhere.example/login; astra-auth does not follow it, so the credential was "
+        "not sent there, so this does not tell whether it takes the credential. Check a path "
+        "that needs it (PATH under the target's url): astra-auth test-token t --probe /PATH"]
+    assert [path for path, _, _ in api.seen[before:]] == ["/moved"]  # not followed
+
+
+def test_a_500_neither_passes_nor_fails(cli, api):
     bearer(cli, api)
     data, _ = run_json(cli, "t", "--probe", "/boom")
-    assert data["ok"] is True and data["api"]["http_status"] == 500
-    assert data["warnings"][0].startswith("The API answered 500: an error on its side")
+    assert data["ok"] is True
+    assert data["api"]["http_status"] == 500 and data["api"]["ok"] is None
+    assert data["warnings"][0].startswith(
+        f"The API answered 500 to GET {api.base}/boom: an error on its side, so this does not "
+        "tell whether it takes the credential.")
 
 
 def test_an_unreachable_api_does_not_fail_the_check(cli, api):

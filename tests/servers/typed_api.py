@@ -60,6 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
                              'Bearer error="insufficient_scope", scope="admin:things"'}),
         "/moved": (302, {"Location": "https://elsewhere.example/login"}),
         "/boom": (500, {}),
+        "/no-such-path": (404, {}),
         "/hostile-401": (401, {"WWW-Authenticate":
                                'Bearer error="invalid_token", error_description='
                                '"\x1b]52;c;ZXZpbA==\x07 \x9b2Jexpired"'}),

@@ -1,8 +1,10 @@
 """The API check of `test-token`: one GET to the API with the credential attached
 exactly as the scanner attaches it, and what a refusal means.
 
-2xx, and every answer other than 401 and 403, passes (contract).  A 401 or 403
-is explained from the RFC 6750 `WWW-Authenticate` parameters, cross-checked
+2xx passes; 401 and 403 fail; any other answer (a 404 from a wrong path, a
+redirect, a 5xx) neither passes nor fails: `ok` stays None and a warning names
+the status and suggests `--probe` with a path that needs the credential
+(docs/commands.md, test-token).  A 401 or 403 is explained from the RFC 6750 `WWW-Authenticate` parameters, cross-checked
 against the token itself when it is a JWT (its `aud`, `scope`, `exp`, `alg`).
 An API that cannot be reached from here does not fail the check: the scanner
 may run elsewhere.  Redirects are never followed, and the credential never
@@ -25,7 +27,7 @@ from astra_auth.credentials.interface import Credential, origin
 from astra_auth.deps import Deps
 from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.storage.config import Target
-from astra_auth.text.shellcmd import command
+from astra_auth.text.shellcmd import Placeholder, command
 
 MAX_BODY = 64 * 1024  # the check needs the status and headers, not the page
 
@@ -34,7 +36,8 @@ MAX_BODY = 64 * 1024  # the check needs the status and headers, not the page
 class ApiCheck:
     url: str
     http_status: int | None = None
-    # True: accepted; False: refused (401/403); None: not reached from here.
+    # True: accepted (2xx); False: refused (401/403); None: not reached from
+    # here, or an answer that says neither (3xx, 404, 5xx...).
     ok: bool | None = None
     www_authenticate: str | None = None
     elapsed_ms: int = 0
@@ -103,17 +106,23 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
         check.ok = False
         _explain_refusal(check, target, credential, deps.environ)
         return check
-    check.ok = True
+    if 200 <= status < 300:
+        check.ok = True
+        return check
+    probe = command("test-token", target.name, "--probe", Placeholder("/PATH"))
     if 300 <= status < 400:
         location = response_headers.get("location", "(no Location)")[:300]
-        check.warnings.append(
-            f"The API answered {status}, a redirect to {location}; astra-auth does not follow "
-            "it, so the credential was not sent there. Use --probe with a path that answers "
-            "directly."
-        )
+        said = (f"a redirect to {location}; astra-auth does not follow it, so the credential "
+                "was not sent there")
     elif status >= 500:
-        check.warnings.append(f"The API answered {status}: an error on its side; the credential "
-                              "was not refused, but nothing more can be said about it.")
+        said = "an error on its side"
+    else:
+        said = "neither accepted nor refused the credential"
+    check.warnings.append(
+        f"The API answered {status} to GET {url}: {said}, so this does not tell whether it "
+        f"takes the credential. Check a path that needs it (PATH under the target's url): "
+        f"{probe}"
+    )
     return check
 
 

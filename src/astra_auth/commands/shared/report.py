@@ -210,10 +210,12 @@ def _api_row(grid: Any, d: Diagnosis) -> None:
     api = d.api
     if api is None:
         return
-    if api.ok is None:
+    if api.http_status is None:
         shown = f"not reached from here ({_text(api.url)})"
     else:
         shown = f"{api.http_status} from GET {clean(api.url)} ({api.elapsed_ms} ms)"
+        if api.ok is None:
+            shown += ": neither accepted nor refused"
     grid.add_row("API check", _text(shown))
     if api.www_authenticate:
         grid.add_row("WWW-Authenticate", _text(api.www_authenticate))
