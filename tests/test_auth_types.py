@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import shlex
 
 import httpx
 import pytest
@@ -64,7 +66,8 @@ def test_basic_has_no_bare_token(cli, api):
     write_config(cli, api, 'auth_type = "basic"\n[targets.t.basic]\nusername = "scanner"\n')
     cli.store.data["t:password"] = BASIC_PASSWORD
     result = cli("token", "t", expect=2)
-    assert "Use: astra-auth token t --format header (or --format json)" in result.err
+    assert ("Use: astra-auth token t --format header (or: astra-auth token t --format json)"
+            in result.err)
     assert result.out == ""
 
 
@@ -108,6 +111,26 @@ def test_api_key_in_each_location(cli, api, location):
                               params={"X-API-Key": "client-own"})
         assert response.json() == {"ok": True, "why": response.json()["why"]}
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "body", "secret", "hinted"), [
+    ("basic", '[targets.t.basic]\nusername = "scanner"\n', ("t:password", BASIC_PASSWORD),
+     ["astra-auth token t --format header", "astra-auth token t --format json"]),
+    ("api_key", '[targets.t.api_key]\nname = "key"\nlocation = "query"\n',
+     ("t:api_key", API_KEY), ["astra-auth token t --format json"]),
+    ("api_key", '[targets.t.api_key]\nname = "key"\nlocation = "cookie"\n',
+     ("t:api_key", API_KEY),
+     ["astra-auth token t --format header", "astra-auth token t --format json"]),
+])
+def test_every_command_the_bare_refusal_suggests_works_for_that_target(
+        cli, api, kind, body, secret, hinted):
+    write_config(cli, api, f'auth_type = "{kind}"\n{body}')
+    cli.store.data[secret[0]] = secret[1]
+    result = cli("token", "t", expect=2)
+    suggested = re.findall(r"astra-auth token t --format \w+", result.err)
+    assert suggested == hinted
+    for line in suggested:
+        assert cli(*shlex.split(line)[1:], token_on_stdout=True).out != ""
 
 
 def test_api_key_in_a_query_parameter_prints_json_not_bare(cli, api):

@@ -71,11 +71,15 @@ def render(credential: Credential, format: str, name: str) -> str:
     """The credential as `token --format` prints it."""
     if format == "bare":
         if credential.token is None or credential.location != "header":
+            # Only formats that work for this credential: a query parameter has
+            # no header line to print.
+            formats = ["json"] if credential.location == "query" else ["header", "json"]
             raise UsageError(
                 f"--format bare: target {name!r} has no bare token to print "
                 f"(its credential goes in a {credential.location} as a whole)",
-                hints=["Use: " + command("token", name, "--format", "header")
-                       + " (or --format json)"],
+                hints=["Use: " + " (or: ".join(command("token", name, "--format", f)
+                                               for f in formats)
+                       + ")" * (len(formats) - 1)],
             )
         return credential.token
     if format == "header":
