@@ -820,7 +820,7 @@ class Redactor:
         spans = sorted(span for span in found if span[1] > span[0])
         if not spans:
             return text
-        parts = []
+        parts: list[str] = []
         done = 0
         start, end = spans[0]
         for next_start, next_end in spans[1:]:
