@@ -41,9 +41,13 @@ _HEX_RUN = re.compile(r"[0-9A-Fa-f]{4,}")
 _HEX_PAIRS = re.compile(r"[0-9A-Fa-f]{2}(?:[: ][0-9A-Fa-f]{2})+")
 
 
+_JSON_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "t": "\t", "n": "\n", "r": "\r"}
+
+
 def _backslashes(text: str) -> str:
-    return re.sub(r"\\(?:[ux]([0-9A-Fa-f]{4}|(?<=x)[0-9A-Fa-f]{2})|(\\))",
-                  lambda m: m.group(2) or chr(int(m.group(1), 16)), text)
+    return re.sub(r"\\(?:[ux]([0-9A-Fa-f]{4}|(?<=x)[0-9A-Fa-f]{2})|([\\\"/tnr]))",
+                  lambda m: _JSON_ESCAPES[m.group(2)] if m.group(2) else chr(int(m.group(1), 16)),
+                  text)
 
 
 def _char_readings(text: str) -> list[str]:
@@ -52,6 +56,8 @@ def _char_readings(text: str) -> list[str]:
     readings = [text]
     for _ in range(3):
         text = _backslashes(html.unescape(unquote(text)))
+        if text == readings[-1]:
+            break
         readings.append(text)
     return readings
 
@@ -74,10 +80,9 @@ def _bytes_readings(text: str) -> list[str]:
     return [data.decode(codec, "replace") for data in found for codec in ("latin-1", "utf-8")]
 
 
-def _readings(text: str) -> list[str]:
+def _readings(text: str) -> set[str]:
     first = _char_readings(text)
-    second = [r for t in first for b in _bytes_readings(t) for r in _char_readings(b)]
-    return first + second
+    return {*first, *(r for t in first for b in _bytes_readings(t) for r in _char_readings(b))}
 
 
 def _plain(text: str) -> str:
@@ -89,7 +94,8 @@ def shown_runs(output: str, secret: str) -> set[str]:
     """Every run of RUN characters of `secret` that some reading of `output` shows."""
     secret = _plain(secret)
     runs = {secret[i:i + RUN] for i in range(len(secret) - RUN + 1)}
-    return {run for text in _readings(output) for run in runs if run in _plain(text)}
+    plain = [_plain(text) for text in _readings(output)]
+    return {run for run in runs if any(run in text for text in plain)}
 
 
 # ---------------------------------------------------------------------------
@@ -219,8 +225,7 @@ def test_a_secret_of_four_to_seven_is_masked_whole_anywhere():
     assert redactor.redact("hunter is not it") == "hunter is not it"
     basic = base64.b64encode(b"john:hunter2").decode()
     output = redactor.redact(f"Authorization: Basic {basic}")
-    assert "hunter2" not in _readings(output)[0] and MASK in output
-    assert all("hunter2" not in r for r in _readings(output))
+    assert MASK in output and all("hunter2" not in r.lower() for r in _readings(output))
 
 
 def test_the_basic_pair_masks_a_short_secret_and_keeps_the_client_id():

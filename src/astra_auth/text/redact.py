@@ -98,8 +98,8 @@ _UNIT = re.compile(r"""
 _ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "a": "\a",
             "e": "\x1b"}
 
-_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{11,}(={0,2})")
-_HEX_RUN = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8,}")
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{11,}(={0,2})")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
 _HEX_PAIRS = re.compile(r"[0-9a-fA-F]{2}(?:[\s:-][0-9a-fA-F]{2}){3,}")
 # Printable ASCII in a byte view: text, where escapes may be decoded.
 _TEXT_STRETCH = re.compile(r"[\t\n\r\x20-\x7e]{8,}")
@@ -203,7 +203,8 @@ def _squeeze(text: str) -> str:
     try:
         data = text.encode("latin-1")
     except UnicodeEncodeError:
-        return text.translate({ord(c): None for c in set(text) if _SEPARATOR.fullmatch(c)})
+        return text.translate({ord(c): None if _SEPARATOR.fullmatch(c) else ord(c)
+                               for c in set(text)})
     return data.translate(None, _LATIN1_DROP).decode("latin-1")
 
 
@@ -268,22 +269,23 @@ def _escaped_bytes(m: re.Match[str]) -> list[tuple[str, int, int]]:
 
 def _decoded(m: re.Match[str]) -> list[tuple[str, int, int]] | None:
     """What one escape stands for, as (characters, start, end); None: not an escape."""
-    text = m.group()
-    if text[0] == "%" or m.group("x"):
+    kind = m.lastgroup
+    if kind == "char":
+        char = m.group(kind)
+        return [(_ESCAPED.get(char, char), m.start(), m.end())]
+    if kind == "x":
         return _escaped_bytes(m)
-    if text[0] == "&":
+    if kind is None:
+        text = m.group()
+        if text[0] == "%":
+            return _escaped_bytes(m)
         char = html.unescape(text)
         return None if char == text else [(char, m.start(), m.end())]
-    if m.group("high"):
+    if kind == "low":
         code = 0x10000 + ((int(m.group("high"), 16) - 0xD800) << 10) \
             + int(m.group("low"), 16) - 0xDC00
-    elif m.group("octal"):
-        code = int(m.group("octal"), 8)
-    elif m.group("char") is not None:
-        char = m.group("char")
-        return [(_ESCAPED.get(char, char), m.start(), m.end())]
     else:
-        code = int(m.group("brace") or m.group("long") or m.group("short"), 16)
+        code = int(m.group(kind), 8 if kind == "octal" else 16)
     if code > 0x10FFFF:
         return None
     return [(chr(code), m.start(), m.end())]
@@ -331,7 +333,9 @@ def _fold(text: str, fold_char: Callable[[str], str]) -> tuple[str, _Map | None]
     whole = text.lower() if fold_char is str.lower else _fold_text(text)
     if len(whole) == len(text):
         return whole, None
-    table = {ord(c): f for c in set(text) if (f := fold_char(c)) != c}
+    # Every character in the table: one missing from it costs str.translate a
+    # raised and caught LookupError.
+    table = {ord(c): fold_char(c) for c in set(text)}
     if all(len(f) == 1 for f in table.values()):
         return text.translate(table), None
 
