@@ -45,9 +45,11 @@ _JSON_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "t": "\t", "n": "\n", "r": "\r"
 
 
 def _backslashes(text: str) -> str:
-    return re.sub(r"\\(?:[ux]([0-9A-Fa-f]{4}|(?<=x)[0-9A-Fa-f]{2})|([\\\"/tnr]))",
-                  lambda m: _JSON_ESCAPES[m.group(2)] if m.group(2) else chr(int(m.group(1), 16)),
-                  text)
+    def one(m: re.Match[str]) -> str:
+        code = m.group(1) or m.group(2)
+        return chr(int(code, 16)) if code else _JSON_ESCAPES[m.group(3)]
+
+    return re.sub(r"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|([\\\"/tnr]))", one, text)
 
 
 def _char_readings(text: str) -> list[str]:
@@ -165,6 +167,12 @@ def test_the_mask_covers_the_whole_encoded_span():
     padded = base64.b64encode(ISSUE_SECRET.encode()).decode()
     assert padded.endswith("=")
     assert Redactor(ISSUE_SECRET).redact(f"({padded})") == f"({MASK})"
+
+
+def test_an_escape_before_a_secret_does_not_hide_it():
+    # `\n` decodes to a newline, taking the secret's first letter with it.
+    assert Redactor("nabcdefg").redact("C:\\nabcdefg") == f"C:\\{MASK}"
+    assert Redactor("x%41bcdefg").redact("got x%41bcdefg") == f"got {MASK}"
 
 
 def test_a_run_of_seven_is_shown_a_run_of_eight_is_not():

@@ -11,15 +11,15 @@ What is masked
 - Any run of `RUN` (8) or more characters of a secret, in any case: the whole
   secret, a prefix, a suffix or a part from its middle.
 - In every form a provider may give it, and in mixtures of them: HTML character
-  references (named, decimal or hex, any number of leading zeros, with or
-  without the `;`: HTML Living Standard §13.2.5.72-80); percent-encoding
+  references (named, and decimal or hex with any number of leading zeros and
+  with or without the `;`: HTML Living Standard §13.2.5.72-80); percent-encoding
   (RFC 3986 §2.1), of every character or of some; backslash escapes, in JSON
   (RFC 8259 §7, surrogate pairs included) or elsewhere (`\\xHH`, `\\U0010FFFF`,
   `\\u{...}`, octal, `\\n`...); an escape of an escape (`%2541`, up to three
   deep); Base64 and base64url (RFC 4648 §4, §5) of a text that holds it, at any
   of the three byte alignments and from any starting point in the run; hex, of
-  bytes alone or separated (`5a:71`); UTF-16 and UTF-32 inside hex or Base64
-  (their zero bytes count as separators); compatibility forms (fullwidth `Ｚ`,
+  bytes alone or separated (`5a:71`); UTF-16 and UTF-32 of Latin-1 text inside
+  hex or Base64 (their zero bytes count as separators); compatibility forms (fullwidth `Ｚ`,
   `ℤ`, ligatures: Unicode NFKD, UAX #15); and spaced out, with anything that is
   not a letter or digit between its characters (`Z q 8 v`, `Z-q-8`, zero-width
   spaces, a form's `+`).  Where the secret itself has such a character between
@@ -43,8 +43,9 @@ times at most); each of those folded (NFKD, case folded); the folded text with
 every character that is not a letter or digit removed ("squeezed"), where the
 secrets are looked for; and the bytes that each Base64 or hex run stands for,
 read the same way (Base64 inside Base64 too, two deep).  A secret's letters are
-looked for by their pieces of four, at every fourth position of the squeezed
-text (any eight letters in a row hold one such piece), and each find is checked
+looked for by their pieces of three, at every sixth position of the squeezed
+text (any eight letters in a row hold one such piece; closer where the secret's
+own separators let fewer letters make a run of eight), and each find is checked
 and extended letter by letter.  Only the standard library is used (re, html,
 unicodedata, binascii); benchmarks/redact.py measures it on 1 MiB.
 """
@@ -56,6 +57,7 @@ import binascii
 import dataclasses
 import html
 import re
+import threading
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
@@ -500,9 +502,6 @@ class _Compiled:
         self.literals = literals
         text_forms: list[_Form] = []
         bytes_forms: list[_Form] = []
-        # The forms of secrets that hold `%`, `&` or a backslash.
-        escaped_text: list[_Form] = []
-        escaped_bytes: list[_Form] = []
         words: list[str] = []
         anywhere: list[str] = []
         b64: list[str] = []
@@ -514,25 +513,14 @@ class _Compiled:
                 shown = [folded, folded.replace(" ", "+")]  # a form's space
                 (words if len(secret) < SHORT else anywhere).extend(shown)
             else:
-                escapes = any(char in secret for char in "%&\\")
-                if escapes:
-                    escaped_text.append(form)
                 text_forms.append(form)
-                for byte_form in _bytes_forms(secret):
-                    bytes_forms.append(byte_form)
-                    if escapes:
-                        escaped_bytes.append(byte_form)
+                bytes_forms += _bytes_forms(secret)
             if len(secret) < RUN:
                 more_b64, more_hex = _blob_forms(secret)
                 b64 += more_b64
                 hexes += more_hex
-        # A text's escapes decoded show every secret that its escapes hide, and
-        # every secret that it shows as it is, unless the secret itself looks like
-        # an escape (`x%2B`): those are looked for before decoding too.
         self.text = _Index(text_forms, words, anywhere)
-        self.text_before = _Index(escaped_text, words, anywhere)
         self.bytes = _Index(bytes_forms)
-        self.bytes_before = _Index(escaped_bytes)
         self.exact = _alternatives(list(literals), "{}")
         self.b64 = _alternatives(b64, rf"(?<![{_B64_CHAR}])(?:{{}})(?![{_B64_CHAR}=])")
         self.hex = _alternatives(hexes, r"(?<![0-9a-fA-F])(?:{})(?![0-9a-fA-F])",
@@ -548,14 +536,14 @@ class _Compiled:
             if decoded is None:
                 break
             levels.append(_View(decoded[0], levels[-1], decoded[1]))
-        if depth == 0:
-            last_index, index, fold = self.text, self.text_before, _fold_as_text
-        else:
-            last_index, index, fold = self.bytes, self.bytes_before, _fold_as_bytes
+        # Each level is looked at: decoding shows what escapes hid, but may hide
+        # what was there as it is (a secret that holds `%2B`, or that follows a
+        # backslash: `\\n`).
+        index, fold = (self.text, _fold_as_text) if depth == 0 else (self.bytes, _fold_as_bytes)
         for number, level in enumerate(levels):
             if number == 0 and searched:
                 continue
-            _search(level, last_index if level is levels[-1] else index, fold, found)
+            _search(level, index, fold, found)
             if number in (0, len(levels) - 1):
                 self._literals(level, depth, found)
         if depth < _DEPTH:
@@ -779,11 +767,12 @@ def _text_stretches(view: _View) -> _View | None:
 class Redactor:
     """Masks, in any text, the secrets it was given (see the module's docstring).
 
-    Safe to share between threads: `add` replaces the set of secrets, and
-    `redact` works on the set it found.
+    Safe to share between threads: `add` replaces the set of secrets (under a
+    lock), and `redact` works on the set it found.
     """
 
     def __init__(self, *secrets: str | None) -> None:
+        self._lock = threading.Lock()
         self._secrets: frozenset[str] = frozenset()
         self._literals: frozenset[str] = frozenset()
         self._compiled: _Compiled | None = None
@@ -791,8 +780,10 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if secret and secret not in self._secrets:
-            self._secrets = self._secrets | {secret}
+        if secret:
+            with self._lock:
+                if secret not in self._secrets:
+                    self._secrets = self._secrets | {secret}
 
     def add_basic(self, client_id: str, secret: str | None) -> None:
         """The Basic credentials as they cross the wire (RFC 6749 §2.3.1): the
@@ -802,11 +793,13 @@ class Redactor:
             return
         self.add(secret)
         pair = f"{quote_plus(client_id, safe='')}:{quote_plus(secret, safe='')}"
-        self._literals = self._literals | {pair, base64.b64encode(pair.encode()).decode()}
+        with self._lock:
+            self._literals = self._literals | {pair, base64.b64encode(pair.encode()).decode()}
 
     def merge(self, other: Redactor) -> None:
-        self._secrets = self._secrets | other._secrets
-        self._literals = self._literals | other._literals
+        with self._lock:
+            self._secrets = self._secrets | other._secrets
+            self._literals = self._literals | other._literals
 
     def _current(self) -> _Compiled:
         secrets, literals = self._secrets, self._literals
