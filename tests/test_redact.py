@@ -36,9 +36,10 @@ ISSUE_SECRET = "Zq8vR3xLp2Wm9Tn4"  # the client secret of the report
 # generated secret holds any of them.
 SPACERS = (" ", "  ", "\t", "\n", "\u200b", "\u00b7", ", ", " | ", "\u3000")
 SPACER_CHARS = "".join(sorted(set("".join(SPACERS)))) + "\0"
-_B64_RUN = re.compile(r"[A-Za-z0-9+/=_-]{4,}")
-_HEX_RUN = re.compile(r"[0-9A-Fa-f]{4,}")
-_HEX_PAIRS = re.compile(r"[0-9A-Fa-f]{2}(?:[: ][0-9A-Fa-f]{2})+")
+# The shortest Base64 and hex that hold 8 characters.
+_B64_RUN = re.compile(r"[A-Za-z0-9+/=_-]{11,}")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{16,}")
+_HEX_PAIRS = re.compile(r"[0-9A-Fa-f]{2}(?:[: ][0-9A-Fa-f]{2}){7,}")
 
 
 _JSON_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "t": "\t", "n": "\n", "r": "\r"}
@@ -82,9 +83,14 @@ def _bytes_readings(text: str) -> list[str]:
     return [data.decode(codec, "replace") for data in found for codec in ("latin-1", "utf-8")]
 
 
-def _readings(text: str) -> set[str]:
+def _readings(text: str, depth: int = 2) -> set[str]:
+    """Every way to read `text`: its escapes undone, and what its Base64 and
+    hex stand for (`depth` deep), read the same way."""
     first = _char_readings(text)
-    return {*first, *(r for t in first for b in _bytes_readings(t) for r in _char_readings(b))}
+    if not depth:
+        return set(first)
+    return {*first, *(r for t in first for b in _bytes_readings(t)
+                      for r in _readings(b, depth - 1))}
 
 
 def _plain(text: str) -> str:
@@ -347,8 +353,10 @@ def shown_forms(draw: st.DrawFn, secret: str) -> str:
         shown = run.encode().hex(draw(st.sampled_from([":", " "])))
     if draw(st.booleans()) and way in ("hex", "utf16", "hex-pairs"):
         shown = shown.upper()
-    outer = draw(st.sampled_from(["none", "none", "percent", "json", "html"]))
-    if outer == "percent":
+    outer = draw(st.sampled_from(["none", "none", "percent", "json", "html", "base64"]))
+    if outer == "base64":
+        shown = base64.b64encode(shown.encode()).decode()
+    elif outer == "percent":
         shown = quote(shown, safe="")
     elif outer == "json":
         shown = json.dumps(shown)[1:-1]

@@ -103,8 +103,9 @@ _ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "a
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{11,}(={0,2})")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
 _HEX_PAIRS = re.compile(r"[0-9a-fA-F]{2}(?:[\s:-][0-9a-fA-F]{2}){3,}")
-# Printable ASCII in a byte view: text, where escapes may be decoded.
-_TEXT_STRETCH = re.compile(r"[\t\n\r\x20-\x7e]{8,}")
+# Printable ASCII and UTF-8 sequences in a byte view: text, to be read as text.
+_TEXT_STRETCH = re.compile(r"(?:[\t\n\r\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]"
+                           r"|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){8,}")
 _URLSAFE = str.maketrans("-_", "+/")
 _B64_CHAR = r"A-Za-z0-9+/_\-"
 
@@ -526,10 +527,9 @@ class _Compiled:
         self.hex = _alternatives(hexes, r"(?<![0-9a-fA-F])(?:{})(?![0-9a-fA-F])",
                                  re.IGNORECASE)
 
-    def scan(self, view: _View, depth: int, found: list[tuple[int, int]],
-             searched: bool = False) -> None:
-        """Add to `found` the original span of every secret that `view` shows
-        (`searched`: `view` itself was searched already, only its escapes are left)."""
+    def scan(self, view: _View, depth: int, found: list[tuple[int, int]]) -> None:
+        """Add to `found` the original span of every secret that the text `view`
+        shows (`depth`: how many Base64 or hex decodings made it)."""
         levels = [view]
         while len(levels) <= (_LEVELS if depth == 0 else 1):
             decoded = _unescape(levels[-1].text)
@@ -539,20 +539,18 @@ class _Compiled:
         # Each level is looked at: decoding shows what escapes hid, but may hide
         # what was there as it is (a secret that holds `%2B`, or that follows a
         # backslash: `\\n`).
-        index, fold = (self.text, _fold_as_text) if depth == 0 else (self.bytes, _fold_as_bytes)
         for number, level in enumerate(levels):
-            if number == 0 and searched:
-                continue
-            _search(level, index, fold, found)
+            _search(level, self.text, _fold_as_text, found)
             if number in (0, len(levels) - 1):
                 self._literals(level, depth, found)
         if depth < _DEPTH:
             for decoded_view in _byte_views(levels[-1]):
+                # The bytes as they are (binary, UTF-16...), and the text in them.
                 _search(decoded_view, self.bytes, _fold_as_bytes, found)
                 self._literals(decoded_view, depth + 1, found)
                 text = _text_stretches(decoded_view)
                 if text is not None:
-                    self.scan(text, depth + 1, found, searched=True)
+                    self.scan(text, depth + 1, found)
 
     def _literals(self, view: _View, depth: int, found: list[tuple[int, int]]) -> None:
         for pattern in (self.exact, self.b64, self.hex) if depth == 0 else (self.exact,):
@@ -750,14 +748,26 @@ def _byte_views(level: _View) -> Iterator[_View]:
 
 
 def _text_stretches(view: _View) -> _View | None:
-    """The stretches of a byte view that are text, where escapes may be."""
+    """The stretches of a byte view that are text, decoded from UTF-8."""
     parts: list[str] = []
     back = _Pieces()
     at = 0
     for m in _TEXT_STRETCH.finditer(view.text):
-        back.copied(at, m.start())
-        parts.append(m.group())
-        at += len(m.group())
+        stretch = m.group()
+        if stretch.isascii():
+            back.copied(at, m.start())
+            parts.append(stretch)
+            at += len(stretch)
+            continue
+        # (An overlong form or a surrogate is kept byte by byte.)
+        text = stretch.encode("latin-1").decode("utf-8", "surrogateescape")
+        k = m.start()
+        for char in text:
+            size = len(char.encode("utf-8", "surrogateescape"))
+            back.unit(at, k, k + size)
+            at += 1
+            k += size
+        parts.append(text)
     return _View("".join(parts), view, back) if parts else None
 
 
