@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from astra_auth.text.redact import MASK, Redactor
 
 RUN = 8
-ISSUE_SECRET = "Zq8vR3xLp2Wm9Tn4"  # the client secret of the report
+ISSUE_SECRET = "Zq8vR3xLp2Wm9Tn4"  # a client secret a provider echoed in every form below
 
 # ---------------------------------------------------------------------------
 # The oracle
@@ -107,7 +107,7 @@ def shown_runs(output: str, secret: str) -> set[str]:
 
 
 # ---------------------------------------------------------------------------
-# Each form of the report, literally
+# Each form a provider echoed, literally
 
 
 def fullwidth(text: str) -> str:
@@ -141,7 +141,7 @@ ISSUE_FORMS = {
 
 
 @pytest.mark.parametrize("form", sorted(ISSUE_FORMS))
-def test_each_form_of_the_report_is_masked_whole(form):
+def test_each_echoed_form_is_masked_whole(form):
     text = f"error: got {ISSUE_FORMS[form]} (form {form})"
     assert Redactor(ISSUE_SECRET).redact(text) == f"error: got {MASK} (form {form})"
 
@@ -158,7 +158,7 @@ def test_base64_of_a_longer_text_is_masked_at_each_alignment(prefix, suffix, url
         assert not shown_runs(output, ISSUE_SECRET), output
 
 
-def test_the_report_s_echo_is_masked_in_every_form():
+def test_the_fault_server_s_echo_is_masked_in_every_form():
     from tests.servers.faults import echo_forms
 
     output = Redactor(ISSUE_SECRET).redact(echo_forms(ISSUE_SECRET))
@@ -391,7 +391,7 @@ def test_two_forms_in_one_text_are_both_masked(data, secret, texts):
 @settings(max_examples=100, deadline=None)
 @given(secret=secrets(),
        text=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
-                                  exclude_characters=_ALNUM + "éüßÆ" + "ｦ"), max_size=80))
+                                  exclude_characters=_ALNUM + "éüßÆ"), max_size=80))
 def test_a_text_without_the_secret_s_letters_is_left_alone(secret, text):
     # Nothing here is a letter or digit of the secret, Base64 or hex.
     assume(not any(_plain(c) and _plain(c) in _plain(secret + _ALNUM) for c in text))
