@@ -103,9 +103,9 @@ _ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "a
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{11,}(={0,2})")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
 _HEX_PAIRS = re.compile(r"[0-9a-fA-F]{2}(?:[\s:-][0-9a-fA-F]{2}){3,}")
-# Printable ASCII and UTF-8 sequences in a byte view: text, to be read as text.
-_TEXT_STRETCH = re.compile(r"(?:[\t\n\r\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]"
-                           r"|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){8,}")
+# Printable characters in a byte view read as UTF-8 (not the bytes that are not
+# UTF-8, which decoding turned into surrogates): text, to be read as text.
+_TEXT_STRETCH = re.compile("[\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\U0010ffff]{8,}")
 _URLSAFE = str.maketrans("-_", "+/")
 _B64_CHAR = r"A-Za-z0-9+/_\-"
 
@@ -749,25 +749,24 @@ def _byte_views(level: _View) -> Iterator[_View]:
 
 def _text_stretches(view: _View) -> _View | None:
     """The stretches of a byte view that are text, decoded from UTF-8."""
+    text = view.text.encode("latin-1").decode("utf-8", "surrogateescape")
     parts: list[str] = []
     back = _Pieces()
-    at = 0
-    for m in _TEXT_STRETCH.finditer(view.text):
+    at = done = byte = 0
+    for m in _TEXT_STRETCH.finditer(text):
+        byte += len(text[done:m.start()].encode("utf-8", "surrogateescape"))
         stretch = m.group()
         if stretch.isascii():
-            back.copied(at, m.start())
-            parts.append(stretch)
-            at += len(stretch)
-            continue
-        # (An overlong form or a surrogate is kept byte by byte.)
-        text = stretch.encode("latin-1").decode("utf-8", "surrogateescape")
-        k = m.start()
-        for char in text:
-            size = len(char.encode("utf-8", "surrogateescape"))
-            back.unit(at, k, k + size)
-            at += 1
-            k += size
-        parts.append(text)
+            back.copied(at, byte)
+            byte += len(stretch)
+        else:
+            for k, char in enumerate(stretch, at):
+                size = len(char.encode("utf-8"))
+                back.unit(k, byte, byte + size)
+                byte += size
+        parts.append(stretch)
+        at += len(stretch)
+        done = m.end()
     return _View("".join(parts), view, back) if parts else None
 
 
