@@ -27,6 +27,32 @@ LOGIN_PAGE = b"""<!DOCTYPE html>
 </html>"""
 
 
+def echo_forms(secret: str) -> str:
+    """The secret in part and encoded, as careless or hostile providers echo it:
+    each form shows at least 8 of its characters (for a secret of 16 or more)."""
+    data = secret.encode()
+    quarter = max(len(secret) // 4, 1)
+    forms = {
+        "prefix": secret[:-3],
+        "suffix": secret[3:],
+        "lower": secret.lower(),
+        "upper": secret.upper(),
+        "spaced": " ".join(secret),
+        "hex-entities": "".join(f"&#x{ord(c):X};" for c in secret),
+        "padded-decimal": "".join(f"&#{ord(c):04d};" for c in secret),
+        "every-other-percent": "".join(
+            "".join(f"%{b:02X}" for b in c.encode()) if i % 2 else c
+            for i, c in enumerate(secret)),
+        "u-escapes": "".join(f"\\u{ord(c):04x}" for c in secret),
+        "base64-offset-1": base64.b64encode(b"x" + data + b"yz").decode(),
+        "base64-offset-2": base64.urlsafe_b64encode(b"xy" + data).decode(),
+        "utf16-hex": secret.encode("utf-16-be").hex(),
+        "fullwidth": "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in secret),
+        "middle": secret[quarter:-quarter],
+    }
+    return "; ".join(f"{name}={shown}" for name, shown in forms.items())
+
+
 class Handler(BaseHTTPRequestHandler):
     server: FaultServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"
@@ -177,6 +203,11 @@ class Handler(BaseHTTPRequestHandler):
             pair = base64.b64decode(auth[6:]).decode("utf-8", "replace")
             return unquote_plus(pair.split(":", 1)[1])
         return parse_qs(body.decode("utf-8", "replace")).get("client_secret", [""])[0]
+
+    def path_echo_forms(self, body: bytes) -> None:
+        """An error description that echoes the client secret in part and encoded."""
+        self._json(400, {"error": "invalid_client",
+                         "error_description": echo_forms(self._client_secret(body))})
 
     def path_jwt_echo(self, body: bytes) -> None:
         """A JWT access token that carries the client secret in a claim."""

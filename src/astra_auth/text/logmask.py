@@ -3,16 +3,19 @@
 httpx logs every request's URL at INFO (`HTTP Request: GET https://…?key=…`).
 A credential that travels in a query parameter (an API key kept there) would
 reach any log an application has switched on, `auth_for`'s included.  A filter
-on those loggers masks every such value astra-auth has put into a URL.
+on those loggers masks every such value astra-auth has put into a URL, by the
+same rules as everything else that is shown (text/redact.py): whole or in
+part, and in any encoding, the form-encoded one of a query string
+(`application/x-www-form-urlencoded`: `+` for a space, `%XX` for the rest)
+among them.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from urllib.parse import quote, quote_plus
 
-from astra_auth.text.redact import MASK
+from astra_auth.text.redact import Redactor
 
 _LOGGERS = ("httpx", "httpcore")
 
@@ -20,18 +23,12 @@ _LOGGERS = ("httpx", "httpcore")
 class _MaskFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
-        self.values: set[str] = set()
+        self.redactor = Redactor()
         self.lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.values:
-            return True
         message = record.getMessage()
-        masked = message
-        with self.lock:
-            values = sorted(self.values, key=len, reverse=True)
-        for value in values:
-            masked = masked.replace(value, MASK)
+        masked = self.redactor.redact(message)
         if masked != message:
             record.msg, record.args = masked, ()
         return True
@@ -42,10 +39,11 @@ _installed = False
 
 
 def mask_in_http_logs(value: str) -> None:
-    """From now on, `value` (and its URL-encoded forms) never appears in httpx's logs."""
+    """From now on, `value` (in part, and in its encoded forms) never appears in
+    httpx's or httpcore's log records."""
     global _installed
     with _FILTER.lock:
-        _FILTER.values.update(v for v in {value, quote(value, safe=""), quote_plus(value)} if v)
+        _FILTER.redactor.add(value)
         if not _installed:
             for name in _LOGGERS:
                 logging.getLogger(name).addFilter(_FILTER)
