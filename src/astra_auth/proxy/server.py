@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 
 from astra_auth.core.errors import AstraError, bug_location
 from astra_auth.credentials.interface import (
-    RENEW_AT_SHARE,
     Credential,
     CredentialSource,
     SourceSettings,
@@ -553,7 +552,7 @@ def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
     """Serve until Ctrl-C or SIGTERM; returns normally then (exit 0)."""
     log = Log(deps, opts.quiet)
     settings = SourceSettings(timeout=opts.timeout, ca_bundle=opts.ca_bundle,
-                              renew_share=RENEW_AT_SHARE, on_event=log.event)
+                              on_event=log.event)
     sources: dict[str, CredentialSource] = {}
     for listener in listeners:
         name = listener.target.name
