@@ -104,7 +104,7 @@ class Admission:
               fields: Iterable[tuple[bytes, bytes]]) -> Refusal | None:
         """The refusal for this request, or None to forward it."""
         if tuple(version) not in ((1, 1), (1, 0)):
-            return NOT_HTTP
+            return NOT_HTTP  # (the server closes such a connection unanswered)
         if method == "CONNECT" or not target.startswith("/"):
             # "GET http://host/..." or "CONNECT host:443": a scanner set up to use
             # this as a forward proxy.  Never forwarded anywhere.

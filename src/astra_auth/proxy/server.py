@@ -161,6 +161,12 @@ class Forwarder:
         self._pending: asyncio.Future[Credential] | None = None
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if tuple(request.version) not in ((1, 1), (1, 0)):
+            # HTTP/0.9 or 2.0 sent as text: no HTTP/1.1 answer would be understood
+            # (and aiohttp would answer in the request's own version).
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError("not HTTP/1")
         try:
             refusal = self.admission.check(request.method, request.raw_path, request.version,
                                            request.raw_headers)
