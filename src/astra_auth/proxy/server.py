@@ -183,6 +183,10 @@ class Forwarder:
             # Never the exception's text: it may hold a header value.
             self.log.failure(f"{self.name}: internal error ({type(exc).__name__}"
                              f"{bug_location(exc)}); this is a bug, please report it")
+            if request.writer.output_size > 0 and request.transport is not None:
+                # The answer had started: it must look cut off, not complete.
+                request.transport.abort()
+                raise ConnectionResetError("internal error mid-answer") from None
             return _error_response(Refusal(500, "internal_error",
                                            "astra-auth proxy failed on this request (a bug)"))
 
