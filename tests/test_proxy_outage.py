@@ -238,3 +238,39 @@ def test_the_schemathesis_provider_shares_the_back_off(cli, faults):
             failures += 1
     assert failures == 20
     assert _asked(faults) - before == 1
+
+
+# ---------------------------------------------------------------------------
+# Slow peers
+
+
+def test_a_scanner_that_stops_reading_gets_the_read_timeout(proxies, proc, upstream):
+    """The contract's read timeout applies to a scanner that stops reading:
+    its connection is cut after --timeout, and the API's is not held."""
+    import socket
+    import time
+
+    from tests.test_proxy import _own, _port
+
+    proc("configure", "api", "--auth-type", "bearer", "--secrets", "env", "--url",
+         upstream.url, "--no-input")
+    size = 16 * 1024 * 1024  # far more than the socket buffers hold
+    upstream.state.raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + b"s" * size
+    running = proxies.start("api=0", "--timeout", "1",
+                            env={"ASTRA_AUTH_API_BEARER_TOKEN": "tok-reader-1"})
+    port = _port(running, "api")
+    with socket.socket() as stalled:
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        stalled.settimeout(30)
+        stalled.connect(("127.0.0.1", port))
+        stalled.sendall(_own(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n", port))
+        time.sleep(3)  # the scanner reads nothing for three times the timeout
+        received = 0
+        try:
+            while part := stalled.recv(1 << 20):
+                received += len(part)
+        except ConnectionResetError:
+            pass
+    assert 0 < received < size  # cut off, not complete
+    with client() as c:  # and the proxy serves on
+        assert c.get(running.url("api", "/echo/after")).status_code == 200
