@@ -284,8 +284,7 @@ class Forwarder:
             if request.method == "HEAD" or response.status in (204, 304):
                 if length is not None and response.status != 204:
                     out.content_length = length
-                await self._write(out.prepare(request))
-                await self._write(out.write_eof())
+                await self._write(self._whole(out, request, b""))
                 return out
             if length is not None and length <= SMALL_BODY:
                 try:
@@ -293,8 +292,7 @@ class Forwarder:
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     return self._unreachable(exc)
                 out.content_length = len(whole)
-                await self._write(out.prepare(request))
-                await self._write(out.write_eof(whole))
+                await self._write(self._whole(out, request, whole))
                 return out
             if length is not None:
                 out.content_length = length
@@ -318,6 +316,11 @@ class Forwarder:
             raise
         finally:
             response.release()
+
+    @staticmethod
+    async def _whole(out: web.StreamResponse, request: web.BaseRequest, body: bytes) -> None:
+        await out.prepare(request)
+        await out.write_eof(body)
 
     async def _write(self, step: Any) -> None:
         """One write to the scanner: a scanner that stops reading gets the
@@ -501,9 +504,10 @@ class _Protocol(web.RequestHandler):
 class _Server(web.Server):
     """`web.Server` whose connections are `_Protocol`s."""
 
-    def __init__(self, handler: Callable[[web.BaseRequest], Any], **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
-        self._protocol_args = kwargs
+    def __init__(self, handler: Callable[[web.BaseRequest], Any], *,
+                 handler_cancellation: bool, **kwargs: Any) -> None:
+        super().__init__(handler, handler_cancellation=handler_cancellation, **kwargs)
+        self._protocol_args = kwargs  # the connections' own settings
 
     def __call__(self) -> web.RequestHandler:
         return _Protocol(self, loop=asyncio.get_running_loop(), **self._protocol_args)
@@ -514,9 +518,12 @@ def make_server(handler: Callable[[web.BaseRequest], Any], idle: float = KEEP_AL
     """The scanner's side: aiohttp's server, silent, with the proxy's limits.
     `idle`: seconds before a connection that sends nothing (or half a head)
     is closed."""
-    return _Server(handler, access_log=None, logger=_SILENT, auto_decompress=False,
-                   max_line_size=MAX_HEAD, max_field_size=MAX_HEAD, max_headers=MAX_FIELDS,
-                   keepalive_timeout=idle, lingering_time=2.0)
+    # handler_cancellation: a scanner that goes away cancels its request, and
+    # with it the API's connection, rather than leaving it until the API
+    # sends more or the read timeout fires.
+    return _Server(handler, handler_cancellation=True, access_log=None, logger=_SILENT,
+                   auto_decompress=False, max_line_size=MAX_HEAD, max_field_size=MAX_HEAD,
+                   max_headers=MAX_FIELDS, keepalive_timeout=idle, lingering_time=2.0)
 
 
 # ---------------------------------------------------------------------------
