@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -112,22 +113,23 @@ class SharedSource:
         """`call()` unless another call runs: then wait for it and take its
         failure, or (`shared`) what it left fresh.  In a back-off, the last
         failure at once."""
-        waited = 0.0
+        # Real time for the wait (a condition's timeout is), the injected
+        # clock for the back-off.
+        give_up = time.monotonic() + self._timeout
         with self._cond:
             while True:
                 if self._failure is not None and self._monotonic() < self._retry_at:
                     raise _again(self._failure)
                 if not self._busy:
                     break
-                if waited >= self._timeout:
+                left = give_up - time.monotonic()
+                if left <= 0:
                     raise CredentialError(Failure(
                         Category.TIMEOUT,
                         f"The credential for {self.target.name} was still being renewed "
                         f"after {self._timeout:g} s."),
                         ["The provider is slow to answer: the next request tries again."])
-                started = self._monotonic()
-                self._cond.wait(self._timeout - waited)
-                waited += max(self._monotonic() - started, 0.001)
+                self._cond.wait(left)
                 if shared is not None and not self._busy and self._failure is None:
                     fresh = shared()
                     if fresh is not None:
