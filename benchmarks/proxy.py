@@ -6,15 +6,22 @@ three ways in one run, alternating over several rounds:
 - direct: the load generator talks to the upstream;
 - astra-auth: through `astra-auth proxy` (credential from a local token endpoint);
 - mitmproxy: through `mitmdump --mode reverse:…` with an addon that sets the
-  same Authorization header (mitmproxy comes from PyPI for the benchmark only:
-  give its `mitmdump` with --mitmdump PATH, or have it on PATH).
+  same Authorization header.  mitmproxy's pins clash with this project's: it
+  is installed from PyPI into a virtualenv of its own the first time
+  (~/.cache/astra-auth-bench/mitmproxy), or give its `mitmdump` with
+  --mitmdump PATH.
+- astra-auth on asyncio's own loop, to keep the measurement that decides
+  whether uvloop stays.
 
 The load generator is a separate process: 32 concurrent keep-alive
-connections, a fixed number of GET requests, latency per request.  It prints
-requests per second and p50/p99 latency for each, and the ratios.  Goals:
-astra-auth >= 0.5x direct and >= 3x mitmproxy; p50 latency added < 2 ms.
+connections, a fixed number of GET requests, latency per request; then one
+connection at a time.  It prints requests per second, p50/p99 latency, the
+ratio to direct and to mitmproxy, the p50 latency each proxy adds at 1 and at
+32 connections, and each server's CPU time per request.  Floors: astra-auth
+>= 10x mitmproxy's requests per second at 32 connections, < 0.5 ms added to
+the p50 latency at one connection.  Not a test: run it on a quiet machine,
+and report the load average with the figures (it prints it).
 
-    pip install -e '.[bench]'   # aiohttp, for the upstream API
     python benchmarks/proxy.py [--requests N] [--rounds R] [--mitmdump PATH]
 
 Everything listens on 127.0.0.1 only, and every loop is bounded by the request
@@ -40,9 +47,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 32
 TOKEN = "bench-token-not-a-secret"
-GOAL_DIRECT = 0.5
-GOAL_MITM = 3.0
-GOAL_ADDED_P50_MS = 2.0
+GOAL_MITM = 10.0
+GOAL_ADDED_P50_MS_ONE = 0.5
+MITM_VENV = Path.home() / ".cache" / "astra-auth-bench" / "mitmproxy"
+# The proxy as `python -m astra_auth`, optionally with uvloop hidden (its
+# import then fails, and the proxy runs on asyncio's own loop).
+PROXY_MAIN = (
+    "import sys\n"
+    "if sys.argv.pop(1) == 'asyncio':\n"
+    "    sys.modules['uvloop'] = None\n"
+    "from astra_auth.cli.app import main_exit\n"
+    "sys.argv[0] = 'astra-auth'\n"
+    "main_exit()\n"
+)
 
 UPSTREAM = r"""
 import sys
@@ -169,7 +186,8 @@ def measure(port: int, count: int, connections: int = CONNECTIONS,
     return result
 
 
-def start_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
+def start_proxy(workdir: Path, upstream_port: int, loop: str = "uvloop"
+                ) -> tuple[subprocess.Popen, int]:
     env = dict(os.environ, XDG_CONFIG_HOME=str(workdir / "config"), HOME=str(workdir),
                ASTRA_AUTH_CLIENT_SECRET="bench-secret", PYTHONPATH=str(ROOT / "src"))
     env.pop("ASTRA_AUTH_CONFIG", None)
@@ -179,11 +197,33 @@ def start_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, in
                     "bench", "--secrets", "env", "--url", base, "--no-input"],
                    env=env, check=True, capture_output=True, timeout=60)
     port = free_port()
-    child = subprocess.Popen([sys.executable, "-m", "astra_auth", "proxy", f"bench={port}",
-                              "--quiet"], env=env, stdout=subprocess.DEVNULL,
+    child = subprocess.Popen([sys.executable, "-c", PROXY_MAIN, loop, "proxy",
+                              f"bench={port}", "--quiet"], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     wait_port(port, child, "astra-auth proxy")
     return child, port
+
+
+def mitmdump_path(given: str | None) -> str | None:
+    """`--mitmdump`, else one on PATH, else mitmproxy from PyPI in a virtualenv
+    of its own (made once)."""
+    if given:
+        return given
+    found = shutil.which("mitmdump")
+    if found:
+        return found
+    mitmdump = MITM_VENV / "bin" / "mitmdump"
+    if not mitmdump.exists():
+        print(f"installing mitmproxy into {MITM_VENV} (once) ...", flush=True)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(MITM_VENV)], check=True,
+                           timeout=300)
+            subprocess.run([str(MITM_VENV / "bin" / "pip"), "install", "-q", "mitmproxy"],
+                           check=True, timeout=900)
+        except (OSError, subprocess.SubprocessError) as exc:
+            print(f"could not install mitmproxy ({exc}); measuring without it.\n")
+            return None
+    return str(mitmdump)
 
 
 def start_mitm(mitmdump: str, workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
@@ -212,8 +252,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--mitmdump", default=shutil.which("mitmdump"))
+    parser.add_argument("--mitmdump", default=None)
     args = parser.parse_args()
+    args.mitmdump = mitmdump_path(args.mitmdump)
+    load_before = os.getloadavg()
 
     children: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -229,6 +271,9 @@ def main() -> int:
             proxy, ports["astra-auth proxy"] = start_proxy(workdir, upstream_port)
             pids["astra-auth proxy"] = proxy.pid
             children.append(proxy)
+            plain, ports["astra-auth, asyncio"] = start_proxy(workdir, upstream_port, "asyncio")
+            pids["astra-auth, asyncio"] = plain.pid
+            children.append(plain)
             if args.mitmdump:
                 mitm, ports["mitmproxy"] = start_mitm(args.mitmdump, workdir, upstream_port)
                 pids["mitmproxy"] = mitm.pid
@@ -252,37 +297,35 @@ def main() -> int:
 
     med = {name: medians(runs) for name, runs in results.items()}
     one = {name: medians(runs) for name, runs in single.items()}
+    load_after = os.getloadavg()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.system()}; {CONNECTIONS} keep-alive connections, {args.requests} GETs, "
-          f"medians of {args.rounds} rounds\n")
-    print(f"{'':18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs direct':>16} "
-          f"{'CPU us/req':>11}")
+          f"medians of {args.rounds} rounds; load average {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after (1 min)\n")
+    direct, mitm = med["direct"], med.get("mitmproxy")
+    print(f"{'':20} {'req/s':>8} {'x direct':>9} {'x mitm':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'+p50@32':>8} {'+p50@1':>7} {'CPU us/req':>11}")
     for name, m in med.items():
-        ratio = m["rps"] / med["direct"]["rps"]
+        vs_mitm = f"{m['rps'] / mitm['rps']:7.1f}" if mitm else f"{'-':>7}"
         cpu = f"{m['cpu_us']:11.1f}" if "cpu_us" in m else f"{'-':>11}"
-        print(f"{name:18} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {ratio:16.2f} {cpu}")
-    print("(CPU us/req: the server's own CPU time per request; for direct, the API's. Through "
-          "a proxy, the API's cost comes on top.)")
-    print(f"\none connection at a time ({max(args.requests // 20, 100)} GETs): p50 latency")
-    for name, m in one.items():
-        extra = "" if name == "direct" else f"  (+{m['p50'] - one['direct']['p50']:.2f} ms)"
-        print(f"{name:18} {m['p50']:8.2f} ms{extra}")
+        added32 = m["p50"] - direct["p50"]
+        added1 = one[name]["p50"] - one["direct"]["p50"]
+        print(f"{name:20} {m['rps']:8.0f} {m['rps'] / direct['rps']:9.2f} {vs_mitm} "
+              f"{m['p50']:7.2f} {m['p99']:7.2f} {added32:+8.2f} {added1:+7.2f} {cpu}")
+    print("(+p50: latency added to direct's p50, at 32 connections and at one; CPU us/req: "
+          "the server's own CPU time per request, for direct the API's: through a proxy, "
+          "the API's comes on top.)")
     ours = med["astra-auth proxy"]
-    added = ours["p50"] - med["direct"]["p50"]
-    vs_direct = ours["rps"] / med["direct"]["rps"]
-    lines = [("throughput vs direct", vs_direct, f">= {GOAL_DIRECT}", vs_direct >= GOAL_DIRECT),
-             ("p50 added, 32 connections", added, f"< {GOAL_ADDED_P50_MS}",
-              added < GOAL_ADDED_P50_MS)]
-    if "mitmproxy" in med:
-        vs_mitm = ours["rps"] / med["mitmproxy"]["rps"]
-        lines.insert(1, ("throughput vs mitmproxy", vs_mitm, f">= {GOAL_MITM}",
-                         vs_mitm >= GOAL_MITM))
-    lines.append(("p50 added, one connection", one["astra-auth proxy"]["p50"]
-                  - one["direct"]["p50"], f"< {GOAL_ADDED_P50_MS}",
-                  one["astra-auth proxy"]["p50"] - one["direct"]["p50"] < GOAL_ADDED_P50_MS))
+    added_one = one["astra-auth proxy"]["p50"] - one["direct"]["p50"]
+    lines = [("p50 added, one connection", added_one, f"< {GOAL_ADDED_P50_MS_ONE} ms",
+              added_one < GOAL_ADDED_P50_MS_ONE)]
+    if mitm:
+        vs_mitm_ours = ours["rps"] / mitm["rps"]
+        lines.insert(0, ("req/s vs mitmproxy, 32 conn.", vs_mitm_ours, f">= {GOAL_MITM:g}x",
+                         vs_mitm_ours >= GOAL_MITM))
     print()
     for label, value, goal, ok in lines:
-        print(f"{label:26} {value:6.2f}  goal {goal:7}  {'ok' if ok else 'MISSED'}")
+        print(f"{label:30} {value:7.2f}  floor {goal:9}  {'met' if ok else 'MISSED'}")
     return 0
 
 

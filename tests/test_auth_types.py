@@ -36,14 +36,14 @@ def write_config(cli, api, body: str, name: str = "t") -> None:
 
 
 def auth(cli, name="t", clock=None):
-    from astra_auth.credentials.interface import RENEW_AT_SHARE, SourceSettings, open_source
+    from astra_auth.credentials.interface import SourceSettings, open_source
     from astra_auth.integrations.httpx_auth import AstraAuth
     from astra_auth.storage.lookup import load_target
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock,
                      environ=getattr(cli, "environ", None))
     target = load_target(deps, name)
-    return AstraAuth(open_source(target, deps, SourceSettings(renew_share=RENEW_AT_SHARE)),
+    return AstraAuth(open_source(target, deps, SourceSettings()),
                      target.url)
 
 

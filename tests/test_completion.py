@@ -163,8 +163,8 @@ def test_show_completion_still_works(proc):
 
 HEAVY = ("httpx", "httpcore", "keyring", "secretstorage", "jeepney", "truststore",
          "pydantic", "cryptography", "pygments", "markdown_it", "h11", "anyio",
-         # the proxy's HTTP parser and event loop (astra-auth proxy only)
-         "httptools", "uvloop")
+         # the proxy's HTTP library and event loop (astra-auth proxy only)
+         "aiohttp", "uvloop")
 RUNNER = """
 import atexit, json, os, sys
 atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules))))
@@ -259,7 +259,7 @@ def test_the_boundary_check_would_see_a_heavy_import(proc, tmp_path, idp):
                        {"ASTRA_AUTH_CLIENT_SECRET": "x"})
     assert "httpx" in modules
     # ... and the commands that talk to the network load nothing of the proxy.
-    assert "httptools" not in modules
+    assert "aiohttp" not in modules
     assert not any(m.startswith("astra_auth.proxy") for m in modules)
 
 
@@ -268,5 +268,5 @@ def test_token_loads_nothing_of_the_proxy(proc, tmp_path, idp):
          "--client-id", "scanner-app", "--secrets", "env")
     modules = _modules(proc, tmp_path, ["token", "t"], {"ASTRA_AUTH_CLIENT_SECRET": "x"})
     assert "astra_auth.credentials.interface" in modules  # it ran as far as the credential source
-    assert "httptools" not in modules
+    assert "aiohttp" not in modules
     assert not any(m.startswith("astra_auth.proxy") for m in modules)

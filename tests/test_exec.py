@@ -237,10 +237,10 @@ def test_a_cached_token_is_used_and_renewed_first_when_it_will_not_live_min_ttl(
     environ = {"PATH": os.environ["PATH"]}
     cli("exec", "api", "--", "true", clock=clock, environ=environ)
     after_first = idp.token_requests()
-    clock.advance(3000)  # 600 s left of 3600
+    clock.advance(2000)  # 1600 s left of 3600, before the 80 % renewal point
     cli("exec", "api", "--", "true", clock=clock, environ=environ)
     assert idp.token_requests() == after_first
-    cli("exec", "api", "--min-ttl", "900", "--", "true", clock=clock, environ=environ)
+    cli("exec", "api", "--min-ttl", "1800", "--", "true", clock=clock, environ=environ)
     assert idp.token_requests() == after_first + 1
 
 

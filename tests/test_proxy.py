@@ -268,8 +268,9 @@ def test_a_slow_client_does_not_block_other_requests(proxies, api):
     port = int(running.addresses["api"].rsplit(":", 1)[1])
     body = b'{"name": "slow client"}'
     with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
-        slow.sendall(b"POST /echo/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body[:5]))
+        slow.sendall(_own(b"POST /echo/slow HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          b"application/json\r\nContent-Length: %d\r\n\r\n%s"
+                          % (len(body), body[:5]), port))
         with client() as c:
             assert c.get(running.url("api", "/echo/fast")).status_code == 200
         slow.sendall(body[5:])
@@ -290,10 +291,17 @@ def test_head_and_no_content_answers(proxies, api):
     assert again.status_code == 200
 
 
+def _own(data: bytes, port: int) -> bytes:
+    """`Host: x` in a test's bytes stands for the proxy's own address: a
+    request that names another host is refused (421) before anything else."""
+    return data.replace(b"Host: x", b"Host: 127.0.0.1:%d" % port)
+
+
 def _raw(port: int, data: bytes, *, until_close: bool = True) -> bytes:
-    """Send bytes as they are; read until the proxy closes (or 10 s pass)."""
+    """Send bytes as they are (`Host: x`: see `_own`); read until the proxy
+    closes (or 10 s pass)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
+        sock.sendall(_own(data, port))
         received = b""
         while True:
             try:
@@ -306,6 +314,12 @@ def _raw(port: int, data: bytes, *, until_close: bool = True) -> bytes:
             if not until_close and received.count(b"\r\n\r\n") >= 1 and b"}" in received:
                 break
         return received
+
+
+def _refused(head: bytes, status: bytes) -> bool:
+    """The proxy's refusal of a request it could not parse: its version is not
+    known, and aiohttp answers such a request as HTTP/1.0 (RFC 9110 §6.2)."""
+    return re.match(rb"HTTP/1\.[01] " + re.escape(status) + rb"\r\n", head) is not None
 
 
 def _raw_rest(sock: socket.socket) -> bytes:
@@ -360,8 +374,10 @@ def test_http_1_0_without_keep_alive_is_answered_then_closed(proxies, api):
     running = proxies.start("api=0")
     received = _raw(_port(running, "api"), b"GET /echo/old HTTP/1.0\r\n\r\n")
     head, _, body = received.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
-    assert b"\r\nConnection: close" in head
+    # Answered in the client's own version (RFC 9110 §6.2 allows either), whose
+    # default is to close: `_raw` returns once the proxy has closed.
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n")
+    assert b"\r\nConnection: keep-alive" not in head
     assert json.loads(body)["path"] == "/echo/old"
 
 
@@ -369,7 +385,7 @@ def test_a_request_that_is_not_http_is_a_400_and_the_connection_closes(proxies, 
     running = proxies.start("api=0")
     received = _raw(_port(running, "api"), b"GET /echo HTTP/1.1\r\nBad Header\r\n\r\n")
     head, _, body = received.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert _refused(head, b"400 Bad Request")
     assert b"\r\nConnection: close" in head
     assert json.loads(body)["error"]["category"] == "bad_request"
     assert api.state.seen == []
@@ -381,7 +397,7 @@ def test_a_head_larger_than_256_kib_is_a_431(proxies, api, end):
     # Complete, in one write: the last read that completes it is counted too.
     huge = b"X-Big: " + b"a" * (300 * 1024) + b"\r\n" + end
     received = _raw(_port(running, "api"), b"GET /echo HTTP/1.1\r\nHost: x\r\n" + huge)
-    assert received.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert _refused(received, b"431 Request Header Fields Too Large")
     assert json.loads(received.partition(b"\r\n\r\n")[2])["error"]["category"] == \
         "request_too_large"
     assert api.state.seen == []
@@ -390,8 +406,8 @@ def test_a_head_larger_than_256_kib_is_a_431(proxies, api, end):
 def test_expect_100_continue_is_answered_before_the_body_is_sent(proxies, api):
     running = proxies.start("api=0")
     with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as sock:
-        sock.sendall(b"POST /echo/continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                     b"Content-Length: 5\r\n\r\n")
+        sock.sendall(_own(b"POST /echo/continue HTTP/1.1\r\nHost: x\r\nExpect: "
+                          b"100-continue\r\nContent-Length: 5\r\n\r\n", _port(running, "api")))
         interim = b""
         while b"\r\n\r\n" not in interim:
             interim += sock.recv(65536)
@@ -532,6 +548,7 @@ def test_an_answer_cut_off_upstream_is_never_passed_on_as_complete(proxies, api)
 def test_a_failing_token_endpoint_gives_502_and_serving_continues(proxies, proc, faults,
                                                                   upstream):
     configure(proc, "down", f"{faults.base}/server", upstream.url)
+    asked = len(faults.requests_to("server"))
     running = proxies.start("down=0")
     with client() as c:
         first = c.get(running.url("down", "/echo/a"))
@@ -546,10 +563,11 @@ def test_a_failing_token_endpoint_gives_502_and_serving_continues(proxies, proc,
     # No request reached the API with a missing credential, and the proxy still serves.
     assert [s.path for s in upstream.state.seen] == ["/echo/c"]
     assert anonymous.status_code == 200
-    # Each request tried again: the warm-up and both requests asked the endpoint.
-    assert len([p for p, _, _ in faults.log if p == "/server"]) == 3
+    # The warm-up asked the endpoint; the requests got its failure at once
+    # during the back-off (one more try at most, had a second passed).
+    assert len(faults.requests_to("server")) - asked in (1, 2)
     assert running.stop() == 0
-    assert "down: no token: server_error" in running.stderr
+    assert running.stderr.count("down: no token: server_error") == 1
 
 
 def test_401_renews_once_and_retries_with_the_kept_body(proxies, api, idp):
@@ -754,7 +772,8 @@ def test_proxy_module_is_imported_by_the_proxy_command_only():
     for folder, _, files in os.walk(root):
         for name in files:
             path = os.path.join(folder, name)
-            if not name.endswith(".py") or os.sep + "proxy" + os.sep in path:
+            relative = os.path.relpath(path, root)
+            if not name.endswith(".py") or relative.startswith("proxy" + os.sep):
                 continue
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
@@ -906,8 +925,8 @@ def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(pro
     payload = b"u" * (2 * MIB)
     sent = MIB + MIB // 2  # more than the proxy keeps: the body streams
     with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as upload:
-        upload.sendall(b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
-                       % len(payload) + payload[:sent])
+        upload.sendall(_own(b"POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                            % len(payload), _port(running, "api")) + payload[:sent])
         # The API answers before it has the whole body, and keeps the connection.
         assert api.state.answered_early.wait(30)
         with client() as c:
@@ -926,46 +945,28 @@ def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(pro
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body) == {"early": True}
 
 
-def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(upstream):
-    """A scanner that stops reading pauses the API's connection; when the last
-    piece of the answer came in the same read, that connection goes back to the
-    pool and must read the next answer."""
-    import asyncio
-
-    from astra_auth.proxy import wire
-
-    class SlowScanner:  # what `Answer.pipe` sees of a scanner's connection
-        writable = True
-        on_writable = None
-        data = b""
-
-        def write(self, data: bytes) -> None:
-            self.data += data
-            if b"last;" in data:  # its buffers are full: Downstream.pause_writing
-                self.writable = False
-                self.on_writable(False)
-
-    async def main() -> tuple[int, bytes, bytes]:
-        host, port = upstream.url.removeprefix("http://").split(":")
-        pool = wire.Pool(wire.Route("http", host, int(port), host, None, None), 5.0)
-        try:
-            first = await pool.send(lambda _: b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n",
-                                    None, False, False, 5.0)
-            scanner = SlowScanner()
-            piping = asyncio.ensure_future(first.pipe(scanner))  # type: ignore[arg-type]
-            while b"second;" not in scanner.data:
-                await asyncio.sleep(0.01)
-            upstream.release()
-            await piping
-            second = await pool.send(lambda _: b"GET /echo/next HTTP/1.1\r\nHost: x\r\n\r\n",
-                                     None, False, False, 5.0)
-            return second.status, await second.read(), scanner.data
-        finally:
-            pool.close()
-
-    status, body, streamed = asyncio.run(main())
-    assert streamed == b"first;second;last;"
-    assert status == 200 and json.loads(body)["path"] == "/echo/next"
+def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(proxies, api):
+    """A scanner that stops reading pauses the API's connection; once the
+    scanner has read all of it, that connection goes back to the pool and
+    must read the next answer."""
+    running = proxies.start("api=0")
+    port = _port(running, "api")
+    with socket.socket() as slow:
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(30)
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(_own(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", port))
+        assert api.state.arrived.wait(30)
+        api.release()  # the last piece comes before the scanner reads anything
+        received = b""
+        while not received.endswith(b"0\r\n\r\n"):
+            part = slow.recv(65536)
+            assert part, received
+            received += part
+        assert b"first;" in received and b"second;" in received and b"last;" in received
+        slow.sendall(_own(b"GET /echo/next HTTP/1.1\r\nHost: x\r\n\r\n", port))
+        head, body = _answer(slow)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body)["path"] == "/echo/next"
 
 
 def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
@@ -977,10 +978,11 @@ def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
         if ending:
             data = b"%x\r\n%b\r\n" % (len(data), data) + ending
         with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as up:
-            up.sendall(b"POST /echo/gone HTTP/1.1\r\nHost: x\r\n%b\r\n\r\n" % framing + data)
+            up.sendall(_own(b"POST /echo/gone HTTP/1.1\r\nHost: x\r\n%b\r\n\r\n" % framing,
+                            _port(running, "api")) + data)
             if ending:  # the API had half of it: its connection is closed, this is a 400
                 head, _, body = _raw_rest(up).partition(b"\r\n\r\n")
-                assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+                assert _refused(head, b"400 Bad Request")
                 assert json.loads(body)["error"]["category"] == "bad_request"
         with client() as c:
             assert c.get(running.url("api", "/echo/after")).status_code == 200
@@ -1067,41 +1069,40 @@ def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(proxies, proc,
 
 def test_a_head_that_never_ends_is_closed_as_an_idle_connection_is():
     """A scanner (or anyone, with --allow-remote) that sends part of a head
-    and stops must not hold its connection forever: the idle sweep, with its
-    clock given here, closes it as it closes a connection idle between requests."""
+    and stops must not hold its connection forever: the proxy's server closes
+    it after its idle time, as it closes a connection idle between requests
+    (here half a second instead of 75 s)."""
     import asyncio
 
-    from astra_auth.proxy import wire
+    from aiohttp import web
 
-    async def answer(request: wire.Incoming, conn: wire.Downstream) -> None:
-        conn.write_raw(wire.head(200, b"OK", [(b"Content-Length", b"0")]))
+    from astra_auth.proxy.server import make_server
 
-    async def closed_after_sweep(data: bytes, answers: int) -> bool:
-        loop = asyncio.get_running_loop()
-        connections: set[wire.Downstream] = set()
-        server = await loop.create_server(
-            lambda: wire.Downstream(answer, lambda refusal, conn: None, connections),
-            "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
+    async def answer(request: web.BaseRequest) -> web.Response:
+        return web.Response(text="ok")
+
+    async def closed_after_idle(data: bytes, answers: int) -> bool:
+        runner = web.ServerRunner(make_server(answer, idle=0.5))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(data)
-        for _ in range(answers):
-            assert await reader.readuntil(b"\r\n\r\n") == \
-                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-        (conn,) = connections
-        while conn._current is None or conn.busy:  # the partial head has been read
-            await asyncio.sleep(0.01)
-        wire.sweep_idle(connections, loop.time() + wire.KEEP_ALIVE_IDLE + 1)
         try:
-            return await asyncio.wait_for(reader.read(), 5) == b""
+            writer.write(data)
+            for _ in range(answers):
+                head = await reader.readuntil(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+                await reader.readexactly(2)
+            return await asyncio.wait_for(reader.read(), 10) == b""
         except TimeoutError:
             return False
         finally:
             writer.close()
-            server.close()
+            await runner.cleanup()
 
-    assert asyncio.run(closed_after_sweep(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", 0))
-    assert asyncio.run(closed_after_sweep(
+    assert asyncio.run(closed_after_idle(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", 0))
+    assert asyncio.run(closed_after_idle(
         b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nX-Slow: ", 1))
 
 
@@ -1127,7 +1128,8 @@ def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(
     api.state.raw = b"HTTP/1.1 200 OK\r\nContent-Length: 61440\r\n\r\n" + b"p" * 61440
     before = _peak_memory(running.child.pid)
     with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as scanner:
-        scanner.sendall(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n" * 1000)  # 60 MiB of answers
+        scanner.sendall(_own(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n", _port(running, "api"))
+                        * 1000)  # 60 MiB of answers
         deadline = time.monotonic() + 3  # long enough for hundreds of them, unbounded
         while api.state.raw_count < 1000 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -1144,7 +1146,7 @@ def test_a_request_in_a_transfer_coding_other_than_chunked_is_a_501(proxies, api
     received = _raw(_port(running, "api"), b"POST /echo/coded HTTP/1.1\r\nHost: x\r\n"
                     b"Transfer-Encoding: %b\r\n\r\n3\r\n\x1f\x8b\x08\r\n0\r\n\r\n" % coding)
     head, _, body = received.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
+    assert _refused(head, b"501 Not Implemented")
     assert json.loads(body)["error"] == {
         "category": "bad_request", "hint": None,
         "message": "the request's body has a transfer coding other than chunked: send it "
@@ -1185,13 +1187,21 @@ def test_an_http_proxy_that_never_answers_connect_leaves_no_connection_open(prox
             "api=0", "--upstream", "https://api.example.com", "--timeout", "0.5",
             env={"HTTPS_PROXY": f"http://127.0.0.1:{silent.getsockname()[1]}", "NO_PROXY": ""})
         fds = f"/proc/{running.child.pid}/fd"
+        # Without a credential: a token request, under the same 0.5 s timeout on
+        # a busy machine, is not what this test is about.
         with client() as c:
+            c.headers["X-Astra-Auth"] = "none"
             c.get(running.url("api", "/echo/warm"))
             before = len(os.listdir(fds))
             answers = [c.get(running.url("api", "/echo/x")) for _ in range(5)]
-            after = len(os.listdir(fds))
+            # A connection given up is closed on the event loop's next turn.
+            for _ in range(200):  # bounded: 10 s
+                after = len(os.listdir(fds))
+                if after <= before:
+                    break
+                time.sleep(0.05)
     assert [a.status_code for a in answers] == [504] * 5
-    assert after == before
+    assert after <= before
 
 
 def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
@@ -1205,7 +1215,8 @@ def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
         paths = []
         try:
             for i in range(5):
-                writer.write(b"GET /echo/c%d/r%d HTTP/1.1\r\nHost: x\r\n\r\n" % (n, i))
+                writer.write(b"GET /echo/c%d/r%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                             % (n, i, port))
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = int(re.search(rb"\r\nContent-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
                 body = json.loads(await reader.readexactly(length))
@@ -1225,14 +1236,16 @@ def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
 def test_bytes_an_api_sends_beyond_its_answer_never_reach_the_scanner(proxies, api):
     running = proxies.start("api=0")
     with client() as c:
+        # Bytes that arrive with the answer and are not HTTP: the whole read is
+        # refused (aiohttp parses it at once), and nothing of it is passed on.
         api.state.raw = b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nextra"
         empty = c.get(running.url("api", "/raw"))
         api.state.raw = (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody"
                          b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nplanted")
         sized = c.get(running.url("api", "/raw"))
         after = c.get(running.url("api", "/echo/after"))
-    assert empty.status_code == 204 and empty.content == b""
-    assert "content-length" not in empty.headers
+    assert empty.status_code == 502 and b"extra" not in empty.content
+    assert empty.json()["error"]["category"] == "connection_error"
     assert sized.status_code == 200 and sized.content == b"body"
     assert after.status_code == 200 and after.json()["path"] == "/echo/after"
 
@@ -1242,11 +1255,12 @@ def test_bytes_an_api_sends_beyond_its_answer_never_reach_the_scanner(proxies, a
     b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n"
     b"0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nbody!",
-    b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 4\r\n\r\nbody",
-    b"HTTP/1.1 200 OK\nContent-Length: 4\n\nbody",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"4\r\nbody\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length : 4\r\n\r\nbody",
     b"HTTP/1.1 100 Continue\r\n\r\n" * 20000,
-], ids=["head-over-256-KiB", "length-and-chunked", "two-lengths", "obs-fold", "bare-LF",
-        "endless-1xx"])
+], ids=["head-over-256-KiB", "length-and-chunked", "two-lengths", "chunked-twice",
+        "space-before-colon", "endless-1xx"])
 def test_an_answer_head_that_is_ambiguous_or_too_large_is_a_502(proxies, api, raw):
     running = proxies.start("api=0")
     api.state.raw = raw
@@ -1254,6 +1268,25 @@ def test_an_answer_head_that_is_ambiguous_or_too_large_is_a_502(proxies, api, ra
         answer = c.get(running.url("api", "/raw"))
     assert answer.status_code == 502
     assert answer.json()["error"]["category"] == "connection_error"
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 4\r\n\r\nbody",
+    b"HTTP/1.1 200 OK\nX-Folded: a b\nContent-Length: 4\n\nbody",
+], ids=["obs-fold", "bare-LF"])
+def test_an_answer_head_read_without_doubt_is_passed_on_in_a_head_of_the_proxys_own(
+        proxies, api, raw):
+    """aiohttp reads an API's obs-fold as one line (RFC 9112 §5.2 lets a
+    recipient replace it with a space) and a bare LF as a line end; the
+    length is not in doubt, and the scanner gets a head the proxy wrote."""
+    running = proxies.start("api=0")
+    api.state.raw = raw
+    received = _raw(_port(running, "api"), b"GET /raw HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: close\r\n\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and body == b"body"
+    assert b"\r\nX-Folded: a b\r\n" in head + b"\r\n"
+    assert b"\n " not in head and head.count(b"\n") == head.count(b"\r\n")
 
 
 @pytest.mark.parametrize("request_bytes", [
@@ -1279,7 +1312,7 @@ def test_an_ambiguous_request_is_a_400_and_nothing_of_it_is_forwarded(proxies, a
     running = proxies.start("api=0")
     received = _raw(_port(running, "api"), request_bytes)
     head, _, body = received.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert _refused(head, b"400 Bad Request")
     assert json.loads(body)["error"]["category"] == "bad_request"
     assert api.state.seen == []
 
@@ -1301,7 +1334,7 @@ def test_a_scanner_gone_mid_answer_leaves_no_api_connection_open(proxies, api):
         scanning = len(os.listdir(fds))
     before = fewer_than(scanning)  # that scanner's connection closed, the API's kept
     with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as gone:
-        gone.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        gone.sendall(_own(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", _port(running, "api")))
         received = b""
         while b"second;" not in received:
             received += gone.recv(65536)

@@ -575,5 +575,5 @@ def test_token_never_prints_a_cached_token_with_a_line_break(cli, idp, store):
     cached = json.loads(store.data[entry("api", "token")])
     cached["access_token"] = "abc\r\nX-Injected: 1"
     store.data[entry("api", "token")] = json.dumps(cached)
-    result = cli("token", "api", "--format", "header", expect=6, token_on_stdout=True)
-    assert result.out == "" and "invalid_token_response" in result.err
+    result = cli("token", "api", "--format", "header", expect=3, token_on_stdout=True)
+    assert result.out == "" and "invalid_key" in result.err

@@ -72,12 +72,22 @@ def test_min_ttl_sets_the_margin(cli, idp):
     setup_target(cli, idp)
     clock = Clock()
     token(cli, "api", clock=clock)
-    clock.advance(3000)
+    clock.advance(2000)  # before 80 % of 3600 s: the renewal rule keeps it
     before = idp.token_requests()
     token(cli, "api", "--min-ttl", "60", clock=clock)
     assert idp.token_requests() == before
-    token(cli, "api", "--min-ttl", "900", clock=clock)
+    token(cli, "api", "--min-ttl", "1800", clock=clock)  # 1600 s left: not enough
     assert idp.token_requests() == before + 1
+
+
+def test_token_renews_at_80_percent_of_the_lifetime_like_every_consumer(cli, idp):
+    setup_target(cli, idp)
+    clock = Clock()
+    first = token(cli, "api", clock=clock).out
+    clock.advance(2879)  # 80 % of 3600 s is 2880 s
+    assert token(cli, "api", clock=clock).out == first
+    clock.advance(2)
+    assert token(cli, "api", clock=clock).out != first
 
 
 def test_failed_refresh_falls_back_to_a_new_grant(cli, idp, store):
@@ -241,8 +251,8 @@ def _source(cli, idp, clock=None):
     from tests.fakes import make_deps
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock)
-    # As auth_for builds it: renewing at 80 % of the lifetime.
-    return TokenSource(lookup(deps.config.load(), "api", deps), deps, renew_share=0.8)
+    # As auth_for builds it: the renewal rule alone, no --min-ttl of its own.
+    return TokenSource(lookup(deps.config.load(), "api", deps), deps)
 
 
 def test_invalidate_forgets_the_token_in_memory_keyring_and_state(cli, idp, store):

@@ -353,6 +353,12 @@ def proxy(
         bool, typer.Option("--allow-remote", help="Listen beyond loopback: anyone who can "
                            "reach the port can use the credential.")
     ] = False,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option("--allow-origin", help="Let web pages of this origin "
+                     "(scheme://host[:port]) use the proxy; repeatable. Others are refused.",
+                     show_default=False, metavar="ORIGIN"),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print failures only, no renewals.")
     ] = False,
@@ -364,8 +370,9 @@ def proxy(
     from astra_auth.proxy import run as run_proxy
 
     run(ctx, run_proxy, ProxyOptions(targets=targets, host=host, upstream=upstream,
-                                     allow_remote=allow_remote, quiet=quiet, timeout=timeout,
-                                     ca_bundle=ca_bundle))
+                                     allow_remote=allow_remote,
+                                     allow_origins=list(allow_origin or []), quiet=quiet,
+                                     timeout=timeout, ca_bundle=ca_bundle))
 
 
 # ---------------------------------------------------------------------------

@@ -36,12 +36,6 @@ SOURCES = {
     "jwt": "astra_auth.credentials.jwt",
 }
 
-# Renew this long before expiry at the latest (the contract's "60 s before").
-DEFAULT_MIN_TTL = 60.0
-# Long-running consumers (proxy, auth_for) also renew at this share of a
-# token's lifetime, whichever comes first (the contract's "80 %").
-RENEW_AT_SHARE = 0.8
-
 
 @dataclass(frozen=True)
 class Credential:
@@ -129,7 +123,7 @@ class CredentialSource(Protocol):
     target: Target
 
     def get(self) -> Credential:
-        """A credential valid for at least the source's `min_ttl` (renewed if not).
+        """A credential that the renewal rule still lets be used (renewed if not).
 
         Raises `CredentialError` (category, hints, exit code) when none can be had.
         """
@@ -161,11 +155,11 @@ class SourceSettings:
     # None: the target's own `timeout` / `ca_bundle` (else 10 s, none).
     timeout: float | None = None
     ca_bundle: Path | None = None
-    min_ttl: float = DEFAULT_MIN_TTL
+    # The caller's own demand on top of the renewal rule
+    # (`astra_auth.credentials.renewal`): a credential that will not live for
+    # this many more seconds is renewed first (`token --min-ttl`).
+    min_ttl: float | None = None
     use_cache: bool = True
-    # None: renew only `min_ttl` before expiry (token, exec); RENEW_AT_SHARE for
-    # long-running consumers.
-    renew_share: float | None = None
     # Called with ("renewed", line) after each new credential and ("failed",
     # line) when none could be had: printable lines, never a token (the proxy's log).
     on_event: Callable[[str, str], None] | None = None
@@ -182,7 +176,13 @@ def settings_for(target: Target, settings: SourceSettings) -> SourceSettings:
 
 def open_source(target: Target, deps: Deps, settings: SourceSettings | None = None
                 ) -> CredentialSource:
-    """The credential source for `target`, whatever its auth type."""
+    """The credential source for `target`, whatever its auth type, behind the
+    shared rules of `astra_auth.credentials.shared` (one call at a time, a
+    back-off after a failure, values checked before they go into a header)."""
+    from dataclasses import replace
+
+    from astra_auth.credentials.shared import SharedSource
+
     settings = settings_for(target, settings or SourceSettings())
     module_name = SOURCES.get(target.auth_type or "")
     if module_name is None:
@@ -193,8 +193,15 @@ def open_source(target: Target, deps: Deps, settings: SourceSettings | None = No
             hints=["Set it up with: " + command("configure", target.name)],
         )
     module = importlib.import_module(module_name)
-    source: CredentialSource = module.open(target, deps, settings)
-    return source
+
+    def make(on_event: Callable[[str, str], None]) -> CredentialSource:
+        source: CredentialSource = module.open(target, deps, replace(settings,
+                                                                     on_event=on_event))
+        return source
+
+    return SharedSource(make, target, environ=deps.environ, monotonic=deps.monotonic,
+                        timeout=settings.timeout if settings.timeout is not None else 10.0,
+                        on_event=settings.on_event)
 
 
 def origin(url: str) -> tuple[str, str, int]:

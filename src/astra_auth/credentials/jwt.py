@@ -4,8 +4,8 @@ a shared secret, RS256, PS256 and ES256 with a PEM private key.
 Signing uses joserfc, imported only here: Authlib's own JOSE library, a strict
 implementation of RFC 7515/7518 that the test servers verify with as well.
 Each token carries the configured claims plus `iat`, `exp` and a fresh `jti`;
-it is used until the renewal point (`RENEW_AT_SHARE` of its lifetime for the
-proxy and auth_for, else `min_ttl` before `exp`) and then signed again.
+it is used until the renewal point (`astra_auth.credentials.renewal`) and then
+signed again.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential, RefusalRule, SourceSettings
+from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.secrets import MissingSecret, read_secret
 from astra_auth.credentials.static import failed, secret_error
 from astra_auth.deps import Deps
@@ -70,12 +71,7 @@ class JwtSource:
             # API's to choose, and the scanner must match it.
             warnings.simplefilter("ignore")
             token = jwt.encode(header, claims, key, algorithms=[settings.algorithm])
-        share = self._settings.renew_share
-        lifetime = float(settings.lifetime)
-        margin = min(self._settings.min_ttl, lifetime * 0.5)
-        if share is not None:
-            margin = max(margin, (1 - share) * lifetime)
-        self._renew_at = expires_at - margin
+        self._renew_at = renew_at(now, expires_at, self._settings.min_ttl)
         if self._settings.on_event is not None:
             self._settings.on_event("renewed", f"{self.target.name}: new JWT signed, valid "
                                                f"{settings.lifetime} seconds")

@@ -23,7 +23,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from astra_auth.core.errors import AstraError, KeyringUnavailable
 from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential, RefusalRule, SourceSettings
 from astra_auth.credentials.oauth2_request import grant_request
+from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.secrets import SecretProblem
 from astra_auth.deps import Deps
 from astra_auth.diagnosis.hints import Context, hints_for
@@ -44,7 +45,6 @@ from astra_auth.storage.token_state import write_state
 # Without expires_in or a JWT exp claim, a token is trusted this long: short,
 # so that an unknown lifetime costs a few extra requests, never a failed scan.
 DEFAULT_LIFETIME = 300
-DEFAULT_MIN_TTL = 60
 _CACHE_VERSION = 1
 
 
@@ -57,30 +57,15 @@ class CachedToken:
     scope: str | None = None
     key: str = ""
     # When it was issued (None in caches written before 0.2): with expires_at,
-    # its lifetime, for renewing at 80 % of it.
+    # its lifetime, which the renewal rule needs.
     issued_at: float | None = None
 
-    def renew_at(self, min_ttl: float, share: float | None = None) -> float:
-        """When to stop using this token: `min_ttl` seconds before it expires,
-        or, with `share` (the proxy's and auth_for's 0.8), at that share of its
-        lifetime if that comes first.
+    def renew_at(self, min_ttl: float | None = None) -> float:
+        """When to stop using this token (`astra_auth.credentials.renewal`)."""
+        return renew_at(self.issued_at, self.expires_at, min_ttl)
 
-        With `share`, a token that lives for less than `min_ttl` (a 3-second
-        test token, say) would be stale on arrival by the first rule alone; it
-        is then used for that share of its life instead of being replaced on
-        every request.  Without it (`token --min-ttl`, a one-off), the user's
-        margin holds as given.
-        """
-        margin = min_ttl
-        if share is not None and self.issued_at is not None and self.expires_at > self.issued_at:
-            lifetime = self.expires_at - self.issued_at
-            margin = max((1 - share) * lifetime, min_ttl)
-            if margin >= lifetime:
-                margin = (1 - share) * lifetime
-        return self.expires_at - margin
-
-    def fresh(self, now: float, min_ttl: float, share: float | None = None) -> bool:
-        return now < self.renew_at(min_ttl, share)
+    def fresh(self, now: float, min_ttl: float | None = None) -> bool:
+        return now < self.renew_at(min_ttl)
 
     def to_json(self) -> str:
         return json.dumps({"v": _CACHE_VERSION, "key": self.key,
@@ -146,11 +131,10 @@ class TokenSource:
     Implements `astra_auth.credentials.interface.CredentialSource`.
     """
 
-    def __init__(self, target: Target, deps: Deps, *, min_ttl: float = DEFAULT_MIN_TTL,
+    def __init__(self, target: Target, deps: Deps, *, min_ttl: float | None = None,
                  use_cache: bool = True, timeout: float = 10.0,
                  ca_bundle: Path | None = None,
-                 on_event: Callable[[str, str], None] | None = None,
-                 renew_share: float | None = None) -> None:
+                 on_event: Callable[[str, str], None] | None = None) -> None:
         assert target.oauth2 is not None
         self.target = target
         self.deps = deps
@@ -159,10 +143,17 @@ class TokenSource:
         self.timeout = timeout
         self.ca_bundle = ca_bundle
         self.on_event = on_event
-        self.renew_share = renew_share
         self._memory: CachedToken | None = None
         # device_code, authorization_code: renewal only from the stored refresh token.
         self._login = target.oauth2.needs_login
+        # RFC 6749 §2.3.1 lets a client authenticate either way, and a grant
+        # refused with invalid_client tries the other method once
+        # (`request_token`).  Once per source, not on every renewal: during an
+        # outage or with a wrong secret, two refused logins per attempt is how
+        # providers that count them lock a client out.  When the other method
+        # worked, it is the one used from then on.
+        self._other_method_tried = False
+        self._client_auth: str | None = None
         self._thread_lock = threading.RLock()
         self._refusals = RefusalRule()
         # peek() runs on every request the proxy forwards: the cache key is
@@ -195,7 +186,7 @@ class TokenSource:
         """The token in memory when it is still fresh (no I/O, no lock)."""
         memory = self._memory
         if (memory is not None and memory.key == self._cache_key()
-                and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
+                and memory.fresh(self.deps.clock(), self.min_ttl)):
             return memory
         return None
 
@@ -238,7 +229,7 @@ class TokenSource:
             memory = self._memory
             if (not force and memory is not None and memory.key == key
                     and (refused is None or _digest(memory.access_token) != refused)
-                    and memory.fresh(self.deps.clock(), self.min_ttl, self.renew_share)):
+                    and memory.fresh(self.deps.clock(), self.min_ttl)):
                 # Another thread got one while this one waited for the lock
                 # (without a keyring cache, nothing else would tell).
                 return memory
@@ -248,7 +239,7 @@ class TokenSource:
                 cached, stale = None, cached
             else:
                 stale = cached
-            if cached is not None and cached.fresh(self.deps.clock(), self.min_ttl, self.renew_share):
+            if cached is not None and cached.fresh(self.deps.clock(), self.min_ttl):
                 self._memory = cached
                 return cached
             if stale is None and self._memory is not None and self._memory.key == key:
@@ -388,7 +379,15 @@ class TokenSource:
         return token
 
     def _grant(self, key: str) -> CachedToken:
-        outcome = self._request(self._base_request(), try_other=True)
+        req = self._base_request()
+        if self._client_auth is not None:
+            req = replace(req, client_auth=self._client_auth)
+        outcome = self._request(req, try_other=not self._other_method_tried)
+        if outcome.switched_client_auth:
+            self._client_auth = outcome.client_auth
+        if outcome.switched_client_auth or (
+                outcome.failure is not None and "other_client_auth" in outcome.failure.details):
+            self._other_method_tried = True
         if outcome.token is None:
             assert outcome.failure is not None
             raise self._error(outcome.failure)
@@ -480,4 +479,4 @@ def open(target: Target, deps: Deps, settings: SourceSettings) -> TokenSource:  
     return TokenSource(target, deps, min_ttl=settings.min_ttl, use_cache=settings.use_cache,
                        timeout=settings.timeout if settings.timeout is not None else 10.0,
                        ca_bundle=settings.ca_bundle,
-                       on_event=settings.on_event, renew_share=settings.renew_share)
+                       on_event=settings.on_event)

@@ -8,12 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from astra_auth.credentials.interface import (
-    DEFAULT_MIN_TTL,
-    Credential,
-    CredentialSource,
-    origin,
-)
+from astra_auth.credentials.interface import Credential, CredentialSource, origin
 
 
 class AstraAuth(httpx.Auth):
@@ -90,7 +85,7 @@ def auth_for(
     name: str,
     *,
     config: str | Path | None = None,
-    min_ttl: float = DEFAULT_MIN_TTL,
+    min_ttl: float | None = None,
     timeout: float | None = None,
     ca_bundle: str | Path | None = None,
 ) -> AstraAuth:
@@ -101,6 +96,9 @@ def auth_for(
     can be had, and `astra_auth.AstraError` for an unknown target, a target
     without a `url`, or a bad config file.  `timeout` and `ca_bundle` default
     to the target's own (`timeout`, `ca_bundle` in the config), else 10 s.
+    The credential is renewed at 80 % of its lifetime or 60 s before expiry,
+    whichever comes first (never before half of it); `min_ttl` asks for more:
+    a credential that will not live that many seconds is renewed first.
 
     `auth_for` adds the credential; TLS is the client's.  For a target whose
     tokens are bound to its client certificate (`certificate_bound`), build the

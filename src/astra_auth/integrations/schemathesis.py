@@ -36,12 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 import schemathesis
 
 from astra_auth.core.errors import AstraError, ConfigError
-from astra_auth.credentials.interface import (
-    DEFAULT_MIN_TTL,
-    Credential,
-    CredentialSource,
-    origin,
-)
+from astra_auth.credentials.interface import Credential, CredentialSource, origin
 from astra_auth.text import shellcmd
 
 TARGET_ENV = "ASTRA_AUTH_TARGET"
@@ -205,7 +200,7 @@ def register(
     name: str,
     *,
     config: str | Path | None = None,
-    min_ttl: float = DEFAULT_MIN_TTL,
+    min_ttl: float | None = None,
     timeout: float | None = None,
     ca_bundle: str | Path | None = None,
 ) -> type[AstraAuthProvider]:

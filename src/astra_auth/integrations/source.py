@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from astra_auth.credentials.interface import CredentialSource
 
 
-def api_source(name: str, *, config: str | Path | None, min_ttl: float,
+def api_source(name: str, *, config: str | Path | None, min_ttl: float | None,
                timeout: float | None, ca_bundle: str | Path | None
                ) -> tuple[str, CredentialSource]:
     """The API's URL and the credential source, for a client of the API inside
     this process (`auth_for`, the Schemathesis provider).  The target must have
     a `url`: its origin is the only one the credential is sent to."""
-    from astra_auth.credentials.interface import RENEW_AT_SHARE, SourceSettings, open_source
+    from astra_auth.credentials.interface import SourceSettings, open_source
 
     deps = Deps.system(Path(config) if config is not None else None)
     target = load_target(deps, name)
@@ -32,6 +32,6 @@ def api_source(name: str, *, config: str | Path | None, min_ttl: float,
             hints=["Set it with: " + configure(name, "--url",
                                                  Placeholder("https://api.example.com"))],
         )
-    settings = SourceSettings(min_ttl=min_ttl, timeout=timeout, renew_share=RENEW_AT_SHARE,
+    settings = SourceSettings(min_ttl=min_ttl, timeout=timeout,
                               ca_bundle=Path(ca_bundle) if ca_bundle is not None else None)
     return target.url, open_source(target, deps, settings)

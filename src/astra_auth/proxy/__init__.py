@@ -1,13 +1,15 @@
 """`astra-auth proxy`: a local reverse proxy per target that adds a fresh credential.
 
 This package is imported by the `proxy` command only (a test holds every other
-command to that), so its HTTP parser and event loop never slow down another command's start.
+command to that), so its HTTP library and event loop never slow down another
+command's start.
 
 `run` does everything that can fail with a usage or configuration error first,
 in this order: the flags, the targets and their upstream URLs, then the
-listening sockets (a port in use is exit 2 before anything else happens).
-Only then does it print the addresses and hand the sockets to the server in
-`astra_auth.proxy.server`.
+sockets (a port in use is exit 2 before anything else happens).  The server
+in `astra_auth.proxy.server` then checks every credential it can without a
+network (a value that cannot go into a header is exit 3), listens, and only
+then prints the addresses.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class ProxyOptions:
     host: str | None = None
     upstream: str | None = None
     allow_remote: bool = False
+    # --allow-origin: web origins (scheme://host[:port]) whose pages may use the proxy.
+    allow_origins: list[str] = field(default_factory=list)
     quiet: bool = False
     # None: each target's own timeout (else 10 s) and CA bundle.
     timeout: float | None = None
@@ -44,7 +48,7 @@ class ProxyOptions:
 
 @dataclass
 class Listener:
-    """One target on one port, its socket already bound and listening."""
+    """One target on one port, its socket bound (`listen` makes it listen)."""
 
     target: Target
     upstream: str  # the API's base URL, as configured or given
@@ -60,6 +64,7 @@ class Listener:
 def run(opts: ProxyOptions, deps: Deps) -> None:
     specs = _parse_specs(opts.targets)
     host = _check_host(opts)
+    _check_origins(opts.allow_origins)
     _check_network_flags(opts)
     config = deps.config.load()
     from astra_auth.storage.lookup import lookup
@@ -139,6 +144,16 @@ def _check_host(opts: ProxyOptions) -> str:
     return host
 
 
+def _check_origins(origins: list[str]) -> None:
+    from astra_auth.proxy.admission import normalize_origin
+
+    for origin in origins:
+        if normalize_origin(origin) is None:
+            raise UsageError(
+                f"--allow-origin {origin!r}: give a web origin, scheme://host[:port] "
+                "(e.g. http://localhost:3000), as a browser sends it in Origin")
+
+
 def _check_network_flags(opts: ProxyOptions) -> None:
     from astra_auth.net.settings import check_network_options
 
@@ -208,12 +223,20 @@ def _bind(host: str, port: int) -> socket.socket:
         if not _windows():
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(sockaddr)
-        sock.listen(128)
     except OSError as exc:
         sock.close()
         raise _bind_error(host, port, exc) from None
     sock.setblocking(False)
     return sock
+
+
+def listen(listener: Listener) -> None:
+    """Start accepting connections on a socket `run` bound."""
+    host, port = listener.sock.getsockname()[:2]
+    try:
+        listener.sock.listen(128)
+    except OSError as exc:
+        raise _bind_error(str(host), int(port), exc) from None
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> UsageError:

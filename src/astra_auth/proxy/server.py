@@ -1,56 +1,54 @@
-"""The proxy's forwarding rules, over the HTTP/1.1 plumbing of `wire`.
+"""The proxy's forwarding rules over aiohttp's HTTP server and client.
 
-`wire` parses (llhttp) and moves bytes; this module decides what to forward.
-Per request: drop hop-by-hop headers (RFC 9110 §7.6.1) and the client's own
-credential, add the target's (or none, for `X-Astra-Auth: none`), forward with
-the upstream's own Host, and stream the answer back.  A 401 asks the credential
-source whether a renewal can help, and the request is sent once more when its
-body was kept (at most 1 MiB); larger bodies stream and are not retried.
+aiohttp parses and writes HTTP on both sides (llhttp, strict on the scanner's
+side); this module decides what is forwarded.  Per request:
 
-Credentials come from `astra_auth.credentials.interface.CredentialSource` only: `peek()`
-in the event loop for a fresh one in memory, else `get()` in a worker thread
-(it blocks on the keyring and the token endpoint, and is single-flight inside:
-concurrent requests share one token request).  The proxy keeps no token of
-its own.
+1. refuse what must not reach the API (`admission`): a forward-proxy request,
+   an ambiguous or unsupported framing, a `Host` that is not the proxy's own
+   (DNS rebinding), a request from a web page (`Origin`, `Sec-Fetch-Site`);
+2. drop hop-by-hop headers (RFC 9110 §7.6.1) and the client's own credential,
+   add the target's (or none, for `X-Astra-Auth: none`), forward with the
+   upstream's own Host, and stream the answer back;
+3. a 401 asks the credential source whether a renewal can help, and the
+   request is sent once more when its body was kept (at most 1 MiB); larger
+   bodies stream and are not retried.
+
+Credentials come from `astra_auth.credentials.interface.CredentialSource`
+only: `peek()` in the event loop for a fresh one in memory, else `get()` in a
+thread (it blocks on the keyring and the token endpoint), one at a time per
+target, its outcome shared by every request waiting for it.  The source
+itself shares renewals between threads and backs off after a failure
+(`astra_auth.credentials.shared`).  The proxy keeps no token of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
+import errno
+import logging
 import signal
-import socket
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from concurrent.futures import Executor, Future
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
 
 from astra_auth.core.errors import AstraError, bug_location
 from astra_auth.credentials.interface import (
-    RENEW_AT_SHARE,
     Credential,
     CredentialSource,
     SourceSettings,
     network,
     open_source,
 )
-from astra_auth.proxy import wire
-from astra_auth.proxy.wire import (
-    Answer,
-    Body,
-    ClientGone,
-    Downstream,
-    Incoming,
-    Pool,
-    Refusal,
-    Route,
-    UpstreamError,
-)
+from astra_auth.proxy.admission import MAX_HEAD, Admission, Refusal, answer_problem, parse_error
 from astra_auth.text import safetext
 from astra_auth.text.redact import Redactor
 
@@ -60,25 +58,31 @@ if TYPE_CHECKING:
     from astra_auth.storage.config import Target
 
 T = TypeVar("T")
-P = ParamSpec("P")
 # A request body up to this size is kept, so that it can be sent again after
 # a 401; a larger one streams through and a 401 is passed on as it is.
 KEEP_LIMIT = 1024 * 1024
 # RFC 9110 §7.6.1 (and the older Keep-Alive, Proxy-Connection, Trailers).
 HOP_BY_HOP = frozenset({
-    b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate",
-    b"proxy-authorization", b"te", b"trailer", b"trailers", b"transfer-encoding", b"upgrade",
+    "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+    "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade",
 })
-# RFC 9110 9.2.2: these alone may be sent again after a connection broke.
-IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"})
 # Host is the upstream's own; Expect is answered here; X-Astra-Auth is ours;
 # the body's framing is set again for what is sent.
-REQUEST_DROP = HOP_BY_HOP | {b"host", b"expect", b"x-astra-auth", b"content-length"}
-RESPONSE_DROP = HOP_BY_HOP | {b"content-length"}  # set again for what is sent
-# An answer of known length up to this size is read whole and sent in one write.
+REQUEST_DROP = HOP_BY_HOP | {"host", "expect", "x-astra-auth", "content-length"}
+RESPONSE_DROP = HOP_BY_HOP | {"content-length"}  # set again for what is sent
+# An answer of known length up to this size is read whole before it is sent:
+# one the API breaks off is then a clean 502 rather than a cut-off answer.
 SMALL_BODY = 64 * 1024
+# Header fields a request or answer may have (aiohttp's default is 128).
+MAX_FIELDS = 256
+# Seconds a scanner's connection may sit idle, between requests or in the
+# middle of a head that never ends.
+KEEP_ALIVE_IDLE = 75.0
 # Seconds that in-flight requests get to finish on Ctrl-C or SIGTERM.
 SHUTDOWN_GRACE = 3.0
+
+STALLED = Refusal(400, "bad_request", "the request's body stopped arriving, or its "
+                  "chunked framing is not valid HTTP/1.1", close=True)
 
 HINTS = {
     "connection_refused": "Nothing listens at {origin}: start the API, or check the "
@@ -105,7 +109,7 @@ class Log:
         self.redactor = Redactor()
 
     def event(self, kind: str, text: str) -> None:
-        """A line from a credential source (called in worker threads)."""
+        """A line from a credential source (called in its threads)."""
         if kind == "failed":
             self.failure(text)
         elif not self._quiet:
@@ -127,242 +131,213 @@ class Log:
         self.redactor.add(credential.token)
 
 
-class Workers(Executor):
-    """One target's threads for credential calls, up to `count`, started as
-    needed (as ThreadPoolExecutor does).  Unlike ThreadPoolExecutor's, they
-    are daemon threads, never joined: a token request still running when the
-    proxy stops, which would end only on its own timeout, must not hold up
-    the exit that Ctrl-C or SIGTERM asked for."""
+class ScannerGone(ConnectionResetError):
+    """The scanner stopped reading its answer for longer than the timeout."""
 
-    def __init__(self, name: str, count: int = 8) -> None:
-        self._name = name
-        self._count = count
-        self._started = 0
-        self._idle = threading.Semaphore(0)
-        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = \
-            queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._closed = False
 
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        future: Future[T] = Future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the proxy is stopping")
-            self._jobs.put((future, lambda: fn(*args, **kwargs)))
-            if not self._idle.acquire(blocking=False) and self._started < self._count:
-                self._started += 1
-                threading.Thread(target=self._work, name=f"astra-{self._name}-{self._started}",
-                                 daemon=True).start()
-        return future
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            future, call = job
-            if future.set_running_or_notify_cancel():
-                try:
-                    result = call()
-                except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-            del job, future, call
-            self._idle.release()
-        self._jobs.put(None)  # for the next thread
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Never waits (see the class): a call still running is left to end."""
-        with self._lock:
-            self._closed = True
-        while cancel_futures:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                job[0].cancel()
-        self._jobs.put(None)
+@dataclass
+class Upstream:
+    base: str  # where requests go: scheme://host[:port][/path], no trailing slash
+    origin: str  # the API's origin as configured, for messages
+    host: str
+    proxy: str | None  # HTTP(S)_PROXY for this API, with its credentials
+    host_header: str | None  # set when `base` is a pinned loopback address
 
 
 class Forwarder:
     """Everything one listening port needs: its target's source and upstream."""
 
-    def __init__(self, name: str, source: CredentialSource, upstream: Upstream, pool: Pool,
-                 log: Log, timeout: float, executor: Workers, address: str) -> None:
+    def __init__(self, name: str, source: CredentialSource, upstream: Upstream,
+                 session: aiohttp.ClientSession, log: Log, timeout: float,
+                 admission: Admission) -> None:
         self.name = name
-        self.address = address
         self.source = source
-        self.executor = executor
         self.upstream = upstream
-        self.pool = pool
+        self.session = session
         self.log = log
         self.timeout = timeout
-        self._last: Credential | None = None
+        self.admission = admission
+        self._last: str | None = None  # the value of the last credential used
+        self._pending: asyncio.Future[Credential] | None = None
 
-    async def handle(self, request: Incoming, conn: Downstream) -> None:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if tuple(request.version) not in ((1, 1), (1, 0)):
+            # HTTP/0.9 or 2.0 sent as text: no HTTP/1.1 answer would be understood
+            # (and aiohttp would answer in the request's own version).
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError("not HTTP/1")
         try:
-            await self._forward(request, conn)
-        except (ClientGone, asyncio.CancelledError):
-            raise  # the scanner went away; its connection is closed quietly
+            refusal = self.admission.check(request.method, request.raw_path, request.version,
+                                           request.raw_headers)
+            if refusal is not None:
+                response: web.StreamResponse = _error_response(refusal)
+            else:
+                response = await self._forward(request)
+            if "Upgrade" in request.headers and not response.prepared:
+                response.force_close()  # not performed: what follows is not HTTP/1.1
+            return response
+        except (ConnectionError, asyncio.CancelledError):
+            raise  # the scanner went away; aiohttp closes its connection quietly
         except Exception as exc:  # noqa: BLE001 - one broken request must not stop the proxy
             # Never the exception's text: it may hold a header value.
             self.log.failure(f"{self.name}: internal error ({type(exc).__name__}"
-                             f"{bug_location(exc)}); "
-                             "this is a bug, please report it")
-            if conn.busy_answering:
-                conn.abort()
-                return
-            _error_response(conn, request, 500, "internal_error",
-                            "astra-auth proxy failed on this request (a bug)", None)
+                             f"{bug_location(exc)}); this is a bug, please report it")
+            if request.writer.output_size > 0 and request.transport is not None:
+                # The answer had started: it must look cut off, not complete.
+                request.transport.abort()
+                raise ConnectionResetError("internal error mid-answer") from None
+            return _error_response(Refusal(500, "internal_error",
+                                           "astra-auth proxy failed on this request (a bug)"))
 
-    async def _forward(self, request: Incoming, conn: Downstream) -> None:
-        if not request.target.startswith(b"/"):
-            # "GET http://host/..." or "CONNECT host:443": a scanner set up to use
-            # this as a forward proxy.  Never forwarded anywhere.
-            _error_response(
-                conn, request, 400, "not_a_forward_proxy",
-                "astra-auth proxy is a reverse proxy: send it the API's requests as to "
-                "the API itself (GET /path), not as to a forward proxy",
-                f"Make {self.address} the scanner's target instead of its proxy (README: "
-                "scanners that only know forward proxies).")
-            return
+    async def _forward(self, request: web.BaseRequest) -> web.StreamResponse:
         headers, anonymous = _forwarded_headers(request)
+        if self.upstream.host_header is not None:
+            headers["Host"] = self.upstream.host_header
         credential = None
         if not anonymous:
             try:
                 credential = await self._credential()
             except AstraError as exc:
-                self._no_credential(conn, request, exc)
-                return
-        if request.expects_continue and request.body is not None:
-            conn.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body, kept = await _body(request)
-        target = request.target.decode("latin-1")
+                return self._no_credential(exc)
+        if request.version == aiohttp.HttpVersion11 and request.body_exists and \
+                request.headers.get("Expect", "").lower() == "100-continue":
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
-            answer = await self._send(request, target, headers, credential, body)
-            if answer.status == 401 and credential is not None and kept:
-                challenge = _header(answer.headers, b"www-authenticate")
+            body, kept = await _body(request, headers, self.timeout)
+        except BodyStalled:
+            return _error_response(STALLED)
+        url = self.upstream.base + request.raw_path
+        try:
+            response = await self._send(request.method, url, headers, credential, body)
+            if response.status == 401 and credential is not None and kept:
+                challenge = response.headers.get("WWW-Authenticate")
                 try:
-                    retry = await self._blocking(self.source.renew, credential, challenge)
+                    retry = await _in_thread(self.source.renew, credential, challenge)
                 except AstraError as exc:
-                    answer.discard()
-                    self._no_credential(conn, request, exc)
-                    return
+                    response.close()
+                    return self._no_credential(exc)
                 if retry is not None:
                     self.log.remember(retry)
-                    answer.discard()
-                    answer = await self._send(request, target, headers, retry, body)
-        except UpstreamError as exc:
-            self._unreachable(conn, request, exc.cause)
-            return
-        await self._stream_back(request, conn, answer)
+                    response.close()
+                    response = await self._send(request.method, url, headers, retry, body)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            if request.content.exception() is not None:
+                raise ConnectionResetError("the scanner went away mid-body") from None
+            if isinstance(exc.__cause__ or exc.__context__, BodyStalled):
+                return _error_response(STALLED)  # the scanner's, not the API's
+            return self._unreachable(exc)
+        return await self._stream_back(request, response)
 
     async def _credential(self) -> Credential:
         # The usual case, a fresh credential in memory, without a thread hop;
         # the source alone decides what is fresh.
         credential = self.source.peek()
         if credential is None:
-            credential = await self._blocking(self.source.get)
-        last = self._last
-        if last is None or credential.value != last.value:
-            self._last = credential
+            credential = await self.fetch()
+        if credential.value != self._last:
+            self._last = credential.value
             self.log.remember(credential)
         return credential
 
-    async def _blocking(self, call: Callable[..., T], *args: object) -> T:
-        """Run a credential call in this target's own threads: a slow token
-        endpoint never holds up another target, nor the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, call, *args)
+    def fetch(self) -> asyncio.Future[Credential]:
+        """`source.get()` in a thread; requests that need one meanwhile share it."""
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = asyncio.ensure_future(_in_thread(self.source.get))
+            pending.add_done_callback(self._fetched)
+        # A scanner that goes away does not cancel it for the others.
+        return asyncio.shield(pending)
 
-    async def _send(self, request: Incoming, target: str, headers: Fields,
-                    credential: Credential | None, body: bytes | Body | None) -> Answer:
-        up = self.upstream
-        path = up.path + target
+    def _fetched(self, done: asyncio.Future[Credential]) -> None:
+        self._pending = None
+        if not done.cancelled():
+            done.exception()  # retrieved here too, for a fetch nobody awaits any more
+
+    async def _send(self, method: str, url: str, headers: CIMultiDict[str],
+                    credential: Credential | None, body: Body) -> aiohttp.ClientResponse:
         if credential is not None:
             headers = headers.copy()
-            url = credential.apply(headers, up.origin + path)
-            path = url[len(up.origin):] if url.startswith(up.origin) else path
-        lines = [f"Host: {up.host_header}\r\n"]
-        lines.extend(headers.lines())
-        chunked = False
-        if isinstance(body, bytes):  # the scanner framed a body, perhaps an empty one
-            lines.append(f"Content-Length: {len(body)}\r\n")
-        elif body is not None:
-            if body.length is not None:
-                lines.append(f"Content-Length: {body.length}\r\n")
-            else:
-                chunked = True
-                lines.append("Transfer-Encoding: chunked\r\n")
-        fields = "".join(lines).encode("latin-1")
-        method = request.method
+            url = credential.apply(headers, url)
+        return await self.session.request(method, URL(url, encoded=True), headers=headers,
+                                          data=body, allow_redirects=False,
+                                          proxy=self.upstream.proxy)
 
-        def head(absolute: bool) -> bytes:
-            if absolute:  # through an HTTP proxy, to a plain-http API
-                extra = b"Proxy-Authorization: %b\r\n" % up.proxy_auth if up.proxy_auth else b""
-                return b"%b %b%b HTTP/1.1\r\n%b%b\r\n" % (
-                    method, up.origin.encode("latin-1"), path.encode("latin-1"), fields, extra)
-            return b"%b %b HTTP/1.1\r\n%b\r\n" % (method, path.encode("latin-1"), fields)
-
-        return await self.pool.send(head, body, chunked, method == b"HEAD", self.timeout,
-                                    method in IDEMPOTENT)
-
-    async def _stream_back(self, request: Incoming, conn: Downstream, answer: Answer) -> None:
-        headers = _answer_headers(answer)
-        status = answer.status
-        if request.method == b"HEAD" or status in (204, 304):
-            if answer.length is not None and status != 204:
-                headers.append((b"Content-Length", b"%d" % answer.length))
-            _keep_alive_header(request, headers)
-            conn.write_raw(wire.head(status, answer.reason, headers))
-            answer.discard()
-            return
-        whole = answer.whole()
-        if whole is None and answer.length is not None and answer.length <= SMALL_BODY:
-            # A small answer is read whole before anything is sent, so that one
-            # the API breaks off is a clean 502 rather than a cut-off answer.
-            try:
-                whole = await answer.read()
-            except UpstreamError as exc:
-                self._unreachable(conn, request, exc.cause)
-                return
-        if whole is not None:
-            # Most API answers: all of it is here already, sent in one write.
-            headers.append((b"Content-Length", b"%d" % len(whole)))
-            _keep_alive_header(request, headers)
-            conn.write_raw(wire.head(status, answer.reason, headers) + whole)
-            return
-        if answer.length is not None:
-            headers.append((b"Content-Length", b"%d" % answer.length))
-        elif request.http10:
-            request.keep_alive = False  # the end of the body is the end of the connection
-        else:
-            headers.append((b"Transfer-Encoding", b"chunked"))
-        _keep_alive_header(request, headers)
-        conn.busy_answering = True
-        conn.write_raw(wire.head(status, answer.reason, headers))
-        conn.chunked = answer.length is None and not request.http10
+    async def _stream_back(self, request: web.BaseRequest,
+                           response: aiohttp.ClientResponse) -> web.StreamResponse:
         try:
-            await answer.pipe(conn)
-        except UpstreamError as exc:
-            # The answer broke off after its start was sent: the scanner must see
-            # a cut-off answer, not a complete-looking short one.
-            self.log.failure(f"{self.name}: {request.method.decode('latin-1')} answer cut off "
-                             f"by the API ({_category(exc.cause)})")
-            conn.abort()
-            return
-        conn.end()
-        conn.busy_answering = False
+            problem = answer_problem(response.status, response.raw_headers)
+            if problem is not None:
+                # Ambiguous, in a coding nobody asked for, or another protocol:
+                # nothing of it goes to the scanner.
+                response.close()
+                return self._unreachable(ConnectionError(problem))
+            drop = RESPONSE_DROP | _connection_tokens(response.headers)
+            headers = CIMultiDict((k, v) for k, v in response.headers.items()
+                                  if k.lower() not in drop)
+            length = response.content_length
+            out = web.StreamResponse(status=response.status, reason=response.reason,
+                                     headers=headers)
+            if "Upgrade" in request.headers:
+                # Not performed: what follows on the connection is not HTTP/1.1.
+                out.force_close()
+            if request.method == "HEAD" or response.status in (204, 304):
+                if length is not None and response.status != 204:
+                    out.content_length = length
+                await self._write(self._whole(out, request, b""))
+                return out
+            if length is not None and length <= SMALL_BODY:
+                try:
+                    whole = await response.read()
+                except (TimeoutError, aiohttp.ClientError) as exc:
+                    return self._unreachable(exc)
+                out.content_length = len(whole)
+                await self._write(self._whole(out, request, whole))
+                return out
+            if length is not None:
+                out.content_length = length
+            await self._write(out.prepare(request))
+            try:
+                async for chunk in response.content.iter_any():
+                    await self._write(out.write(chunk))
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                # The answer broke off after its start was sent: the scanner must
+                # see a cut-off answer, not a complete-looking short one.
+                self.log.failure(f"{self.name}: {request.method} answer cut off by the API "
+                                 f"({_category(exc)})")
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ConnectionResetError("answer cut off") from None
+            await self._write(out.write_eof())
+            return out
+        except ScannerGone:
+            if request.transport is not None:
+                request.transport.abort()
+            raise
+        finally:
+            response.release()
 
-    def _no_credential(self, conn: Downstream, request: Incoming, exc: AstraError) -> None:
-        category = getattr(exc, "category", None) or "missing_secret"
+    @staticmethod
+    async def _whole(out: web.StreamResponse, request: web.BaseRequest, body: bytes) -> None:
+        await out.prepare(request)
+        await out.write_eof(body)
+
+    async def _write(self, step: Any) -> None:
+        """One write to the scanner: a scanner that stops reading gets the
+        read timeout (`--timeout`) as the API does, then its connection closes."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await step
+        except TimeoutError:
+            raise ScannerGone("the scanner stopped reading") from None
+
+    def _no_credential(self, exc: AstraError) -> web.Response:
+        category = str(getattr(exc, "category", None) or "missing_secret")
         hint = exc.hints[0] if exc.hints else None
-        if not hasattr(exc, "category"):  # a CredentialError has already been reported
-            self.log.failure(f"{self.name}: no credential: {exc.message}")
-        _error_response(conn, request, 502, category, self.log.redactor.redact(exc.message),
-                        self.log.redactor.redact(hint) if hint else None)
+        return _error_response(Refusal(502, category, self.log.redactor.redact(exc.message),
+                                       self.log.redactor.redact(hint) if hint else None))
 
-    def _unreachable(self, conn: Downstream, request: Incoming, exc: BaseException) -> None:
+    def _unreachable(self, exc: BaseException) -> web.Response:
         category = _category(exc)
         up = self.upstream
         hint = HINTS[category].format(origin=up.origin, host=up.host, name=self.name,
@@ -371,178 +346,184 @@ class Forwarder:
                    if category == "timeout"
                    else f"the API at {up.origin} could not be reached: {category}")
         self.log.failure(f"{self.name}: {message}")
-        _error_response(conn, request, 504 if category == "timeout" else 502, category, message,
-                        hint)
+        return _error_response(Refusal(504 if category == "timeout" else 502, category,
+                                       message, hint))
 
 
 def _category(exc: BaseException) -> str:
-    if isinstance(exc, socket.gaierror):
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return "dns_error"
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         return "tls_error"
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError):  # aiohttp's ServerTimeoutError among them
         return "timeout"
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, aiohttp.ClientConnectorError) and \
+            exc.os_error.errno == errno.ECONNREFUSED:
         return "connection_refused"
     return "connection_error"
 
 
-def _error_response(conn: Downstream, request: Incoming | None, status: int, category: str,
-                    message: str, hint: str | None) -> None:
-    body = safetext.dumps({"error": {"category": category, "message": message,
-                                     "hint": hint}}).encode("utf-8")
-    headers = [(b"Content-Type", b"application/json; charset=utf-8"),
-               (b"Cache-Control", b"no-store"), (b"Content-Length", b"%d" % len(body))]
-    if request is None:
-        headers.append((b"Connection", b"close"))
-    else:
-        _keep_alive_header(request, headers)
-    conn.write_raw(wire.head(status, REASONS.get(status, b"Error"), headers) + body)
+def _error_response(refusal: Refusal) -> web.Response:
+    """The proxy's own answer: the same JSON body for every refusal and failure."""
+    body = {"error": {"category": refusal.category, "message": refusal.message,
+                      "hint": refusal.hint}}
+    headers = {"Cache-Control": "no-store"}
+    if refusal.close:
+        headers["Connection"] = "close"  # said in HTTP/1.0 answers too
+    response = web.Response(status=refusal.status, text=safetext.dumps(body),
+                            content_type="application/json", headers=headers)
+    if refusal.close:
+        response.force_close()
+    return response
 
 
-def _refuse(refusal: Refusal, conn: Downstream) -> None:
-    """A request that could not be parsed: answered, then the connection closes."""
-    _error_response(conn, None, refusal.status, refusal.category, refusal.message, None)
-
-
-REASONS = {400: b"Bad Request", 431: b"Request Header Fields Too Large",
-           500: b"Internal Server Error", 501: b"Not Implemented", 502: b"Bad Gateway",
-           504: b"Gateway Timeout"}
-
-
-def _keep_alive_header(request: Incoming, headers: list[tuple[bytes, bytes]]) -> None:
-    if not request.keep_alive:
-        headers.append((b"Connection", b"close"))
-    elif request.http10:
-        headers.append((b"Connection", b"keep-alive"))
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _connection_tokens(connection: bytes) -> frozenset[bytes]:
+def _connection_tokens(headers: Mapping[str, str]) -> frozenset[str]:
     """Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1)."""
-    return frozenset(token.strip().lower() for token in connection.split(b",")
-                     if token.strip())
+    values = headers.getall("Connection", []) if hasattr(headers, "getall") else []
+    return frozenset(t.strip().lower() for v in values for t in v.split(",") if t.strip())
 
 
-def _forwarded_headers(request: Incoming) -> tuple[Fields, bool]:
+def _forwarded_headers(request: web.BaseRequest) -> tuple[CIMultiDict[str], bool]:
     """The scanner's headers as they go to the API, and whether it asked for
     no credential (X-Astra-Auth: none)."""
-    drop = REQUEST_DROP | _connection_tokens(request.connection) if request.connection \
-        else REQUEST_DROP
-    anonymous = False
-    kept = []
-    for name, value in request.headers:
-        lowered = name.lower()
-        if lowered in drop:
-            if lowered == b"x-astra-auth" and value.strip().lower() == b"none":
-                anonymous = True
-            continue
-        kept.append((name.decode("latin-1"), value.decode("latin-1")))
-    return Fields(kept), anonymous
+    incoming = request.headers
+    drop = REQUEST_DROP | _connection_tokens(incoming)
+    anonymous = incoming.get("X-Astra-Auth", "").strip().lower() == "none"
+    return CIMultiDict((k, v) for k, v in incoming.items() if k.lower() not in drop), anonymous
 
 
-class Fields(MutableMapping[str, str]):
-    """Request headers as they go to the API: in order, a name as often as it
-    came, names matched without regard to case.  `Credential.apply` edits it."""
-
-    __slots__ = ("_pairs",)
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._pairs = pairs
-
-    def __getitem__(self, name: str) -> str:
-        lowered = name.lower()
-        for key, value in self._pairs:
-            if key.lower() == lowered:
-                return value
-        raise KeyError(name)
-
-    def getall(self, name: str) -> list[str]:
-        lowered = name.lower()
-        return [value for key, value in self._pairs if key.lower() == lowered]
-
-    def __setitem__(self, name: str, value: str) -> None:
-        del self[name]
-        self._pairs.append((name, value))
-
-    def __delitem__(self, name: str) -> None:
-        lowered = name.lower()
-        self._pairs = [pair for pair in self._pairs if pair[0].lower() != lowered]
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self._pairs)
-
-    def __len__(self) -> int:
-        return len(self._pairs)
-
-    def copy(self) -> Fields:
-        return Fields(list(self._pairs))
-
-    def lines(self) -> list[str]:
-        return [f"{key}: {value}\r\n" for key, value in self._pairs]
+# A request body as forwarded: kept whole, or streaming on.
+Body = bytes | AsyncIterator[bytes] | None
 
 
-def _answer_headers(answer: Answer) -> list[tuple[bytes, bytes]]:
-    drop = RESPONSE_DROP | _connection_tokens(answer.connection) if answer.connection \
-        else RESPONSE_DROP
-    return [(name, value) for name, value in answer.headers if name.lower() not in drop]
+class BodyStalled(Exception):
+    """The scanner's body stopped arriving for the read timeout.  Also how a
+    body whose chunked framing breaks shows: aiohttp's parser stops feeding
+    it, and its 400 would come only after this request."""
 
 
-async def _body(request: Incoming) -> tuple[bytes | Body | None, bool]:
+async def _body(request: web.BaseRequest, headers: CIMultiDict[str], timeout: float
+                ) -> tuple[Body, bool]:
     """The request body to forward, and whether it was kept for a retry.
 
     Up to KEEP_LIMIT it is read whole (and can be sent twice); beyond that
-    what was read goes first and the rest streams on as it arrives.
+    what was read goes first and the rest streams on as it arrives.  A
+    streamed body of known length keeps its Content-Length.
     """
-    body = request.body
-    if body is None:
-        return (b"" if request.framed else None), True
-    if body.length is not None and body.length > KEEP_LIMIT:
-        return body, False
+    if not request.body_exists:
+        return None, True
+    length = request.content_length
+    if length is not None and length > KEEP_LIMIT:
+        headers["Content-Length"] = str(length)
+        return _stream(b"", request.content, timeout), False
     buffer = bytearray()
     while len(buffer) <= KEEP_LIMIT:
-        chunk = await body.read()
+        chunk = await _read(request.content, timeout)
         if not chunk:
             return bytes(buffer), True
         buffer += chunk
-    body.unread(bytes(buffer))
-    return body, False
+    return _stream(bytes(buffer), request.content, timeout), False
 
 
-@dataclass
-class Upstream:
-    origin: str  # the API's origin as configured: scheme://host[:port]
-    path: str  # the base URL's path, without a trailing slash
-    host: str
-    host_header: str  # as the API expects it
-    proxy_auth: bytes | None  # for an HTTP proxy on the way
+async def _read(content: aiohttp.StreamReader, timeout: float) -> bytes:
+    try:
+        async with asyncio.timeout(timeout):
+            return await content.readany()
+    except TimeoutError:
+        raise BodyStalled from None
 
 
-def _upstream(listener: Listener, environ: Mapping[str, str], tls: ssl.SSLContext | None
-              ) -> tuple[Upstream, Route]:
+async def _stream(first: bytes, rest: aiohttp.StreamReader, timeout: float
+                  ) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    while chunk := await _read(rest, timeout):
+        yield chunk
+
+
+async def _in_thread(call: Callable[..., T], *args: object) -> T:
+    """`call(*args)` in a thread of its own.  A daemon thread, not an
+    executor's: a token request that hangs must not hold up the exit that
+    Ctrl-C or SIGTERM asked for (executors join their threads at exit).
+    Credential calls that block are rare: renewals and failures."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = call(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name="astra-auth-credential", daemon=True).start()
+    return await future
+
+
+def _upstream(listener: Listener, environ: Mapping[str, str]) -> Upstream:
     from astra_auth.net.transport import environment_proxy
 
     parts = urlsplit(listener.upstream)
-    connect = urlsplit(listener.connect or listener.upstream)
-    secure = parts.scheme == "https"
-    port = parts.port or (443 if secure else 80)
-    # HTTP(S)_PROXY / NO_PROXY as for token requests, never for loopback (issue
-    # 15, finding 10).  Not ~/.netrc: its passwords must not be added to
+    # HTTP(S)_PROXY / NO_PROXY as for token requests, never for loopback.  Not
+    # aiohttp's trust_env: it would also read ~/.netrc and add its passwords to
     # requests sent with X-Astra-Auth: none.
-    proxy = environment_proxy(listener.upstream, environ)
-    upstream = Upstream(origin=f"{parts.scheme}://{parts.netloc}", path=parts.path.rstrip("/"),
-                        host=parts.hostname or "",
-                        host_header=listener.host_header or parts.netloc.rpartition("@")[2],
-                        proxy_auth=wire.proxy_authorization(proxy) if proxy else None)
-    route = Route(scheme=parts.scheme, host=connect.hostname or "", port=connect.port or port,
-                  server_name=parts.hostname or "", ssl=tls, proxy=proxy)
-    return upstream, route
+    return Upstream(base=listener.connect or listener.upstream,
+                    origin=f"{parts.scheme}://{parts.netloc}", host=parts.hostname or "",
+                    proxy=environment_proxy(listener.upstream, environ),
+                    host_header=listener.host_header)
+
+
+class _Protocol(web.RequestHandler):
+    """aiohttp's connection handler, whose answer to a request it cannot parse
+    is the proxy's JSON refusal (431 for a head too large, 501 for an unknown
+    transfer coding, else 400) and never quotes the request's bytes."""
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500,
+                     exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("the answer has started: the connection is closed")
+        refusal = parse_error(exc) if status == 400 else Refusal(
+            500, "internal_error", "astra-auth proxy failed on this request (a bug)")
+        response = _error_response(refusal)
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    """`web.Server` whose connections are `_Protocol`s."""
+
+    def __init__(self, handler: Callable[[web.BaseRequest], Any], *,
+                 handler_cancellation: bool, **kwargs: Any) -> None:
+        super().__init__(handler, handler_cancellation=handler_cancellation, **kwargs)
+        self._protocol_args = kwargs  # the connections' own settings
+
+    def __call__(self) -> web.RequestHandler:
+        return _Protocol(self, loop=asyncio.get_running_loop(), **self._protocol_args)
+
+
+def make_server(handler: Callable[[web.BaseRequest], Any], idle: float = KEEP_ALIVE_IDLE
+                ) -> web.Server:
+    """The scanner's side: aiohttp's server, silent, with the proxy's limits.
+    `idle`: seconds before a connection that sends nothing (or half a head)
+    is closed."""
+    # handler_cancellation: a scanner that goes away cancels its request, and
+    # with it the API's connection, rather than leaving it until the API
+    # sends more or the read timeout fires.
+    return _Server(handler, handler_cancellation=True, access_log=None, logger=_SILENT,
+                   auto_decompress=False, max_line_size=MAX_HEAD, max_field_size=MAX_HEAD,
+                   max_headers=MAX_FIELDS, keepalive_timeout=idle, lingering_time=2.0)
 
 
 # ---------------------------------------------------------------------------
@@ -550,19 +531,44 @@ def _upstream(listener: Listener, environ: Mapping[str, str], tls: ssl.SSLContex
 
 
 def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
-    """Serve until Ctrl-C or SIGTERM; returns normally then (exit 0)."""
+    """Check every credential that needs no network, listen, and serve until
+    Ctrl-C or SIGTERM; returns normally then (exit 0)."""
     log = Log(deps, opts.quiet)
     settings = SourceSettings(timeout=opts.timeout, ca_bundle=opts.ca_bundle,
-                              renew_share=RENEW_AT_SHARE, on_event=log.event)
+                              on_event=log.event)
     sources: dict[str, CredentialSource] = {}
     for listener in listeners:
         name = listener.target.name
         if name not in sources:
             sources[name] = open_source(listener.target, deps, settings)
+            _check_offline(listener.target, sources[name], log)
     identities = {name: _identity(listener.target, deps) for listener in listeners
                   for name in [listener.target.name]}
+    from astra_auth.proxy import listen
+
+    for listener in listeners:
+        listen(listener)
+    _quiet_library_logs()
     with contextlib.suppress(KeyboardInterrupt):  # where signals cannot be handled
         _run_loop(_main(listeners, sources, opts, deps, log, identities))
+
+
+# The types whose credential is read or signed here, without a network: a
+# value that cannot go into a header stops the proxy before it listens.
+OFFLINE_TYPES = frozenset({"basic", "bearer", "api_key", "jwt"})
+
+
+def _check_offline(target: Target, source: CredentialSource, log: Log) -> None:
+    if target.auth_type not in OFFLINE_TYPES:
+        return
+    from astra_auth.core.failure import Category, CredentialError
+
+    try:
+        log.remember(source.get())
+    except CredentialError as exc:
+        if exc.category == Category.INVALID_KEY:
+            raise  # exit 3, before anything listens
+        # Anything else (a missing secret) is logged; requests get its 502.
 
 
 def _identity(target: Target, deps: Deps) -> Any:
@@ -583,13 +589,13 @@ def _identity(target: Target, deps: Deps) -> Any:
         raise CredentialError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
 
 
-def _run_loop(main: object) -> None:
+def _run_loop(main: Any) -> None:
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)  # type: ignore[arg-type]
+        asyncio.run(main)
         return
-    uvloop.run(main)  # type: ignore[arg-type]
+    uvloop.run(main)
 
 
 async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
@@ -602,28 +608,38 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.add_signal_handler(sig, stop.set)
-    servers: list[asyncio.AbstractServer] = []
-    pools: list[Pool] = []
-    connections: set[Downstream] = set()
-    executors = {name: Workers(name) for name in sources}
+    runners: list[web.BaseRunner] = []
+    sessions: list[aiohttp.ClientSession] = []
+    forwarders: dict[str, Forwarder] = {}
     try:
         for listener in listeners:
+            upstream = _upstream(listener, deps.environ)
             timeout, ca_bundle = network(listener.target, opts.timeout, opts.ca_bundle)
-            tls = None
-            if listener.upstream.startswith("https:"):
-                tls = ssl_context(ca_bundle, deps.environ)
-                identity = (identities or {}).get(listener.target.name)
-                if identity is not None:
-                    identity.load_identity(tls)
-            upstream, route = _upstream(listener, deps.environ, tls)
-            pool = Pool(route, timeout)
-            pools.append(pool)
+            tls = ssl_context(ca_bundle, deps.environ) if upstream.base.startswith(
+                "https:") else None
+            identity = (identities or {}).get(listener.target.name)
+            if tls is not None and identity is not None:
+                identity.load_identity(tls)
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ssl=tls if tls is not None else True),
+                timeout=aiohttp.ClientTimeout(total=None, connect=timeout,
+                                              sock_connect=timeout, sock_read=timeout),
+                auto_decompress=False,
+                # Send only what the client sent: no default Accept, User-Agent...
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                max_line_size=MAX_HEAD, max_field_size=MAX_HEAD, max_headers=MAX_FIELDS,
+            )
+            sessions.append(session)
             name = listener.target.name
-            forwarder = Forwarder(name, sources[name], upstream, pool, log, timeout,
-                                  executors[name], listener.address)
-            servers.append(await loop.create_server(
-                lambda f=forwarder: Downstream(f.handle, _refuse, connections),  # type: ignore[misc]
-                sock=listener.sock))
+            forwarder = Forwarder(name, sources[name], upstream, session, log, timeout,
+                                  Admission.of(listener, opts))
+            forwarders.setdefault(name, forwarder)
+            runner = web.ServerRunner(make_server(forwarder.handle),
+                                      shutdown_timeout=SHUTDOWN_GRACE)
+            await runner.setup()
+            runners.append(runner)
+            await web.SockSite(runner, listener.sock, shutdown_timeout=SHUTDOWN_GRACE).start()
         # Only now, with SIGTERM handled: whoever starts the proxy may stop it
         # as soon as it has read the addresses.
         for listener in listeners:
@@ -631,34 +647,33 @@ async def _main(listeners: list[Listener], sources: dict[str, CredentialSource],
                               f"{listener.upstream})\n")
         # Ask for each target's first credential now, so that a problem shows at
         # once rather than at the scanner's first request.
-        for name, source in sources.items():
-            loop.run_in_executor(executors[name], _warm_up, source, log)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5.0)
-            wire.sweep_idle(connections, loop.time())
+        for forwarder in forwarders.values():
+            forwarder.fetch().add_done_callback(_ignore)
+        await stop.wait()
     finally:
-        for server in servers:
-            server.close()
-        # Requests being answered get a moment to finish; idle connections close now.
-        deadline = loop.time() + SHUTDOWN_GRACE
-        while any(c.busy for c in connections) and loop.time() < deadline:
-            for conn in [c for c in connections if not c.busy]:
-                conn.close()
-            await asyncio.sleep(0.05)
-        for conn in list(connections):
-            conn.abort() if conn.busy else conn.close()
-        for pool in pools:
-            pool.close()
-        for executor in executors.values():
-            # A token request still running ends on its own timeout; not waited for.
-            executor.shutdown(wait=False, cancel_futures=True)
+        for started in runners:
+            await started.cleanup()
+        for session in sessions:
+            await session.close()
     if not opts.quiet:
         deps.io.err.print("astra-auth proxy stopped.", markup=False, highlight=False)
 
 
-def _warm_up(source: CredentialSource, log: Log) -> None:
-    try:
-        log.remember(source.get())
-    except AstraError:
-        pass  # reported through the source's on_event; requests will try again
+def _ignore(done: asyncio.Future[Any]) -> None:
+    """A warm-up's failure is reported through the source's log; requests try again."""
+    if not done.cancelled():
+        done.exception()
+
+
+_SILENT = logging.getLogger("astra_auth.proxy.aiohttp")
+
+
+def _quiet_library_logs() -> None:
+    """aiohttp and asyncio log a broken connection with its traceback; nothing
+    of that may reach the terminal (it could quote a header)."""
+    _SILENT.propagate = False
+    _SILENT.addHandler(logging.NullHandler())
+    for name in ("aiohttp", "asyncio"):
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False

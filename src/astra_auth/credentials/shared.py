@@ -1,0 +1,220 @@
+"""Every source as consumers get it from `open_source`: one call at a time,
+its outcome shared, a back-off after a failure, and no value that cannot go
+into a header.
+
+- Callers that need the source while another call to it runs (a renewal, say)
+  wait for that call and share its outcome, failure included: fifty scanner
+  requests during an outage make one token request, not fifty in a row.  None
+  of them waits longer than one token request's timeout for the others.
+- After a failure, the same error is returned at once for a back-off period:
+  1 s, doubled for each failure in a row, at most 30 s.  However fast a
+  scanner sends, the provider is asked at most once per period.
+- The consumer's log (the proxy's) hears of a failure once per change of
+  category, not once per request.
+- A credential whose value holds a line break, NUL or another control
+  character, or a character outside Latin-1, is refused (`invalid_key`): sent
+  as a header, it would end the header early or split the request in two
+  (RFC 9110 §5.5).  Every consumer gets the check, since every consumer gets
+  its credentials here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from astra_auth.core.errors import AstraError
+from astra_auth.core.failure import Category, CredentialError, Failure
+from astra_auth.credentials.interface import Credential, CredentialSource
+from astra_auth.storage.config import Target
+
+T = TypeVar("T")
+
+FIRST_BACK_OFF = 1.0
+MAX_BACK_OFF = 30.0
+
+# C0 controls (CR, LF and NUL among them), DEL, C1 controls, and anything
+# beyond Latin-1, which an HTTP/1.1 field value cannot carry.
+_UNFIT = re.compile("[\x00-\x1f\x7f-\x9f]|[^\x00-\xff]")
+
+
+def _again(exc: AstraError) -> AstraError:
+    """The failure to raise once more: a new one, so that threads raising it
+    at once do not share (and lengthen) one traceback."""
+    if isinstance(exc, CredentialError):
+        return CredentialError(exc.failure, list(exc.hints))
+    return exc.with_traceback(None)
+
+
+def header_problem(value: str) -> str | None:
+    """Why `value` cannot go into an HTTP header field, or None when it can."""
+    found = _UNFIT.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    if char in "\r\n":
+        return "holds a line break"
+    if char == "\x00":
+        return "holds a NUL character"
+    if ord(char) > 0xFF:
+        return f"holds a character outside Latin-1 (U+{ord(char):04X})"
+    return f"holds a control character (U+{ord(char):04X})"
+
+
+class SharedSource:
+    """A `CredentialSource` around another: see the module's docstring."""
+
+    def __init__(self, make: Callable[[Callable[[str, str], None]], CredentialSource],
+                 target: Target, *, environ: Mapping[str, str],
+                 monotonic: Callable[[], float], timeout: float,
+                 on_event: Callable[[str, str], None] | None) -> None:
+        """`make(on_event)` opens the inner source, with its log lines going
+        through `inner_event`."""
+        self.target = target
+        self._environ = environ
+        self._monotonic = monotonic
+        self._timeout = timeout
+        self._on_event = on_event
+        self._cond = threading.Condition()
+        self._busy = False  # a call to the inner source runs
+        self._failure: AstraError | None = None
+        self._retry_at = 0.0
+        self._failures = 0  # in a row
+        self._told: str | None = None  # the category the log last heard of
+        self._pending: str | None = None  # the running call's failure line
+        self._checked: str | None = None  # the last value that passed the check
+        self._inner = make(self.inner_event)
+
+    # -- the CredentialSource interface ---------------------------------------
+
+    def peek(self) -> Credential | None:
+        credential = self._inner.peek()
+        if credential is None or credential.value != self._checked:
+            return None  # new to this check: through `get`
+        return credential
+
+    def get(self) -> Credential:
+        credential = self.peek()
+        if credential is not None:
+            return credential
+        got = self._call(self._inner.get, self.peek)
+        assert got is not None
+        return got
+
+    def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
+        return self._call(lambda: self._inner.renew(failed, www_authenticate), None)
+
+    # -- one call at a time -----------------------------------------------------
+
+    def _call(self, call: Callable[[], T], shared: Callable[[], T | None] | None) -> T | None:
+        """`call()` unless another call runs: then wait for it and take its
+        failure, or (`shared`) what it left fresh.  In a back-off, the last
+        failure at once."""
+        # Real time for the wait (a condition's timeout is), the injected
+        # clock for the back-off.
+        give_up = time.monotonic() + self._timeout
+        with self._cond:
+            while True:
+                if self._failure is not None and self._monotonic() < self._retry_at:
+                    raise _again(self._failure)
+                if not self._busy:
+                    break
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    raise CredentialError(Failure(
+                        Category.TIMEOUT,
+                        f"The credential for {self.target.name} was still being renewed "
+                        f"after {self._timeout:g} s."),
+                        ["The provider is slow to answer: the next request tries again."])
+                self._cond.wait(left)
+                if shared is not None and not self._busy and self._failure is None:
+                    fresh = shared()
+                    if fresh is not None:
+                        return fresh
+            self._busy = True
+            self._pending = None
+        try:
+            result = call()
+            if isinstance(result, Credential):
+                self._check(result)
+        except AstraError as exc:
+            self._failed(exc)
+            raise
+        except BaseException:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._busy = False
+            self._failure = None
+            self._failures = 0
+            self._told = None
+            if isinstance(result, Credential):
+                self._checked = result.value
+            self._cond.notify_all()
+        return result
+
+    def _failed(self, exc: AstraError) -> None:
+        category = str(getattr(exc, "category", "") or type(exc).__name__)
+        with self._cond:
+            self._failures += 1
+            delay = min(FIRST_BACK_OFF * 2 ** (self._failures - 1), MAX_BACK_OFF)
+            self._retry_at = self._monotonic() + delay
+            self._failure = exc
+            self._busy = False
+            line, self._pending = self._pending, None
+            tell = category != self._told
+            self._told = category
+            self._cond.notify_all()
+        if tell and self._on_event is not None:
+            self._on_event("failed", line or f"{self.target.name}: no credential: {exc.message}")
+
+    def inner_event(self, kind: str, text: str) -> None:
+        """The inner source's log lines: renewals pass, a failure waits until
+        its category says whether the log has heard of it already."""
+        if kind == "failed":
+            self._pending = text
+        elif self._on_event is not None:
+            self._on_event(kind, text)
+
+    # -- the header check -------------------------------------------------------
+
+    def _check(self, credential: Credential) -> None:
+        if credential.value == self._checked:
+            return
+        problem = header_problem(credential.value)
+        if problem is None:
+            return
+        what, flag, kind = _SECRETS.get(self.target.auth_type or "", ("credential", None, None))
+        raise CredentialError(Failure(
+            Category.INVALID_KEY,
+            f"The {what} of {self.target.name} {problem}, so it cannot go into an HTTP "
+            "header; it is not sent."), self._fix(kind, flag))
+
+    def _fix(self, kind: str | None, flag: str | None) -> list[str]:
+        from astra_auth.storage.secretstore import env_source
+        from astra_auth.text.shellcmd import command
+
+        variable = env_source(self.target.name, kind, self._environ) if kind else None
+        if variable:
+            return [f"Set {variable} again without it (a secret pasted into a CI "
+                    "variable often ends in a line break)."]
+        if flag:
+            return ["Store it again without it: "
+                    + command("configure", self.target.name, flag, "--no-input")]
+        return ["Check the target's settings: " + command("targets", "show", self.target.name)]
+
+
+# auth_type -> (what the value is, the configure flag that stores it again,
+# the secret's kind), for the header check's message and fix.
+_SECRETS: dict[str, tuple[str, str | None, str | None]] = {
+    "bearer": ("bearer token", "--token-stdin", "bearer_token"),
+    "api_key": ("API key", "--api-key-stdin", "api_key"),
+    "basic": ("Basic credential", "--password-stdin", "password"),
+    "jwt": ("signed JWT header value", None, None),
+    "oauth2": ("access token", None, None),
+}
