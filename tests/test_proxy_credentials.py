@@ -244,3 +244,24 @@ def test_a_value_that_cannot_go_into_a_header_is_invalid_key(value, problem):
 @pytest.mark.parametrize("value", ["Bearer abc.DEF-123_~+/=", "Basic dTpw", "café"])
 def test_a_value_that_fits_a_header_passes(value):
     assert header_problem(value) is None
+
+
+# ---------------------------------------------------------------------------
+# The proxy's log
+
+
+def test_the_proxy_log_masks_the_current_token_after_a_long_scan_of_renewals(tmp_path):
+    import io
+
+    from astra_auth.proxy.server import Log
+    from tests.fakes import make_deps
+
+    err = io.StringIO()
+    log = Log(make_deps(tmp_path / "c.toml", stderr=err), quiet=False)
+    tokens = [f"tok{n:04d}-Walrus3Tundra5KLmQ" for n in range(100)]  # 100 renewals
+    for token in tokens:
+        log.remember(Credential("header", "Authorization", f"Bearer {token}", token=token))
+    log.failure(f"provider echoed {tokens[-1]} and {tokens[-2]}")
+    line = err.getvalue()
+    assert tokens[-1] not in line and tokens[-2] not in line
+    assert "provider echoed" in line and "••••••" in line

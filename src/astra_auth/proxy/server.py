@@ -30,6 +30,7 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -102,10 +103,16 @@ class Log:
     """One line per renewal and per failure, on stderr, masked and without
     control characters (`--quiet`: failures only)."""
 
+    # Credentials masked in its lines: the most recent ones.  A scan renews
+    # for hours, and the redactor's cost grows with every secret it holds; an
+    # older, expired token no longer opens anything.
+    REMEMBERED = 16
+
     def __init__(self, deps: Deps, quiet: bool) -> None:
         self._deps = deps
         self._quiet = quiet
         self._lock = threading.Lock()
+        self._remembered: deque[str] = deque(maxlen=self.REMEMBERED)
         self.redactor = Redactor()
 
     def event(self, kind: str, text: str) -> None:
@@ -127,8 +134,12 @@ class Log:
 
     def remember(self, credential: Credential) -> None:
         """Mask this credential in every later line, whatever prints it."""
-        self.redactor.add(credential.value)
-        self.redactor.add(credential.token)
+        with self._lock:
+            new = [v for v in (credential.value, credential.token)
+                   if v and v not in self._remembered]
+            if new:
+                self._remembered.extend(new)
+                self.redactor = Redactor(*self._remembered)
 
 
 class ScannerGone(ConnectionResetError):
