@@ -1,4 +1,4 @@
-"""Shell completion: the scripts, and target names read as cheaply as possible.
+"""Shell completion: the scripts, and the names of the configured targets.
 
 Nothing heavy is imported here: a Tab press runs the whole CLI.
 """
@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from astra_auth.storage.paths import cached_summary, default_path, digest
+from astra_auth.storage.paths import default_path
 
 # The script of each shell, in the repository's top-level completions/ folder
 # (tools/generate_completions.py writes them); the wheel carries that folder
@@ -41,8 +41,8 @@ def scripts_folder() -> Path:
 def target_names(ctx: Any) -> list[str]:
     """Names of the targets in the config file the command line points at.
 
-    Read from the parsed copy when it matches the file (no TOML parser, no
-    validation: a Tab press should cost nothing), else from the file itself.
+    Only the names are read, without checking the rest of the file: a file that
+    does not parse completes nothing, and the command itself says what is wrong.
     """
     root = ctx.find_root() if ctx is not None else None
     path = root.params.get("config") if root is not None else None
@@ -51,14 +51,6 @@ def target_names(ctx: Any) -> list[str]:
         raw = path.read_bytes()
     except OSError:
         return []
-    try:
-        # The summary's first line: the names, tab-separated (ConfigStore).
-        block = cached_summary(path, digest(raw))
-        if block is not None:
-            names = block.partition(b"\n")[0].decode("utf-8")
-            return sorted(names.split("\t")) if names else []
-    except (OSError, ValueError):
-        pass
     import tomllib
 
     try:

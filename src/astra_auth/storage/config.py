@@ -19,14 +19,7 @@ from typing import Any
 from astra_auth import __version__
 from astra_auth.core import validate
 from astra_auth.core.errors import ConfigError
-from astra_auth.storage.paths import (
-    APP,
-    cache_header,
-    cache_path,
-    cached_summary,
-    default_path,
-    digest,
-)
+from astra_auth.storage.paths import APP, default_path
 
 __all__ = ["APP", "ApiKey", "Basic", "Bearer", "Config", "ConfigStore", "Jwt", "OAuth2", "Target",
            "default_path"]
@@ -270,9 +263,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         raise fail("targets", "must be a table")
     config = Config()
     targets = config.targets
-    # This loop runs for every target on every start (the parsed copy is
-    # validated like the file): each optional setting is checked only when
-    # present, in the same order, so the first problem is the same one.
+    # Each optional setting is checked only when present, always in the same
+    # order, so that one file always gets the same first problem.
     for name, entry in targets_data.items():
         where = f"targets.{name}"
         try:
@@ -309,8 +301,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     return config
 
 
-# The checks of each setting, made once: the parsed copy of a config with
-# 1,000 targets is validated on every start (benchmarks/startup.py).
+# The settings each table may hold.
 _TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt",
                           "private_host_ok", "ca_bundle", "timeout"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
@@ -380,12 +371,9 @@ _OAUTH2_REQUIRED = ("grant_type", "token_url", "client_id")
 
 def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
     _no_unknown(data, _OAUTH2_KEYS, where, fail)
-    values = _oauth2_values(data)
-    if values is None:  # something is wrong: say what, in the documented order
-        values = _oauth2_values_in_order(data, where, fail)
     # Each value is its setting's, by name; the others keep their defaults
     # (client_auth "basic", secrets "keyring", extra_params {}).
-    settings = OAuth2(**values)  # type: ignore[arg-type]
+    settings = OAuth2(**_oauth2_values(data, where, fail))  # type: ignore[arg-type]
     if "extra_params" in data:
         settings.extra_params = _parse_extra_params(data["extra_params"], where, fail)
     bound = data.get("certificate_bound", False)
@@ -408,30 +396,10 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
     return settings
 
 
-def _oauth2_values(data: dict[str, Any]) -> dict[str, str] | None:
-    """Every setting of [oauth2] that has a check, checked, taken in the
-    table's own order; None at the first problem (or a required one missing),
-    for `_oauth2_values_in_order` to name.  The fast path of every start."""
-    values: dict[str, str] = {}
-    checks = _OAUTH2_CHECKS
-    for key, value in data.items():
-        check = checks.get(key)
-        if check is None:  # extra_params, certificate_bound: checked by the caller
-            continue
-        if value.__class__ is not str:
-            return None
-        try:
-            values[key] = check(value)
-        except ValueError:
-            return None
-    if "grant_type" in values and "token_url" in values and "client_id" in values:
-        return values
-    return None
-
-
-def _oauth2_values_in_order(data: dict[str, Any], where: str, fail: Any) -> dict[str, str]:
-    """The same checks, in the order of _OAUTH2_CHECKS: the first problem is
-    raised, so one file always gets the same message."""
+def _oauth2_values(data: dict[str, Any], where: str, fail: Any) -> dict[str, str]:
+    """Every setting of [oauth2] that has a check, checked in the order of
+    _OAUTH2_CHECKS: the first problem is raised, so one file always gets the
+    same message."""
     values: dict[str, str] = {}
     for key, check in _OAUTH2_CHECKS.items():
         if key not in data:
@@ -589,8 +557,6 @@ def _opt_str(data: Mapping[str, Any], key: str, where: str, fail: Any, check: An
 
 def _no_unknown(data: Mapping[str, Any], known: AbstractSet[str], where: str,
                 fail: Any) -> None:
-    if data.keys() <= known:  # the usual case, at C speed; no secret key is known
-        return
     for key in data:
         if key in _SECRET_KEYS and key not in known:
             # Never echo the value: it is a secret someone wrote into a plain file.
@@ -601,49 +567,6 @@ def _no_unknown(data: Mapping[str, Any], known: AbstractSet[str], where: str,
             )
         if key not in known:
             raise fail(f"{where}.{key}", f"unknown setting (known: {', '.join(sorted(known))})")
-
-
-# What `targets list` shows: each target's name, url, auth_type, grant_type
-# and token_url (the last two for oauth2 only), a list per setting, the
-# targets in name order, "" for none (no checked value is ever empty).
-Summary = tuple[list[str], list[str], list[str], list[str], list[str]]
-
-
-def summary(config: Config) -> Summary:
-    """The config's `Summary`."""
-    targets = [config.targets[name] for name in sorted(config.targets)]
-    oauth2 = [target.oauth2 for target in targets]
-    return ([target.name for target in targets],
-            [target.url or "" for target in targets],
-            [target.auth_type or "" for target in targets],
-            [o.grant_type if o else "" for o in oauth2],
-            [o.token_url if o else "" for o in oauth2])
-
-
-def checked_summary(columns: list[list[str]]) -> Summary | None:
-    """The parsed copy's `Summary`, each value put through the check `parse`
-    makes on that setting; None when any check fails or changes the value, or
-    anything else is off (columns of different lengths, a name twice or out of
-    order, a grant without oauth2).
-
-    Only these settings are read from the copy for `targets list`, so only
-    these are checked; the others are checked by `parse` when they are read.
-    The checks run over each column at once (`validate.every`): a row at a
-    time took ~3 ms for 1,000 targets.
-    """
-    if len(columns) != 5 or len({len(column) for column in columns}) > 1:
-        return None
-    names, urls, auth_types, grant_types, token_urls = columns
-    oauth2 = list(map("oauth2".__eq__, auth_types))
-    if (len(set(names)) != len(names) or names != sorted(names)
-            or not validate.every(validate.target_name, names)
-            or not validate.every(validate.api_url, list(filter(None, urls)))
-            or not set(auth_types) <= {"", *validate.AUTH_TYPES}
-            or oauth2 != list(map(bool, grant_types)) or oauth2 != list(map(bool, token_urls))
-            or not set(grant_types) <= {"", *validate.GRANT_TYPES}
-            or not validate.every(validate.token_url, list(filter(None, token_urls)))):
-        return None
-    return names, urls, auth_types, grant_types, token_urls
 
 
 def to_data(config: Config) -> dict[str, Any]:
@@ -715,31 +638,7 @@ class ConfigStore:
         raw = self._read()
         if raw is None:
             return Config()
-        digest_ = digest(raw)
-        cached = self._read_cache(digest_)
-        if cached is not None:
-            return cached
-        return self._parse_file(raw, digest_)
-
-    def load_summary(self) -> Summary:
-        """Each target's name, url, auth type, grant type and token URL, by name:
-        all that `targets list` shows, so it need not read, check and build
-        every setting of every target (benchmarks/startup.py: 1,000 targets).
-
-        From the parsed copy's summary when the copy matches the file, checked
-        by the very checks `parse` makes on those settings (`checked_summary`);
-        else, or if it does not pass them, from the whole config as `load`
-        reads it.
-        """
-        raw = self._read()
-        if raw is None:
-            return [], [], [], [], []
-        digest_ = digest(raw)
-        rows = self._read_cached_summary(digest_)
-        if rows is not None:
-            return rows
-        config = self._read_cache(digest_) or self._parse_file(raw, digest_)
-        return summary(config)
+        return self._parse_file(raw)
 
     def _read(self) -> bytes | None:
         """The file's bytes (None when there is none), its ownership checked."""
@@ -754,7 +653,7 @@ class ConfigStore:
         self._check_ownership()
         return raw
 
-    def _parse_file(self, raw: bytes, digest_: str) -> Config:
+    def _parse_file(self, raw: bytes) -> Config:
         import tomllib
 
         try:
@@ -774,9 +673,7 @@ class ConfigStore:
                 "arrays or tables thousands deep",
                 hints=["Fix the file by hand; astra-auth will not overwrite it."],
             ) from None
-        config = parse(data, self.path)
-        self._write_cache(digest_, config)
-        return config
+        return parse(data, self.path)
 
     def _check_ownership(self) -> None:
         """Like ssh: a config file or folder that another user owns or can write
@@ -797,64 +694,6 @@ class ConfigStore:
         if self.warn is not None:
             self.warn(f"{self.path}: {'; '.join(problems)}; anyone who can change it can "
                       "send your secrets elsewhere (fix with chmod go-w)")
-
-    # A parsed copy of the file, keyed by a BLAKE2b hash of the file's bytes:
-    # tomllib takes ~40 ms for 1,000 targets, reading this copy ~1 ms
-    # (benchmarks/startup.py).  Any edit to the file changes the hash, so a
-    # stale copy is not used.  What it holds is validated exactly as the TOML
-    # is (`parse`; for the summary, the same checks on those settings): an edit
-    # to the copy alone can do no more than an edit to the file (issue 15,
-    # finding 7); a copy that does not validate is ignored.
-    #
-    # Seven lines: a header naming the format, the digest and the size of the
-    # summary that follows; `summary(config)`, which is all `targets list`
-    # reads (so it reads no further), a line per setting (name, url,
-    # auth_type, grant_type, token_url), the targets' values tab-separated in
-    # name order, "" for none: plain text, split without importing json and
-    # checked a column at a time; then the whole config as JSON.
-
-    @property
-    def _cache_path(self) -> Path:
-        return cache_path(self.path)
-
-    def _read_cache(self, digest: str) -> Config | None:
-        try:
-            parts = self._cache_path.read_bytes().split(b"\n", 6)
-        except OSError:
-            return None
-        if len(parts) != 7 or parts[0].rpartition(b" ")[0] != cache_header(digest):
-            return None
-        import json
-
-        try:
-            return parse(json.loads(parts[6])["config"], self.path)
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, ConfigError):
-            return None
-
-    def _read_cached_summary(self, digest: str) -> Summary | None:
-        block = cached_summary(self.path, digest)
-        if block is None:
-            return None
-        try:
-            lines = block.decode("utf-8").split("\n")
-        except UnicodeDecodeError:
-            return None
-        # No target: five empty lines (a name is never empty).
-        return checked_summary([line.split("\t") if lines[0] else [] for line in lines])
-
-    def _write_cache(self, digest: str, config: Config) -> None:
-        import json
-
-        columns = summary(config)
-        lines = ["\t".join(column) for column in columns]
-        tabs = max(len(columns[0]) - 1, 0)
-        if any("\n" in line or line.count("\t") != tabs for line in lines):
-            return  # cannot happen for checked values; never write a copy that misreads
-        block = "\n".join(lines)
-        header = f"{cache_header(digest).decode('ascii')} {len(block.encode('utf-8'))}"
-        text = "\n".join([header, block, json.dumps({"config": to_data(config)})])
-        with contextlib.suppress(OSError):
-            atomic_write(self._cache_path, text)
 
     @contextlib.contextmanager
     def edit(self) -> Iterator[Config]:
@@ -916,7 +755,6 @@ class ConfigStore:
             atomic_write(self.path, text)
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot be saved: {exc.strerror}") from None
-        self._write_cache(digest(text.encode("utf-8")), config)
 
 
 def atomic_write(path: Path, text: str) -> None:
