@@ -152,6 +152,12 @@ def test_broken_config_completes_nothing_instead_of_failing(shell, proc):
     assert shell("bash", "astra-auth targets show ") == []
 
 
+def test_a_config_nested_thousands_deep_completes_nothing(shell, proc):
+    # tomllib recurses into nested arrays: a Tab press must not print a traceback.
+    proc.config_path.write_text("version = 1\n[targets.a]\nurl = " + "[" * 5000 + "]" * 5000)
+    assert shell("bash", "astra-auth targets show ") == []
+
+
 def test_show_completion_still_works(proc):
     result = proc("--show-completion", "bash",
                   env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})

@@ -55,7 +55,7 @@ def target_names(ctx: Any) -> list[str]:
 
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested thousands deep
         return []
     targets = data.get("targets")
     return sorted(targets) if isinstance(targets, dict) else []
