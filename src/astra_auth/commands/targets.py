@@ -140,6 +140,7 @@ class ShowOptions:
 
 def show_target(opts: ShowOptions, deps: Deps) -> None:
     import json
+    from dataclasses import asdict
 
     from astra_auth.storage.lookup import lookup
     from astra_auth.storage.secretstore import env_source
@@ -162,7 +163,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     for key in ("basic", "bearer", "api_key", "jwt"):
         settings = getattr(target, key)
         if settings is not None:
-            data[key] = settings.as_dict()
+            data[key] = asdict(settings)
     data["secret_variables"] = {
         kind: env_source(target.name, kind, deps.environ) for kind, state in states.items()
         if state == "env"}

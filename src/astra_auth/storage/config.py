@@ -13,6 +13,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,89 +32,31 @@ _SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "t
                 "api_key", "bearer_token", "signing_key", "private_key", "key"}
 
 
-class _Record:
-    """A plain record: keyword construction, equality and repr over `_fields`,
-    as a dataclass has them.
-
-    Not @dataclass: each of those generates its methods with exec() when the
-    module is imported, ~0.25 ms apiece, ~1.8 ms for the seven models here on
-    every start of every command (benchmarks/startup.py).
-    """
-
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
-        return f"{type(self).__name__}({shown})"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields by name, tables and lists copied (as dataclasses.asdict)."""
-        return {f: _copied(getattr(self, f)) for f in self._fields}
-
-
-def _copied(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copied(v) for v in value]
-    return value
-
-
-class OAuth2(_Record):
-    __slots__ = _fields = (
-        "grant_type", "token_url", "client_id", "client_auth", "scope", "audience", "username",
-        "secrets", "extra_params", "assertion_alg", "assertion_audience", "certificate",
-        "certificate_bound", "authorization_url", "device_authorization_url")
-
-    def __init__(
-        self,
-        grant_type: str,
-        token_url: str,
-        client_id: str,
-        client_auth: str = "basic",
-        scope: str | None = None,
-        audience: str | None = None,
-        username: str | None = None,
-        secrets: str = "keyring",
-        # --- issue 12: enterprise clients ---
-        # Sent as they are in the token request; never replace the grant's own fields.
-        extra_params: dict[str, str] | None = None,
-        # private_key_jwt (RFC 7523 §2.2): the assertion's algorithm and audience
-        # (None: the provider's default, else RS256 and the token URL).
-        assertion_alg: str | None = None,
-        assertion_audience: str | None = None,
-        # The public certificate (a path): private_key_jwt's x5t#S256, or the
-        # certificate tls_client_auth presents.
-        certificate: str | None = None,
-        # RFC 8705 §3: the provider binds tokens to the client certificate, so the
-        # API wants the same certificate: the proxy, auth_for and the API check
-        # present it too.
-        certificate_bound: bool = False,
-        # -- device_code and authorization_code (issue 13) --
-        authorization_url: str | None = None,  # authorization_code
-        device_authorization_url: str | None = None,  # device_code
-    ) -> None:
-        self.grant_type = grant_type
-        self.token_url = token_url
-        self.client_id = client_id
-        self.client_auth = client_auth
-        self.scope = scope
-        self.audience = audience
-        self.username = username
-        self.secrets = secrets
-        self.extra_params: dict[str, str] = {} if extra_params is None else extra_params
-        self.assertion_alg = assertion_alg
-        self.assertion_audience = assertion_audience
-        self.certificate = certificate
-        self.certificate_bound = certificate_bound
-        self.authorization_url = authorization_url
-        self.device_authorization_url = device_authorization_url
+@dataclass(slots=True)
+class OAuth2:
+    grant_type: str
+    token_url: str
+    client_id: str
+    client_auth: str = "basic"
+    scope: str | None = None
+    audience: str | None = None
+    username: str | None = None
+    secrets: str = "keyring"
+    # Sent as they are in the token request; never replace the grant's own fields.
+    extra_params: dict[str, str] = field(default_factory=dict)
+    # private_key_jwt (RFC 7523 §2.2): the assertion's algorithm and audience
+    # (None: the provider's default, else RS256 and the token URL).
+    assertion_alg: str | None = None
+    assertion_audience: str | None = None
+    # The public certificate (a path): private_key_jwt's x5t#S256, or the
+    # certificate tls_client_auth presents.
+    certificate: str | None = None
+    # RFC 8705 §3: the provider binds tokens to the client certificate, so the
+    # API wants the same certificate: the proxy, auth_for and the API check
+    # present it too.
+    certificate_bound: bool = False
+    authorization_url: str | None = None  # authorization_code
+    device_authorization_url: str | None = None  # device_code
 
     @property
     def secret_kinds(self) -> list[str]:
@@ -133,77 +76,51 @@ class OAuth2(_Record):
         return self.grant_type in validate.LOGIN_GRANTS
 
 
-class Basic(_Record):
-    __slots__ = _fields = ("username", "secrets")
-
-    def __init__(self, username: str, secrets: str = "keyring") -> None:
-        self.username = username
-        self.secrets = secrets
+@dataclass(slots=True)
+class Basic:
+    username: str
+    secrets: str = "keyring"
 
 
-class Bearer(_Record):
-    __slots__ = _fields = ("secrets",)
-
-    def __init__(self, secrets: str = "keyring") -> None:
-        self.secrets = secrets
+@dataclass(slots=True)
+class Bearer:
+    secrets: str = "keyring"
 
 
-class ApiKey(_Record):
-    __slots__ = _fields = ("name", "location", "secrets")
-
-    def __init__(self, name: str, location: str = "header", secrets: str = "keyring") -> None:
-        self.name = name
-        self.location = location
-        self.secrets = secrets
+@dataclass(slots=True)
+class ApiKey:
+    name: str
+    location: str = "header"
+    secrets: str = "keyring"
 
 
-class Jwt(_Record):
-    __slots__ = _fields = ("algorithm", "claims", "lifetime", "header_name", "prefix", "secrets")
-
-    def __init__(self, algorithm: str, claims: dict[str, Any] | None = None, lifetime: int = 300,
-                 header_name: str = "Authorization", prefix: str = "Bearer",
-                 secrets: str = "keyring") -> None:
-        self.algorithm = algorithm
-        self.claims: dict[str, Any] = {} if claims is None else claims
-        self.lifetime = lifetime
-        self.header_name = header_name
-        self.prefix = prefix
-        self.secrets = secrets
+@dataclass(slots=True)
+class Jwt:
+    algorithm: str
+    claims: dict[str, Any] = field(default_factory=dict)
+    lifetime: int = 300
+    header_name: str = "Authorization"
+    prefix: str = "Bearer"
+    secrets: str = "keyring"
 
 
-class Target(_Record):
-    __slots__ = _fields = ("name", "url", "auth_type", "oauth2", "basic", "bearer", "api_key",
-                           "jwt", "private_host_ok", "ca_bundle", "timeout")
-
-    def __init__(
-        self,
-        name: str,
-        url: str | None = None,
-        auth_type: str | None = None,
-        oauth2: OAuth2 | None = None,
-        basic: Basic | None = None,
-        bearer: Bearer | None = None,
-        api_key: ApiKey | None = None,
-        jwt: Jwt | None = None,
-        # The token URL's host, when configure warned that it resolves to a private,
-        # loopback or link-local address: said once there, then only in targets
-        # show and test-token's JSON warnings (issue 14).
-        private_host_ok: str | None = None,
-        # --- issue 12: per-target network settings (every command; flags override) ---
-        ca_bundle: str | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        self.name = name
-        self.url = url
-        self.auth_type = auth_type
-        self.oauth2 = oauth2
-        self.basic = basic
-        self.bearer = bearer
-        self.api_key = api_key
-        self.jwt = jwt
-        self.private_host_ok = private_host_ok
-        self.ca_bundle = ca_bundle
-        self.timeout = timeout
+@dataclass(slots=True)
+class Target:
+    name: str
+    url: str | None = None
+    auth_type: str | None = None
+    oauth2: OAuth2 | None = None
+    basic: Basic | None = None
+    bearer: Bearer | None = None
+    api_key: ApiKey | None = None
+    jwt: Jwt | None = None
+    # The token URL's host, when configure warned that it resolves to a private,
+    # loopback or link-local address: said once there, then only in targets
+    # show and test-token's JSON warnings.
+    private_host_ok: str | None = None
+    # Network settings for every command (the flags override them).
+    ca_bundle: str | None = None
+    timeout: float | None = None
 
     @property
     def settings(self) -> Any:
@@ -225,11 +142,9 @@ class Target(_Record):
                 "jwt": ["signing_key"]}.get(self.auth_type or "", [])
 
 
-class Config(_Record):
-    __slots__ = _fields = ("targets",)
-
-    def __init__(self, targets: dict[str, Target] | None = None) -> None:
-        self.targets: dict[str, Target] = {} if targets is None else targets
+@dataclass(slots=True)
+class Config:
+    targets: dict[str, Target] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------
@@ -610,7 +525,7 @@ def to_data(config: Config) -> dict[str, Any]:
         for key in ("basic", "bearer", "api_key", "jwt"):
             settings = getattr(target, key)
             if settings is not None:
-                entry[key] = {k: v for k, v in settings.as_dict().items()
+                entry[key] = {k: v for k, v in asdict(settings).items()
                               if not (key == "jwt" and k == "claims" and not v)}
         targets[name] = entry
     return {"version": VERSION, "targets": targets}
