@@ -1,29 +1,22 @@
-"""The config file: its model, strict parsing, and locked atomic saves.
+"""Reading the config file's TOML into the model, strictly, and writing it back.
 
-Layout and guarantees are the contract's ("Files and secrets"): TOML with
-`version = 1`, no secret ever, 0600 inside a 0700 folder, atomic replace.  A file
-that does not parse or validate is reported with its path and never rewritten.
+A file that does not parse or validate is a `ConfigError` naming the file and
+the setting, with the first problem in a fixed order, and is never rewritten.
+No secret is ever written, and one written by hand is refused without echoing it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from astra_auth import __version__
 from astra_auth.core import validate
 from astra_auth.core.errors import ConfigError
-from astra_auth.storage.paths import APP, default_path
-
-__all__ = ["APP", "ApiKey", "Basic", "Bearer", "Config", "ConfigStore", "Jwt", "OAuth2", "Target",
-           "default_path"]
+from astra_auth.storage.config.model import ApiKey, Basic, Bearer, Config, Jwt, OAuth2, Target
 
 VERSION = 1
 
@@ -32,123 +25,35 @@ _SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "t
                 "api_key", "bearer_token", "signing_key", "private_key", "key"}
 
 
-@dataclass(slots=True)
-class OAuth2:
-    grant_type: str
-    token_url: str
-    client_id: str
-    client_auth: str = "basic"
-    scope: str | None = None
-    audience: str | None = None
-    username: str | None = None
-    secrets: str = "keyring"
-    # Sent as they are in the token request; never replace the grant's own fields.
-    extra_params: dict[str, str] = field(default_factory=dict)
-    # private_key_jwt (RFC 7523 §2.2): the assertion's algorithm and audience
-    # (None: the provider's default, else RS256 and the token URL).
-    assertion_alg: str | None = None
-    assertion_audience: str | None = None
-    # The public certificate (a path): private_key_jwt's x5t#S256, or the
-    # certificate tls_client_auth presents.
-    certificate: str | None = None
-    # RFC 8705 §3: the provider binds tokens to the client certificate, so the
-    # API wants the same certificate: the proxy, auth_for and the API check
-    # present it too.
-    certificate_bound: bool = False
-    authorization_url: str | None = None  # authorization_code
-    device_authorization_url: str | None = None  # device_code
+def loads(raw: bytes, path: Path) -> Config:
+    """The config in the file at `path`, whose bytes are `raw`."""
+    import tomllib
 
-    @property
-    def secret_kinds(self) -> list[str]:
-        """The keyring kinds this client reads at run time: a client secret, a
-        private key, or none (a public client); the password grant's password."""
-        kinds = {"basic": ["client_secret"], "post": ["client_secret"],
-                 "private_key_jwt": ["private_key"],
-                 "tls_client_auth": ["private_key"]}.get(self.client_auth, [])
-        if self.certificate_bound and "private_key" not in kinds:
-            kinds = [*kinds, "private_key"]  # the certificate's key, for mutual TLS
-        return kinds + (["password"] if self.grant_type == "password" else [])
-
-    @property
-    def needs_login(self) -> bool:
-        """The grant's one human step is `astra-auth login`; renewal then uses
-        the refresh token in `<target>:refresh_token`."""
-        return self.grant_type in validate.LOGIN_GRANTS
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already says "(at line N, column M)".
+        raise ConfigError(
+            f"{path}: is not valid TOML: {exc}",
+            hints=["Fix the file by hand; astra-auth will not overwrite it."],
+        ) from None
+    except RecursionError:
+        # tomllib recurses into nested arrays and inline tables.
+        raise ConfigError(
+            f"{path}: is not a config file astra-auth can read: it nests "
+            "arrays or tables thousands deep",
+            hints=["Fix the file by hand; astra-auth will not overwrite it."],
+        ) from None
+    return parse(data, path)
 
 
-@dataclass(slots=True)
-class Basic:
-    username: str
-    secrets: str = "keyring"
+def dumps(config: Config) -> str:
+    """The config as the file's TOML."""
+    import tomli_w
 
-
-@dataclass(slots=True)
-class Bearer:
-    secrets: str = "keyring"
-
-
-@dataclass(slots=True)
-class ApiKey:
-    name: str
-    location: str = "header"
-    secrets: str = "keyring"
-
-
-@dataclass(slots=True)
-class Jwt:
-    algorithm: str
-    claims: dict[str, Any] = field(default_factory=dict)
-    lifetime: int = 300
-    header_name: str = "Authorization"
-    prefix: str = "Bearer"
-    secrets: str = "keyring"
-
-
-@dataclass(slots=True)
-class Target:
-    name: str
-    url: str | None = None
-    auth_type: str | None = None
-    oauth2: OAuth2 | None = None
-    basic: Basic | None = None
-    bearer: Bearer | None = None
-    api_key: ApiKey | None = None
-    jwt: Jwt | None = None
-    # The token URL's host, when configure warned that it resolves to a private,
-    # loopback or link-local address: said once there, then only in targets
-    # show and test-token's JSON warnings.
-    private_host_ok: str | None = None
-    # Network settings for every command (the flags override them).
-    ca_bundle: str | None = None
-    timeout: float | None = None
-
-    @property
-    def settings(self) -> Any:
-        """The sub-table of the target's auth type (None when not configured)."""
-        return getattr(self, self.auth_type) if self.auth_type else None
-
-    @property
-    def secrets_mode(self) -> str:
-        """"keyring" or "env": where the target's secrets are kept."""
-        settings = self.settings
-        return getattr(settings, "secrets", "keyring") if settings is not None else "keyring"
-
-    @property
-    def secret_kinds(self) -> list[str]:
-        """The keyring kinds of the secrets the target uses at run time."""
-        if self.oauth2 is not None:
-            return self.oauth2.secret_kinds
-        return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
-                "jwt": ["signing_key"]}.get(self.auth_type or "", [])
-
-
-@dataclass(slots=True)
-class Config:
-    targets: dict[str, Target] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------
-# Parsing and serialising
+    return tomli_w.dumps(to_data(config))
 
 
 def parse(data: Mapping[str, Any], path: Path) -> Config:
@@ -220,11 +125,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
 _TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt",
                           "private_host_ok", "ca_bundle", "timeout"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
-                          "audience", "username", "secrets",
-                          # issue 12
-                          "extra_params", "assertion_alg", "assertion_audience", "certificate",
-                          "certificate_bound",
-                          # issue 13
+                          "audience", "username", "secrets", "extra_params", "assertion_alg",
+                          "assertion_audience", "certificate", "certificate_bound",
                           "authorization_url", "device_authorization_url"})
 
 
@@ -274,7 +176,6 @@ _OAUTH2_CHECKS: dict[str, Callable[[str], str]] = {
     "audience": _audience,
     "username": _username,
     "secrets": _secret_mode,
-    # --- issue 12 ---
     "assertion_alg": lambda v: validate.choice(v, validate.ASSERTION_ALGORITHMS),
     "assertion_audience": _audience,
     "certificate": lambda v: validate.file_path(v, "certificate path"),
@@ -331,9 +232,6 @@ def _oauth2_values(data: dict[str, Any], where: str, fail: Any) -> dict[str, str
     return values
 
 
-# --- issue 12 ---
-
-
 def _parse_extra_params(data: Any, where: str, fail: Any) -> dict[str, str]:
     if not isinstance(data, dict):
         raise fail(f"{where}.extra_params", "must be a table of NAME = \"VALUE\"")
@@ -361,7 +259,6 @@ def _opt_timeout(data: Mapping[str, Any], where: str, fail: Any) -> float | None
         raise fail(f"{where}.timeout", str(exc)) from None
 
 
-# --- end issue 12 ---
 # Each login grant's own endpoint, by setting name.
 _LOGIN_URLS = {"authorization_url": "authorization_code",
                "device_authorization_url": "device_code"}
@@ -513,7 +410,6 @@ def to_data(config: Config) -> dict[str, Any]:
                 if getattr(o, key):
                     oauth[key] = getattr(o, key)
             oauth["secrets"] = o.secrets
-            # issue 12
             for key in ("assertion_alg", "assertion_audience", "certificate"):
                 if getattr(o, key):
                     oauth[key] = getattr(o, key)
@@ -529,227 +425,3 @@ def to_data(config: Config) -> dict[str, Any]:
                               if not (key == "jwt" and k == "claims" and not v)}
         targets[name] = entry
     return {"version": VERSION, "targets": targets}
-
-
-# ---------------------------------------------------------------------------
-# Reading and writing the file
-
-
-class ConfigStore:
-    """The config file at `path`: read it, or change it under an exclusive lock.
-
-    `explicit`: the user named the file (`--config`, ASTRA_AUTH_CONFIG); a file
-    or folder that others can write is then an error, not a warning (`warn`).
-    """
-
-    def __init__(self, path: Path, *, explicit: bool = False,
-                 warn: Callable[[str], None] | None = None) -> None:
-        self.path = path
-        self.explicit = explicit
-        self.warn = warn
-        self._checked = False
-
-    def load(self) -> Config:
-        raw = self._read()
-        if raw is None:
-            return Config()
-        return self._parse_file(raw)
-
-    def _read(self) -> bytes | None:
-        """The file's bytes (None when there is none), its ownership checked."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except IsADirectoryError:
-            raise ConfigError(f"{self.path}: is a folder, not a config file") from None
-        except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot be read: {exc.strerror}") from None
-        self._check_ownership()
-        return raw
-
-    def _parse_file(self, raw: bytes) -> Config:
-        import tomllib
-
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError(f"{self.path}: is not UTF-8 text") from None
-        except tomllib.TOMLDecodeError as exc:
-            # tomllib's message already says "(at line N, column M)".
-            raise ConfigError(
-                f"{self.path}: is not valid TOML: {exc}",
-                hints=["Fix the file by hand; astra-auth will not overwrite it."],
-            ) from None
-        except RecursionError:
-            # tomllib recurses into nested arrays and inline tables.
-            raise ConfigError(
-                f"{self.path}: is not a config file astra-auth can read: it nests "
-                "arrays or tables thousands deep",
-                hints=["Fix the file by hand; astra-auth will not overwrite it."],
-            ) from None
-        return parse(data, self.path)
-
-    def _check_ownership(self) -> None:
-        """Like ssh: a config file or folder that another user owns or can write
-        could send the secrets elsewhere (a token URL of theirs)."""
-        if self._checked:
-            return
-        self._checked = True
-        problems = ownership_problems(self.path)
-        if not problems:
-            return
-        if self.explicit:
-            raise ConfigError(
-                f"{self.path}: refusing to use it: {'; '.join(problems)}",
-                hints=["Anyone who can change this file can send the secrets to a token "
-                       "URL of their own. Fix the permissions: chmod go-w on the file and "
-                       "its folder, and chown them to yourself."],
-            )
-        if self.warn is not None:
-            self.warn(f"{self.path}: {'; '.join(problems)}; anyone who can change it can "
-                      "send your secrets elsewhere (fix with chmod go-w)")
-
-    @contextlib.contextmanager
-    def edit(self) -> Iterator[Config]:
-        """Yield the current config; save it when the block ends without error.
-
-        The lock is held from before the read until after the replace, so that
-        two processes changing different targets at once lose neither change.
-        """
-        self._refuse_symlink()
-        self._ensure_folder()
-        with self._locked():
-            config = self.load()
-            yield config
-            self._write(config)
-
-    def _refuse_symlink(self) -> None:
-        """Saving replaces the file, which would silently replace a link with a
-        file; writing through a link planted by someone else would create or
-        overwrite a file where they chose.  So a link is refused, by name."""
-        if not self.path.is_symlink():
-            return
-        from astra_auth.text.shellcmd import Placeholder, command
-
-        target = os.path.realpath(self.path)
-        raise ConfigError(
-            f"{self.path}: is a symbolic link (to {target}); astra-auth does not save "
-            "through links",
-            hints=["Save to the file itself: " + command("--config", target, Placeholder("…")),
-                   "Or replace the link with the file it points to."],
-        )
-
-    def _ensure_folder(self) -> None:
-        folder = self.path.parent
-        if not folder.exists():
-            try:
-                folder.mkdir(mode=0o700, parents=True)
-            except FileExistsError:
-                pass
-            except OSError as exc:
-                raise ConfigError(f"{folder}: cannot create the folder: {exc.strerror}") from None
-            # mkdir's mode is masked by the umask; the contract asks for 0700.
-            os.chmod(folder, 0o700)
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with contextlib.ExitStack() as stack:
-            try:
-                stack.enter_context(file_lock(lock_path))
-            except OSError as exc:
-                raise ConfigError(f"{lock_path}: cannot lock: {exc.strerror}") from None
-            yield
-
-    def _write(self, config: Config) -> None:
-        import tomli_w
-
-        text = tomli_w.dumps(to_data(config))
-        try:
-            atomic_write(self.path, text)
-        except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot be saved: {exc.strerror}") from None
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text`: readers see the old file or the new, never half."""
-    import tempfile
-
-    folder = path.parent
-    # mkstemp creates the file 0600 from the start: no window in which another
-    # user could open it.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-
-
-def ownership_problems(path: Path, uid: int | None = None) -> list[str]:
-    """What is wrong, ssh-style, with who may change `path` and its folder:
-    owned by another user (root excepted), or writable by group or others."""
-    if uid is None:
-        if not hasattr(os, "geteuid"):  # pragma: no cover - Windows has ACLs instead
-            return []
-        uid = os.geteuid()
-    problems = []
-    for what, where in (("the file", path), ("its folder", path.parent)):
-        try:
-            st = os.stat(where)
-        except OSError:
-            continue
-        if st.st_uid not in (uid, 0):
-            problems.append(f"{what} is owned by another user (uid {st.st_uid})")
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            problems.append(f"{what} can be written by "
-                            + ("others" if st.st_mode & stat.S_IWOTH else "its group")
-                            + f" (mode {stat.S_IMODE(st.st_mode):04o})")
-    return problems
-
-
-@contextlib.contextmanager
-def file_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_path` (created 0600) for the block.
-
-    OSError from opening or locking reaches the caller, which decides whether
-    working without the lock is safe.
-    """
-    # O_NOFOLLOW: a link planted at the lock's name must not make us create or
-    # open a file elsewhere (ELOOP reaches the caller as OSError).
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        _lock(fd)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
-
-def _lock(fd: int) -> None:
-    if sys.platform == "win32":  # pragma: no cover - Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) everywhere.
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
