@@ -1,4 +1,5 @@
-"""Shell completion: the scripts, and the names of the configured targets.
+"""Shell completion: `astra-auth completion SHELL` and its scripts, and the
+names of the configured targets.
 
 Nothing heavy is imported here: a Tab press runs the whole CLI.
 """
@@ -6,10 +7,17 @@ Nothing heavy is imported here: a Tab press runs the whole CLI.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from astra_auth.core import validate
+from astra_auth.core.cli_params import Argument
+from astra_auth.core.errors import UsageError
 from astra_auth.storage.paths import default_path
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # The script of each shell, in the repository's top-level completions/ folder
 # (tools/generate_completions.py writes them); the wheel carries that folder
@@ -20,6 +28,21 @@ SCRIPTS = {
     "fish": "astra-auth.fish",
     "powershell": "astra-auth.ps1",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionOptions:
+    shell: Annotated[str, Argument(help="bash, zsh, fish or powershell.", metavar="SHELL",
+                                   choices=validate.SHELLS)]
+
+
+def completion(opts: CompletionOptions, deps: Deps) -> None:
+    """Print the shell's completion script."""
+    try:
+        shell = validate.choice(opts.shell, validate.SHELLS)
+    except ValueError as exc:
+        raise UsageError(f"SHELL: {exc}") from None
+    deps.io.stdout.write(script(shell))
 
 
 def script(shell: str) -> str:

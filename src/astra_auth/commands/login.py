@@ -9,10 +9,10 @@ unattended.  Ctrl-C at any point stores nothing (exit 130, in `cli.run`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from astra_auth.commands.options.login import LoginOptions
 from astra_auth.core.errors import UsageError
 from astra_auth.core.failure import CredentialError
 from astra_auth.core.validate import GRANT_LABELS
@@ -33,15 +33,6 @@ if TYPE_CHECKING:
     from astra_auth.oauth.device import DeviceCode
 
 MakeClient = Callable[[], "httpx.Client"]
-
-
-@dataclass
-class LoginOptions:
-    name: str
-    port: int | None = None  # authorization_code: the loopback port the registration needs
-    # None: the target's own `timeout` / `ca_bundle` (issue 12), else 10 s, none.
-    timeout: float | None = None
-    ca_bundle: Path | None = None
 
 
 def login(opts: LoginOptions, deps: Deps) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from astra_auth.commands.options.targets import AddOptions, ListOptions, RemoveOptions, ShowOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS
@@ -18,11 +19,6 @@ if TYPE_CHECKING:
 
     from astra_auth.deps import Deps
     from astra_auth.storage.config import Target
-
-
-class ListOptions:
-    def __init__(self, json: bool = False) -> None:
-        self.json = json
 
 
 def list_targets(opts: ListOptions, deps: Deps) -> None:
@@ -79,12 +75,6 @@ def aligned(rows: list[list[str]]) -> str:
     return "".join("  ".join([*map(pad, row, widths), row[-1]]) + "\n" for row in rows)
 
 
-class AddOptions:
-    def __init__(self, name: str, url: str | None = None) -> None:
-        self.name = name
-        self.url = url
-
-
 def add_target(opts: AddOptions, deps: Deps) -> None:
     from astra_auth.storage.config import Target
     from astra_auth.text.shellcmd import command
@@ -130,12 +120,6 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
                                                                       "refresh_token"))
                                    else "missing")
     return states
-
-
-class ShowOptions:
-    def __init__(self, name: str, json: bool = False) -> None:
-        self.name = name
-        self.json = json
 
 
 def show_target(opts: ShowOptions, deps: Deps) -> None:
@@ -282,12 +266,6 @@ def _state_text(state: str, env_name: str) -> str:
         "env": f"env ({env_name})",
         "missing": "[red]missing[/red]",
     }[state]
-
-
-class RemoveOptions:
-    def __init__(self, name: str, yes: bool = False) -> None:
-        self.name = name
-        self.yes = yes
 
 
 def remove_target(opts: RemoveOptions, deps: Deps) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from astra_auth.commands.options.test_token import TestTokenOptions
 from astra_auth.core.errors import ConfigError, ExitCode, SilentError, UsageError
 from astra_auth.core.failure import Category, Failure
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
@@ -39,20 +40,6 @@ RFC9700_NOTE = (
     "password grant; where the provider allows it, Client Credentials keeps user "
     "passwords out of the scanner."
 )
-
-
-@dataclass
-class TestTokenOptions:
-    name: str | None = None
-    all: bool = False
-    json: bool = False
-    verbose: bool = False
-    # None: the target's own timeout (else 10 s) and CA bundle.
-    timeout: float | None = None
-    ca_bundle: Path | None = None
-    # The API check: a path under the target's url or a full URL; or none at all.
-    probe: str | None = None
-    no_probe: bool = False
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """`configure`'s flags: checked once, and the secrets that came with them read once.
 
 `check_flags` returns a checked copy of the options instead of changing them, so
-the options typer built stay what the user typed.
+the options the command line filled stay what the user typed.
 """
 
 from __future__ import annotations
@@ -11,59 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from astra_auth.commands.configure.answers import SECRETS, SecretSpec
+from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.deps import Deps
 from astra_auth.storage.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
-
-
-@dataclass(frozen=True)
-class ConfigureOptions:
-    name: str | None = None
-    auth_type: str | None = None
-    grant_type: str | None = None
-    token_url: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    client_secret_stdin: bool = False
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    password_stdin: bool = False
-    scope: str | None = None
-    audience: str | None = None
-    client_auth: str | None = None
-    secrets: str | None = None
-    url: str | None = None
-    no_input: bool = False
-    test: bool = False
-    issuer: str | None = None
-    # basic uses username/password above; the other types' own flags:
-    token_stdin: bool = False  # bearer
-    key_name: str | None = None  # api_key
-    key_location: str | None = None
-    api_key_stdin: bool = False
-    algorithm: str | None = None  # jwt
-    signing_key_stdin: bool = False
-    signing_key_file: Path | None = None
-    claims: tuple[str, ...] = ()
-    lifetime: int | None = None
-    header_name: str | None = None
-    prefix: str | None = None
-    # --- issue 12: enterprise clients ---
-    private_key_file: Path | None = None
-    private_key_stdin: bool = False
-    certificate: str | None = None
-    assertion_alg: str | None = None
-    assertion_audience: str | None = None
-    params: tuple[str, ...] = ()
-    certificate_bound: bool | None = None
-    # Every type: the target's own CA bundle and timeout.
-    ca_bundle: Path | None = None
-    timeout: float | None = None
-    # device_code and authorization_code (issue 13)
-    authorization_url: str | None = None
-    device_authorization_url: str | None = None
-
 
 # Every flag that belongs to one auth type (or grant), with its options field:
 # a flag the configured type does not list in `AuthType.flags` is refused.
