@@ -160,7 +160,6 @@ def typer_parameter(name: str, kind: Any, declared: Option | Argument) -> Any:
         extra["dir_okay"] = False  # a file: a folder is refused
     return typer.Option(*declared.flags, help=declared.help,
                         metavar=None if bool in types else declared.metavar,
-                        show_default=declared.show_default,
                         autocompletion=completer(declared.choices, False), **extra)
 
 

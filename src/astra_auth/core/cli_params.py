@@ -18,19 +18,17 @@ class Option:
     """An option: its flags, its help, and the word its value is shown as in
     help (`metavar`; by default the first flag's name in capitals, e.g.
     `--port PORT`).  `choices` are completed by the shell; `min` is the lowest
-    number accepted; `show_default=False` leaves the default out of help."""
+    number accepted.  Help shows the field's default unless it is None or False."""
 
-    __slots__ = ("choices", "flags", "help", "metavar", "min", "show_default")
+    __slots__ = ("choices", "flags", "help", "metavar", "min")
 
     def __init__(self, *flags: str, help: str, metavar: str | None = None,
-                 choices: tuple[str, ...] = (), min: float | None = None,
-                 show_default: bool = True) -> None:
+                 choices: tuple[str, ...] = (), min: float | None = None) -> None:
         self.flags = flags
         self.help = help
         self.metavar = metavar or flags[0].split("/")[0].lstrip("-").upper()
         self.choices = choices
         self.min = min
-        self.show_default = show_default
 
 
 class Argument:
@@ -50,7 +48,7 @@ class Argument:
 
 # --timeout and --ca-bundle, alike on every command that talks to the network
 # (net.settings.check_network_options checks their values).
-TIMEOUT = Option("--timeout", metavar="SECONDS", show_default=False,
+TIMEOUT = Option("--timeout", metavar="SECONDS",
                  help="Seconds per network exchange (default: the target's timeout, else 10).")
 CA_BUNDLE = Option("--ca-bundle", metavar="PATH",
                    help="Extra CA certificates (PEM) to trust (default: the target's ca_bundle).")

@@ -38,8 +38,7 @@ class ProxyOptions:
         help="TARGET or TARGET=PORT (default port 8080; 0: any free port), one per identity.",
         metavar="TARGET[=PORT]...", target_names=True)]
     host: Annotated[str | None, Option(
-        "--host", show_default=False,
-        help="Address to listen on (default 127.0.0.1; another than loopback needs "
+        "--host", help="Address to listen on (default 127.0.0.1; another than loopback needs "
         "--allow-remote).")] = None
     upstream: Annotated[str | None, Option(
         "--upstream", metavar="URL",

@@ -80,7 +80,7 @@ class ConfigureOptions:
         "--signing-key-file", metavar="PATH",
         help="jwt: a PEM private key file, read once into the keyring.")] = None
     claims: Annotated[tuple[str, ...], Option(
-        "--claim", metavar="NAME=VALUE", show_default=False,
+        "--claim", metavar="NAME=VALUE",
         help="jwt: a claim NAME=VALUE (repeatable; replaces the stored claims).")] = ()
     lifetime: Annotated[int | None, Option(
         "--lifetime", metavar="SECONDS", help="jwt: seconds until exp (default 300).")] = None
@@ -108,11 +108,11 @@ class ConfigureOptions:
         help="private_key_jwt: the assertion's aud (default: the token URL, or the provider's "
         "own rule).")] = None
     params: Annotated[tuple[str, ...], Option(
-        "--param", metavar="NAME=VALUE", show_default=False,
+        "--param", metavar="NAME=VALUE",
         help="An extra token parameter NAME=VALUE (repeatable; replaces the stored ones), "
         "e.g. resource=https://api.example.com.")] = ()
     certificate_bound: Annotated[bool | None, Option(
-        "--certificate-bound/--no-certificate-bound", show_default=False,
+        "--certificate-bound/--no-certificate-bound",
         help="Tokens are bound to the client certificate (RFC 8705): present it to the API "
         "too (proxy, API check, ssl_context_for).")] = None
     # Every type: the target's own CA bundle and timeout.

@@ -13,8 +13,7 @@ from astra_auth.core.cli_params import CA_BUNDLE, TIMEOUT, Argument, Option
 class LoginOptions:
     name: Annotated[str, Argument(help="Target.", target_names=True)]
     port: Annotated[int | None, Option(
-        "--port", show_default=False,
-        help="authorization_code: the loopback port the client registration needs "
+        "--port", help="authorization_code: the loopback port the client registration needs "
         "(default: any free port).")] = None
     # None: the target's own timeout (else 10 s) and CA bundle.
     timeout: Annotated[float | None, TIMEOUT] = None
