@@ -161,7 +161,6 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             "audience": o.audience,
             "username": o.username,
             "secrets": o.secrets,
-            # issue 12
             "extra_params": dict(o.extra_params),
             "assertion_alg": o.assertion_alg,
             "assertion_audience": o.assertion_audience,

@@ -30,7 +30,6 @@ TYPE_FLAGS = {
     "--algorithm": "algorithm", "--signing-key-stdin": "signing_key_stdin",
     "--signing-key-file": "signing_key_file", "--claim": "claims", "--lifetime": "lifetime",
     "--header-name": "header_name", "--prefix": "prefix",
-    # issue 12
     "--private-key-file": "private_key_file", "--private-key-stdin": "private_key_stdin",
     "--certificate": "certificate", "--assertion-alg": "assertion_alg",
     "--assertion-audience": "assertion_audience", "--param": "params",
@@ -141,9 +140,6 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
     return checked
 
 
-# --- issue 12 ---
-
-
 def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
                       ) -> ConfigureOptions:
     from astra_auth.net.settings import check_network_options
@@ -195,9 +191,6 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-# --- end issue 12 ---
-
-
 def parse_claims(claims: tuple[str, ...]) -> dict[str, object]:
     """`--claim NAME=VALUE`s as a claims object: VALUE as JSON when it parses
     (`--claim admin=true`, `--claim n=3`), else as a string."""
@@ -229,7 +222,7 @@ def flags_given(opts: ConfigureOptions, *flags: str) -> list[str]:
 
 
 def refuse_user_flags(opts: ConfigureOptions, grant: str | None = None) -> None:
-    """A grant without a user: the user's flags do not fit it (contract: exit 2)."""
+    """A grant without a user: the user's flags do not fit it (a usage error)."""
     given = flags_given(opts, "--username", "--password", "--password-stdin")
     grant = grant or opts.grant_type
     if given and grant in validate.LOGIN_GRANTS:
@@ -296,7 +289,7 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
         return given
     if deps.io.stdin_is_tty:
         # A person is typing (`--no-input` too: standard input is the terminal),
-        # so read hidden instead of reading a line the terminal echoes (issue 14).
+        # so read hidden instead of reading a line the terminal echoes.
         for spec in wanted:
             label = spec.label + ("" if interactive else f" for {spec.stdin_flag}")
             given.values[spec.kind] = check_secret(

@@ -107,7 +107,7 @@ class ConfigStore:
                 pass
             except OSError as exc:
                 raise ConfigError(f"{folder}: cannot create the folder: {exc.strerror}") from None
-            # mkdir's mode is masked by the umask; the contract asks for 0700.
+            # mkdir's mode is masked by the umask; the folder must be 0700 (SECURITY.md).
             os.chmod(folder, 0o700)
 
     @contextlib.contextmanager
