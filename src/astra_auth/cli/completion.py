@@ -30,7 +30,7 @@ SCRIPTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class CompletionOptions:
     shell: Annotated[str, Argument(help="bash, zsh, fish or powershell.", metavar="SHELL",
                                    choices=validate.SHELLS)]

@@ -34,7 +34,7 @@ from astra_auth.cli.run import run
 from astra_auth.core.cli_params import Argument, Option
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Lazy:
     """A command by where its parts are, "module:name": its options dataclass
     and its run function, `run(opts, deps)`; with the texts its help shows."""

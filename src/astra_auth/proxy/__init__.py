@@ -31,7 +31,7 @@ DEFAULT_HOST = "127.0.0.1"
 REMOTE_HOST = "0.0.0.0"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProxyOptions:
     # "NAME" or "NAME=PORT"; PORT 0 picks a free port (the printed address says which).
     targets: Annotated[list[str], Argument(

@@ -8,6 +8,6 @@ from typing import Annotated
 from astra_auth.core.cli_params import Option
 
 
-@dataclass(frozen=True)
+@dataclass
 class DoctorOptions:
     json: Annotated[bool, Option("--json", help="Print the checks as JSON.")] = False

@@ -9,7 +9,7 @@ from typing import Annotated
 from astra_auth.core.cli_params import CA_BUNDLE, TIMEOUT, Argument, Option
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExecOptions:
     name: Annotated[str, Argument(help="Target.", target_names=True)]
     command: Annotated[list[str], Argument(

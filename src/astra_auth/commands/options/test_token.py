@@ -9,7 +9,7 @@ from typing import Annotated
 from astra_auth.core.cli_params import CA_BUNDLE, TIMEOUT, Argument, Option
 
 
-@dataclass(frozen=True)
+@dataclass
 class TestTokenOptions:
     name: Annotated[str | None, Argument(help="Target to test.", target_names=True)] = None
     all: Annotated[bool, Option("--all", help="Test every target.")] = False

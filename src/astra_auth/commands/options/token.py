@@ -10,7 +10,7 @@ from astra_auth.core import validate
 from astra_auth.core.cli_params import CA_BUNDLE, TIMEOUT, Argument, Option
 
 
-@dataclass(frozen=True)
+@dataclass
 class TokenOptions:
     name: Annotated[str, Argument(help="Target.", target_names=True)]
     format: Annotated[str, Option(
