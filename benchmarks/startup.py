@@ -2,7 +2,8 @@
 
 Runs every command side by side with the floor in one run, alternating, over
 several rounds, and prints each command's median as a ratio to the floor's
-median.  Goal: every ratio <= 1.25, the 1,000-target list included.
+median.  Goals: --version, --help and completion <= 1.3; `targets list` <= 1.4
+with one target and <= 2 with 1,000.
 
     python benchmarks/startup.py [--rounds N]
 
@@ -24,7 +25,6 @@ from pathlib import Path
 
 import tomli_w
 
-GOAL = 1.25
 FLOOR = "floor: python -c 'import typer'"
 
 
@@ -72,6 +72,9 @@ def main() -> None:
         "completion bash (prints the script)": [*tool, "completion", "bash"],
         "completion of a target name": [*tool, "--config", str(one), "test-token", ""],
     }
+    # Each command's goal, as a ratio to the floor.
+    goals = {name: 2.0 if "1,000" in name else 1.4 if "(1 target)" in name else 1.3
+             for name in commands}
     completion_env = dict(env, _ASTRA_AUTH_COMPLETE="complete_bash", COMP_WORDS=
                           f"astra-auth --config {one} test-token ", COMP_CWORD="4")
 
@@ -84,13 +87,14 @@ def main() -> None:
             started = time.perf_counter()
             subprocess.run(argv, env=run_env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, check=False)
-            if round_number:  # round 0 warms up: bytecode and the parse cache
+            if round_number:  # round 0 warms up: bytecode, the file cache
                 times[name].append(time.perf_counter() - started)
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     floor = medians[FLOOR]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {platform.system()} {platform.release()}")
+          f"{platform.python_version()}, {platform.system()} {platform.release()}, "
+          f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(f"{args.rounds} rounds, alternating; medians; floor = {floor * 1000:.1f} ms\n")
     # The fastest run of each, as a second opinion on a machine that is busy
     # with other work: noise only ever adds time.
@@ -103,8 +107,8 @@ def main() -> None:
         line = (f"{name:34} {median * 1000:7.1f}ms {ratio:6.2f} "
                 f"{fastest[name] / floor_fastest:9.2f} ")
         if name != FLOOR:
-            line += f"  <= {GOAL}" + ("" if ratio <= GOAL else "  OVER")
-            if ratio > GOAL:
+            line += f"  <= {goals[name]}" + ("" if ratio <= goals[name] else "  OVER")
+            if ratio > goals[name]:
                 over.append(name)
         print(line)
 

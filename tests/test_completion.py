@@ -152,6 +152,12 @@ def test_broken_config_completes_nothing_instead_of_failing(shell, proc):
     assert shell("bash", "astra-auth targets show ") == []
 
 
+def test_a_config_nested_thousands_deep_completes_nothing(shell, proc):
+    # tomllib recurses into nested arrays: a Tab press must not print a traceback.
+    proc.config_path.write_text("version = 1\n[targets.a]\nurl = " + "[" * 5000 + "]" * 5000)
+    assert shell("bash", "astra-auth targets show ") == []
+
+
 def test_show_completion_still_works(proc):
     result = proc("--show-completion", "bash",
                   env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
@@ -220,9 +226,37 @@ def test_light_commands_import_nothing_heavy(proc, tmp_path, args, env):
     if args and args[0] in ("targets", "completion"):
         assert "rich.console" not in modules
     assert not modules & SCANNER_ONLY
-    # The commands with many options are defined only when one is built;
-    # --help and completion of command names list them without building them.
-    assert "astra_auth.cli.commands" not in modules
+    # A command's code is imported only when it runs; its options when it runs
+    # or is completed; --help lists the commands without importing either.
+    commands = {m for m in modules if m.startswith("astra_auth.commands.")}
+    if args[:2] == ["targets", "list"]:
+        assert commands == {"astra_auth.commands.targets", "astra_auth.commands.options",
+                            "astra_auth.commands.options.targets"}
+    elif env == "completion":  # of `targets show NAME`
+        assert commands == {"astra_auth.commands.options", "astra_auth.commands.options.targets"}
+    else:
+        assert commands == set()
+
+
+@pytest.mark.parametrize(("args", "env"), [
+    (["test-token", "--help"], None),
+    (["configure", "--help"], None),
+    (["login", "--help"], None),
+    ([], {"_ASTRA_AUTH_COMPLETE": "complete_bash", "COMP_WORDS": "astra-auth test-token ",
+          "COMP_CWORD": "2"}),
+    ([], {"_ASTRA_AUTH_COMPLETE": "complete_bash",
+          "COMP_WORDS": "astra-auth configure a --grant-type ", "COMP_CWORD": "4"}),
+])
+def test_a_commands_help_and_completion_import_its_options_not_its_code(proc, tmp_path, args,
+                                                                         env):
+    _many(proc, 3)
+    modules = _modules(proc, tmp_path, args, env)
+    assert "astra_auth.cli.app" in modules  # the runner really ran the tool
+    name = (args or env["COMP_WORDS"].split())[0 if args else 1].replace("-", "_")
+    commands = {m for m in modules if m.startswith("astra_auth.commands.")}
+    assert commands == {"astra_auth.commands.options", f"astra_auth.commands.options.{name}"}
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+    assert not any(m.startswith(("astra_auth.oauth", "astra_auth.credentials")) for m in modules)
 
 
 # Imported only by the command or the scanner that uses them.

@@ -1,4 +1,5 @@
-"""Shell completion: the scripts, and target names read as cheaply as possible.
+"""Shell completion: `astra-auth completion SHELL` and its scripts, and the
+names of the configured targets.
 
 Nothing heavy is imported here: a Tab press runs the whole CLI.
 """
@@ -6,10 +7,17 @@ Nothing heavy is imported here: a Tab press runs the whole CLI.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from astra_auth.storage.paths import cached_summary, default_path, digest
+from astra_auth.core import validate
+from astra_auth.core.cli_params import Argument
+from astra_auth.core.errors import UsageError
+from astra_auth.storage.paths import default_path
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # The script of each shell, in the repository's top-level completions/ folder
 # (tools/generate_completions.py writes them); the wheel carries that folder
@@ -20,6 +28,21 @@ SCRIPTS = {
     "fish": "astra-auth.fish",
     "powershell": "astra-auth.ps1",
 }
+
+
+@dataclass
+class CompletionOptions:
+    shell: Annotated[str, Argument(help="bash, zsh, fish or powershell.", metavar="SHELL",
+                                   choices=validate.SHELLS)]
+
+
+def completion(opts: CompletionOptions, deps: Deps) -> None:
+    """Print the shell's completion script."""
+    try:
+        shell = validate.choice(opts.shell, validate.SHELLS)
+    except ValueError as exc:
+        raise UsageError(f"SHELL: {exc}") from None
+    deps.io.stdout.write(script(shell))
 
 
 def script(shell: str) -> str:
@@ -41,8 +64,8 @@ def scripts_folder() -> Path:
 def target_names(ctx: Any) -> list[str]:
     """Names of the targets in the config file the command line points at.
 
-    Read from the parsed copy when it matches the file (no TOML parser, no
-    validation: a Tab press should cost nothing), else from the file itself.
+    Only the names are read, without checking the rest of the file: a file that
+    does not parse completes nothing, and the command itself says what is wrong.
     """
     root = ctx.find_root() if ctx is not None else None
     path = root.params.get("config") if root is not None else None
@@ -51,19 +74,11 @@ def target_names(ctx: Any) -> list[str]:
         raw = path.read_bytes()
     except OSError:
         return []
-    try:
-        # The summary's first line: the names, tab-separated (ConfigStore).
-        block = cached_summary(path, digest(raw))
-        if block is not None:
-            names = block.partition(b"\n")[0].decode("utf-8")
-            return sorted(names.split("\t")) if names else []
-    except (OSError, ValueError):
-        pass
     import tomllib
 
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested thousands deep
         return []
     targets = data.get("targets")
     return sorted(targets) if isinstance(targets, dict) else []

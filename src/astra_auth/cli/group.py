@@ -1,193 +1,180 @@
-"""typer, building only the click commands a command line uses.
+"""Commands imported only when one is used, each built from its options dataclass.
 
-typer converts every command of an app to click on every start: for
-astra-auth ~3.5 ms, configure's ~40 options alone more than half, before
-anything runs.  Here the app's group holds its subcommands in a lazy mapping
-(`LazyCommands`): each is converted by typer's own functions
-(`get_command_from_info`, `get_group_from_info`) when click asks for it;
-listing them (--help, completion of a command name) reads only their names
-and short help (`Group`); and a command's function can live in a module that
-is imported only then (`Deferred`), so that its options are not even defined
-on other starts (benchmarks/startup.py).
+A command line runs one command, so nothing of the others is imported: click's
+lazy-loading pattern, a group whose `resolve_command` loads the command it is
+asked for
+(https://click.palletsprojects.com/en/stable/complex/#lazily-loading-subcommands).
+Until then the group holds a stand-in per command with its name and help, which
+is all that listing the commands needs (`--help`, completion of a command name,
+"did you mean").
+
+A command is an options dataclass, each field declared with `Option` or
+`Argument` (astra_auth.core.cli_params), and a run function, `run(opts, deps)`,
+each named by "module:name".  `Lazy.load` turns the dataclass into a typer
+command whose parameters are its fields; calling it fills the dataclass, then
+imports the run function and runs it.  So a command's help and the completion
+of its arguments import only its options (astra_auth.commands.options), never
+its code.
 """
 
-# No `from __future__ import annotations`, as in cli.py.
+from __future__ import annotations
 
 import inspect
-import sys
-from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
 
 import typer
 import typer.core
+import typer.main
+
+from astra_auth.cli.run import run
+from astra_auth.core.cli_params import Argument, Option
 
 
-class LazyCommands(MutableMapping[str, Any]):
-    """A group's subcommands by name, each converted from its typer definition
-    to a click command on first use.
+@dataclass
+class Lazy:
+    """A command by where its parts are, "module:name": its options dataclass
+    and its run function, `run(opts, deps)`; with the texts its help shows."""
 
-    typer converts every command of the app on every start, and `configure`
-    alone has ~40 options: ~3.5 ms before anything runs.  A command line runs
-    one command, so only that one is built; `--help` and completion of command
-    names still see all of them, in the order they were declared.
-    """
+    options: str
+    run: str
+    help: str
+    short_help: str | None = None
+    examples: tuple[str, ...] = ()
 
-    def __init__(self, makers: dict[str, Callable[[], Any]],
-                 listers: dict[str, Callable[[], Any]]) -> None:
-        self._makers = makers
-        self._listers = listers
-        self._built: dict[str, Any] = {}
+    def load(self, name: str) -> Command:
+        """The command, its options made typer's.  The run function's module is
+        imported only when the command runs: its help and completion read only
+        the options."""
 
-    def listed(self, name: str) -> Any:
-        """What a list of the commands reads of this one (`Group`): the
-        command itself once built, else one with its name, short help and
-        flags but no options, which is quick to make."""
-        command = self._built.get(name)
-        if command is None and name in self._listers:
-            return self._listers[name]()
-        return self.get(name)
+        def run_command(opts: Any, deps: Any) -> object:
+            return imported(self.run)(opts, deps)
 
-    def __getitem__(self, name: str) -> Any:
-        command = self._built.get(name)
-        if command is None:
-            command = self._built[name] = self._makers[name]()  # KeyError: unknown
+        app = typer.Typer(rich_markup_mode=None, add_completion=False)
+        app.command(name, cls=Command, help=self.help, short_help=self.short_help)(
+            typer_function(imported(self.options), run_command))
+        command = typer.main.get_command(app)
+        assert isinstance(command, Command)
+        command.examples = self.examples
         return command
 
-    def __setitem__(self, name: str, command: Any) -> None:
-        self._makers[name] = lambda: command
-        self._built[name] = command
 
-    def __delitem__(self, name: str) -> None:
-        del self._makers[name]
-        self._built.pop(name, None)
-        self._listers.pop(name, None)
+def imported(path: str) -> Any:
+    """What "module:name" names, its module imported."""
+    from importlib import import_module
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._makers)
-
-    def __len__(self) -> int:
-        return len(self._makers)
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
 
 
-class Deferred:
-    """A stand-in for a command's function that lives in `module`: the command
-    is registered here, in its place among the others, but its options are
-    defined (and the module imported) only when the command is built."""
+class Command(typer.core.TyperCommand):
+    """A typer command whose help ends with examples to copy, each printed as
+    written (never re-wrapped)."""
 
-    def __init__(self, module: str, name: str) -> None:
-        self.module = module
-        self.__name__ = name
+    examples: tuple[str, ...] = ()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - never run
-        raise AssertionError(f"{self.module}.{self.__name__} was not loaded")
-
-    def load(self) -> Callable[..., Any]:
-        from importlib import import_module
-
-        function: Callable[..., Any] = getattr(import_module(self.module), self.__name__)
-        return function
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        if self.examples:
+            formatter.write_paragraph()
+            formatter.write_text("Examples:")
+            for example in self.examples:
+                formatter.write(f"  {example}\n")
 
 
-def _command(command_info: Any, settings: dict[str, Any]) -> Any:
-    """typer's conversion of one command to click, its function loaded first
-    when it is `Deferred`."""
-    from typer.main import get_command_from_info
+class Listed(typer.core.TyperCommand):
+    """A lazy command as a list of the commands shows it: its name and help."""
 
-    if isinstance(command_info.callback, Deferred):
-        command_info.callback = command_info.callback.load()
-    return get_command_from_info(command_info,
-                                 pretty_exceptions_short=settings["pretty_exceptions_short"],
-                                 rich_markup_mode=settings["rich_markup_mode"])
+    def __init__(self, name: str, lazy: Lazy) -> None:
+        super().__init__(name, help=lazy.help, short_help=lazy.short_help,
+                         rich_markup_mode=None)
+        self.lazy = lazy
 
 
-def _listed(command_info: Any, name: str, settings: dict[str, Any]) -> Any:
-    """A command as `--help` lists it, and completion offers it: the help and
-    flags typer would give it (get_command_from_info), no options."""
-    callback = command_info.callback
-    use_help: str | None
-    if command_info.help is not None:
-        use_help = inspect.cleandoc(command_info.help)
-    elif command_info.short_help is None and isinstance(callback, Deferred):
-        return _command(command_info, settings)  # its help is its docstring, over there
-    else:
-        use_help = inspect.getdoc(callback)
-    return typer.core.TyperCommand(
-        name=name, help=use_help, short_help=command_info.short_help,
-        hidden=command_info.hidden, deprecated=command_info.deprecated,
-        rich_markup_mode=settings["rich_markup_mode"])
+class LazyGroup(typer.core.TyperGroup):
+    """A typer group whose commands in `lazy` are imported when one is used.
+
+    They come first, in their order, then any group typer adds (add_typer).
+    """
+
+    lazy: ClassVar[Mapping[str, Lazy]] = {}
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        listed: dict[str, Any] = {name: Listed(name, lazy) for name, lazy in self.lazy.items()}
+        self.commands = {**listed, **self.commands}
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        """The command to run, show the help of or complete: the real one."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, Listed) and name is not None:
+            command = self.commands[name] = command.lazy.load(name)
+        return name, command, rest
 
 
-class Group(typer.core.TyperGroup):
-    """typer's group, but a list of its commands (--help, completion of a
-    command name) reads only each one's name, short help and flags
-    (`LazyCommands.listed`), so it builds none of them."""
+def typer_function(options: type, run_command: Callable[[Any, Any], object]
+                   ) -> Callable[..., None]:
+    """A function for typer to make a command of: its parameters are the fields
+    of the dataclass `options`, and calling it runs `run_command` with them."""
+    hints = typing.get_type_hints(options, include_extras=True)
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                    annotation=typer.Context)]
+    # typer gives a repeated option or a variadic argument as a list, or None
+    # when it is not given; the field may be a list or a tuple.
+    sequences: dict[str, Callable[[Any], Any]] = {}
+    for field in fields(options):
+        kind, declared = typing.get_args(hints[field.name])  # Annotated[kind, declared]
+        default: Any = field.default
+        if field.default is MISSING:
+            default = None if field.default_factory is not MISSING else inspect.Parameter.empty
+        if typing.get_origin(kind) in (list, tuple):
+            sequences[field.name] = typing.get_origin(kind)
+            kind = list[typing.get_args(kind)[0]] | None  # type: ignore[misc]
+        parameters.append(inspect.Parameter(
+            field.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+            annotation=Annotated[kind, typer_parameter(field.name, kind, declared)]))
 
-    _listing = False
+    def command(ctx: typer.Context, **values: Any) -> None:
+        for name, sequence in sequences.items():
+            values[name] = sequence(values[name] or ())
+        run(ctx, run_command, options(**values))
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)  # the names, in order, without building one
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if self._listing and isinstance(self.commands, LazyCommands):
-            return self.commands.listed(cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        self._listing = True
-        try:
-            super().format_commands(ctx, formatter)
-        finally:
-            self._listing = False
-
-    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
-        self._listing = True
-        try:
-            return super().shell_complete(ctx, incomplete)
-        finally:
-            self._listing = False
-
-
-def lazy_group(typer_instance: typer.Typer, group_info: Any, settings: dict[str, Any]) -> Any:
-    """What `typer.main.get_group_from_info` builds, with lazy subcommands."""
-    from functools import partial
-
-    from typer.main import get_command_name, get_group_from_info
-
-    commands, groups = typer_instance.registered_commands, typer_instance.registered_groups
-    makers: dict[str, Callable[[], Any]] = {}
-    listers: dict[str, Callable[[], Any]] = {}
-    for command_info in commands:
-        name = command_info.name or get_command_name(command_info.callback.__name__)  # type: ignore[union-attr]
-        makers[name] = partial(_command, command_info, settings)
-        listers[name] = partial(_listed, command_info, name, settings)
-    for sub_info in groups:  # after the commands, as typer orders them
-        assert sub_info.typer_instance is not None and isinstance(sub_info.name, str)
-        makers[sub_info.name] = partial(lazy_group, sub_info.typer_instance, sub_info, settings)
-    # typer builds the group itself (its callback and options) with no
-    # subcommands; they are put back at once, whatever happens.
-    typer_instance.registered_commands, typer_instance.registered_groups = [], []
-    try:
-        group = get_group_from_info(group_info, **settings)
-    finally:
-        typer_instance.registered_commands, typer_instance.registered_groups = commands, groups
-    group.commands = LazyCommands(makers, listers)
-    return group
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return command
 
 
-class LazyTyper(typer.Typer):
-    """The app, run as typer runs it (`typer.main.get_command` for a group),
-    but with each subcommand built only when it is used (`LazyCommands`)."""
+def typer_parameter(name: str, kind: Any, declared: Option | Argument) -> Any:
+    """The typer parameter for a field declared as an `Option` or `Argument`."""
+    if isinstance(declared, Argument):
+        return typer.Argument(help=declared.help, metavar=declared.metavar or name.upper(),
+                              show_default=False,
+                              autocompletion=completer(declared.choices, declared.target_names))
+    types = (kind, *typing.get_args(kind))
+    extra: dict[str, Any] = {}
+    if declared.min is not None:
+        extra["min"] = declared.min
+    if Path in types:
+        extra["dir_okay"] = False  # a file: a folder is refused
+    return typer.Option(*declared.flags, help=declared.help,
+                        metavar=None if bool in types else declared.metavar,
+                        autocompletion=completer(declared.choices, False), **extra)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from typer.main import TyperInfo, except_hook, get_install_completion_arguments
 
-        if sys.excepthook != except_hook:
-            sys.excepthook = except_hook
-        group = lazy_group(self, TyperInfo(self), {
-            "pretty_exceptions_short": self.pretty_exceptions_short,
-            "rich_markup_mode": self.rich_markup_mode,
-            "suggest_commands": self.suggest_commands,
-        })
-        if self._add_completion:
-            group.params.extend(get_install_completion_arguments())
-        return group(*args, **kwargs)
+def completer(choices: tuple[str, ...], targets: bool) -> Callable[..., list[str]] | None:
+    """Shell completion of fixed choices, or of the configured targets' names."""
+    if targets:
+        def complete_target(ctx: typer.Context, incomplete: str) -> list[str]:
+            from astra_auth.cli.completion import target_names
+
+            return [name for name in target_names(ctx) if name.startswith(incomplete)]
+
+        return complete_target
+    if choices:
+        def complete_choice(incomplete: str) -> list[str]:
+            return [choice for choice in choices if choice.startswith(incomplete)]
+
+        return complete_choice
+    return None

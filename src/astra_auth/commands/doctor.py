@@ -13,6 +13,7 @@ import stat
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from astra_auth.commands.options.doctor import DoctorOptions
 from astra_auth.core.errors import AstraError, ExitCode, SilentError
 from astra_auth.deps import Deps
 from astra_auth.text.safetext import dumps
@@ -20,11 +21,6 @@ from astra_auth.text.shellcmd import command
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
-@dataclass
-class DoctorOptions:
-    json: bool = False
 
 
 @dataclass

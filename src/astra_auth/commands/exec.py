@@ -15,10 +15,9 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from astra_auth.commands.options.exec import ExecOptions
 from astra_auth.core.errors import ExitCode, SilentError, UsageError
 from astra_auth.credentials.interface import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
@@ -53,16 +52,6 @@ FORWARDED = tuple(
 FROM_TERMINAL = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGWINCH") if hasattr(signal, name)
 )
-
-
-@dataclass
-class ExecOptions:
-    name: str
-    command: list[str] = field(default_factory=list)
-    min_ttl: float = 60.0
-    # None: the target's own `timeout` / `ca_bundle` (else 10 s and none).
-    timeout: float | None = None
-    ca_bundle: Path | None = None
 
 
 class CommandExit(SilentError):

@@ -4,9 +4,7 @@ authorization-code grants.  The flow itself, which `configure` runs too, is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
+from astra_auth.commands.options.login import LoginOptions
 from astra_auth.commands.shared.login_flow import log_in
 from astra_auth.core.errors import UsageError
 from astra_auth.core.validate import GRANT_LABELS
@@ -14,15 +12,6 @@ from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
 from astra_auth.text.shellcmd import command
-
-
-@dataclass
-class LoginOptions:
-    name: str
-    port: int | None = None  # authorization_code: the loopback port the registration needs
-    # None: the target's own `timeout` / `ca_bundle`, else 10 s, none.
-    timeout: float | None = None
-    ca_bundle: Path | None = None
 
 
 def login(opts: LoginOptions, deps: Deps) -> None:

@@ -6,9 +6,9 @@ imports only what listing needs; each other command imports its own.
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+from astra_auth.commands.options.targets import AddOptions, ListOptions, RemoveOptions, ShowOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS
@@ -21,80 +21,58 @@ if TYPE_CHECKING:
     from astra_auth.storage.config import Target
 
 
-class ListOptions:
-    def __init__(self, json: bool = False) -> None:
-        self.json = json
-
-
 def list_targets(opts: ListOptions, deps: Deps) -> None:
-    # A column at a time: 1,000 targets on every start of a scanner's script.
-    names, urls, auth_types, grant_types, token_urls = deps.config.load_summary()
+    config = deps.config.load()
+    targets = [config.targets[name] for name in sorted(config.targets)]
     if opts.json:
-        deps.io.write_out(json_rows(names, urls, auth_types, grant_types, token_urls))
+        import json
+
+        deps.io.write_out(json.dumps([{
+            "name": target.name,
+            "url": target.url,
+            "auth_type": target.auth_type,
+            "grant_type": target.oauth2.grant_type if target.oauth2 else None,
+            "token_url": target.oauth2.token_url if target.oauth2 else None,
+        } for target in targets], indent=2) + "\n")
         return
-    if not names:
+    if not targets:
         from astra_auth.text.shellcmd import command
 
         deps.io.info("No targets yet. Add one with: " + command("configure"))
         return
     tokens = read_state(deps.config_path)
     now = deps.clock()
-    cached = ([describe(tokens.get(name), now) for name in names] if tokens
-              else [describe(None, now)] * len(names))
-    deps.io.write_out(aligned([
-        ["NAME", *names],
-        ["URL", *[url or "—" for url in urls]],
-        ["AUTH", *map(AUTH_LABELS.get, auth_types, repeat("not configured"))],
-        ["GRANT", *map(GRANT_LABELS.get, grant_types, repeat("—"))],
-        ["CACHED TOKEN", *cached],
-        ["TOKEN URL", *[url or "—" for url in token_urls]],
-    ]))
+    rows = [["NAME", "URL", "AUTH", "GRANT", "CACHED TOKEN", "TOKEN URL"]]
+    for target in targets:
+        o = target.oauth2
+        rows.append([
+            target.name,
+            target.url or "—",
+            AUTH_LABELS[target.auth_type] if target.auth_type else "not configured",
+            GRANT_LABELS[o.grant_type] if o else "—",
+            describe(tokens.get(target.name), now),
+            o.token_url if o else "—",
+        ])
+    deps.io.write_out(aligned(rows))
 
 
-def json_rows(*columns: list[str]) -> str:
-    """The summary's columns as a JSON list of objects with the contract's keys
-    ("" as null), exactly as `json.dumps([...], indent=2) + "\n"` writes it,
-    but written directly: with an indent, json.dumps takes its pure-Python
-    encoder, ~2.7 ms for 1,000 targets against ~0.5 ms here
-    (benchmarks/startup.py).  Strings are escaped by the C function json.dumps
-    uses (ensure_ascii)."""
-    if not columns[0]:
-        return "[]\n"
-    from _json import encode_basestring_ascii
+def aligned(rows: list[list[str]]) -> str:
+    """Rows (the header first) in columns padded to a common width, in the
+    manner of `kubectl get`; the last column is not padded.
 
-    def quote(value: str) -> str:
-        return encode_basestring_ascii(value) if value else "null"
-
-    items = [f'    "name": {quote(name)},\n    "url": {quote(url)},\n'
-             f'    "auth_type": {quote(auth_type)},\n    "grant_type": {quote(grant)},\n'
-             f'    "token_url": {quote(token_url)}'
-             for name, url, auth_type, grant, token_url in zip(*columns, strict=True)]
-    return "[\n  {\n" + "\n  },\n  {\n".join(items) + "\n  }\n]\n"
-
-
-def aligned(columns: list[list[str]]) -> str:
-    """Columns (each with its header first) padded to a common width, in the
-    manner of `kubectl get`; the last one is not padded.
-
-    Not a rich Table on purpose: rendering one takes ~0.35 ms a row, so 1,000
-    targets took 350 ms; this takes about 0.3 ms (benchmarks/startup.py).  Widths
-    are measured in terminal cells, so wide characters still line up; the dash
-    that stands for "none" is one cell, like ASCII.
+    Not a rich Table: rendering one takes ~0.35 ms a row, 350 ms for 1,000
+    targets.  Widths are measured in terminal cells, so wide characters still
+    line up (rich's cell widths, needed only beyond ASCII; the dash that
+    stands for "none" is one cell).
     """
     width: Callable[[str], int] = len
     pad: Callable[[str, int], str] = str.ljust
-    if not "".join(map("".join, columns)).replace("—", "").isascii():
-        from rich.cells import cell_len, set_cell_size  # wide characters take two cells
+    if not "".join("".join(row) for row in rows).replace("—", "").isascii():
+        from rich.cells import cell_len, set_cell_size
 
         width, pad = cell_len, set_cell_size
-    padded = [list(map(pad, column, repeat(max(map(width, column))))) for column in columns[:-1]]
-    return "\n".join(map("  ".join, zip(*padded, columns[-1], strict=True))) + "\n"
-
-
-class AddOptions:
-    def __init__(self, name: str, url: str | None = None) -> None:
-        self.name = name
-        self.url = url
+    widths = [max(width(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    return "".join("  ".join([*map(pad, row, widths), row[-1]]) + "\n" for row in rows)
 
 
 def add_target(opts: AddOptions, deps: Deps) -> None:
@@ -144,14 +122,9 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     return states
 
 
-class ShowOptions:
-    def __init__(self, name: str, json: bool = False) -> None:
-        self.name = name
-        self.json = json
-
-
 def show_target(opts: ShowOptions, deps: Deps) -> None:
     import json
+    from dataclasses import asdict
 
     from astra_auth.storage.lookup import lookup
     from astra_auth.storage.secretstore import env_source
@@ -174,7 +147,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     for key in ("basic", "bearer", "api_key", "jwt"):
         settings = getattr(target, key)
         if settings is not None:
-            data[key] = settings.as_dict()
+            data[key] = asdict(settings)
     data["secret_variables"] = {
         kind: env_source(target.name, kind, deps.environ) for kind, state in states.items()
         if state == "env"}
@@ -188,7 +161,6 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             "audience": o.audience,
             "username": o.username,
             "secrets": o.secrets,
-            # issue 12
             "extra_params": dict(o.extra_params),
             "assertion_alg": o.assertion_alg,
             "assertion_audience": o.assertion_audience,
@@ -293,12 +265,6 @@ def _state_text(state: str, env_name: str) -> str:
         "env": f"env ({env_name})",
         "missing": "[red]missing[/red]",
     }[state]
-
-
-class RemoveOptions:
-    def __init__(self, name: str, yes: bool = False) -> None:
-        self.name = name
-        self.yes = yes
 
 
 def remove_target(opts: RemoveOptions, deps: Deps) -> None:

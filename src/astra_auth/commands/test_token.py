@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from astra_auth.commands.options.test_token import TestTokenOptions
 from astra_auth.commands.shared import report
 from astra_auth.core.errors import ConfigError, ExitCode, SilentError, UsageError
 from astra_auth.deps import Deps
@@ -20,20 +21,6 @@ from astra_auth.storage.config import Config, Target
 from astra_auth.storage.lookup import lookup
 from astra_auth.text.safetext import dumps
 from astra_auth.text.shellcmd import command
-
-
-@dataclass
-class TestTokenOptions:
-    name: str | None = None
-    all: bool = False
-    json: bool = False
-    verbose: bool = False
-    # None: the target's own timeout (else 10 s) and CA bundle.
-    timeout: float | None = None
-    ca_bundle: Path | None = None
-    # The API check: a path under the target's url or a full URL; or none at all.
-    probe: str | None = None
-    no_probe: bool = False
 
 
 def test_token(opts: TestTokenOptions, deps: Deps) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
+from astra_auth.commands.options.token import TokenOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.credentials.interface import Credential, SourceSettings, open_source
@@ -14,18 +13,6 @@ from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
 from astra_auth.text.shellcmd import command
-
-
-@dataclass
-class TokenOptions:
-    name: str
-    format: str = "bare"
-    min_ttl: float = 60.0
-    no_cache: bool = False
-    # None: the target's own (contract: every network command takes both).
-    timeout: float | None = None
-    ca_bundle: Path | None = None
-
 
 # A line break or control character in what `token` prints would let whoever
 # chose the credential (a provider, an edited keyring entry) forge a second

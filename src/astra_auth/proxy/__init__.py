@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import errno
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from astra_auth.core import validate
+from astra_auth.core.cli_params import CA_BUNDLE, TIMEOUT, Argument, Option
 from astra_auth.core.errors import ConfigError, UsageError
 from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
@@ -34,16 +36,27 @@ REMOTE_HOST = "0.0.0.0"
 @dataclass
 class ProxyOptions:
     # "NAME" or "NAME=PORT"; PORT 0 picks a free port (the printed address says which).
-    targets: list[str] = field(default_factory=list)
-    host: str | None = None
-    upstream: str | None = None
-    allow_remote: bool = False
-    # --allow-origin: web origins (scheme://host[:port]) whose pages may use the proxy.
-    allow_origins: list[str] = field(default_factory=list)
-    quiet: bool = False
+    targets: Annotated[list[str], Argument(
+        help="TARGET or TARGET=PORT (default port 8080; 0: any free port), one per identity.",
+        metavar="TARGET[=PORT]...", target_names=True)]
+    host: Annotated[str | None, Option(
+        "--host", help="Address to listen on (default 127.0.0.1; another than loopback needs "
+        "--allow-remote).")] = None
+    upstream: Annotated[str | None, Option(
+        "--upstream", metavar="URL",
+        help="Forward to this URL instead of the target's url.")] = None
+    allow_remote: Annotated[bool, Option(
+        "--allow-remote", help="Listen beyond loopback: anyone who can reach the port can "
+        "use the credential.")] = False
+    allow_origins: Annotated[tuple[str, ...], Option(
+        "--allow-origin", metavar="ORIGIN",
+        help="Let web pages of this origin (scheme://host[:port]) use the proxy; repeatable. "
+        "Others are refused.")] = ()
+    quiet: Annotated[bool, Option(
+        "--quiet", "-q", help="Print failures only, no renewals.")] = False
     # None: each target's own timeout (else 10 s) and CA bundle.
-    timeout: float | None = None
-    ca_bundle: Path | None = None
+    timeout: Annotated[float | None, TIMEOUT] = None
+    ca_bundle: Annotated[Path | None, CA_BUNDLE] = None
 
 
 @dataclass

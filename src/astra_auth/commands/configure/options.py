@@ -1,7 +1,7 @@
 """`configure`'s flags: checked once, and the secrets that came with them read once.
 
 `check_flags` returns a checked copy of the options instead of changing them, so
-the options typer built stay what the user typed.
+the options the command line filled stay what the user typed.
 """
 
 from __future__ import annotations
@@ -11,59 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from astra_auth.commands.configure.answers import SECRETS, SecretSpec
+from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.deps import Deps
 from astra_auth.storage.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
-
-
-@dataclass(frozen=True)
-class ConfigureOptions:
-    name: str | None = None
-    auth_type: str | None = None
-    grant_type: str | None = None
-    token_url: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    client_secret_stdin: bool = False
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    password_stdin: bool = False
-    scope: str | None = None
-    audience: str | None = None
-    client_auth: str | None = None
-    secrets: str | None = None
-    url: str | None = None
-    no_input: bool = False
-    test: bool = False
-    issuer: str | None = None
-    # basic uses username/password above; the other types' own flags:
-    token_stdin: bool = False  # bearer
-    key_name: str | None = None  # api_key
-    key_location: str | None = None
-    api_key_stdin: bool = False
-    algorithm: str | None = None  # jwt
-    signing_key_stdin: bool = False
-    signing_key_file: Path | None = None
-    claims: tuple[str, ...] = ()
-    lifetime: int | None = None
-    header_name: str | None = None
-    prefix: str | None = None
-    # --- issue 12: enterprise clients ---
-    private_key_file: Path | None = None
-    private_key_stdin: bool = False
-    certificate: str | None = None
-    assertion_alg: str | None = None
-    assertion_audience: str | None = None
-    params: tuple[str, ...] = ()
-    certificate_bound: bool | None = None
-    # Every type: the target's own CA bundle and timeout.
-    ca_bundle: Path | None = None
-    timeout: float | None = None
-    # device_code and authorization_code (issue 13)
-    authorization_url: str | None = None
-    device_authorization_url: str | None = None
-
 
 # Every flag that belongs to one auth type (or grant), with its options field:
 # a flag the configured type does not list in `AuthType.flags` is refused.
@@ -78,7 +30,6 @@ TYPE_FLAGS = {
     "--algorithm": "algorithm", "--signing-key-stdin": "signing_key_stdin",
     "--signing-key-file": "signing_key_file", "--claim": "claims", "--lifetime": "lifetime",
     "--header-name": "header_name", "--prefix": "prefix",
-    # issue 12
     "--private-key-file": "private_key_file", "--private-key-stdin": "private_key_stdin",
     "--certificate": "certificate", "--assertion-alg": "assertion_alg",
     "--assertion-audience": "assertion_audience", "--param": "params",
@@ -189,9 +140,6 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
     return checked
 
 
-# --- issue 12 ---
-
-
 def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
                       ) -> ConfigureOptions:
     from astra_auth.net.settings import check_network_options
@@ -243,9 +191,6 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-# --- end issue 12 ---
-
-
 def parse_claims(claims: tuple[str, ...]) -> dict[str, object]:
     """`--claim NAME=VALUE`s as a claims object: VALUE as JSON when it parses
     (`--claim admin=true`, `--claim n=3`), else as a string."""
@@ -277,7 +222,7 @@ def flags_given(opts: ConfigureOptions, *flags: str) -> list[str]:
 
 
 def refuse_user_flags(opts: ConfigureOptions, grant: str | None = None) -> None:
-    """A grant without a user: the user's flags do not fit it (contract: exit 2)."""
+    """A grant without a user: the user's flags do not fit it (a usage error)."""
     given = flags_given(opts, "--username", "--password", "--password-stdin")
     grant = grant or opts.grant_type
     if given and grant in validate.LOGIN_GRANTS:
@@ -344,7 +289,7 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
         return given
     if deps.io.stdin_is_tty:
         # A person is typing (`--no-input` too: standard input is the terminal),
-        # so read hidden instead of reading a line the terminal echoes (issue 14).
+        # so read hidden instead of reading a line the terminal echoes.
         for spec in wanted:
             label = spec.label + ("" if interactive else f" for {spec.stdin_flag}")
             given.values[spec.kind] = check_secret(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 
 from astra_auth.commands.configure.plan import Plan
 from astra_auth.core.errors import AstraError
@@ -26,7 +26,7 @@ def save(plan: Plan, deps: Deps) -> None:
                 deps.secrets.set(key, value)
             undo.append((key, previous))
         with deps.config.edit() as config:
-            config.targets[plan.target.name] = copy.copy(plan.target)
+            config.targets[plan.target.name] = replace(plan.target)
     except BaseException:
         _undo(undo, deps)
         raise
