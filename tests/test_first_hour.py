@@ -545,6 +545,27 @@ def test_each_commands_help_ends_with_examples_and_words_for_placeholders(cli):
     assert "--config PATH" in cli("--help").out
 
 
+def test_taglines_speak_of_every_auth_type_not_only_oauth():
+    from importlib.metadata import metadata
+
+    import astra_auth
+
+    tagline = ("Tell an API security scanner how to authenticate to the API it tests, and keep "
+               "it authenticated for the whole scan.")
+    assert metadata("astra-auth")["Summary"] == tagline
+    assert " ".join(str(astra_auth.__doc__).split()).startswith(
+        "astra-auth: tell an API security scanner how to authenticate to the API it tests, "
+        "and keep it authenticated for the whole scan.")
+
+
+def test_the_help_tagline_is_the_products(cli):
+    text = " ".join(cli("--help").out.split())
+    assert ("Tell an API security scanner how to authenticate to the API it tests, and keep "
+            "it authenticated for the whole scan.") in text
+    assert ("Set up a target's authentication: a walk-through at a terminal, flags in CI."
+            in " ".join(cli("configure", "--help").out.split()))
+
+
 def test_help_lists_every_command_in_order_with_its_short_help(cli):
     # The list is made without building the commands (astra_auth.cli.group):
     # it must still be the one typer would print.
