@@ -488,13 +488,36 @@ def test_doctor_names_the_variable_that_overrides_a_stored_secret(cli):
                for line in lines)
 
 
+def test_doctor_names_a_broken_config_file_once(cli, config_path):
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text("version = 1\n[targets.pay\n")
+    config_path.chmod(0o600)
+    first = cli("doctor", expect=3).out.splitlines()[0]
+    assert first.startswith(f"✗ Config file: {config_path}: is not valid TOML")
+    assert first.count(str(config_path)) == 1
+
+
+def test_doctor_lists_each_variable_on_its_own_line(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+         stdin=CLIENT_SECRET + "\n")
+    cli("configure", "keyed", "--auth-type", "api_key", "--key-name", "X-Key", "--secrets",
+        "env")
+    lines = cli("doctor", environ={"ASTRA_AUTH_CLIENT_SECRET": WRONG_SECRET,
+                                   "ASTRA_AUTH_KEYED_API_KEY": "k-value-1"}).out.splitlines()
+    start = lines.index("! Secrets from variables:")
+    assert lines[start + 1:start + 4] == [
+        "  ASTRA_AUTH_KEYED_API_KEY supplies the API key of keyed",
+        "  ASTRA_AUTH_CLIENT_SECRET overrides the stored client secret of pay",
+        "  - To fix: if the stored secret is the right one: unset ASTRA_AUTH_CLIENT_SECRET"]
+
+
 def test_doctor_json_reports_a_locked_keyring_with_exit_3(cli):
     data = json.loads(cli("doctor", "--json", expect=3, secrets=_broken()).out)
     assert data["ok"] is False
     keyring = next(c for c in data["checks"] if c["name"] == "keyring")
     assert keyring["status"] == "error"
-    assert keyring["detail"].endswith(": locked (The OS keyring is not usable: the keyring is "
-                                      "locked)")
+    assert keyring["detail"].startswith("The OS keyring is not usable: the keyring is locked; "
+                                        "backend ")
     assert [c["name"] for c in data["checks"]] == [
         "config_file", "keyring", "secret_variables", "proxy", "trust_store"]
 
