@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 import uuid
+from dataclasses import replace
 
 from astra_auth.core.failure import Failure
 from astra_auth.diagnosis.hints import Context, hints_for
@@ -161,12 +162,26 @@ def test_once_both_methods_failed_the_other_method_is_not_suggested():
     assert "--client-auth" not in "\n".join(hints_for(failure, CTX_CC))
 
 
-def test_the_generic_guide_only_where_the_url_or_client_can_be_the_cause():
-    for category in ("server_error", "rate_limited", "tls_error", "timeout",
-                     "connection_error"):
+def test_the_generic_guide_only_where_the_client_and_its_secret_can_be_the_cause():
+    # Not where the token endpoint was never reached, nor where it said what was
+    # wrong with the request rather than the client.
+    for category in ("dns_error", "connection_refused", "connection_error", "timeout",
+                     "tls_error", "redirect", "not_found", "method_not_allowed", "rate_limited",
+                     "server_error", "not_json", "invalid_token_response", "invalid_request",
+                     "invalid_grant", "invalid_scope"):
         assert GUIDE_REACH not in hints_for(Failure(category, "m"), CTX_CC), category
-    for category in ("invalid_client", "dns_error", "not_found", "not_json"):
-        assert GUIDE_REACH in hints_for(Failure(category, "m"), CTX_CC), category
+    # The provider refused the client without a reason, or with its own code.
+    for failure in (Failure("invalid_client", "m"), Failure("http_error", "m", http_status=401),
+                    Failure("http_error", "m", http_status=400),
+                    Failure("oauth_error", "m", oauth_error="unauthorized")):
+        assert hints_for(failure, CTX_CC)[-1] == GUIDE_REACH, failure.category
+    # A client without a secret (public, or with a key): the guide's "Client Secret"
+    # cannot be the cause.
+    for method in ("none", "private_key_jwt", "tls_client_auth"):
+        ctx = replace(CTX_CC, client_auth=method)
+        for category in ("invalid_client", "http_error", "oauth_error"):
+            assert GUIDE_REACH not in hints_for(Failure(category, "m", http_status=401), ctx), (
+                method, category)
 
 
 def test_one_second_is_singular():
