@@ -69,7 +69,30 @@ def test_a_generic_variable_that_overrides_the_keyring_is_named_with_the_unset_f
 def test_the_all_lines_name_where_each_secret_came_from(cli, idp):
     _add(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
     out = cli("test-token", "--all", environ={"ASTRA_AUTH_PAY_CLIENT_SECRET": CLIENT_SECRET}).out
-    assert "  client secret from ASTRA_AUTH_PAY_CLIENT_SECRET" in out.splitlines()
+    assert "  Client secret: from ASTRA_AUTH_PAY_CLIENT_SECRET" in out.splitlines()
+    out = cli("test-token", "--all").out
+    assert "  Client secret: from the OS keyring" in out.splitlines()
+
+
+def test_a_secret_found_nowhere_is_missing_in_the_panel_and_the_all_lines(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--secrets", "env")
+    panel = cli("test-token", "pay", expect=3).out
+    assert re.search(r"Client secret +missing +│", panel) and "from missing" not in panel
+    lines = cli("test-token", "--all", expect=3).out.splitlines()
+    assert "  Client secret: missing" in lines
+
+
+def test_without_a_usable_keyring_no_secret_is_said_to_come_from_it(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+         stdin=CLIENT_SECRET + "\n")
+    data = _test_token_json(cli, "pay", 3, secrets=_broken())
+    assert data["error"]["category"] == "missing_secret"
+    assert data["secret_sources"] == {"client_secret": "missing"}
+    panel = cli("test-token", "pay", expect=3, secrets=_broken()).out
+    assert re.search(r"Client secret +missing +│", panel) and "from the OS keyring" not in panel
+    # A keyring that answers but holds nothing: missing too, not "keyring".
+    assert _test_token_json(cli, "pay", 3, secrets=MemoryStore())["secret_sources"] == {
+        "client_secret": "missing"}
 
 
 def test_the_proxy_and_auth_for_hint_names_the_overriding_variable(cli, idp, leaks):
