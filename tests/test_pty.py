@@ -65,8 +65,8 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     term.child.expect_exact("Authentication type")
     term.answer("Choose", "1")
     # Each choice is explained in one line (styles may sit between the parts).
-    term.child.expect(r"Client Credentials\S* \S*— no user context[^\n]*\n")
-    term.child.expect(r"Resource Owner Password\S* \S*— on behalf of one user[^\n]*\n")
+    term.child.expect(r"Client Credentials\S* +\S*— no user context[^\n]*\n")
+    term.child.expect(r"Resource Owner Password\S* +\S*— one user, whose password[^\n]*\n")
     term.answer("Choose", "1")
     term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", "http://idp.example.com/token")

@@ -29,6 +29,7 @@ from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
 from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
 from astra_auth.storage.secretstore import env_names
+from astra_auth.ui.prompter import Choice
 
 __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "save"]
 
@@ -68,6 +69,13 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         test_until_settled(answers if interactive else None, plan, deps)
 
 
+# Offered before the first question when no keyring can be used.
+KEYRING_CHOICES = [
+    Choice("In environment variables", "nothing stored; read from ASTRA_AUTH_* variables"),
+    Choice("Stop here", "make a keyring usable, then run configure again"),
+]
+
+
 def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
                   deps: Deps) -> ConfigureOptions:
     """Before the first question: is there a keyring to keep the secrets in?
@@ -82,15 +90,9 @@ def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
         # Target names cannot start with ':', so this entry is nobody's.
         deps.secrets.get(":keyring-check")
     except KeyringUnavailable as exc:
-        from astra_auth.ui.prompter import Choice
-
         deps.io.warn(exc.message)
-        choice = deps.prompter.select("Where should this target's secrets live?", [
-            Choice("In environment variables",
-                   "nothing is stored here; astra-auth reads ASTRA_AUTH_<TARGET>_<KIND> "
-                   "where it runs"),
-            Choice("Stop here", "make a keyring usable first, then run configure again"),
-        ], default=0)
+        choice = deps.prompter.select("Where should this target's secrets live?",
+                                      KEYRING_CHOICES, default=0)
         if choice == 1:
             for hint in exc.hints[:1]:
                 deps.io.info(hint)

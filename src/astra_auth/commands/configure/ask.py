@@ -34,12 +34,13 @@ def ask_valid(
 
 
 def ask_choice(deps: Deps, message: str, choices: list[tuple[str, Choice]],
-               current: str | None) -> str:
+               current: str | None, note: str = "") -> str:
     """One of `choices` (value, what the menu shows), `current` preselected
-    when it is among them, else the first."""
+    when it is among them, else the first; `note` is said below them."""
     keys = [key for key, _ in choices]
     index = deps.prompter.select(message, [choice for _, choice in choices],
-                                 default=keys.index(current) if current in keys else 0)
+                                 default=keys.index(current) if current in keys else 0,
+                                 note=note)
     return keys[index]
 
 
