@@ -190,14 +190,35 @@ def test_unusable_keyring_is_said_before_the_first_question_and_stop_stops(cli, 
 def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_path):
     broken = MemoryStore()
     broken.fail_on = {"get", "set", "delete"}
-    steps = new_target_steps(0)[:8] + OPTIONAL + SAVE  # no secret asked in env mode
+    # No secret asked in env mode; no test offered while its variable is not set.
+    steps = new_target_steps(0)[:8] + OPTIONAL + [Step("confirm", "Save", True)]
     prompter = ScriptedPrompter(
         [Step("select", "Where should this target's secrets live?", 0)] + steps)
     result = cli("configure", tty=True, prompter=prompter, secrets=broken)
     assert "Client secret: not stored; read from ASTRA_AUTH_CLIENT_SECRET" not in result.err
-    assert ("Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs" in result.err)
+    assert result.err.splitlines()[-1] == (
+        "Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs (the scanner's "
+        "environment, the CI job), then check the target with: astra-auth test-token "
+        "payments-api")
     oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
     assert oauth["secrets"] == "env"
+
+
+def test_env_mode_offers_the_test_once_the_variable_is_set(cli):
+    prompter = ScriptedPrompter(new_target_steps(0)[:8] + OPTIONAL + SAVE)
+    result = cli("configure", "--secrets", "env", tty=True, prompter=prompter,
+                 environ={"ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET": CLIENT_SECRET})
+    assert "Set ASTRA_AUTH" not in result.err
+    assert "(secrets read from ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET at run time)" in result.err
+
+
+def test_a_public_client_is_not_said_to_keep_secrets_in_the_keyring(cli, config_path, store):
+    steps = new_target_steps(0)
+    steps[7:9] = [Step("select", "Client authentication", 4)]  # none: no secret
+    result = cli("configure", tty=True, prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
+    assert f"✓ Saved target payments-api to {config_path}." in result.err.splitlines()
+    assert "keyring" not in result.err
+    assert store.data == {}
 
 
 def test_a_keyring_that_fails_only_at_save_offers_to_save_the_other_settings(
@@ -206,10 +227,10 @@ def test_a_keyring_that_fails_only_at_save_offers_to_save_the_other_settings(
     failing.fail_on = {"set"}  # answers reads, refuses writes: locked half-way
     prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [
         Step("confirm", "Save these settings", True),
-        Step("confirm", "Save the other settings", True),
-        Step("confirm", "Run test-token", False)])
+        Step("confirm", "Save the other settings", True)])
     result = cli("configure", tty=True, prompter=prompter, secrets=failing)
     assert "The OS keyring is not usable: the keyring is locked" in result.err
+    assert "Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs" in result.err
     oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
     assert oauth["secrets"] == "env" and oauth["client_id"] == "scanner-app"
     assert failing.data == {}

@@ -28,7 +28,8 @@ from astra_auth.commands.configure.walkthrough import walkthrough
 from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
 from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
-from astra_auth.storage.secretstore import env_names
+from astra_auth.storage.secretstore import env_names, env_source
+from astra_auth.text.shellcmd import command
 from astra_auth.ui.prompter import Choice
 
 __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "save"]
@@ -52,17 +53,23 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
     else:
         plan = build_plan(from_flags(opts, config.targets, deps, given))
         save(plan, deps)
-    deps.io.success(f"Saved target {plan.target.name} to {deps.config_path} ({_where(plan)}).")
-    if plan.secrets_mode == "env" and interactive:
-        deps.io.info("Set " + " and ".join(env_names(plan.target.name, kind)[0]
-                                            for kind in plan.secret_states)
-                     + " where astra-auth runs (the scanner's environment, the CI job).")
+    deps.io.success(f"Saved target {plan.target.name} to {deps.config_path}{_where(plan)}.")
     o = plan.target.oauth2
-    if o is not None and o.needs_login:
-        _offer_login(plan, opts, deps, interactive)
+    login = o is not None and o.needs_login
+    unset = _unset_variables(plan, deps)
+    if unset and interactive:
+        # A test (or a login) now could only fail on the missing variable:
+        # none is offered; this says what to set.
+        deps.io.info("Set " + " and ".join(unset) + " where astra-auth runs (the scanner's "
+                     "environment, the CI job)" + ("." if login else
+                                                   ", then check the target with: "
+                                                   + command("test-token", plan.target.name)))
+    if login:
+        _offer_login(plan, opts, deps, interactive and not unset)
         return
     if opts.test or (
-        interactive and deps.prompter.confirm("Run test-token now to check it?", default=True)
+        interactive and not unset
+        and deps.prompter.confirm("Run test-token now to check it?", default=True)
     ):
         from astra_auth.commands.configure.retest import test_until_settled
 
@@ -74,6 +81,15 @@ KEYRING_CHOICES = [
     Choice("In environment variables", "nothing stored; read from ASTRA_AUTH_* variables"),
     Choice("Stop here", "make a keyring usable, then run configure again"),
 ]
+
+
+def _unset_variables(plan: Plan, deps: Deps) -> list[str]:
+    """For a target that reads its secrets from variables: those not set here
+    (by their per-target names)."""
+    if plan.secrets_mode != "env":
+        return []
+    return [env_names(plan.target.name, kind)[0] for kind in plan.secret_states
+            if env_source(plan.target.name, kind, deps.environ) is None]
 
 
 def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
@@ -141,7 +157,11 @@ def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bo
 
 
 def _where(plan: Plan) -> str:
+    """Where the secrets live, said after the path: nothing for a target
+    without one (a public client)."""
+    if not plan.secret_states:
+        return ""
     if plan.secrets_mode == "keyring":
-        return "secrets in the OS keyring"
+        return " (secrets in the OS keyring)"
     names = " and ".join(env_names(plan.target.name, kind)[0] for kind in plan.secret_states)
-    return f"secrets read from {names} at run time"
+    return f" (secrets read from {names} at run time)"
