@@ -148,6 +148,13 @@ def test_declining_the_summary_saves_nothing(cli, config_path, store):
     assert store.data == {}
 
 
+def test_a_new_targets_summary_has_no_column_of_changes(cli):
+    result = cli("configure", tty=True,
+                 prompter=ScriptedPrompter(new_target_steps(0) + OPTIONAL + SAVE))
+    row = next(line for line in result.out.splitlines() if "Client ID" in line)
+    assert row.count("│") == 3  # two columns: the setting and its value
+
+
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, EOFError])
 @pytest.mark.parametrize("at", range(len(new_target_steps(0)) + len(OPTIONAL) + 1))
 def test_interrupt_at_any_prompt_changes_nothing(cli, config_path, store, interrupt, at):
