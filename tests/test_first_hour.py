@@ -291,6 +291,7 @@ def test_enter_at_the_picker_edits_nothing_and_a_typed_existing_name_says_so(cli
         Step("text", PICK, "payments-api"),
         Step("select", "Which setting?", None),
         Step("confirm", "Save", False),
+        Step("select", "Change a setting, or discard everything?", 1),
     ])
     result = cli("configure", tty=True, prompter=prompter)
     assert "Type a number from the list or a target name. Try again." in result.err

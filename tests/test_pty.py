@@ -265,6 +265,9 @@ def test_the_picker_takes_a_typed_name_and_enter_edits_nothing(proc, real_keyrin
     term.child.expect_exact("Which setting?")
     term.answer("Choose", "")
     term.answer("Save these settings?", "n")
+    term.child.expect_exact("Change a setting, or discard everything?")
+    term.answer("Choose", "2")  # Discard everything
+    term.child.expect_exact("Nothing was saved.")
     assert term.finish() == 0
     assert proc.config_path.read_bytes() == before
 

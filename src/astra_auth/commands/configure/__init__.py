@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from astra_auth.commands.configure.answers import Answers, Secret
+from astra_auth.commands.configure.answers import Answers, Secret, Session
 from astra_auth.commands.configure.flags import from_flags
 from astra_auth.commands.configure.options import ConfigureOptions, check_flags, read_given
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
 from astra_auth.commands.configure.summary import show_summary
-from astra_auth.commands.configure.walkthrough import walkthrough
+from astra_auth.commands.configure.walkthrough import walkthrough, which_setting
 from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
 from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
@@ -43,10 +43,10 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         opts = check_keyring(opts, config.targets, deps)
     given = read_given(opts, deps, interactive)
     if interactive:
-        answers = walkthrough(opts, config.targets, deps, given)
-        plan = build_plan(answers)
-        show_summary(plan, deps)
-        if not deps.prompter.confirm("Save these settings?", default=True):
+        session = walkthrough(opts, config.targets, deps, given)
+        answers = session.answers
+        plan = _settle(session)
+        if plan is None:
             deps.io.info("Nothing was saved.")
             return
         plan = _save_interactive(answers, plan, deps)
@@ -76,11 +76,32 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         test_until_settled(answers if interactive else None, plan, deps)
 
 
+# Offered when the summary is not saved, so that one wrong answer does not
+# cost all the others.
+DECLINED_CHOICES = [
+    Choice("Change a setting", "pick it from the list, then see the summary again"),
+    Choice("Discard everything", "save nothing and stop"),
+]
 # Offered before the first question when no keyring can be used.
 KEYRING_CHOICES = [
     Choice("In environment variables", "nothing stored; read from ASTRA_AUTH_* variables"),
     Choice("Stop here", "make a keyring usable, then run configure again"),
 ]
+
+
+def _settle(session: Session) -> Plan | None:
+    """The summary, until the user saves it (the plan) or discards it (None);
+    declining to save offers the "Which setting?" menu first."""
+    deps = session.deps
+    while True:
+        plan = build_plan(session.answers)
+        show_summary(plan, deps)
+        if deps.prompter.confirm("Save these settings?", default=True):
+            return plan
+        if deps.prompter.select("Change a setting, or discard everything?",
+                                DECLINED_CHOICES, default=0) == 1:
+            return None
+        which_setting(session)
 
 
 def _unset_variables(plan: Plan, deps: Deps) -> list[str]:

@@ -101,6 +101,8 @@ def ask_secret(s: Session, kind: str) -> None:
 
 
 def old_settings(s: Session, key: str) -> Any:
-    """The existing target's settings of type `key`, when it has that type."""
-    existing = s.answers.existing
-    return getattr(existing, key) if existing is not None else None
+    """The settings of type `key` that a question offers as its default: the
+    values as they stand when the menu asks one again, else the existing
+    target's (None when it has not that type)."""
+    current = s.current or s.answers.existing
+    return getattr(current, key) if current is not None else None

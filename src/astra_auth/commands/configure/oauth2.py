@@ -14,7 +14,13 @@ from typing import Any
 
 from astra_auth.commands.configure import provider
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session, Step
-from astra_auth.commands.configure.ask import ask_choice, ask_optional, ask_secret, ask_valid
+from astra_auth.commands.configure.ask import (
+    ask_choice,
+    ask_optional,
+    ask_secret,
+    ask_valid,
+    old_settings,
+)
 from astra_auth.commands.configure.options import refuse_user_flags
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
@@ -71,9 +77,9 @@ TOKEN_URL_CHOICES = [
 
 
 def _old(s: Session) -> OAuth2 | None:
-    """The target's current oauth2 settings, when it has them."""
-    existing = s.answers.existing
-    return existing.oauth2 if existing else None
+    """The oauth2 settings a question offers as its default (`old_settings`)."""
+    settings: OAuth2 | None = old_settings(s, "oauth2")
+    return settings
 
 
 def secret_kinds(answers: Answers) -> list[str]:
