@@ -313,9 +313,9 @@ def ask_extra_params(s: Session) -> None:
             raise ValueError(exc.message.removeprefix("--param: ")) from None
         return value
 
-    answer = ask_optional(s.deps, "Extra token parameters (optional, NAME=VALUE separated by "
-                          "spaces, e.g. resource=https://api.example.com)", current or None,
-                          check)
+    # One line at 80 columns: the example shows the NAME=VALUE form.
+    answer = ask_optional(s.deps, "Extra token parameters (optional, e.g. "
+                          "resource=https://api.example.com)", current or None, check)
     o.extra_params = parse_params(tuple(answer.split()))
 
 
