@@ -60,10 +60,10 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
     if unset and interactive:
         # A test (or a login) now could only fail on the missing variable:
         # none is offered; this says what to set.
+        then = "." if login else (", then check the target with: "
+                                  + command("test-token", plan.target.name))
         deps.io.info("Set " + " and ".join(unset) + " where astra-auth runs (the scanner's "
-                     "environment, the CI job)" + ("." if login else
-                                                   ", then check the target with: "
-                                                   + command("test-token", plan.target.name)))
+                     "environment, the CI job)" + then)
     if login:
         _offer_login(plan, opts, deps, interactive and not unset)
         return
