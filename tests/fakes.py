@@ -87,7 +87,8 @@ class ScriptedPrompter:
             raise step.answer  # type: ignore[misc]
         return step.answer
 
-    def select(self, message: str, choices: Sequence[Choice], default: int = 0) -> int:
+    def select(self, message: str, choices: Sequence[Choice], default: int = 0,
+               note: str = "") -> int:
         answer = self._next("select", message)
         if answer is None:
             return default

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -236,3 +237,31 @@ def test_a_refused_bearer_token_from_a_variable_says_to_unset_it(cli, api, leaks
             "stored in the keyring: check its value, or unset it to use the stored one: "
             "unset ASTRA_AUTH_T_BEARER_TOKEN") in data["hints"]
     assert not any("store a new one" in hint for hint in data["hints"])
+
+
+def test_an_api_key_the_api_calls_an_invalid_token_gets_the_keys_own_hints(cli, api):
+    """No provider, issuer or signing key stands behind an API key: the hints
+    speak of the key, where it is sent, and how to change it."""
+    write_config(cli, api, 'auth_type = "api_key"\n[targets.t.api_key]\nname = "X-API-Key"\n'
+                           'location = "header"\n')
+    cli.store.data["t:api_key"] = API_KEY
+    api.expect["key"] = ("X-API-Key", "another-key-entirely")
+    data, _ = run_json(cli, "t", "--probe", "/key-header", expect=7)
+    assert data["error"]["oauth_error"] == "invalid_token"
+    assert data["hints"] == [
+        "The API says the API key is invalid.",
+        "The key is sent as the header 'X-API-Key': check that the API reads it there, and "
+        "that the key is valid (astra-auth configure t --key-name X-API-Key --no-input "
+        "changes the name)."]
+
+
+def test_the_panel_has_a_jwt_row_only_for_a_token(cli, api):
+    write_config(cli, api, 'auth_type = "basic"\n[targets.t.basic]\nusername = "scanner"\n')
+    cli.store.data["t:password"] = "pw-Basic-Otter7"
+    api.expect["basic"] = ("scanner", "pw-Basic-Otter7")
+    cli.leaks.watch("pw-Basic-Otter7")
+    panel = cli("test-token", "t", "--probe", "/basic").out
+    assert "accepted by the API" in panel and "JWT" not in panel
+    bearer(cli, api)
+    panel = cli("test-token", "t", "--probe", "/bearer").out
+    assert re.search(r"JWT +no \(an opaque token\)", panel)

@@ -147,11 +147,33 @@ def test_walkthrough_bearer(cli):
 
 
 def test_walkthrough_api_key_in_a_query_parameter(cli):
-    steps = _start(3) + [Step("text", "Name of the header", "api_key"),
-                         Step("select", "Where the key goes", 1),
+    # Where first, then the name in its terms.
+    steps = _start(3) + [Step("select", "Where the key goes", 1),
+                         Step("text", "Query parameter name", "key"),
                          Step("secret", "API key", API_KEY)] + SAVE
     cli("configure", tty=True, prompter=ScriptedPrompter(steps))
-    assert saved(cli)["api_key"] == {"name": "api_key", "location": "query",
+    assert saved(cli)["api_key"] == {"name": "key", "location": "query",
+                                     "secrets": "keyring"}
+
+
+@pytest.mark.parametrize(("location", "prompt", "usual"), [
+    (0, "Header name", "X-API-Key"), (1, "Query parameter name", "api_key")])
+def test_walkthrough_api_key_name_is_asked_in_the_locations_terms(cli, location, prompt, usual):
+    """Enter takes the usual name for that location."""
+    prompter = ScriptedPrompter(_start(3) + [Step("select", "Where the key goes", location),
+                                             Step("text", prompt, None),
+                                             Step("secret", "API key", API_KEY)] + SAVE)
+    cli("configure", tty=True, prompter=prompter)
+    assert saved(cli)["api_key"]["name"] == usual
+
+
+def test_walkthrough_api_key_cookie_name_has_no_default(cli):
+    steps = _start(3) + [Step("select", "Where the key goes", 2),
+                         Step("text", "Cookie name", ""),  # refused: no usual cookie name
+                         Step("text", "Cookie name", "session"),
+                         Step("secret", "API key", API_KEY)] + SAVE
+    cli("configure", tty=True, prompter=ScriptedPrompter(steps))
+    assert saved(cli)["api_key"] == {"name": "session", "location": "cookie",
                                      "secrets": "keyring"}
 
 
@@ -184,10 +206,10 @@ def test_walkthrough_jwt_with_a_pem_file(cli, tmp_path, leaks):
 def test_walkthrough_edit_keeps_the_stored_key_on_enter(cli):
     cli("configure", "t", "--auth-type", "api_key", "--key-name", "X-Key", "--api-key-stdin",
         stdin=API_KEY + "\n")
-    # The menu: API URL, type, key name (2: it shapes the rest, so all three
-    # are offered again), key location, API key, Done.
+    # The menu: API URL, type, key location (2: it shapes the rest, so all three
+    # are offered again), key name, API key, Done.
     steps = [Step("text", "Target: a number", "t"), Step("select", "Which setting?", 2),
-             Step("text", "Name of the header", ""), Step("select", "Where the key goes", None),
+             Step("select", "Where the key goes", None), Step("text", "Header name", ""),
              Step("secret", "API key (hidden; Enter keeps the stored one)", ""),
              Step("select", "Which setting?", None)] + SAVE
     result = cli("configure", tty=True, prompter=ScriptedPrompter(steps))

@@ -391,9 +391,9 @@ class RecordingPrompter(ScriptedPrompter):
         super().__init__(steps)
         self.selects: dict[str, tuple[list[str], int]] = {}
 
-    def select(self, message, choices, default=0):  # type: ignore[no-untyped-def]
+    def select(self, message, choices, default=0, note=""):  # type: ignore[no-untyped-def]
         self.selects[message] = ([c.label for c in choices], default)
-        return super().select(message, choices, default)
+        return super().select(message, choices, default, note)
 
 
 def test_walkthrough_lists_the_providers_methods_and_asks_for_a_key_file(cli, idp12):

@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 import uuid
+from dataclasses import replace
 
 from astra_auth.core.failure import Failure
 from astra_auth.diagnosis.hints import Context, hints_for
@@ -68,7 +69,30 @@ def test_a_generic_variable_that_overrides_the_keyring_is_named_with_the_unset_f
 def test_the_all_lines_name_where_each_secret_came_from(cli, idp):
     _add(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
     out = cli("test-token", "--all", environ={"ASTRA_AUTH_PAY_CLIENT_SECRET": CLIENT_SECRET}).out
-    assert "  client secret from ASTRA_AUTH_PAY_CLIENT_SECRET" in out.splitlines()
+    assert "  Client secret: from ASTRA_AUTH_PAY_CLIENT_SECRET" in out.splitlines()
+    out = cli("test-token", "--all").out
+    assert "  Client secret: from the OS keyring" in out.splitlines()
+
+
+def test_a_secret_found_nowhere_is_missing_in_the_panel_and_the_all_lines(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--secrets", "env")
+    panel = cli("test-token", "pay", expect=3).out
+    assert re.search(r"Client secret +missing +│", panel) and "from missing" not in panel
+    lines = cli("test-token", "--all", expect=3).out.splitlines()
+    assert "  Client secret: missing" in lines
+
+
+def test_without_a_usable_keyring_no_secret_is_said_to_come_from_it(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+         stdin=CLIENT_SECRET + "\n")
+    data = _test_token_json(cli, "pay", 3, secrets=_broken())
+    assert data["error"]["category"] == "missing_secret"
+    assert data["secret_sources"] == {"client_secret": "missing"}
+    panel = cli("test-token", "pay", expect=3, secrets=_broken()).out
+    assert re.search(r"Client secret +missing +│", panel) and "from the OS keyring" not in panel
+    # A keyring that answers but holds nothing: missing too, not "keyring".
+    assert _test_token_json(cli, "pay", 3, secrets=MemoryStore())["secret_sources"] == {
+        "client_secret": "missing"}
 
 
 def test_the_proxy_and_auth_for_hint_names_the_overriding_variable(cli, idp, leaks):
@@ -161,12 +185,26 @@ def test_once_both_methods_failed_the_other_method_is_not_suggested():
     assert "--client-auth" not in "\n".join(hints_for(failure, CTX_CC))
 
 
-def test_the_generic_guide_only_where_the_url_or_client_can_be_the_cause():
-    for category in ("server_error", "rate_limited", "tls_error", "timeout",
-                     "connection_error"):
+def test_the_generic_guide_only_where_the_client_and_its_secret_can_be_the_cause():
+    # Not where the token endpoint was never reached, nor where it said what was
+    # wrong with the request rather than the client.
+    for category in ("dns_error", "connection_refused", "connection_error", "timeout",
+                     "tls_error", "redirect", "not_found", "method_not_allowed", "rate_limited",
+                     "server_error", "not_json", "invalid_token_response", "invalid_request",
+                     "invalid_grant", "invalid_scope"):
         assert GUIDE_REACH not in hints_for(Failure(category, "m"), CTX_CC), category
-    for category in ("invalid_client", "dns_error", "not_found", "not_json"):
-        assert GUIDE_REACH in hints_for(Failure(category, "m"), CTX_CC), category
+    # The provider refused the client without a reason, or with its own code.
+    for failure in (Failure("invalid_client", "m"), Failure("http_error", "m", http_status=401),
+                    Failure("http_error", "m", http_status=400),
+                    Failure("oauth_error", "m", oauth_error="unauthorized")):
+        assert hints_for(failure, CTX_CC)[-1] == GUIDE_REACH, failure.category
+    # A client without a secret (public, or with a key): the guide's "Client Secret"
+    # cannot be the cause.
+    for method in ("none", "private_key_jwt", "tls_client_auth"):
+        ctx = replace(CTX_CC, client_auth=method)
+        for category in ("invalid_client", "http_error", "oauth_error"):
+            assert GUIDE_REACH not in hints_for(Failure(category, "m", http_status=401), ctx), (
+                method, category)
 
 
 def test_one_second_is_singular():
@@ -253,6 +291,7 @@ def test_enter_at_the_picker_edits_nothing_and_a_typed_existing_name_says_so(cli
         Step("text", PICK, "payments-api"),
         Step("select", "Which setting?", None),
         Step("confirm", "Save", False),
+        Step("select", "Change a setting, or discard everything?", 1),
     ])
     result = cli("configure", tty=True, prompter=prompter)
     assert "Type a number from the list or a target name. Try again." in result.err
@@ -436,7 +475,11 @@ def test_a_loopback_token_url_is_warned_once_and_kept_as_acknowledged(cli, idp, 
     first = cli("configure", "pay", "--grant-type", "client_credentials", "--token-url",
                 idp.token_url, "--client-id", "scanner-app", environ=env,
                 address_warning=private_address_warning)
-    assert warned in first.err and "Said once" in first.err
+    assert warned in first.err
+    # Said in the user's terms, not the config file's.
+    assert ("This warning is given once: test-token does not repeat it, and astra-auth "
+            "targets show pay keeps a note of it") in first.err
+    assert "private_host_ok" not in first.err
     target = tomllib.loads(config_path.read_text())["targets"]["pay"]
     assert target["private_host_ok"] == "127.0.0.1"
     # Said once: not again when configure runs again, nor in the panels.
@@ -488,13 +531,36 @@ def test_doctor_names_the_variable_that_overrides_a_stored_secret(cli):
                for line in lines)
 
 
+def test_doctor_names_a_broken_config_file_once(cli, config_path):
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text("version = 1\n[targets.pay\n")
+    config_path.chmod(0o600)
+    first = cli("doctor", expect=3).out.splitlines()[0]
+    assert first.startswith(f"✗ Config file: {config_path}: is not valid TOML")
+    assert first.count(str(config_path)) == 1
+
+
+def test_doctor_lists_each_variable_on_its_own_line(cli):
+    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+         stdin=CLIENT_SECRET + "\n")
+    cli("configure", "keyed", "--auth-type", "api_key", "--key-name", "X-Key", "--secrets",
+        "env")
+    lines = cli("doctor", environ={"ASTRA_AUTH_CLIENT_SECRET": WRONG_SECRET,
+                                   "ASTRA_AUTH_KEYED_API_KEY": "k-value-1"}).out.splitlines()
+    start = lines.index("! Secrets from variables:")
+    assert lines[start + 1:start + 4] == [
+        "  ASTRA_AUTH_KEYED_API_KEY supplies the API key of keyed",
+        "  ASTRA_AUTH_CLIENT_SECRET overrides the stored client secret of pay",
+        "  - To fix: if the stored secret is the right one: unset ASTRA_AUTH_CLIENT_SECRET"]
+
+
 def test_doctor_json_reports_a_locked_keyring_with_exit_3(cli):
     data = json.loads(cli("doctor", "--json", expect=3, secrets=_broken()).out)
     assert data["ok"] is False
     keyring = next(c for c in data["checks"] if c["name"] == "keyring")
     assert keyring["status"] == "error"
-    assert keyring["detail"].endswith(": locked (The OS keyring is not usable: the keyring is "
-                                      "locked)")
+    assert keyring["detail"].startswith("The OS keyring is not usable: the keyring is locked; "
+                                        "backend ")
     assert [c["name"] for c in data["checks"]] == [
         "config_file", "keyring", "secret_variables", "proxy", "trust_store"]
 
@@ -543,6 +609,27 @@ def test_each_commands_help_ends_with_examples_and_words_for_placeholders(cli):
     assert "--timeout SECONDS" in cli("test-token", "--help").out
     assert "--token-url URL" in cli("configure", "--help").out
     assert "--config PATH" in cli("--help").out
+
+
+def test_taglines_speak_of_every_auth_type_not_only_oauth():
+    from importlib.metadata import metadata
+
+    import astra_auth
+
+    tagline = ("Tell an API security scanner how to authenticate to the API it tests, and keep "
+               "it authenticated for the whole scan.")
+    assert metadata("astra-auth")["Summary"] == tagline
+    assert " ".join(str(astra_auth.__doc__).split()).startswith(
+        "astra-auth: tell an API security scanner how to authenticate to the API it tests, "
+        "and keep it authenticated for the whole scan.")
+
+
+def test_the_help_tagline_is_the_products(cli):
+    text = " ".join(cli("--help").out.split())
+    assert ("Tell an API security scanner how to authenticate to the API it tests, and keep "
+            "it authenticated for the whole scan.") in text
+    assert ("Set up a target's authentication: a walk-through at a terminal, flags in CI."
+            in " ".join(cli("configure", "--help").out.split()))
 
 
 def test_help_lists_every_command_in_order_with_its_short_help(cli):

@@ -185,8 +185,8 @@ def test_dns_hint_gives_the_command_that_fixes_the_token_url():
     hints = hints_for(Failure("dns_error", "m"), CTX_PW)
     assert hints[0] == ("Check the host name 'idp.example.com' in the Access Token URL; fix it "
                         "with: astra-auth configure hr --token-url https://… --no-input")
-    assert hints[2] == ("If the host is only known inside a VPN or to a corporate DNS server, "
-                        "run the scanner (and astra-auth) where that DNS answers.")
+    assert hints[1:] == ["If the host is only known inside a VPN or to a corporate DNS server, "
+                         "run the scanner (and astra-auth) where that DNS answers."]
 
 
 def test_tls_name_mismatch_says_which_name_the_certificate_must_carry():

@@ -766,9 +766,9 @@ class ChoicesSeen(ScriptedPrompter):
         super().__init__(steps)
         self.lines: list[str] = []
 
-    def select(self, message, choices, default=0):  # type: ignore[no-untyped-def]
-        self.lines += [f"{c.label} — {c.help}" for c in choices]
-        return super().select(message, choices, default)
+    def select(self, message, choices, default=0, note=""):  # type: ignore[no-untyped-def]
+        self.lines += [f"{c.label} — {c.help}" for c in choices] + [note]
+        return super().select(message, choices, default, note)
 
 
 def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, leaks):
@@ -794,9 +794,9 @@ def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, l
     ])
     result = cli("configure", prompter=prompter, tty=True, stderr=tee, sleep=DeviceUser(tee),
                  metadata_lookup="network")
-    assert ("Device Code — on behalf of one user who logs in once in any browser (MFA "
-            "included); only a refresh token is kept — the password grant's better "
-            "replacement") in prompter.lines
+    assert "Device Code — one user logs in once, in any browser; MFA works" in prompter.lines
+    assert ("Device Code and Authorization Code keep only a refresh token, not a password."
+            in prompter.lines)
     assert f"Device Authorization URL from the provider's discovery document: " \
         f"{op.issuer}/device/auth" in result.err
     assert "Logged in: dev has a fresh access token." in result.err
@@ -825,9 +825,7 @@ def test_walkthrough_authorization_code(cli, op, store, leaks):
     ])
     result = cli("configure", prompter=prompter, tty=True, open_browser=user)
     user.join()
-    assert ("Authorization Code — on behalf of one user who logs in once in a browser on "
-            "this machine (PKCE, loopback redirect); only a refresh token is kept"
-            ) in prompter.lines
+    assert "Authorization Code — one user logs in once, in this machine's browser" in prompter.lines
     assert "Logged in: web has a fresh access token." in result.err
     watch_tokens(leaks, store, "web")
 

@@ -65,8 +65,8 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     term.child.expect_exact("Authentication type")
     term.answer("Choose", "1")
     # Each choice is explained in one line (styles may sit between the parts).
-    term.child.expect(r"Client Credentials\S* \S*— no user context[^\n]*\n")
-    term.child.expect(r"Resource Owner Password\S* \S*— on behalf of one user[^\n]*\n")
+    term.child.expect(r"Client Credentials\S* +\S*— no user context[^\n]*\n")
+    term.child.expect(r"Resource Owner Password\S* +\S*— one user, whose password[^\n]*\n")
     term.answer("Choose", "1")
     term.answer("Choose", "1")  # I have the Access Token URL
     term.answer("Access Token URL", "http://idp.example.com/token")
@@ -229,9 +229,11 @@ def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(pr
     term.answer("Audience", "")
     term.answer("Extra token parameters", "")
     term.answer("Save these settings?", "y")
+    # The variable is not set here: no test is offered that could only fail.
     term.child.expect_exact("Set ASTRA_AUTH_CI_API_CLIENT_SECRET where astra-auth runs")
-    term.answer("Run test-token now", "n")
+    term.child.expect_exact("then check the target with: astra-auth test-token ci-api")
     assert term.finish() == 0
+    assert "Run test-token now" not in term.screen
     oauth = tomllib.loads(proc.config_path.read_text())["targets"]["ci-api"]["oauth2"]
     assert oauth["secrets"] == "env"
 
@@ -263,6 +265,9 @@ def test_the_picker_takes_a_typed_name_and_enter_edits_nothing(proc, real_keyrin
     term.child.expect_exact("Which setting?")
     term.answer("Choose", "")
     term.answer("Save these settings?", "n")
+    term.child.expect_exact("Change a setting, or discard everything?")
+    term.answer("Choose", "2")  # Discard everything
+    term.child.expect_exact("Nothing was saved.")
     assert term.finish() == 0
     assert proc.config_path.read_bytes() == before
 

@@ -80,6 +80,21 @@ def test_show_reports_secret_states_never_values(cli, store):
     assert "stored" in human and "john.doe" in human
 
 
+def test_show_pads_no_line_with_trailing_spaces(cli):
+    cli("configure", "hr", *PW, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET,
+                                         "ASTRA_AUTH_PASSWORD": PASSWORD})
+    cli("configure", "k", "--auth-type", "api_key", "--key-name", "X-API-Key", "--secrets",
+        "env")
+    cli("targets", "add", "bare")
+    for name in ("hr", "k", "bare"):
+        lines = cli("targets", "show", name).out.splitlines()
+        assert [line for line in lines if line != line.rstrip()] == [], name
+    lines = cli("targets", "show", "hr").out.splitlines()
+    assert "Client ID              hr-app" in lines
+    assert "Password               stored" in lines
+    assert "API key          missing" in cli("targets", "show", "k").out.splitlines()
+
+
 def test_show_env_mode_without_variable_is_missing(cli):
     cli("configure", "e", *CC, "--secrets", "env")
     data = json.loads(cli("targets", "show", "e", "--json").out)

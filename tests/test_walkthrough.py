@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import tomllib
 
 import pytest
 
+from astra_auth.ui.prompter import Choice
 from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
@@ -140,12 +142,46 @@ def test_dash_removes_an_optional_value(cli, config_path):
     assert sum("← changed" in line for line in result.out.splitlines()) == 1
 
 
-def test_declining_the_summary_saves_nothing(cli, config_path, store):
-    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [Step("confirm", "Save", False)])
+DECLINE = [Step("confirm", "Save these settings?", False),
+           Step("select", "Change a setting, or discard everything?", 1)]
+
+
+def test_declining_the_summary_and_discarding_saves_nothing(cli, config_path, store):
+    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + DECLINE)
     result = cli("configure", tty=True, prompter=prompter)
-    assert "Nothing was saved" in result.err
+    assert result.err.splitlines()[-1] == "Nothing was saved."
     assert not config_path.exists()
     assert store.data == {}
+
+
+def test_declining_the_summary_offers_to_change_a_setting_then_shows_it_again(
+        cli, config_path, store):
+    """One wrong answer among a dozen costs one question, not all of them; each
+    question asked again offers the answer as it stands."""
+    # The menu of a new target: API URL, type, grant, token URL, client ID (4),
+    # client authentication, client secret, scope (7), audience, Done.
+    prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [
+        Step("confirm", "Save these settings?", False),
+        Step("select", "Change a setting, or discard everything?", 0),
+        Step("select", "Which setting?", 4),
+        Step("text", "Client ID", "other-app"),
+        Step("select", "Which setting?", 7),
+        Step("text", "Scope", None),  # Enter: the scope as it was answered
+        Step("select", "Which setting?", None),  # Done
+        *SAVE,
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert result.out.count("Summary") == 2
+    oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
+    assert oauth["client_id"] == "other-app" and oauth["scope"] == "read:things"
+    assert store.data == {"payments-api:client_secret": CLIENT_SECRET}
+
+
+def test_a_new_targets_summary_has_no_column_of_changes(cli):
+    result = cli("configure", tty=True,
+                 prompter=ScriptedPrompter(new_target_steps(0) + OPTIONAL + SAVE))
+    row = next(line for line in result.out.splitlines() if "Client ID" in line)
+    assert row.count("│") == 3  # two columns: the setting and its value
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, EOFError])
@@ -190,14 +226,35 @@ def test_unusable_keyring_is_said_before_the_first_question_and_stop_stops(cli, 
 def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_path):
     broken = MemoryStore()
     broken.fail_on = {"get", "set", "delete"}
-    steps = new_target_steps(0)[:8] + OPTIONAL + SAVE  # no secret asked in env mode
+    # No secret asked in env mode; no test offered while its variable is not set.
+    steps = new_target_steps(0)[:8] + OPTIONAL + [Step("confirm", "Save", True)]
     prompter = ScriptedPrompter(
         [Step("select", "Where should this target's secrets live?", 0)] + steps)
     result = cli("configure", tty=True, prompter=prompter, secrets=broken)
     assert "Client secret: not stored; read from ASTRA_AUTH_CLIENT_SECRET" not in result.err
-    assert ("Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs" in result.err)
+    assert result.err.splitlines()[-1] == (
+        "Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs (the scanner's "
+        "environment, the CI job), then check the target with: astra-auth test-token "
+        "payments-api")
     oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
     assert oauth["secrets"] == "env"
+
+
+def test_env_mode_offers_the_test_once_the_variable_is_set(cli):
+    prompter = ScriptedPrompter(new_target_steps(0)[:8] + OPTIONAL + SAVE)
+    result = cli("configure", "--secrets", "env", tty=True, prompter=prompter,
+                 environ={"ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET": CLIENT_SECRET})
+    assert "Set ASTRA_AUTH" not in result.err
+    assert "(secrets read from ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET at run time)" in result.err
+
+
+def test_a_public_client_is_not_said_to_keep_secrets_in_the_keyring(cli, config_path, store):
+    steps = new_target_steps(0)
+    steps[7:9] = [Step("select", "Client authentication", 4)]  # none: no secret
+    result = cli("configure", tty=True, prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
+    assert f"✓ Saved target payments-api to {config_path}." in result.err.splitlines()
+    assert "keyring" not in result.err
+    assert store.data == {}
 
 
 def test_a_keyring_that_fails_only_at_save_offers_to_save_the_other_settings(
@@ -206,10 +263,106 @@ def test_a_keyring_that_fails_only_at_save_offers_to_save_the_other_settings(
     failing.fail_on = {"set"}  # answers reads, refuses writes: locked half-way
     prompter = ScriptedPrompter(new_target_steps(0) + OPTIONAL + [
         Step("confirm", "Save these settings", True),
-        Step("confirm", "Save the other settings", True),
-        Step("confirm", "Run test-token", False)])
+        Step("confirm", "Save the other settings", True)])
     result = cli("configure", tty=True, prompter=prompter, secrets=failing)
     assert "The OS keyring is not usable: the keyring is locked" in result.err
+    assert "Set ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET where astra-auth runs" in result.err
     oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
     assert oauth["secrets"] == "env" and oauth["client_id"] == "scanner-app"
     assert failing.data == {}
+
+
+# ---------------------------------------------------------------------------
+# Menus: each option on one line of an 80-column terminal
+
+
+class MenusSeen(ScriptedPrompter):
+    """The scripted prompter, also keeping every menu it was asked to show."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        super().__init__(steps)
+        self.menus: list[tuple[str, list[Choice], str]] = []
+
+    def select(self, message, choices, default=0, note=""):  # type: ignore[no-untyped-def]
+        self.menus.append((message, list(choices), note))
+        return super().select(message, choices, default, note)
+
+
+def _shown(menu: tuple[str, list[Choice], str], width: int) -> list[str]:
+    """The menu's lines as a terminal of `width` columns shows them."""
+    from rich.console import Console
+
+    from astra_auth.ui.prompter import show_menu
+
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    show_menu(console, *menu)
+    return console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+
+
+def _walkthrough_menus(cli) -> list[tuple[str, list[Choice], str]]:
+    """Every menu of a new OAuth 2.0 target whose summary is declined once,
+    and of the other types' own questions and the keyring's."""
+    from astra_auth.commands.configure import DECLINED_CHOICES, KEYRING_CHOICES, api_key, jwt
+
+    prompter = MenusSeen(new_target_steps(0) + OPTIONAL + [
+        Step("confirm", "Save these settings?", False),
+        Step("select", "Change a setting, or discard everything?", 0),
+        Step("select", "Which setting?", None),
+        *SAVE])
+    cli("configure", tty=True, prompter=prompter)
+    assert [m[0] for m in prompter.menus] == [
+        "Authentication type", "Grant type", "Access Token URL", "Client authentication",
+        "Change a setting, or discard everything?", "Which setting?"]
+    return prompter.menus + [
+        ("Where the key goes", [c for _, c in api_key.LOCATIONS], ""),
+        ("Signing algorithm", [c for _, c in jwt.ALGORITHMS], ""),
+        ("Where should this target's secrets live?", KEYRING_CHOICES, ""),
+        ("Change a setting, or discard everything?", DECLINED_CHOICES, "")]
+
+
+def test_every_menu_option_is_one_line_at_80_columns(cli):
+    for menu in _walkthrough_menus(cli):
+        message, choices, note = menu
+        lines = _shown(menu, 80)
+        assert len(lines) == 1 + len(choices) + bool(note), lines  # nothing wrapped
+        assert all(len(line) <= 80 for line in lines), lines
+        for line, choice in zip(lines[1:], choices, strict=False):
+            assert line.endswith(choice.help)  # the whole explanation, on the option's line
+
+
+def test_the_grant_menu_as_it_is_shown():
+    from astra_auth.commands.configure.oauth2 import GRANT_CHOICES, GRANT_NOTE
+
+    assert _shown(("Grant type", [c for _, c in GRANT_CHOICES], GRANT_NOTE), 80) == [
+        "Grant type",
+        "  1) Client Credentials      — no user context: the application acts for itself",
+        "  2) Resource Owner Password — one user, whose password astra-auth keeps",
+        "  3) Device Code             — one user logs in once, in any browser; MFA works",
+        "  4) Authorization Code      — one user logs in once, in this machine's browser",
+        "Device Code and Authorization Code keep only a refresh token, not a password.",
+    ]
+
+
+def test_a_narrow_terminal_cuts_an_explanation_short_instead_of_wrapping_it():
+    from astra_auth.commands.configure.oauth2 import GRANT_CHOICES
+
+    lines = _shown(("Grant type", [c for _, c in GRANT_CHOICES], ""), 40)
+    assert lines[1:] == [
+        "  1) Client Credentials      — no user …",
+        "  2) Resource Owner Password — one user…",
+        "  3) Device Code             — one user…",
+        "  4) Authorization Code      — one user…",
+    ]
+
+
+def test_the_edit_menu_shows_a_long_value_on_one_line(cli):
+    long_url = "https://login.example.com/realms/scanning-team/protocol/openid-connect/token"
+    cli("configure", "t", "--grant-type", "client_credentials", "--token-url", long_url,
+        "--client-id", "abc", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    prompter = MenusSeen([Step("text", "Target: a number", "t"),
+                          Step("select", "Which setting?", None), *SAVE])
+    cli("configure", tty=True, prompter=prompter)
+    lines = _shown(prompter.menus[0], 80)
+    row = next(line for line in lines if "Access Token URL" in line)
+    assert row == "   4) Access Token URL      — https://login.example.com/realms/scanning-team/pr…"
+    assert "   9) Audience              — not set" in lines

@@ -1,4 +1,5 @@
-"""astra-auth: tell an API security scanner how to authenticate to an OAuth 2.0 API.
+"""astra-auth: tell an API security scanner how to authenticate to the API it tests,
+and keep it authenticated for the whole scan.
 
 For scanners and scripts::
 

@@ -31,7 +31,7 @@ class Commands(LazyGroup):
             "astra_auth.commands.options.configure:ConfigureOptions",
             "astra_auth.commands.configure:configure",
             short_help="Set up a target: a walk-through, or flags in CI.",
-            help="Set up a target's OAuth 2.0 auth: a walk-through at a terminal, flags in CI.",
+            help="Set up a target's authentication: a walk-through at a terminal, flags in CI.",
             examples=(
                 "astra-auth configure",
                 "astra-auth configure payments-api",
@@ -142,7 +142,8 @@ class TargetsCommands(LazyGroup):
 app = typer.Typer(
     name="astra-auth",
     cls=Commands,
-    help="Tell an API security scanner how to authenticate to an OAuth 2.0 API.",
+    help="Tell an API security scanner how to authenticate to the API it tests, and keep it "
+    "authenticated for the whole scan.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain help: typer's rich help imports pygments, markdown-it and attrs,

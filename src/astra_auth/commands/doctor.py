@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from astra_auth.commands.options.doctor import DoctorOptions
 from astra_auth.core.errors import AstraError, ExitCode, SilentError
+from astra_auth.core.validate import secret_words
 from astra_auth.deps import Deps
 from astra_auth.text.safetext import dumps
 from astra_auth.text.shellcmd import command
@@ -29,6 +30,12 @@ class Check:
     status: str  # "ok", "warning" or "error"
     detail: str
     fix: str | None = None
+    # What `detail` lists, one finding each: a line each at the terminal.
+    items: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"name": self.name, "status": self.status, "detail": self.detail,
+                "fix": self.fix}
 
 
 def doctor(opts: DoctorOptions, deps: Deps) -> None:
@@ -40,7 +47,7 @@ def doctor(opts: DoctorOptions, deps: Deps) -> None:
     checks.append(_trust_store(deps))
     failed = any(c.status == "error" for c in checks)
     if opts.json:
-        deps.io.write_out(dumps({"ok": not failed, "checks": [asdict(c) for c in checks]},
+        deps.io.write_out(dumps({"ok": not failed, "checks": [c.to_json() for c in checks]},
                                 indent=2) + "\n")
     else:
         _print(checks, deps)
@@ -57,10 +64,17 @@ def _print(checks: list[Check], deps: Deps) -> None:
               "secret_variables": "Secrets from variables", "proxy": "Proxy",
               "trust_store": "Trust store"}
     for check in checks:
-        deps.io.out.print(f"{marks[check.status]} {titles[check.name]}: "
-                          f"{escape(check.detail)}", soft_wrap=True)
+        if len(check.items) > 1:
+            deps.io.out.print(f"{marks[check.status]} {titles[check.name]}:")
+            for item in check.items:
+                deps.io.out.print(f"  {escape(item)}", soft_wrap=True)
+        else:
+            deps.io.out.print(f"{marks[check.status]} {titles[check.name]}: "
+                              f"{escape(check.detail)}", soft_wrap=True)
         if check.fix:
-            deps.io.out.print(f"  - To fix: {escape(check.fix)}", soft_wrap=True)
+            # An ok check's advice is the next step, not a fix.
+            deps.io.out.print(f"  - {'Next' if check.status == 'ok' else 'To fix'}: "
+                              f"{escape(check.fix)}", soft_wrap=True)
 
 
 def _config_file(deps: Deps) -> Check:
@@ -71,8 +85,9 @@ def _config_file(deps: Deps) -> Check:
     try:
         config = deps.config.load()
     except AstraError as exc:
-        return Check("config_file", "error", f"{path}: {exc.message}",
-                     exc.hints[0] if exc.hints else None)
+        # The message names the file itself, mostly.
+        detail = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
+        return Check("config_file", "error", detail, exc.hints[0] if exc.hints else None)
     mode = stat.S_IMODE(path.stat().st_mode)
     folder_mode = stat.S_IMODE(path.parent.stat().st_mode)
     detail = (f"{path} ({len(config.targets)} target{'s' if len(config.targets) != 1 else ''}; "
@@ -95,9 +110,7 @@ def _keyring(deps: Deps) -> Check:
     try:
         deps.secrets.get(":keyring-check")  # nobody's entry: names cannot start with ':'
     except KeyringUnavailable as exc:
-        locked = "locked" in exc.message
-        return Check("keyring", "error",
-                     f"{backend}: {'locked' if locked else 'not usable'} ({exc.message})",
+        return Check("keyring", "error", f"{exc.message}; backend {backend}",
                      exc.hints[0] if exc.hints else None)
     except AstraError as exc:  # a bad ASTRA_AUTH_KEYRING_TIMEOUT
         return Check("keyring", "error", exc.message, exc.hints[0] if exc.hints else None)
@@ -131,7 +144,7 @@ def _overrides(deps: Deps, *, keyring_usable: bool) -> Check:
             variable = env_source(name, kind, deps.environ)
             if variable is None:
                 continue
-            what = kind.replace("_", " ")
+            what = secret_words(kind)
             stored = False
             if target.secrets_mode == "keyring" and keyring_usable:
                 try:
@@ -149,7 +162,8 @@ def _overrides(deps: Deps, *, keyring_usable: bool) -> Check:
     if hidden:
         fix = ("if the stored secret is the right one: unset "
                + " ".join(sorted(set(hidden))))
-    return Check("secret_variables", "warning" if hidden else "ok", "; ".join(found), fix)
+    return Check("secret_variables", "warning" if hidden else "ok", "; ".join(found), fix,
+                 tuple(found))
 
 
 def _proxies(deps: Deps) -> Check:

@@ -185,7 +185,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     table.add_row("API URL", Text(target.url or "—"))
     if target.auth_type is None:
         table.add_row("Authentication", "not configured")
-        deps.io.out.print(table)
+        _print_rows(table, deps)
         deps.io.info("Set it up with: " + command("configure", target.name))
         return
     table.add_row("Authentication", AUTH_LABELS[target.auth_type])
@@ -193,11 +193,11 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         for label, value in _type_rows(target):
             table.add_row(label, Text(value))
         for kind, state in states.items():
-            table.add_row(kind.replace("_", " ").capitalize(),
+            table.add_row(validate.secret_label(kind),
                           _state_text(state, data["secret_variables"].get(kind, "")))
         table.add_row("Secrets kept in",
                       "OS keyring" if target.secrets_mode == "keyring" else "environment")
-        deps.io.out.print(table)
+        _print_rows(table, deps)
         return
     table.add_row("Grant type", f"{GRANT_LABELS[o.grant_type]} ({o.grant_type})")
     table.add_row("Access Token URL", Text(o.token_url))
@@ -205,7 +205,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     table.add_row("Client authentication", o.client_auth)
     for kind in ("client_secret", "private_key"):
         if kind in states:
-            table.add_row(kind.replace("_", " ").capitalize(), _state_text(
+            table.add_row(validate.secret_label(kind), _state_text(
                 states[kind], data["secret_variables"].get(kind, "")))
     if o.certificate:
         table.add_row("Certificate", Text(o.certificate + (
@@ -239,7 +239,22 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             f"{target.private_host_ok} resolves to a private or loopback address "
             "(acknowledged at configure): a scanner outside that network cannot reach it"))
     table.add_row("Cached token", token_state)
-    deps.io.out.print(table)
+    _print_rows(table, deps)
+
+
+def _print_rows(table: Any, deps: Deps) -> None:
+    """The table's lines without the spaces that pad each row to the table's
+    width (a copied line, or a diff of two outputs, carries none)."""
+    from rich.segment import Segment, Segments
+
+    console = deps.io.out
+    for line in console.render_lines(table, pad=False):
+        while line and not line[-1].text.strip():
+            line.pop()
+        if line:
+            last = line[-1]
+            line[-1] = Segment(last.text.rstrip(), last.style, last.control)
+        console.print(Segments([*line, Segment.line()]))
 
 
 def _type_rows(target: Target) -> list[tuple[str, str]]:

@@ -41,6 +41,19 @@ AUTH_TYPES = ("oauth2", "basic", "bearer", "api_key", "jwt")
 # How each auth type is named to people (walk-through, summary, test-token, targets).
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "basic": "Basic", "bearer": "Bearer token",
                "api_key": "API key", "jwt": "JWT (signed here)"}
+
+
+def secret_words(kind: str) -> str:
+    """A keyring kind as people read it in a sentence: "client secret", "API key"."""
+    return "API key" if kind == "api_key" else kind.replace("_", " ")
+
+
+def secret_label(kind: str) -> str:
+    """A keyring kind as a label: "Client secret", "API key"."""
+    words = secret_words(kind)
+    return words[:1].upper() + words[1:]
+
+
 KEY_LOCATIONS = ("header", "query", "cookie")
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256")
 # iat, exp and jti are set per token (contract), never configured.

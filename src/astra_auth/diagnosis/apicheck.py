@@ -197,10 +197,14 @@ def _explain_refusal(check: ApiCheck, target: Target, credential: Credential,
                and target.auth_type == "oauth2" else "")
         )
     if error == "invalid_token" and not hints:
-        hints.append("The API says the token is invalid"
-                     + (f": {params['error_description']}" if params.get("error_description")
-                        else "") + ". Check that the API trusts this provider (its issuer and "
-                     "signing keys) and that the token is meant for it.")
+        said = f": {params['error_description']}" if params.get("error_description") else ""
+        if target.auth_type == "oauth2":
+            hints.append(f"The API says the token is invalid{said}. Check that the API trusts "
+                         "this provider (its issuer and signing keys) and that the token is "
+                         "meant for it.")
+        else:  # no provider: the type's own hint below says what to check
+            hints.append(f"The API says the {_CREDENTIAL.get(target.auth_type or '', 'credential')}"
+                         f" is invalid{said}.")
     hints += _source_hints(target, environ or {}) or _type_hints(target, status)
     if status == 403:
         hints.append("A 403 can also mean this identity may not read this path: choose one it "
@@ -259,6 +263,11 @@ def _source_hints(target: Target, environ: Mapping[str, str]) -> list[str]:
     return [unset_hint(source, kind.replace("_", " "), target.secrets_mode)
             for kind, source in sources(target, environ).items()
             if source not in ("keyring", "missing")]
+
+
+# What the API was sent, by auth type, in the words of its refusal's hint.
+_CREDENTIAL = {"basic": "username and password", "bearer": "bearer token",
+               "api_key": "API key", "jwt": "JWT signed here"}
 
 
 def _type_hints(target: Target, status: int | None) -> list[str]:

@@ -12,7 +12,7 @@ network does, and prints nothing: `test-token` and `configure` render the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -140,7 +140,7 @@ def diagnose(target: Target, settings: Settings, deps: Deps) -> Diagnosis:
         diagnosis, credential = _oauth2(target, settings, deps)
     else:
         diagnosis, credential = _other(target, settings, deps)
-    diagnosis.secret_sources = sources(target, deps.environ)
+    diagnosis.secret_sources = _sources(target, diagnosis.failure, deps.environ)
     if target.private_host_ok:
         # Acknowledged at configure: kept in the JSON, not repeated in the panels.
         said = f"{target.private_host_ok} resolves to "
@@ -195,6 +195,20 @@ def _other(target: Target, settings: Settings,
         sent_as=f"{credential.location} {credential.name}",
     )
     return Diagnosis(target, facts, elapsed_ms=_ms(deps, started)), credential
+
+
+def _sources(target: Target, failure: Failure | None,
+             environ: Mapping[str, str]) -> dict[str, str]:
+    """Where each secret came from, as it turned out: a secret that could not
+    be read is "missing", and so is every secret the keyring was to supply
+    when the keyring could not be used."""
+    found = sources(target, environ)
+    if failure is None or failure.category != Category.MISSING_SECRET:
+        return found
+    unusable = failure.details.get("keyring") == "unusable"
+    return {kind: "missing" if kind == failure.details.get("kind")
+            or (unusable and source == "keyring") else source
+            for kind, source in found.items()}
 
 
 def _ms(deps: Deps, started: float) -> int:

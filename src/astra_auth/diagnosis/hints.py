@@ -79,6 +79,14 @@ def _overridden(ctx: Context, kind: str) -> str | None:
     return source if source not in (None, "keyring", "missing") else None
 
 
+def _guide_reach(ctx: Context) -> list[str]:
+    """The guide's general advice, where it fits: the provider answered, without
+    saying clearly why it refused, a client that has a Client Secret.  Not
+    after a DNS error, a 404 or the like, where it sends the user to check
+    what cannot be the cause."""
+    return [GUIDE_REACH] if ctx.client_auth in ("basic", "post") else []
+
+
 def unset_hint(variable: str, what: str, mode: str) -> str:
     """A variable supplied the secret that was refused: storing it again cannot
     help while the variable is set (issue 14: a generic ASTRA_AUTH_CLIENT_SECRET
@@ -117,7 +125,6 @@ def _dns(f: Failure, ctx: Context) -> list[str]:
     return [
         f"Check the host name {_host(ctx)!r} in the Access Token URL; fix it with: "
         + configure_command(ctx, "--token-url", ANY_URL),
-        GUIDE_REACH,
         "If the host is only known inside a VPN or to a corporate DNS server, run the "
         "scanner (and astra-auth) where that DNS answers.",
     ]
@@ -135,7 +142,6 @@ def _refused(f: Failure, ctx: Context) -> list[str]:
     return [
         "Check the port in the Access Token URL and that the identity provider is running "
         f"and listening at {urlsplit(ctx.token_url).netloc}.",
-        GUIDE_REACH,
         "A firewall may reject the connection; where a proxy is required, set HTTPS_PROXY.",
     ]
 
@@ -169,7 +175,7 @@ def _tls(f: Failure, ctx: Context) -> list[str]:
     reason = f.details.get("tls_reason", "")
     if f.details.get("client_certificate") and "verify failed" not in reason:
         # The server's certificate was fine; the handshake broke on ours.
-        hints = [
+        return [
             f"The server refused the client certificate {ctx.certificate}: it must be "
             "issued by a CA that the server trusts for client certificates (or, for "
             "self_signed_tls_client_auth, be the one registered with the client); give "
@@ -179,8 +185,6 @@ def _tls(f: Failure, ctx: Context) -> list[str]:
             "serve mutual TLS on a separate host (mtls_endpoint_aliases in their discovery "
             "document).",
         ]
-        hints.append(GUIDE_REACH)
-        return hints
     if "mismatch" in reason:
         hints.insert(0, f"The certificate is not valid for {_host(ctx)!r}: use the host name "
                         "the certificate was issued for in the Access Token URL.")
@@ -229,7 +233,6 @@ def _not_found(f: Failure, ctx: Context) -> list[str]:
         f"Check the path of the Access Token URL ({urlsplit(ctx.token_url).path or '/'}): "
         "the provider's documentation or admin console names its token endpoint.",
         "Save the right one with: " + configure_command(ctx, "--token-url", ANY_URL),
-        GUIDE_REACH,
     ]
 
 
@@ -237,7 +240,6 @@ def _method(f: Failure, ctx: Context) -> list[str]:
     return [
         "Token endpoints accept POST; this URL does not, so it is another page or API; "
         + FIND_ENDPOINT,
-        GUIDE_REACH,
     ]
 
 
@@ -279,8 +281,7 @@ def _http(f: Failure, ctx: Context) -> list[str]:
             "403 without an OAuth error usually comes from a firewall, WAF or API gateway in "
             "front of the provider: check IP allow-lists for the scanner's address."
         )
-    hints.append(GUIDE_REACH)
-    return hints
+    return hints + _guide_reach(ctx)
 
 
 def _not_json(f: Failure, ctx: Context) -> list[str]:
@@ -290,14 +291,13 @@ def _not_json(f: Failure, ctx: Context) -> list[str]:
     else:
         first = ("Check that the Access Token URL is the token endpoint, not an API gateway, "
                  "a web page or a proxy's error page.")
-    return [first, GUIDE_REACH]
+    return [first]
 
 
 def _invalid_response(f: Failure, ctx: Context) -> list[str]:
     return [
         "A token endpoint answers with access_token and token_type (RFC 6749 §5.1): check "
         "that the Access Token URL is the token endpoint and not another API.",
-        GUIDE_REACH,
     ]
 
 
@@ -332,7 +332,6 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
             "self_signed_tls_client_auth) and that the Access Token URL is the provider's "
             "mutual-TLS endpoint (its mtls_endpoint_aliases): "
             + configure_command(ctx, "--token-url", ANY_URL),
-            GUIDE_REACH,
         ]
     if ctx.client_auth == "none":
         return [
@@ -340,7 +339,6 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
             "public client. Give it its secret or key: "
             + configure_command(ctx, "--client-auth", "basic", "--client-secret-stdin"),
             "Or make the client public on the provider (token endpoint auth method none).",
-            GUIDE_REACH,
         ]
     variable = _overridden(ctx, "client_secret")
     if variable is not None:
@@ -361,7 +359,7 @@ def _invalid_client(f: Failure, ctx: Context) -> list[str]:
         *method,
         *_other_method_note(f),
         "Check that the client is enabled on the provider and its secret has not expired.",
-        GUIDE_REACH,
+        *_guide_reach(ctx),
     ]
 
 
@@ -416,7 +414,6 @@ def _invalid_grant(f: Failure, ctx: Context) -> list[str]:
     return [
         "The provider rejected the grant itself: check that this client may use Client "
         "Credentials and that any audience or resource it needs is set (--audience).",
-        GUIDE_REACH,
     ]
 
 
@@ -428,7 +425,6 @@ def _invalid_request(f: Failure, ctx: Context) -> list[str]:
     hints.append("Some providers require an audience or a scope: set them with "
                  + configure_command(ctx, "--audience", Placeholder("…"),
                                    "--scope", Placeholder("…")))
-    hints.append(GUIDE_REACH)
     return hints
 
 
@@ -472,7 +468,7 @@ def _oauth_error(f: Failure, ctx: Context) -> list[str]:
     return [
         f"The provider answered with its own error code {f.oauth_error!r}; its description "
         "above says more, and the provider's documentation lists the code.",
-        GUIDE_REACH,
+        *_guide_reach(ctx),
     ]
 
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
     from astra_auth.ui.iostreams import IOStreams
 
 
@@ -21,8 +24,10 @@ class Choice:
 
 
 class Prompter(Protocol):
-    def select(self, message: str, choices: Sequence[Choice], default: int = 0) -> int:
-        """Ask for one of `choices`; return its index."""
+    def select(self, message: str, choices: Sequence[Choice], default: int = 0,
+               note: str = "") -> int:
+        """Ask for one of `choices`; return its index.  `note`: a line said
+        below the options, for what their one-line explanations leave out."""
 
     def text(self, message: str, default: str | None = None) -> str:
         """Ask for a line of text; Enter gives `default` (or "" without one)."""
@@ -32,6 +37,37 @@ class Prompter(Protocol):
 
     def confirm(self, message: str, default: bool) -> bool:
         """Ask a yes/no question."""
+
+
+def menu_lines(choices: Sequence[Choice]) -> list[Text]:
+    """A menu's options, one line each: the number, the label, and its
+    explanation after the labels' common width ("  2) Basic    — a username…")."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    digits = len(str(len(choices)))
+    width = max((cell_len(c.label) for c in choices if c.help), default=0)
+    lines = []
+    for number, choice in enumerate(choices, start=1):
+        line = Text.assemble("  ", (f"{number:>{digits}}", "cyan"), ") ", choice.label)
+        if choice.help:
+            line.append(" " * (width - cell_len(choice.label) + 1))
+            line.append("— " + choice.help, style="dim")
+        lines.append(line)
+    return lines
+
+
+def show_menu(console: Console, message: str, choices: Sequence[Choice], note: str = "") -> None:
+    """The question, its options and the note below them."""
+    from rich.text import Text
+
+    console.print(Text(message, style="bold"))
+    for line in menu_lines(choices):
+        # One line per option whatever the width: a narrow terminal cuts the
+        # explanation short ("…") rather than wrapping it under the numbers.
+        console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
+    if note:
+        console.print(Text(note, style="dim"))
 
 
 class RichPrompter:
@@ -44,16 +80,11 @@ class RichPrompter:
     def console(self):  # type: ignore[no-untyped-def]
         return self.io.out
 
-    def select(self, message: str, choices: Sequence[Choice], default: int = 0) -> int:
-        from rich.markup import escape
+    def select(self, message: str, choices: Sequence[Choice], default: int = 0,
+               note: str = "") -> int:
         from rich.prompt import Prompt
 
-        self.console.print(f"[bold]{escape(message)}[/bold]")
-        for number, choice in enumerate(choices, start=1):
-            line = f"  [cyan]{number}[/cyan]) {escape(choice.label)}"
-            if choice.help:
-                line += f" [dim]— {escape(choice.help)}[/dim]"
-            self.console.print(line)
+        show_menu(self.console, message, choices, note)
         numbers = [str(n) for n in range(1, len(choices) + 1)]
         answer = Prompt.ask(
             "Choose",

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from astra_auth.commands.configure.answers import Answers, Secret
+from astra_auth.commands.configure.answers import Answers, Secret, Session
 from astra_auth.commands.configure.flags import from_flags
 from astra_auth.commands.configure.options import ConfigureOptions, check_flags, read_given
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
 from astra_auth.commands.configure.summary import show_summary
-from astra_auth.commands.configure.walkthrough import walkthrough
+from astra_auth.commands.configure.walkthrough import walkthrough, which_setting
 from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
 from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
-from astra_auth.storage.secretstore import env_names
+from astra_auth.storage.secretstore import env_names, env_source
+from astra_auth.text.shellcmd import command
+from astra_auth.ui.prompter import Choice
 
 __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "save"]
 
@@ -41,31 +43,74 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         opts = check_keyring(opts, config.targets, deps)
     given = read_given(opts, deps, interactive)
     if interactive:
-        answers = walkthrough(opts, config.targets, deps, given)
-        plan = build_plan(answers)
-        show_summary(plan, deps)
-        if not deps.prompter.confirm("Save these settings?", default=True):
+        session = walkthrough(opts, config.targets, deps, given)
+        answers = session.answers
+        plan = _settle(session)
+        if plan is None:
             deps.io.info("Nothing was saved.")
             return
         plan = _save_interactive(answers, plan, deps)
     else:
         plan = build_plan(from_flags(opts, config.targets, deps, given))
         save(plan, deps)
-    deps.io.success(f"Saved target {plan.target.name} to {deps.config_path} ({_where(plan)}).")
-    if plan.secrets_mode == "env" and interactive:
-        deps.io.info("Set " + " and ".join(env_names(plan.target.name, kind)[0]
-                                            for kind in plan.secret_states)
-                     + " where astra-auth runs (the scanner's environment, the CI job).")
+    deps.io.success(f"Saved target {plan.target.name} to {deps.config_path}{_where(plan)}.")
     o = plan.target.oauth2
-    if o is not None and o.needs_login:
-        _offer_login(plan, opts, deps, interactive)
+    login = o is not None and o.needs_login
+    unset = _unset_variables(plan, deps)
+    if unset and interactive:
+        # A test (or a login) now could only fail on the missing variable:
+        # none is offered; this says what to set.
+        then = "." if login else (", then check the target with: "
+                                  + command("test-token", plan.target.name))
+        deps.io.info("Set " + " and ".join(unset) + " where astra-auth runs (the scanner's "
+                     "environment, the CI job)" + then)
+    if login:
+        _offer_login(plan, opts, deps, interactive and not unset)
         return
     if opts.test or (
-        interactive and deps.prompter.confirm("Run test-token now to check it?", default=True)
+        interactive and not unset
+        and deps.prompter.confirm("Run test-token now to check it?", default=True)
     ):
         from astra_auth.commands.configure.retest import test_until_settled
 
         test_until_settled(answers if interactive else None, plan, deps)
+
+
+# Offered when the summary is not saved, so that one wrong answer does not
+# cost all the others.
+DECLINED_CHOICES = [
+    Choice("Change a setting", "pick it from the list, then see the summary again"),
+    Choice("Discard everything", "save nothing and stop"),
+]
+# Offered before the first question when no keyring can be used.
+KEYRING_CHOICES = [
+    Choice("In environment variables", "nothing stored; read from ASTRA_AUTH_* variables"),
+    Choice("Stop here", "make a keyring usable, then run configure again"),
+]
+
+
+def _settle(session: Session) -> Plan | None:
+    """The summary, until the user saves it (the plan) or discards it (None);
+    declining to save offers the "Which setting?" menu first."""
+    deps = session.deps
+    while True:
+        plan = build_plan(session.answers)
+        show_summary(plan, deps)
+        if deps.prompter.confirm("Save these settings?", default=True):
+            return plan
+        if deps.prompter.select("Change a setting, or discard everything?",
+                                DECLINED_CHOICES, default=0) == 1:
+            return None
+        which_setting(session)
+
+
+def _unset_variables(plan: Plan, deps: Deps) -> list[str]:
+    """For a target that reads its secrets from variables: those not set here
+    (by their per-target names)."""
+    if plan.secrets_mode != "env":
+        return []
+    return [env_names(plan.target.name, kind)[0] for kind in plan.secret_states
+            if env_source(plan.target.name, kind, deps.environ) is None]
 
 
 def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
@@ -82,15 +127,9 @@ def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
         # Target names cannot start with ':', so this entry is nobody's.
         deps.secrets.get(":keyring-check")
     except KeyringUnavailable as exc:
-        from astra_auth.ui.prompter import Choice
-
         deps.io.warn(exc.message)
-        choice = deps.prompter.select("Where should this target's secrets live?", [
-            Choice("In environment variables",
-                   "nothing is stored here; astra-auth reads ASTRA_AUTH_<TARGET>_<KIND> "
-                   "where it runs"),
-            Choice("Stop here", "make a keyring usable first, then run configure again"),
-        ], default=0)
+        choice = deps.prompter.select("Where should this target's secrets live?",
+                                      KEYRING_CHOICES, default=0)
         if choice == 1:
             for hint in exc.hints[:1]:
                 deps.io.info(hint)
@@ -139,7 +178,11 @@ def _offer_login(plan: Plan, opts: ConfigureOptions, deps: Deps, interactive: bo
 
 
 def _where(plan: Plan) -> str:
+    """Where the secrets live, said after the path: nothing for a target
+    without one (a public client)."""
+    if not plan.secret_states:
+        return ""
     if plan.secrets_mode == "keyring":
-        return "secrets in the OS keyring"
+        return " (secrets in the OS keyring)"
     names = " and ".join(env_names(plan.target.name, kind)[0] for kind in plan.secret_states)
-    return f"secrets read from {names} at run time"
+    return f" (secrets read from {names} at run time)"

@@ -137,6 +137,9 @@ class Session:
     metadata: Any = None
     # Flags a CI run lacks; all are reported at once.
     missing: list[str] = field(default_factory=list)
+    # The settings as they stand while the "Which setting?" menu asks one again:
+    # its prompt offers these values rather than the saved target's.
+    current: Target | None = None
 
 
 def start(

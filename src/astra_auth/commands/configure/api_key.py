@@ -18,11 +18,10 @@ LOCATIONS = [
 ]
 
 
-def ask_name(s: Session) -> None:
-    old = old_settings(s, "api_key")
-    s.answers.fields["name"] = s.opts.key_name or ask_valid(
-        s.deps, "Name of the header, parameter or cookie", old.name if old else "X-API-Key",
-        validate.key_name)
+# Asked after the location, in its terms, with a usual name as the default.
+NAME_PROMPTS = {"header": ("Header name", "X-API-Key"),
+                "query": ("Query parameter name", "api_key"),
+                "cookie": ("Cookie name", None)}
 
 
 def ask_location(s: Session) -> None:
@@ -32,6 +31,20 @@ def ask_location(s: Session) -> None:
         return
     s.answers.fields["location"] = ask_choice(s.deps, "Where the key goes", LOCATIONS,
                                               old.location if old else None)
+
+
+def ask_name(s: Session) -> None:
+    """The header, query parameter or cookie name; the current one is offered
+    while the location stays the same."""
+    if s.opts.key_name:
+        s.answers.fields["name"] = s.opts.key_name
+        return
+    old = old_settings(s, "api_key")
+    location = s.answers.fields["location"]
+    prompt, usual = NAME_PROMPTS[location]
+    s.answers.fields["name"] = ask_valid(
+        s.deps, prompt, old.name if old and old.location == location else usual,
+        validate.key_name)
 
 
 def ask_key(s: Session) -> None:
@@ -55,14 +68,14 @@ def settings(answers: Answers) -> dict[str, Any]:
 def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str]]:
     key = target.api_key
     assert key is not None
-    return [("Key name", key.name), ("Key location", dict(LOCATIONS)[key.location].label),
+    return [("Key location", dict(LOCATIONS)[key.location].label), ("Key name", key.name),
             ("API key", secret("api_key"))]
 
 
 TYPE = AuthType(
     key="api_key",
     choice=Choice(validate.AUTH_LABELS["api_key"], "a key in a header, query parameter or cookie"),
-    steps=(ask_name, ask_location, ask_key),
+    steps=(ask_location, ask_name, ask_key),
     from_flags=from_flags,
     from_provider=lambda s: None,
     secret_kinds=lambda answers: ["api_key"],

@@ -34,12 +34,13 @@ def ask_valid(
 
 
 def ask_choice(deps: Deps, message: str, choices: list[tuple[str, Choice]],
-               current: str | None) -> str:
+               current: str | None, note: str = "") -> str:
     """One of `choices` (value, what the menu shows), `current` preselected
-    when it is among them, else the first."""
+    when it is among them, else the first; `note` is said below them."""
     keys = [key for key, _ in choices]
     index = deps.prompter.select(message, [choice for _, choice in choices],
-                                 default=keys.index(current) if current in keys else 0)
+                                 default=keys.index(current) if current in keys else 0,
+                                 note=note)
     return keys[index]
 
 
@@ -100,6 +101,8 @@ def ask_secret(s: Session, kind: str) -> None:
 
 
 def old_settings(s: Session, key: str) -> Any:
-    """The existing target's settings of type `key`, when it has that type."""
-    existing = s.answers.existing
-    return getattr(existing, key) if existing is not None else None
+    """The settings of type `key` that a question offers as its default: the
+    values as they stand when the menu asks one again, else the existing
+    target's (None when it has not that type)."""
+    current = s.current or s.answers.existing
+    return getattr(current, key) if current is not None else None

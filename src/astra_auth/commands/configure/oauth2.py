@@ -14,7 +14,13 @@ from typing import Any
 
 from astra_auth.commands.configure import provider
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session, Step
-from astra_auth.commands.configure.ask import ask_choice, ask_optional, ask_secret, ask_valid
+from astra_auth.commands.configure.ask import (
+    ask_choice,
+    ask_optional,
+    ask_secret,
+    ask_valid,
+    old_settings,
+)
 from astra_auth.commands.configure.options import refuse_user_flags
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
@@ -22,27 +28,27 @@ from astra_auth.storage.config import OAuth2, Target
 from astra_auth.storage.secretstore import entry
 from astra_auth.ui.prompter import Choice
 
+# Each explained in one line that fits an 80-column terminal (tests/test_walkthrough.py).
 GRANT_CHOICES = [
     ("client_credentials", Choice(
         validate.GRANT_LABELS["client_credentials"],
-        "no user context: the scanner acts as the application itself",
+        "no user context: the application acts for itself",
     )),
     ("password", Choice(
         validate.GRANT_LABELS["password"],
-        "on behalf of one user account whose username and password you provide",
+        "one user, whose password astra-auth keeps",
     )),
-    # -- issue 13: the login grants --
     ("device_code", Choice(
         validate.GRANT_LABELS["device_code"],
-        "on behalf of one user who logs in once in any browser (MFA included); only a "
-        "refresh token is kept — the password grant's better replacement",
+        "one user logs in once, in any browser; MFA works",
     )),
     ("authorization_code", Choice(
         validate.GRANT_LABELS["authorization_code"],
-        "on behalf of one user who logs in once in a browser on this machine (PKCE, "
-        "loopback redirect); only a refresh token is kept",
+        "one user logs in once, in this machine's browser",
     )),
 ]
+# Said below the grants: what sets the login grants apart.
+GRANT_NOTE = "Device Code and Authorization Code keep only a refresh token, not a password."
 # Said once when the password grant is chosen (RFC 9700 §2.4: MUST NOT be used).
 PASSWORD_NOTE = ("Where the provider allows it, Device Code is the safer choice: the user "
                  "logs in at the provider (MFA included) and astra-auth never holds the "
@@ -56,22 +62,24 @@ LOGIN_URLS = {
                            "Authorization URL", "authorization_endpoint"),
 }
 CLIENT_AUTH_CHOICES = [
-    ("basic", Choice("basic", "client secret in an HTTP Basic header (RFC 6749 §2.3.1); "
-                              "most providers")),
+    ("basic", Choice("basic", "the secret in an HTTP Basic header; most providers")),
     ("post", Choice("post", "client_id and client_secret in the form body")),
-    # --- issue 12 ---
     ("private_key_jwt", Choice("private_key_jwt", "a JWT signed with the client's private key "
-                                                  "(RFC 7523); no shared secret")),
-    ("tls_client_auth", Choice("tls_client_auth", "a client certificate in the TLS handshake "
-                                                  "(mutual TLS, RFC 8705)")),
+                                                  "(RFC 7523)")),
+    ("tls_client_auth", Choice("tls_client_auth", "a client certificate: mutual TLS (RFC 8705)")),
     ("none", Choice("none", "a public client: client_id only, no secret")),
+]
+# How the token URL is found: typed, or read through discovery.
+TOKEN_URL_CHOICES = [
+    Choice("I have the Access Token URL"),
+    Choice("I only know my issuer URL", "read it from the provider's discovery document"),
 ]
 
 
 def _old(s: Session) -> OAuth2 | None:
-    """The target's current oauth2 settings, when it has them."""
-    existing = s.answers.existing
-    return existing.oauth2 if existing else None
+    """The oauth2 settings a question offers as its default (`old_settings`)."""
+    settings: OAuth2 | None = old_settings(s, "oauth2")
+    return settings
 
 
 def secret_kinds(answers: Answers) -> list[str]:
@@ -93,7 +101,7 @@ def ask_grant(s: Session) -> None:
         o.grant_type = s.opts.grant_type
         return
     o.grant_type = ask_choice(s.deps, "Grant type", GRANT_CHOICES,
-                              old.grant_type if old else None)
+                              old.grant_type if old else None, note=GRANT_NOTE)
     if o.grant_type == "password":
         s.deps.io.info(PASSWORD_NOTE)
 
@@ -123,11 +131,7 @@ def ask_token_url(s: Session) -> None:
 def _ask_issuer(s: Session) -> Any:
     """Offer discovery; the metadata when the user took it, else None."""
     deps = s.deps
-    choice = deps.prompter.select("Access Token URL", [
-        Choice("I have the Access Token URL"),
-        Choice("I only know my issuer URL",
-               "read the token endpoint from the provider's discovery document"),
-    ], default=0)
+    choice = deps.prompter.select("Access Token URL", TOKEN_URL_CHOICES, default=0)
     if choice == 0:
         return None
     while True:
@@ -309,9 +313,9 @@ def ask_extra_params(s: Session) -> None:
             raise ValueError(exc.message.removeprefix("--param: ")) from None
         return value
 
-    answer = ask_optional(s.deps, "Extra token parameters (optional, NAME=VALUE separated by "
-                          "spaces, e.g. resource=https://api.example.com)", current or None,
-                          check)
+    # One line at 80 columns: the example shows the NAME=VALUE form.
+    answer = ask_optional(s.deps, "Extra token parameters (optional, e.g. "
+                          "resource=https://api.example.com)", current or None, check)
     o.extra_params = parse_params(tuple(answer.split()))
 
 

@@ -99,8 +99,10 @@ def warn_about_url(s: Session, url: str) -> None:
     if s.answers.private_host_ok == host:
         return  # acknowledged before, for this very host
     s.answers.private_host_ok = host
-    deps.io.warn(f"{warning}. Said once: kept in the target as private_host_ok "
-                 "(targets show lists it; test-token --json keeps it in warnings)")
+    from astra_auth.text.shellcmd import command
+
+    deps.io.warn(f"{warning}. This warning is given once: test-token does not repeat it, "
+                 f"and {command('targets', 'show', s.answers.name)} keeps a note of it")
 
 
 def _ca_bundle(s: Session) -> Path | None:

@@ -28,14 +28,19 @@ def show_summary(plan: Plan, deps: Deps) -> None:
     ]
     rows += auth_type.summary(target, lambda kind: SECRET_TEXT[plan.secret_states[kind]])
     before = _previous_rows(plan)
+    # A third column marks what changed; a new target's rows are all new, and
+    # an unchanged target's none, so then there is no such column.
+    marks = ["← changed" if before is not None and (before.get(label) != value
+                                                    or value == SECRET_TEXT["new"]) else ""
+             for label, value in rows]
     table = Table(title="Summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    table.add_column(style="yellow")
-    for label, value in rows:
-        changed = before is not None and (before.get(label) != value
-                                          or value == SECRET_TEXT["new"])
-        table.add_row(label, Text(value), "← changed" if changed else "")
+    marked = any(marks)
+    if marked:
+        table.add_column(style="yellow")
+    for (label, value), mark in zip(rows, marks, strict=True):
+        table.add_row(label, Text(value), *([mark] if marked else []))
     deps.io.out.print(table)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from astra_auth.commands.configure.answers import (
-    Answers,
     Session,
     Step,
     refuse_foreign_flags,
@@ -27,20 +26,22 @@ from astra_auth.ui.prompter import Choice
 
 def walkthrough(
     opts: ConfigureOptions, targets: dict[str, Target], deps: Deps, given: Given
-) -> Answers:
+) -> Session:
+    """Every question for one target; the session holds the answers (and
+    what was learnt on the way, for the "Which setting?" menu afterwards)."""
     s = start(opts, deps, given, ask_target(opts, targets, deps), targets)
     existing = s.answers.existing
     if existing is not None and existing.auth_type is not None and (
             opts.auth_type in (None, existing.auth_type)):
         edit_menu(s)
-        return s.answers
+        return s
     for step in COMMON_STEPS:
         step(s)
     auth_type = AUTH_TYPES[s.answers.auth_type]
     refuse_foreign_flags(s, auth_type)
     for step in auth_type.steps:
         step(s)
-    return s.answers
+    return s
 
 
 def ask_target(opts: ConfigureOptions, targets: dict[str, Target], deps: Deps) -> str:
@@ -64,15 +65,17 @@ def ask_api_url(s: Session) -> None:
     """The API under test, unless `--url` named it; offered again when editing."""
     if s.opts.url is not None:
         return
-    if s.answers.existing is None:
+    if s.answers.existing is None and s.current is None:
         s.answers.url = ask_valid(
             s.deps, "API URL (the API under test, e.g. https://api.example.com; Enter to skip)",
             None, validate.api_url, optional=True,
         )
         return
+    current = s.current or s.answers.existing
+    assert current is not None
     s.answers.url = ask_optional(
         s.deps, "API URL (the API under test, e.g. https://api.example.com)",
-        s.answers.existing.url, validate.api_url) or None
+        current.url, validate.api_url) or None
 
 
 def ask_auth_type(s: Session) -> None:
@@ -93,21 +96,29 @@ COMMON_STEPS: tuple[Step, ...] = (ask_api_url, ask_auth_type)
 
 
 # ---------------------------------------------------------------------------
-# Editing a configured target: "which setting?" first (issue 14, item 5)
+# Editing: "Which setting?" first for a configured target, and for any target
+# whose summary was not saved
 
 
 def edit_menu(s: Session) -> None:
-    """A menu of the current values; each choice asks that one setting again,
-    and "Done" (the default, so Enter) keeps every other as it is."""
-    from astra_auth.commands.configure.ask import ask_secret
-
+    """A configured target: its current values (and any flag given with them),
+    then the menu."""
     auth_type = AUTH_TYPES[s.answers.auth_type]
     refuse_foreign_flags(s, auth_type)
     auth_type.from_flags(s)  # the current values, and any flag given with them
     s.missing.clear()
     _settle_secrets(s)
+    which_setting(s)
+
+
+def which_setting(s: Session) -> None:
+    """A menu of the current values; each choice asks that one setting again
+    (its prompt offering the value as it stands), and "Done" (the default, so
+    Enter) keeps every other as it is."""
+    from astra_auth.commands.configure.ask import ask_secret
+
     while True:
-        entries = _entries(s)
+        current, entries = _entries(s)
         done = len(entries)
         index = s.deps.prompter.select(
             "Which setting?",
@@ -117,7 +128,11 @@ def edit_menu(s: Session) -> None:
         )
         if index == done:
             break
-        entries[index][2](s)
+        s.current = current
+        try:
+            entries[index][2](s)
+        finally:
+            s.current = None
     # What a change made necessary: a secret the new settings need (the
     # password of a grant that became the password grant, say).
     for kind in AUTH_TYPES[s.answers.auth_type].secret_kinds(s.answers):
@@ -142,8 +157,9 @@ def _settle_secrets(s: Session) -> None:
             answers.secrets[kind] = Secret("stored")
 
 
-def _entries(s: Session) -> list[tuple[str, str, Step]]:
-    """The menu: (label, current value, the step that asks it again)."""
+def _entries(s: Session) -> tuple[Target, list[tuple[str, str, Step]]]:
+    """The settings as they stand, and the menu: (label, current value, the
+    step that asks it again)."""
     from astra_auth.commands.configure.summary import SECRET_TEXT
 
     answers = s.answers
@@ -156,14 +172,18 @@ def _entries(s: Session) -> list[tuple[str, str, Step]]:
         return SECRET_TEXT[state.state] if state else "missing: asked when you are done"
 
     entries: list[tuple[str, str, Step]] = [
-        ("API URL", answers.url or "—", ask_api_url),
+        ("API URL", answers.url or NOT_SET, ask_api_url),
         ("Authentication type", auth_type.choice.label, _change_type),
     ]
     for label, value in auth_type.summary(target, secret):
         step = _step_for(label, auth_type.steps)
         if step is not None:
-            entries.append((label, value, step))
-    return entries
+            entries.append((label, NOT_SET if value == "—" else value, step))
+    return target, entries
+
+
+# The menu's value for a setting that has none (the summary's "—").
+NOT_SET = "not set"
 
 
 def _step_for(label: str, steps: Sequence[Step]) -> Step | None:

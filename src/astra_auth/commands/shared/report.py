@@ -13,10 +13,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
+from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS, secret_label
 from astra_auth.deps import Deps
 from astra_auth.diagnosis.diagnose import Diagnosis, TokenFacts
 from astra_auth.text.safetext import clean
+
+# The auth types whose credential is a token, which may or may not be a JWT.
+TOKEN_TYPES = ("oauth2", "bearer")
 
 
 def waiting_status(deps: Deps) -> Callable[[str], AbstractContextManager[object]] | None:
@@ -144,7 +147,7 @@ def print_panel(d: Diagnosis, deps: Deps) -> None:
             for key, value in claims.items():
                 claims_grid.add_row(_text(str(key)), _text(_claim_text(key, value)))
             parts.append(claims_grid)
-        elif t.token_type is not None:
+        elif target.auth_type in TOKEN_TYPES:
             grid.add_row("JWT", "no (an opaque token)")
         style = "green"
     else:
@@ -203,7 +206,15 @@ def _duration(seconds: int) -> str:
 
 def _secret_rows(grid: Any, d: Diagnosis) -> None:
     for kind, source in d.secret_sources.items():
-        grid.add_row(kind.replace("_", " ").capitalize(), f"from {source}")
+        grid.add_row(secret_label(kind), source_text(source))
+
+
+def source_text(source: str) -> str:
+    """Where a secret came from, in words: "from the OS keyring", "from
+    ASTRA_AUTH_X", or "missing" (found nowhere)."""
+    if source == "missing":
+        return "missing"
+    return "from the OS keyring" if source == "keyring" else f"from {source}"
 
 
 def _api_row(grid: Any, d: Diagnosis) -> None:
@@ -271,7 +282,7 @@ def print_summary(d: Diagnosis, deps: Deps) -> None:
         out.print(f"  [green]✓[/green] {AUTH_LABELS[target.auth_type]} credential ready "
                   f"({d.elapsed_ms} ms)", soft_wrap=True)
     for kind, source in d.secret_sources.items():
-        out.print(f"  {kind.replace('_', ' ')} from {escape(source)}", soft_wrap=True)
+        out.print(f"  {secret_label(kind)}: {escape(source_text(source))}", soft_wrap=True)
     if d.api is not None and d.api.ok:
         out.print(f"  [green]✓[/green] Accepted by the API: {d.api.http_status} from "
                   f"{_one(d.api.url)}", soft_wrap=True)
