@@ -76,8 +76,8 @@ if [[ ! -x .venv/bin/python ]]; then
     "$python" -m venv .venv
 fi
 pip_stamp=.venv/.astra-auth-installed
-# The version lives in __init__.py and goes into the installed metadata.
-pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/__init__.py)
+# The version lives in core/version.py and goes into the installed metadata.
+pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/core/version.py)
 if ! stamp_matches "$pip_stamp" "$pip_hash"; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,docs]'
     echo "$pip_hash" >"$pip_stamp"
