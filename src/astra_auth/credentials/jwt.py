@@ -13,16 +13,18 @@ from __future__ import annotations
 import threading
 import uuid
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential, RefusalRule, SourceSettings
 from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.secrets import MissingSecret, read_secret
 from astra_auth.credentials.static import failed, secret_error
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
 from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 class JwtSource:

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.errors import AstraError, KeyringUnavailable
 from astra_auth.core.failure import Category, CredentialError, Failure
@@ -33,7 +33,6 @@ from astra_auth.credentials.interface import Credential, RefusalRule, SourceSett
 from astra_auth.credentials.oauth2_request import grant_request
 from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.secrets import SecretProblem
-from astra_auth.deps import Deps
 from astra_auth.diagnosis.hints import Context, hints_for
 from astra_auth.net.transport import Deadline
 from astra_auth.oauth import unverified_jwt as jwt
@@ -41,6 +40,9 @@ from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.storage.config import Target, file_lock
 from astra_auth.storage.secretstore import entry, env_names, env_source
 from astra_auth.storage.token_state import write_state
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # Without expires_in or a JWT exp claim, a token is trusted this long: short,
 # so that an unknown lifetime costs a few extra requests, never a failed scan.

@@ -7,13 +7,15 @@ refusal by the API is never "renewed": the same secret would be sent again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.failure import Failure
 from astra_auth.credentials.interface import Credential, SourceSettings
 from astra_auth.credentials.secrets import MissingSecret, read_secret
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 class StaticSource:

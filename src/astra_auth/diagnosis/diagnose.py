@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.errors import ExitCode, KeyringUnavailable
 from astra_auth.core.failure import Category, CredentialError, Failure
@@ -28,7 +28,6 @@ from astra_auth.credentials.oauth2_request import (
     presents_certificate,
 )
 from astra_auth.credentials.secrets import SecretProblem
-from astra_auth.deps import Deps
 from astra_auth.diagnosis import apicheck
 from astra_auth.diagnosis.apicheck import ApiCheck
 from astra_auth.diagnosis.hints import Context, configure_command, hints_for, seconds
@@ -41,6 +40,9 @@ from astra_auth.storage.config import Target
 from astra_auth.storage.secretstore import entry, sources
 from astra_auth.text.redact import Redactor
 from astra_auth.text.shellcmd import Placeholder, command, suggestable_url
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 RFC9700_NOTE = (
     "A note: the OAuth 2.0 Security Best Current Practice (RFC 9700) discourages the "

@@ -11,12 +11,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS
-from astra_auth.deps import Deps
 from astra_auth.diagnosis.diagnose import Diagnosis, TokenFacts
 from astra_auth.text.safetext import clean
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def waiting_status(deps: Deps) -> Callable[[str], AbstractContextManager[object]] | None:
