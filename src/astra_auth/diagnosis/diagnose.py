@@ -30,7 +30,7 @@ from astra_auth.credentials.oauth2_request import (
 from astra_auth.credentials.secrets import SecretProblem
 from astra_auth.diagnosis import apicheck
 from astra_auth.diagnosis.apicheck import ApiCheck
-from astra_auth.diagnosis.hints import Context, configure_command, hints_for, seconds
+from astra_auth.diagnosis.hints import Context, configure_command, explain, hints_for, seconds
 from astra_auth.diagnosis.providers import provider_hints
 from astra_auth.net.settings import network
 from astra_auth.net.transport import Deadline
@@ -185,7 +185,7 @@ def _other(target: Target, settings: Settings,
     try:
         credential = source.get()
     except CredentialError as exc:
-        return Diagnosis(target, None, exc.failure, exc.hints,
+        return Diagnosis(target, None, exc.failure, explain(exc).hints,
                          elapsed_ms=_ms(deps, started)), None
     claims = jwt.claims(credential.token) if credential.token else None
     expires_in = (max(0, math.ceil(credential.expires_at - deps.clock()))
