@@ -83,9 +83,11 @@ if ! stamp_matches "$pip_stamp" "$pip_hash"; then
     echo "$pip_hash" >"$pip_stamp"
 fi
 
-# Lint and types first: a minute of tests is wasted on code that does not pass these.
+# Lint, types and layers first: a minute of tests is wasted on code that does
+# not pass these.  lint-imports checks pyproject's [tool.importlinter] contracts.
 .venv/bin/python -m ruff check src tests
 .venv/bin/python -m mypy
+.venv/bin/lint-imports --no-cache --no-logo
 # The documentation site: --strict fails on a broken link or anchor, or a page
 # missing from the navigation (mkdocs.yml).  Not --quiet: it hides the
 # warnings that --strict counts, and the build passes.
