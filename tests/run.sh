@@ -76,16 +76,18 @@ if [[ ! -x .venv/bin/python ]]; then
     "$python" -m venv .venv
 fi
 pip_stamp=.venv/.astra-auth-installed
-# The version lives in __init__.py and goes into the installed metadata.
-pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/__init__.py)
+# The version lives in core/version.py and goes into the installed metadata.
+pip_hash=$(.venv/bin/python --version | inputs_hash pyproject.toml src/astra_auth/core/version.py)
 if ! stamp_matches "$pip_stamp" "$pip_hash"; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,docs]'
     echo "$pip_hash" >"$pip_stamp"
 fi
 
-# Lint and types first: a minute of tests is wasted on code that does not pass these.
+# Lint, types and layers first: a minute of tests is wasted on code that does
+# not pass these.  lint-imports checks pyproject's [tool.importlinter] contracts.
 .venv/bin/python -m ruff check src tests
 .venv/bin/python -m mypy
+.venv/bin/lint-imports --no-cache --no-logo
 # The documentation site: --strict fails on a broken link or anchor, or a page
 # missing from the navigation (mkdocs.yml).  Not --quiet: it hides the
 # warnings that --strict counts, and the build passes.

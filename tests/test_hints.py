@@ -7,13 +7,17 @@ the product's own tables could not fail when a table is wrong.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from astra_auth.core.failure import Category, Failure
-from astra_auth.diagnosis.hints import Context, hints_for
+from astra_auth.core.failure import Category, CredentialError, Failure
+from astra_auth.credentials.interface import open_source
+from astra_auth.diagnosis.hints import Context, explain, hints_for
 from astra_auth.oauth.token_response import RawResponse, classify_response
+from astra_auth.storage.config import OAuth2, Target
 from astra_auth.text.redact import Redactor
+from tests.fakes import make_deps
 
 CTX_CC = Context("payments-api", "client_credentials", "scanner-app", "basic",
                  "https://idp.example.com/oauth/token", scope="read:things")
@@ -327,3 +331,74 @@ def test_html_answer_is_called_a_login_page():
         "OpenID Connect discovery document, if it has one).")
     # No discovery document is cited before one has answered.
     assert ".well-known" not in " ".join(hints_for(f, CTX_CC))
+
+
+# ---------------------------------------------------------------------------
+# A credential source says what failed; `explain` says what to do about it
+
+OAUTH_ENV = Target(name="ci-api", auth_type="oauth2", oauth2=OAuth2(
+    "client_credentials", "https://idp.example.com/oauth/token", "scanner-app", secrets="env"))
+
+
+def _source_error(tmp_path: Path, target: Target, environ: dict[str, str] | None = None
+                  ) -> CredentialError:
+    deps = make_deps(tmp_path / "config.toml", environ=environ or {})
+    with pytest.raises(CredentialError) as caught:
+        open_source(target, deps).get()
+    return caught.value
+
+
+def test_an_oauth2_source_raises_its_failure_and_target_without_hints(tmp_path):
+    error = _source_error(tmp_path, OAUTH_ENV)
+    assert error.category == "missing_secret"
+    assert error.hints == []
+    assert error.target is OAUTH_ENV
+    assert error.secret_sources == {"client_secret": "missing"}
+    assert explain(error).hints == [
+        "This target reads its client secret from the environment: set "
+        "ASTRA_AUTH_CI_API_CLIENT_SECRET where astra-auth runs (ASTRA_AUTH_CLIENT_SECRET works "
+        "too, but applies to every target)."]
+
+
+def test_a_static_source_raises_without_hints_and_explain_gives_the_store_command(tmp_path):
+    from astra_auth.storage.config import Bearer
+
+    error = _source_error(tmp_path, Target(name="api", auth_type="bearer", bearer=Bearer()))
+    assert (error.category, error.hints) == ("missing_secret", [])
+    assert explain(error).hints == [
+        "Store the bearer token in the keyring with: printf '%s\\n' \"$BEARER_TOKEN\" | "
+        "astra-auth configure api --token-stdin --no-input",
+        "Or set ASTRA_AUTH_API_BEARER_TOKEN where astra-auth runs (ASTRA_AUTH_BEARER_TOKEN "
+        "works too, but applies to every target)."]
+
+
+def test_a_jwt_key_that_does_not_fit_is_explained_with_the_variable_to_set(tmp_path):
+    from astra_auth.storage.config import Jwt
+
+    target = Target(name="signed", auth_type="jwt", jwt=Jwt("RS256", secrets="env"))
+    error = _source_error(tmp_path, target, {"ASTRA_AUTH_SIGNED_SIGNING_KEY": "not a key"})
+    assert (error.category, error.hints) == ("invalid_key", [])
+    assert explain(error).hints == [
+        "Give a PEM private key that fits RS256: astra-auth configure signed (or set "
+        "ASTRA_AUTH_SIGNED_SIGNING_KEY)."]
+
+
+def test_explain_names_the_variable_the_source_saw_supply_the_secret():
+    keyring = Target(name="pay", auth_type="oauth2", oauth2=OAuth2(
+        "client_credentials", "https://idp.example.com/oauth/token", "scanner-app"))
+    error = CredentialError(Failure("invalid_client", "m"), target=keyring,
+                            secret_sources={"client_secret": "ASTRA_AUTH_CLIENT_SECRET"})
+    assert explain(error).hints[0] == (
+        "The client secret came from ASTRA_AUTH_CLIENT_SECRET, which overrides the one stored "
+        "in the keyring: check its value, or unset it to use the stored one: unset "
+        "ASTRA_AUTH_CLIENT_SECRET")
+
+
+def test_explain_keeps_hints_that_are_there_and_leaves_other_errors_alone():
+    from astra_auth.core.errors import UsageError
+
+    given = CredentialError(Failure("timeout", "m"), ["wait"], target=OAUTH_ENV)
+    assert explain(given).hints == ["wait"]
+    assert explain(CredentialError(Failure("timeout", "m"))).hints == []
+    usage = UsageError("bad flag")
+    assert explain(usage) is usage and usage.hints == []

@@ -19,6 +19,7 @@ from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential
 from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.shared import SharedSource, header_problem
+from astra_auth.diagnosis.hints import explain
 from astra_auth.storage.config import Bearer, Target
 from tests.fakes import Clock
 
@@ -216,6 +217,8 @@ def test_a_caller_waits_for_another_call_no_longer_than_the_timeout():
     gate.set()
     first.join(30)
     assert caught.value.category == "timeout"
+    assert explain(caught.value).hints == [
+        "The provider is slow to answer: the next request tries again."]
     assert inner.calls == 1
 
 
@@ -236,8 +239,10 @@ def test_a_value_that_cannot_go_into_a_header_is_invalid_key(value, problem):
     assert caught.value.exit_code == 3
     assert caught.value.message == (f"invalid_key: The bearer token of api {problem}, so it "
                                     "cannot go into an HTTP header; it is not sent.")
-    assert caught.value.hints == ["Store it again without it: astra-auth configure api "
-                                  "--token-stdin --no-input"]
+    # The source says what failed; the diagnosis layer says what to do.
+    assert caught.value.hints == []
+    assert explain(caught.value).hints == ["Store it again without it: astra-auth configure api "
+                                           "--token-stdin --no-input"]
     assert lines == [f"failed: api: no credential: {caught.value.message}"]
 
 

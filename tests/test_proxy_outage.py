@@ -68,6 +68,10 @@ def test_a_missing_secret_does_not_stop_the_proxy(proxies, proc, upstream):
         answer = c.get(running.url("api"))
     assert answer.status_code == 502
     assert answer.json()["error"]["category"] == "missing_secret"
+    assert answer.json()["error"]["hint"] == (
+        "This target reads its bearer token from the environment: set "
+        "ASTRA_AUTH_API_BEARER_TOKEN where astra-auth runs (ASTRA_AUTH_BEARER_TOKEN works too, "
+        "but applies to every target).")
     assert upstream.state.seen == []
 
 
@@ -103,6 +107,8 @@ def test_token_and_exec_refuse_it_as_invalid_key(cli, leaks):
         result = cli(*args, expect=3, environ=environ)
         assert result.out == ""
         assert "invalid_key: The bearer token of api holds a line break" in result.err
+        assert ("Set ASTRA_AUTH_API_BEARER_TOKEN again without it (a secret pasted into a CI "
+                "variable often ends in a line break).") in result.err
 
 
 def test_auth_for_refuses_it_before_any_request(cli, leaks):
@@ -121,6 +127,8 @@ def test_auth_for_refuses_it_before_any_request(cli, leaks):
             pytest.raises(AstraError) as caught:
         client.get("https://api.example.com/x")
     assert caught.value.category == "invalid_key"  # type: ignore[attr-defined]
+    assert caught.value.hints == ["Set ASTRA_AUTH_API_BEARER_TOKEN again without it (a secret "
+                                  "pasted into a CI variable often ends in a line break)."]
     assert sent == []
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from astra_auth.core.version import __version__
+
 __all__ = ["AstraAuth", "AstraError", "CredentialError", "TokenError", "__version__", "auth_for",
            "ssl_context_for"]
 

@@ -55,7 +55,11 @@ def run(ctx: typer.Context, command: Callable[[O, Deps], Any], opts: O) -> None:
     except SilentError as exc:
         raise typer.Exit(int(exc.exit_code)) from None
     except AstraError as exc:
-        _print_error(deps, exc)
+        # A credential source's error carries its target; the hints come from
+        # the diagnosis layer, imported only when there is something to explain.
+        from astra_auth.diagnosis.hints import explain
+
+        _print_error(deps, explain(exc))
         raise typer.Exit(int(exc.exit_code)) from None
     except (KeyboardInterrupt, EOFError):
         # Nothing is saved before the last step, so there is nothing to undo.

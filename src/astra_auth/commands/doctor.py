@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from astra_auth.commands.options.doctor import DoctorOptions
 from astra_auth.core.errors import AstraError, ExitCode, SilentError
 from astra_auth.core.validate import secret_words
-from astra_auth.deps import Deps
 from astra_auth.text.safetext import dumps
 from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")

@@ -4,14 +4,18 @@ authorization-code grants.  The flow itself, which `configure` runs too, is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from astra_auth.commands.options.login import LoginOptions
 from astra_auth.commands.shared.login_flow import log_in
 from astra_auth.core.errors import UsageError
 from astra_auth.core.validate import GRANT_LABELS
-from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
 from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def login(opts: LoginOptions, deps: Deps) -> None:

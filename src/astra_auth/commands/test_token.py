@@ -6,12 +6,11 @@ prints each `Diagnosis` as JSON or as panels (`commands.shared.report`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.commands.options.test_token import TestTokenOptions
 from astra_auth.commands.shared import report
 from astra_auth.core.errors import ConfigError, ExitCode, SilentError, UsageError
-from astra_auth.deps import Deps
 from astra_auth.diagnosis import apicheck
 from astra_auth.diagnosis.diagnose import Settings, diagnose
 from astra_auth.net.settings import check_network_options
@@ -19,6 +18,9 @@ from astra_auth.storage.config import Config, Target
 from astra_auth.storage.lookup import lookup
 from astra_auth.text.safetext import dumps
 from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def test_token(opts: TestTokenOptions, deps: Deps) -> None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from astra_auth.commands.options.token import TokenOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.credentials.interface import Credential, SourceSettings, open_source
-from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
 from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # A line break or control character in what `token` prints would let whoever
 # chose the credential (a provider, an edited keyring entry) forge a second

@@ -9,9 +9,14 @@ take their names from it, so a category cannot exist in one and not the other
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from astra_auth.core.errors import AstraError, ExitCode
+
+if TYPE_CHECKING:  # a type only: this layer imports nothing above it
+    from astra_auth.storage.config import Target
 
 
 class Category(enum.StrEnum):
@@ -130,13 +135,24 @@ class CredentialError(AstraError):
     category), `message` ("<category>: <what happened>"), and `failure` (the
     whole redacted `Failure`: `http_status`, `oauth_error`,
     `oauth_error_description`).  None of them holds a secret.
+
+    A credential source raises it without hints, with what they need instead:
+    `target` (the target as configured) and `secret_sources` (where each of
+    its secrets came from: "keyring", "missing" or a variable's name).  What
+    to do about a failure is the diagnosis layer's to say:
+    `explain` in diagnosis/hints.py fills `hints` in for whoever shows
+    the error (the CLI, the proxy, `auth_for`, the Schemathesis provider).
     """
 
-    def __init__(self, failure: Failure, hints: list[str]) -> None:
+    def __init__(self, failure: Failure, hints: Sequence[str] = (), *,
+                 target: Target | None = None,
+                 secret_sources: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{failure.category}: {failure.message}", hints=hints)
         self.failure = failure
         self.category = failure.category
         self.exit_code = failure.exit_code
+        self.target = target
+        self.secret_sources = dict(secret_sources or {})
 
 
 # The name it had when only OAuth 2.0 tokens could fail; scripts catch it by it.

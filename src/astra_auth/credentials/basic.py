@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 from astra_auth.credentials.interface import Credential, SourceSettings
 from astra_auth.credentials.static import StaticSource
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def header_value(username: str, password: str) -> str:

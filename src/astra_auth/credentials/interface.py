@@ -17,13 +17,15 @@ import importlib
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from astra_auth.core.errors import ConfigError
-from astra_auth.deps import Deps
 from astra_auth.net.settings import network
 from astra_auth.storage.config import Target
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 Location = Literal["header", "query", "cookie"]
 

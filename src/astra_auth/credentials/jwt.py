@@ -13,16 +13,17 @@ from __future__ import annotations
 import threading
 import uuid
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from astra_auth.core.failure import Category, CredentialError, Failure
+from astra_auth.core.failure import Category, Failure
 from astra_auth.credentials.interface import Credential, RefusalRule, SourceSettings
 from astra_auth.credentials.renewal import renew_at
-from astra_auth.credentials.secrets import MissingSecret, read_secret
-from astra_auth.credentials.static import failed, secret_error
-from astra_auth.deps import Deps
+from astra_auth.credentials.secrets import InvalidKey, MissingSecret, read_secret
+from astra_auth.credentials.static import failed
 from astra_auth.storage.config import Target
-from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 class JwtSource:
@@ -86,18 +87,14 @@ class JwtSource:
         assert settings is not None
         try:
             secret = read_secret(self.target, self._deps, "signing_key", "signing key")
-        except MissingSecret as exc:
-            raise failed(self.target, self._settings,
-                         secret_error(self.target, "signing_key", exc.failure)) from None
-        try:
             self._key = load_key(settings.algorithm, secret, self.target)
-        except CredentialError as exc:
-            raise failed(self.target, self._settings, exc) from None
+        except (MissingSecret, InvalidKey) as exc:
+            raise failed(self.target, self._deps, self._settings, exc.failure) from None
         return self._key
 
 
 def load_key(algorithm: str, secret: str, target: Target) -> Any:
-    """The joserfc key for `algorithm`, or CredentialError(invalid_key) naming why not."""
+    """The joserfc key for `algorithm`, or InvalidKey naming why not."""
     from joserfc.jwk import ECKey, OctKey, RSAKey
 
     try:
@@ -120,14 +117,8 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's key
         # Only a reason of our own words: never the key's text.
         reason = _safe_reason(exc)
-
-        failure = Failure(Category.INVALID_KEY, f"The signing key of {target.name} cannot be "
-                          f"used with {algorithm}: {reason}.")
-        raise CredentialError(failure, [
-            f"Give a {'shared secret' if algorithm.startswith('HS') else 'PEM private key'} "
-            f"that fits {algorithm}: {command('configure', target.name)} (or set "
-            f"{_variable(target)}).",
-        ]) from None
+        raise InvalidKey(Failure(Category.INVALID_KEY, f"The signing key of {target.name} "
+                                 f"cannot be used with {algorithm}: {reason}.")) from None
 
 
 def _safe_reason(exc: Exception) -> str:
@@ -137,12 +128,6 @@ def _safe_reason(exc: Exception) -> str:
     if "PEM" in text or "load" in text.lower():
         return "it is not a readable PEM private key"
     return f"it was refused ({type(exc).__name__})"
-
-
-def _variable(target: Target) -> str:
-    from astra_auth.storage.secretstore import env_names
-
-    return env_names(target.name, "signing_key")[0]
 
 
 def open(target: Target, deps: Deps, settings: SourceSettings) -> JwtSource:  # noqa: A001

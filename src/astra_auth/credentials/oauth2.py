@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.errors import AstraError, KeyringUnavailable
 from astra_auth.core.failure import Category, CredentialError, Failure
@@ -33,14 +33,15 @@ from astra_auth.credentials.interface import Credential, RefusalRule, SourceSett
 from astra_auth.credentials.oauth2_request import grant_request
 from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.secrets import SecretProblem
-from astra_auth.deps import Deps
-from astra_auth.diagnosis.hints import Context, hints_for
 from astra_auth.net.transport import Deadline
 from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.storage.config import Target, file_lock
-from astra_auth.storage.secretstore import entry, env_names, env_source
+from astra_auth.storage.secretstore import entry, env_names, env_source, sources
 from astra_auth.storage.token_state import write_state
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # Without expires_in or a JWT exp claim, a token is trusted this long: short,
 # so that an unknown lifetime costs a few extra requests, never a failed scan.
@@ -427,11 +428,12 @@ class TokenSource:
         write_state(self.deps.config_path, self.target.name, token.expires_at)
 
     def _error(self, failure: Failure) -> CredentialError:
-        ctx = Context.of(self.target, self.deps.environ)
-        error = CredentialError(failure, hints_for(failure, ctx))
+        """The error for `failure`, told to the consumer's log first; its
+        hints are the diagnosis layer's to add."""
         self._event("failed",
                     f"{self.target.name}: no token: {failure.category}: {failure.message}")
-        return error
+        return CredentialError(failure, target=self.target,
+                               secret_sources=sources(self.target, self.deps.environ))
 
     def _event(self, kind: str, text: str) -> None:
         if self.on_event is not None:

@@ -30,6 +30,7 @@ from astra_auth.core.errors import AstraError
 from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential, CredentialSource
 from astra_auth.storage.config import Target
+from astra_auth.storage.secretstore import sources
 
 T = TypeVar("T")
 
@@ -45,7 +46,8 @@ def _again(exc: AstraError) -> AstraError:
     """The failure to raise once more: a new one, so that threads raising it
     at once do not share (and lengthen) one traceback."""
     if isinstance(exc, CredentialError):
-        return CredentialError(exc.failure, list(exc.hints))
+        return CredentialError(exc.failure, exc.hints, target=exc.target,
+                               secret_sources=exc.secret_sources)
     return exc.with_traceback(None)
 
 
@@ -124,11 +126,10 @@ class SharedSource:
                     break
                 left = give_up - time.monotonic()
                 if left <= 0:
-                    raise CredentialError(Failure(
+                    raise self._error(Failure(
                         Category.TIMEOUT,
                         f"The credential for {self.target.name} was still being renewed "
-                        f"after {self._timeout:g} s."),
-                        ["The provider is slow to answer: the next request tries again."])
+                        f"after {self._timeout:g} s.", details={"renewing": "timeout"}))
                 self._cond.wait(left)
                 if shared is not None and not self._busy and self._failure is None:
                     fresh = shared()
@@ -189,32 +190,24 @@ class SharedSource:
         problem = header_problem(credential.value)
         if problem is None:
             return
-        what, flag, kind = _SECRETS.get(self.target.auth_type or "", ("credential", None, None))
-        raise CredentialError(Failure(
+        what, kind = _VALUES.get(self.target.auth_type or "", ("credential", None))
+        details = {"header_value": problem} | ({"kind": kind} if kind else {})
+        raise self._error(Failure(
             Category.INVALID_KEY,
             f"The {what} of {self.target.name} {problem}, so it cannot go into an HTTP "
-            "header; it is not sent."), self._fix(kind, flag))
+            "header; it is not sent.", details=details))
 
-    def _fix(self, kind: str | None, flag: str | None) -> list[str]:
-        from astra_auth.storage.secretstore import env_source
-        from astra_auth.text.shellcmd import command
-
-        variable = env_source(self.target.name, kind, self._environ) if kind else None
-        if variable:
-            return [f"Set {variable} again without it (a secret pasted into a CI "
-                    "variable often ends in a line break)."]
-        if flag:
-            return ["Store it again without it: "
-                    + command("configure", self.target.name, flag, "--no-input")]
-        return ["Check the target's settings: " + command("targets", "show", self.target.name)]
+    def _error(self, failure: Failure) -> CredentialError:
+        return CredentialError(failure, target=self.target,
+                               secret_sources=sources(self.target, self._environ))
 
 
-# auth_type -> (what the value is, the configure flag that stores it again,
-# the secret's kind), for the header check's message and fix.
-_SECRETS: dict[str, tuple[str, str | None, str | None]] = {
-    "bearer": ("bearer token", "--token-stdin", "bearer_token"),
-    "api_key": ("API key", "--api-key-stdin", "api_key"),
-    "basic": ("Basic credential", "--password-stdin", "password"),
-    "jwt": ("signed JWT header value", None, None),
-    "oauth2": ("access token", None, None),
+# auth_type -> (what the value is, the kind of the secret it is made of, if
+# one secret is sent as it is), for the header check's message and hints.
+_VALUES: dict[str, tuple[str, str | None]] = {
+    "bearer": ("bearer token", "bearer_token"),
+    "api_key": ("API key", "api_key"),
+    "basic": ("Basic credential", "password"),
+    "jwt": ("signed JWT header value", None),
+    "oauth2": ("access token", None),
 }

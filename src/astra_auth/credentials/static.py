@@ -7,13 +7,16 @@ refusal by the API is never "renewed": the same secret would be sent again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from astra_auth.core.failure import Failure
+from astra_auth.core.failure import CredentialError, Failure
 from astra_auth.credentials.interface import Credential, SourceSettings
 from astra_auth.credentials.secrets import MissingSecret, read_secret
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
+from astra_auth.storage.secretstore import sources
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 class StaticSource:
@@ -34,8 +37,7 @@ class StaticSource:
             try:
                 secret = read_secret(self.target, self._deps, self._kind, self._what)
             except MissingSecret as exc:
-                raise failed(self.target, self._settings,
-                             secret_error(self.target, self._kind, exc.failure)) from None
+                raise failed(self.target, self._deps, self._settings, exc.failure) from None
             self._credential = self._build(secret)
         return self._credential
 
@@ -46,19 +48,12 @@ class StaticSource:
         return None
 
 
-def failed(target: Target, settings: SourceSettings, error: Any) -> Any:
-    """Report a CredentialError to the consumer's log (the proxy's), then return it."""
+def failed(target: Target, deps: Deps, settings: SourceSettings,
+           failure: Failure) -> CredentialError:
+    """The CredentialError for `failure`, told to the consumer's log (the
+    proxy's) first.  Its hints are the diagnosis layer's to add."""
     if settings.on_event is not None:
-        settings.on_event("failed", f"{target.name}: no credential: {error.failure.category}: "
-                                    f"{error.failure.message}")
-    return error
-
-
-def secret_error(target: Target, kind: str, failure: Failure) -> Any:
-    """The CredentialError for a missing secret of a type without a token endpoint."""
-    from astra_auth.core.failure import CredentialError
-    from astra_auth.diagnosis.hints import missing_secret_hints
-
-    usable = {"usable": True, "unusable": False}.get(failure.details.get("keyring", ""))
-    return CredentialError(failure, missing_secret_hints(failure, target.name, kind,
-                                                    target.secrets_mode, usable))
+        settings.on_event("failed", f"{target.name}: no credential: {failure.category}: "
+                                    f"{failure.message}")
+    return CredentialError(failure, target=target,
+                           secret_sources=sources(target, deps.environ))

@@ -18,16 +18,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from astra_auth.core.errors import UsageError
 from astra_auth.core.failure import Category, Failure
 from astra_auth.credentials.interface import Credential, origin
-from astra_auth.deps import Deps
 from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.storage.config import Target
 from astra_auth.text.shellcmd import Placeholder, command
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 MAX_BODY = 64 * 1024  # the check needs the status and headers, not the page
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.errors import ExitCode, KeyringUnavailable
 from astra_auth.core.failure import Category, CredentialError, Failure
@@ -28,10 +28,9 @@ from astra_auth.credentials.oauth2_request import (
     presents_certificate,
 )
 from astra_auth.credentials.secrets import SecretProblem
-from astra_auth.deps import Deps
 from astra_auth.diagnosis import apicheck
 from astra_auth.diagnosis.apicheck import ApiCheck
-from astra_auth.diagnosis.hints import Context, configure_command, hints_for, seconds
+from astra_auth.diagnosis.hints import Context, configure_command, explain, hints_for, seconds
 from astra_auth.diagnosis.providers import provider_hints
 from astra_auth.net.settings import network
 from astra_auth.net.transport import Deadline
@@ -41,6 +40,9 @@ from astra_auth.storage.config import Target
 from astra_auth.storage.secretstore import entry, sources
 from astra_auth.text.redact import Redactor
 from astra_auth.text.shellcmd import Placeholder, command, suggestable_url
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 RFC9700_NOTE = (
     "A note: the OAuth 2.0 Security Best Current Practice (RFC 9700) discourages the "
@@ -183,7 +185,7 @@ def _other(target: Target, settings: Settings,
     try:
         credential = source.get()
     except CredentialError as exc:
-        return Diagnosis(target, None, exc.failure, exc.hints,
+        return Diagnosis(target, None, exc.failure, explain(exc).hints,
                          elapsed_ms=_ms(deps, started)), None
     claims = jwt.claims(credential.token) if credential.token else None
     expires_in = (max(0, math.ceil(credential.expires_at - deps.clock()))

@@ -2,23 +2,29 @@
 
 Every point of the product's troubleshooting guide appears here word for word
 (GUIDE_*), attached to the categories it helps with.
+
+Credential sources raise a `CredentialError` that carries its failure and
+target but no hints; `explain` adds them, for whoever shows the error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from astra_auth.core.failure import Category, Failure
+from astra_auth.core.errors import AstraError
+from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.core.validate import GRANT_LABELS
-from astra_auth.storage.secretstore import sources
+from astra_auth.storage.secretstore import env_names, sources
 from astra_auth.text import shellcmd
 from astra_auth.text.shellcmd import Placeholder
 
 if TYPE_CHECKING:
     from astra_auth.storage.config import Target
+
+E = TypeVar("E", bound=AstraError)
 
 GUIDE_REACH = (
     "Verify that the Access Token URL is reachable from the scanner's environment and "
@@ -58,12 +64,16 @@ class Context:
 
     @classmethod
     def of(cls, target: Target, environ: Mapping[str, str] | None = None,
-           keyring_usable: bool | None = None) -> Context:
+           keyring_usable: bool | None = None, *,
+           secret_sources: Mapping[str, str] | None = None) -> Context:
+        """The context of an oauth2 target; where its secrets come from is
+        read from `environ`, or given as `secret_sources`."""
         o = target.oauth2
         assert o is not None
+        if secret_sources is None:
+            secret_sources = sources(target, environ) if environ is not None else {}
         return cls(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
-                   o.scope, o.audience, secrets_mode=o.secrets,
-                   sources=sources(target, environ) if environ is not None else {},
+                   o.scope, o.audience, secrets_mode=o.secrets, sources=dict(secret_sources),
                    keyring_usable=keyring_usable, assertion_alg=o.assertion_alg,
                    assertion_audience=o.assertion_audience, certificate=o.certificate)
 
@@ -99,6 +109,54 @@ def unset_hint(variable: str, what: str, mode: str) -> str:
 
 def hints_for(failure: Failure, ctx: Context) -> list[str]:
     return _HANDLERS[failure.category](failure, ctx)
+
+
+def explain(error: E) -> E:
+    """`error`, with its hints when it is a `CredentialError` that a
+    credential source raised without them (it carries its target instead).
+
+    Called by whoever shows the error: the CLI's error printer, the proxy's
+    502 answer, `auth_for` and the Schemathesis provider.  An error that has
+    hints already keeps them, so calling it twice changes nothing."""
+    if isinstance(error, CredentialError) and not error.hints and error.target is not None:
+        error.hints = credential_hints(error.failure, error.target, error.secret_sources)
+    return error
+
+
+def credential_hints(failure: Failure, target: Target,
+                     secret_sources: Mapping[str, str]) -> list[str]:
+    """What to do when a credential source could not give `target`'s
+    credential; `secret_sources` says where each of its secrets came from."""
+    details = failure.details
+    if "header_value" in details:
+        return _unfit_value(target.name, details.get("kind"), secret_sources)
+    if "renewing" in details:
+        return ["The provider is slow to answer: the next request tries again."]
+    if target.oauth2 is not None:
+        return hints_for(failure, Context.of(target, secret_sources=secret_sources))
+    if failure.category == Category.MISSING_SECRET:
+        usable = {"usable": True, "unusable": False}.get(details.get("keyring", ""))
+        return missing_secret_hints(failure, target.name, details.get("kind", ""),
+                                    target.secrets_mode, usable)
+    if failure.category == Category.INVALID_KEY and target.jwt is not None:
+        algorithm = target.jwt.algorithm
+        key = "shared secret" if algorithm.startswith("HS") else "PEM private key"
+        return [f"Give a {key} that fits {algorithm}: "
+                f"{shellcmd.command('configure', target.name)} (or set "
+                f"{env_names(target.name, 'signing_key')[0]})."]
+    return []
+
+
+def _unfit_value(target: str, kind: str | None, secret_sources: Mapping[str, str]) -> list[str]:
+    """A credential that cannot go into a header: where to set it again."""
+    variable = secret_sources.get(kind) if kind else None
+    if variable not in (None, "keyring", "missing"):
+        return [f"Set {variable} again without it (a secret pasted into a CI variable often "
+                "ends in a line break)."]
+    if kind in _STDIN_FLAGS:
+        return ["Store it again without it: "
+                + shellcmd.command("configure", target, _STDIN_FLAGS[kind], "--no-input")]
+    return ["Check the target's settings: " + shellcmd.command("targets", "show", target)]
 
 
 def configure_command(ctx: Context, *flags: str) -> str:

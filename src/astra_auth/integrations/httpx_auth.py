@@ -8,7 +8,9 @@ from pathlib import Path
 
 import httpx
 
+from astra_auth.core.failure import CredentialError
 from astra_auth.credentials.interface import Credential, CredentialSource, origin
+from astra_auth.diagnosis.hints import explain
 
 
 class AstraAuth(httpx.Auth):
@@ -36,11 +38,21 @@ class AstraAuth(httpx.Auth):
         port = url.port or (443 if url.scheme == "https" else 80)
         return (url.scheme, url.host.lower(), port) == self._origin
 
+    # A CredentialError reaches the script with its hints (docs/python.md).
+
     def _get(self) -> Credential:
-        return self._source.get()
+        try:
+            return self._source.get()
+        except CredentialError as exc:
+            explain(exc)
+            raise
 
     def _renew(self, failed: Credential, response: httpx.Response) -> Credential | None:
-        return self._source.renew(failed, response.headers.get("www-authenticate"))
+        try:
+            return self._source.renew(failed, response.headers.get("www-authenticate"))
+        except CredentialError as exc:
+            explain(exc)
+            raise
 
     @staticmethod
     def _apply(credential: Credential, request: httpx.Request) -> None:
@@ -122,14 +134,13 @@ def ssl_context_for(name: str, *, config: str | Path | None = None,
     Raises `astra_auth.CredentialError` (category `invalid_key` or `missing_secret`)
     when the key cannot be used.
     """
-    from astra_auth.core.failure import CredentialError
     from astra_auth.credentials.oauth2_request import client_key, presents_certificate
     from astra_auth.credentials.secrets import SecretProblem
     from astra_auth.deps import Deps
-    from astra_auth.diagnosis.hints import Context, hints_for
     from astra_auth.net.settings import network
     from astra_auth.net.transport import ssl_context
     from astra_auth.storage.lookup import load_target
+    from astra_auth.storage.secretstore import sources
 
     deps = Deps.system(Path(config) if config is not None else None)
     target = load_target(deps, name)
@@ -139,7 +150,8 @@ def ssl_context_for(name: str, *, config: str | Path | None = None,
         try:
             key = client_key(target, deps)
         except SecretProblem as exc:
-            raise CredentialError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
+            raise explain(CredentialError(exc.failure, target=target, secret_sources=sources(
+                target, deps.environ))) from None
         if key is not None:
             key.load_identity(ctx)
     return ctx

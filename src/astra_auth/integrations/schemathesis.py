@@ -37,6 +37,7 @@ import schemathesis
 
 from astra_auth.core.errors import AstraError, ConfigError
 from astra_auth.credentials.interface import Credential, CredentialSource, origin
+from astra_auth.diagnosis.hints import explain
 from astra_auth.text import shellcmd
 
 TARGET_ENV = "ASTRA_AUTH_TARGET"
@@ -79,7 +80,7 @@ class _Binding:
                 )
             credential = self.source.get()
         except AstraError as exc:
-            text = _text(exc.message, exc.hints)
+            text = _text(exc.message, explain(exc).hints)
             with self.lock:
                 first = text not in self.told
                 self.told.add(text)
@@ -219,7 +220,11 @@ def register(
     binding = _Binding(name, url, source)
     # The first credential now: a wrong secret or an unreachable provider is
     # reported once, before the scan, rather than as an error per operation.
-    binding.source.get()
+    try:
+        binding.source.get()
+    except AstraError as exc:
+        explain(exc)
+        raise
     provider = type("AstraAuth", (AstraAuthProvider,), {"binding": binding})
     # refresh_interval=0: Schemathesis keeps no copy of its own and asks the
     # source for every case (a memory read while the token is fresh); its

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from astra_auth import __version__
 from astra_auth.core import validate
+from astra_auth.core.version import __version__
 
 if TYPE_CHECKING:
     import httpx

@@ -18,14 +18,16 @@ import errno
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from astra_auth.core import validate
 from astra_auth.core.cli_params import CA_BUNDLE, TIMEOUT, Argument, Option
 from astra_auth.core.errors import ConfigError, UsageError
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 DEFAULT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"

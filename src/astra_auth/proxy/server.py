@@ -49,6 +49,7 @@ from astra_auth.credentials.interface import (
     network,
     open_source,
 )
+from astra_auth.diagnosis.hints import explain
 from astra_auth.proxy.admission import MAX_HEAD, Admission, Refusal, answer_problem, parse_error
 from astra_auth.text import safetext
 from astra_auth.text.redact import Redactor
@@ -344,7 +345,8 @@ class Forwarder:
 
     def _no_credential(self, exc: AstraError) -> web.Response:
         category = str(getattr(exc, "category", None) or "missing_secret")
-        hint = exc.hints[0] if exc.hints else None
+        hints = explain(exc).hints
+        hint = hints[0] if hints else None
         return _error_response(Refusal(502, category, self.log.redactor.redact(exc.message),
                                        self.log.redactor.redact(hint) if hint else None))
 
@@ -595,9 +597,10 @@ def _identity(target: Target, deps: Deps) -> Any:
         return client_key(target, deps)
     except SecretProblem as exc:
         from astra_auth.core.failure import CredentialError
-        from astra_auth.diagnosis.hints import Context, hints_for
+        from astra_auth.storage.secretstore import sources
 
-        raise CredentialError(exc.failure, hints_for(exc.failure, Context.of(target))) from None
+        raise CredentialError(exc.failure, target=target,
+                              secret_sources=sources(target, deps.environ)) from None
 
 
 def _run_loop(main: Any) -> None:

@@ -8,9 +8,12 @@ Enter never starts editing (or testing) a target nobody chose.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def pick_target(deps: Deps, targets: dict[str, Target], message: str,

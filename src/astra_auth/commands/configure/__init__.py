@@ -17,6 +17,7 @@ lists them), `plan`, `summary`, `save`.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.answers import Answers, Secret, Session
 from astra_auth.commands.configure.flags import from_flags
@@ -26,11 +27,13 @@ from astra_auth.commands.configure.save import save
 from astra_auth.commands.configure.summary import show_summary
 from astra_auth.commands.configure.walkthrough import walkthrough, which_setting
 from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
 from astra_auth.storage.secretstore import env_names, env_source
 from astra_auth.text.shellcmd import command
 from astra_auth.ui.prompter import Choice
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "save"]
 

@@ -4,14 +4,16 @@ and a hidden secret."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.commands.configure.answers import SECRETS, Secret, Session
 from astra_auth.core import validate
 from astra_auth.core.errors import KeyringUnavailable
-from astra_auth.deps import Deps
 from astra_auth.storage.secretstore import entry, env_names
 from astra_auth.ui.prompter import Choice
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def ask_valid(

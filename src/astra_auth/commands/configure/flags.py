@@ -5,6 +5,8 @@ before the keyring or the provider is consulted where that can be avoided.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from astra_auth.commands.configure.answers import (
     SECRETS,
     Answers,
@@ -16,11 +18,13 @@ from astra_auth.commands.configure.answers import (
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given, check_secret
 from astra_auth.core.errors import KeyringUnavailable, UsageError
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
 from astra_auth.storage.secretstore import entry, env_names, env_source
 from astra_auth.text import shellcmd
 from astra_auth.text.shellcmd import Placeholder
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def from_flags(

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.answers import SECRETS, SecretSpec
 from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
-from astra_auth.deps import Deps
 from astra_auth.storage.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # Every flag that belongs to one auth type (or grant), with its options field:
 # a flag the configured type does not list in `AuthType.flags` is refused.

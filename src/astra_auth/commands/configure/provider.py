@@ -7,10 +7,12 @@ is in this module, so a change to discovery's interface changes one file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.commands.configure.answers import Session
-from astra_auth.deps import Deps
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def from_issuer(s: Session, issuer: str) -> str:

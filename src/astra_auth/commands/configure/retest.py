@@ -4,14 +4,18 @@ end."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from astra_auth.commands.configure.answers import Answers, Session
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
 from astra_auth.commands.shared import report
 from astra_auth.core.errors import SilentError
-from astra_auth.deps import Deps
 from astra_auth.diagnosis.diagnose import Diagnosis, Settings, diagnose
 from astra_auth.storage.lookup import load_target
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # Categories where the provider refused a secret, and which secret, by grant.
 _REFUSED_SECRET = {

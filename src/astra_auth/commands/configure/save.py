@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.plan import Plan
 from astra_auth.core.errors import AstraError
-from astra_auth.deps import Deps
 from astra_auth.storage.secretstore import remove_entries
 from astra_auth.storage.token_state import write_state
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def save(plan: Plan, deps: Deps) -> None:

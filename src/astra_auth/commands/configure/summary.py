@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.plan import Plan
-from astra_auth.deps import Deps
 from astra_auth.text.redact import MASK
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 SECRET_TEXT = {
     "new": f"{MASK} (new, to the OS keyring)",

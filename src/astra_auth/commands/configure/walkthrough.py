@@ -8,6 +8,7 @@ stored here: Ctrl-C or Ctrl-D at any prompt leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.answers import (
     Session,
@@ -19,9 +20,11 @@ from astra_auth.commands.configure.ask import ask_optional, ask_valid
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
 from astra_auth.commands.configure.options import ConfigureOptions, Given
 from astra_auth.core import validate
-from astra_auth.deps import Deps
 from astra_auth.storage.config import Target
 from astra_auth.ui.prompter import Choice
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 
 def walkthrough(

@@ -18,7 +18,6 @@ from astra_auth.core.failure import CredentialError
 from astra_auth.credentials.oauth2 import TokenSource
 from astra_auth.credentials.oauth2_request import grant_request
 from astra_auth.credentials.secrets import SecretProblem
-from astra_auth.deps import Deps
 from astra_auth.diagnosis.hints import Context, configure_command, hints_for
 from astra_auth.net.settings import network
 from astra_auth.oauth.grant import Outcome
@@ -30,6 +29,7 @@ from astra_auth.text.shellcmd import command
 if TYPE_CHECKING:
     import httpx
 
+    from astra_auth.deps import Deps
     from astra_auth.oauth.device import DeviceCode
 
 MakeClient = Callable[[], "httpx.Client"]

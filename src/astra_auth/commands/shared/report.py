@@ -11,12 +11,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS, LOGIN_GRANTS, secret_label
-from astra_auth.deps import Deps
 from astra_auth.diagnosis.diagnose import Diagnosis, TokenFacts
 from astra_auth.text.safetext import clean
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 # The auth types whose credential is a token, which may or may not be a JWT.
 TOKEN_TYPES = ("oauth2", "bearer")

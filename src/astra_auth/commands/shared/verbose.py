@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from astra_auth.deps import Deps
 from astra_auth.diagnosis.diagnose import Diagnosis
 from astra_auth.net.transport import environment_proxy, proxy_for
 from astra_auth.oauth.grant import Exchange
@@ -26,6 +25,9 @@ from astra_auth.oauth.token_response import (
 )
 from astra_auth.text.redact import MASK, Redactor
 from astra_auth.text.safetext import clean
+
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
 
 SHOWN_BODY = 4096  # how much of a body is shown
 SENSITIVE_HEADERS = ("set-cookie", "authorization", "proxy-authorization", "cookie")

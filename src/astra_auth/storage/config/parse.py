@@ -13,9 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from astra_auth import __version__
 from astra_auth.core import validate
 from astra_auth.core.errors import ConfigError
+from astra_auth.core.version import __version__
 from astra_auth.storage.config.model import ApiKey, Basic, Bearer, Config, Jwt, OAuth2, Target
 
 VERSION = 1
