@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, free_port, strip_ansi
+from tests.conftest import IN_CI, add_scan_target, free_port, strip_ansi
 from tests.fakes import CLIENT_SECRET
 from tests.servers.scanapi import SHORT_LIFETIME
 
@@ -110,18 +110,6 @@ def test_schemathesis_renews_once_when_the_api_refuses_a_token(
     assert all(r.valid for r in log[last_refused + 1:]) and len(log) > last_refused + 10
 
 
-def test_schemathesis_without_a_target_name_says_how_to_give_one(proc, scan_api, tmp_path, leaks):
-    done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
-                  env=HOOKS)
-    assert done.returncode != 0
-    output = done.stdout + done.stderr
-    assert "ASTRA_AUTH_TARGET is not set, so astra_auth.schemathesis does not know which " \
-           "target's credential to use" in output
-    assert "ASTRA_AUTH_TARGET=payments-api SCHEMATHESIS_HOOKS=astra_auth.schemathesis " \
-           "st run URL" in output
-    assert scan_api.log() == []
-
-
 def test_schemathesis_never_sends_the_credential_to_another_origin(
         proc, scan_api, tmp_path, leaks):
     proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
@@ -139,19 +127,61 @@ def test_schemathesis_never_sends_the_credential_to_another_origin(
     assert all(r.token is None for r in scan_api.log())
 
 
-def test_schemathesis_reports_why_no_token_could_be_had_before_the_scan(
-        proc, steady_target, tmp_path, leaks):
-    done = st_run(proc, leaks, tmp_path, f"{steady_target.api.base}/openapi.json",
-                  "--max-examples", "2",
-                  env={**HOOKS, "ASTRA_AUTH_TARGET": "steady",
-                       "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"})
-    assert done.returncode != 0
-    output = done.stdout + done.stderr
-    assert "astra-auth: invalid_client: The provider rejected the request" in output
-    # The secret came from a variable: the hint names it rather than the keyring.
-    assert ("\n  → The client secret came from ASTRA_AUTH_CLIENT_SECRET: check its value "
-            "where astra-auth runs.") in output
-    assert steady_target.api.log() == []
+# ---------------------------------------------------------------------------
+# Schemathesis when no credential can be had
+
+
+def _before_the_scan(proc, api, case: str) -> tuple[dict[str, str], int, list[str]]:  # type: ignore[no-untyped-def]
+    """The environment of a scan that cannot start, its exit code, and its message: how
+    the first line starts, and some of the hints."""
+    if case == "no ASTRA_AUTH_TARGET":
+        return HOOKS, 3, [
+            "astra-auth: ASTRA_AUTH_TARGET is not set, so astra_auth.schemathesis does not "
+            "know which target's credential to use",
+            "  → Name the target: ASTRA_AUTH_TARGET=payments-api "
+            "SCHEMATHESIS_HOOKS=astra_auth.schemathesis st run URL"]
+    if case == "unknown target":
+        add_scan_target(proc, api, "steady", "scan-steady")
+        return {**HOOKS, "ASTRA_AUTH_TARGET": "nosuch"}, 3, [
+            f"astra-auth: no target named 'nosuch' in {proc.config_path}",
+            "  → See them all with: astra-auth targets list",
+            "  → Create it with: astra-auth configure nosuch"]
+    if case == "wrong secret":
+        add_scan_target(proc, api, "steady", "scan-steady")
+        return {**HOOKS, "ASTRA_AUTH_TARGET": "steady",
+                "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"}, 4, [
+            "astra-auth: invalid_client: The provider rejected the request",
+            # The secret came from a variable: the hint names it rather than the keyring.
+            "  → The client secret came from ASTRA_AUTH_CLIENT_SECRET: check its value "
+            "where astra-auth runs."]
+    assert case == "unreachable provider"
+    port = free_port()
+    proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
+    proc("configure", "gone", "--grant-type", "client_credentials", "--token-url",
+         f"http://127.0.0.1:{port}/oauth/token", "--client-id", "scan-steady", "--secrets", "env",
+         "--url", api.base, "--no-input")
+    return {**HOOKS, "ASTRA_AUTH_TARGET": "gone"}, 5, [
+        f"astra-auth: connection_refused: Nothing accepts connections at 127.0.0.1:{port} "
+        "(connection refused)."]
+
+
+@pytest.mark.parametrize("case", ["no ASTRA_AUTH_TARGET", "unknown target", "wrong secret",
+                                  "unreachable provider"])
+def test_schemathesis_failure_before_the_scan_is_one_message_with_its_hints(
+        case, proc, scan_api, tmp_path, leaks):
+    env, code, lines = _before_the_scan(proc, scan_api, case)
+    done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
+                  env=env)
+    # astra-auth's message and exit code, nothing of Schemathesis's ("Unable to
+    # load Schemathesis extension hooks", a traceback).
+    assert (done.returncode, done.stdout) == (code, ""), done.stdout + done.stderr
+    first, *hints = done.stderr.splitlines()
+    assert first.startswith(lines[0]), done.stderr
+    assert hints and all(hint.startswith("  → ") for hint in hints), done.stderr
+    assert set(lines[1:]) <= set(hints), done.stderr
+    assert done.stderr.count("astra-auth: ") == 1
+    assert "Traceback" not in done.stderr
+    assert scan_api.log() == []
 
 
 # ---------------------------------------------------------------------------

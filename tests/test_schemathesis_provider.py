@@ -9,7 +9,13 @@ import pytest
 import requests
 
 from astra_auth.credentials.interface import Credential
-from astra_auth.integrations.schemathesis import AstraAuthProvider, _Binding, _case_carries
+from astra_auth.integrations.schemathesis import (
+    AstraAuthError,
+    AstraAuthProvider,
+    _Binding,
+    _case_carries,
+    from_environment,
+)
 
 HEADER = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
 COOKIE = Credential("cookie", "session", "k-1", token="k-1")
@@ -142,3 +148,10 @@ def test_a_case_without_our_credential_is_sent_as_it_is():
     binding.refresh(bare)
     binding.refresh(forged)
     assert bare.headers == {} and forged.headers == {"Authorization": "Bearer forged"}
+
+
+def test_imported_from_python_a_failure_is_raised_not_an_exit(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTRA_AUTH_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("ASTRA_AUTH_TARGET", "nosuch")
+    with pytest.raises(AstraAuthError, match="^astra-auth: no target named 'nosuch'"):
+        from_environment()

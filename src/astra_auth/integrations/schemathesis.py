@@ -17,6 +17,9 @@ help (`CredentialSource.renew`: once per refused token, never for
 request once more with it.  The credential goes only to the target's own
 origin (scheme, host and port of its `url`).
 
+A failure before the scan, while Schemathesis loads its hooks, is one message
+with its hints and astra-auth's exit code (`from_environment`).
+
 This module and `astra_auth.schemathesis` (the hooks module that Schemathesis
 loads, which calls `from_environment`) are the only ones that import
 schemathesis; no command imports them.
@@ -37,7 +40,7 @@ import schemathesis
 
 from astra_auth.core.errors import AstraError, ConfigError
 from astra_auth.credentials.interface import Credential, CredentialSource, origin
-from astra_auth.text import shellcmd
+from astra_auth.text import safetext, shellcmd
 
 TARGET_ENV = "ASTRA_AUTH_TARGET"
 # The module Schemathesis loads as its hooks (SCHEMATHESIS_HOOKS): it calls
@@ -171,7 +174,8 @@ def _show_origin(url: str) -> str:
 
 
 def _text(message: str, hints: list[str]) -> str:
-    return "astra-auth: " + message + "".join(f"\n  → {hint}" for hint in hints)
+    # Provider text among it: shown with its control characters escaped.
+    return safetext.clean("astra-auth: " + message + "".join(f"\n  → {hint}" for hint in hints))
 
 
 def _error(text: str) -> Exception:
@@ -238,11 +242,23 @@ def register(
     return provider
 
 
+def _from_cli() -> bool:
+    """Whether Schemathesis runs from its command line (`st run`, `st fuzz`),
+    which imports its hooks module as it starts."""
+    return "schemathesis.cli" in sys.modules
+
+
 def from_environment() -> None:
     """Register the target named by ASTRA_AUTH_TARGET (when loaded as the hooks module).
 
-    A problem is raised with its hints in its text: Schemathesis prints the
-    text of an exception from a hooks module, and nothing else of it.
+    Loaded by Schemathesis's command line, a problem ends the run here: its
+    message and hints on stderr, and astra-auth's exit code for it (3 for
+    the configuration, 4 when the provider refused, 5 when it could not be
+    reached, ...).  Schemathesis turns any `Exception` from a hooks module
+    into "Unable to load Schemathesis extension hooks" and a traceback
+    (`schemathesis.core.hooks.load_from_path`, `schemathesis.cli.commands`),
+    but lets `SystemExit` through, as `sys.exit` means it.  Imported from
+    Python, the problem is raised as `AstraAuthError`.
     """
     name = os.environ.get(TARGET_ENV, "").strip()
     try:
@@ -256,4 +272,8 @@ def from_environment() -> None:
                        f"SCHEMATHESIS_HOOKS={HOOKS_MODULE} st run URL"],
             )
     except AstraError as exc:
-        raise AstraAuthError(_text(exc.message, exc.hints)) from None
+        text = _text(exc.message, exc.hints)
+        if not _from_cli():
+            raise AstraAuthError(text) from None
+        print(text, file=sys.stderr, flush=True)
+        raise SystemExit(int(exc.exit_code)) from None
