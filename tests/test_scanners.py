@@ -184,6 +184,60 @@ def test_schemathesis_failure_before_the_scan_is_one_message_with_its_hints(
     assert scan_api.log() == []
 
 
+# Where the provider goes down in each phase: after the API has seen this many
+# requests, a few into the phase (tests/servers/scanapi.py holds that request
+# until every token has expired).  The document for the examples phase has
+# examples; coverage runs both modes, for more requests.
+PHASES = {
+    "examples": ("openapi-examples.json", 4, ["--mode", "positive"]),
+    "coverage": ("openapi.json", 10, []),
+    "fuzzing": ("openapi.json", 10, ["--mode", "positive", "--max-examples", "20"]),
+    "stateful": ("openapi.json", 30, ["--mode", "positive", "--max-examples", "20"]),
+}
+OUTAGE = ("astra-auth: server_error: The provider answered 503 SERVICE UNAVAILABLE: an error "
+          "on its side, not in this request.\n"
+          "  → The provider failed on its side: try again later, and check its status page or "
+          "logs.")
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_schemathesis_fails_in_every_phase_when_the_provider_goes_down(
+        phase, proc, short_target, tmp_path, leaks):
+    api = short_target.api
+    document, after, options = PHASES[phase]
+    api.state.outage_after = after
+    done = run(leaks, [schemathesis_cli(), "run", f"{api.base}/{document}", "--phases", phase,
+                       *options, "--checks", "not_a_server_error", "--seed", "1"],
+               dict(proc.env, **HOOKS, ASTRA_AUTH_TARGET="short"), tmp_path)
+    output = strip_ansi(done.stdout + done.stderr)
+    assert done.returncode == 1, output
+    # Reported as an error of the scan, in astra-auth's words (on stdout, in
+    # Schemathesis's ERRORS), not in Schemathesis's own ("Token fetch failed").
+    assert "Authentication Error\n\n" + OUTAGE in strip_ansi(done.stdout), output
+    assert "Token fetch failed" not in output and "Traceback" not in output
+    # Mid-phase: the phase's first requests were authenticated.
+    assert any(r.valid for r in api.log()[:after])
+
+
+def test_schemathesis_fails_when_the_api_refuses_the_token_and_no_other_can_be_had(
+        proc, steady_target, tmp_path, leaks):
+    api = steady_target.api
+    api.state.outage_after, api.state.outage_revokes = 30, True
+    done = run(leaks, [schemathesis_cli(), "run", f"{api.base}/openapi.json", "--phases",
+                       "stateful", *PHASES["stateful"][2], "--checks", "not_a_server_error",
+                       "--seed", "1"],
+               dict(proc.env, **HOOKS, ASTRA_AUTH_TARGET="steady"), tmp_path)
+    output = strip_ansi(done.stdout + done.stderr)
+    assert done.returncode == 1, output
+    # Every request still carried the one token (Schemathesis only saw 401s),
+    # so astra-auth reports it, with how often it happened.
+    assert re.search(re.escape("Authentication Error\n\n" + OUTAGE) + r".*\n"
+                     r"No credential could be had (once|\d+ times) during this scan, so the "
+                     r"scan fails\.\n", strip_ansi(done.stdout), re.DOTALL), output
+    assert len(api.issued()) == 1
+    assert all(r.token == api.issued()[0] for r in api.log())
+
+
 # ---------------------------------------------------------------------------
 # Newman, its token from exec (one short run: Newman cannot renew by itself)
 
