@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, free_port, strip_ansi
+from tests.conftest import IN_CI, add_scan_target, free_port, strip_ansi
 from tests.fakes import CLIENT_SECRET
 from tests.servers.scanapi import SHORT_LIFETIME
 
@@ -110,18 +110,6 @@ def test_schemathesis_renews_once_when_the_api_refuses_a_token(
     assert all(r.valid for r in log[last_refused + 1:]) and len(log) > last_refused + 10
 
 
-def test_schemathesis_without_a_target_name_says_how_to_give_one(proc, scan_api, tmp_path, leaks):
-    done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
-                  env=HOOKS)
-    assert done.returncode != 0
-    output = done.stdout + done.stderr
-    assert "ASTRA_AUTH_TARGET is not set, so astra_auth.schemathesis does not know which " \
-           "target's credential to use" in output
-    assert "ASTRA_AUTH_TARGET=payments-api SCHEMATHESIS_HOOKS=astra_auth.schemathesis " \
-           "st run URL" in output
-    assert scan_api.log() == []
-
-
 def test_schemathesis_never_sends_the_credential_to_another_origin(
         proc, scan_api, tmp_path, leaks):
     proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
@@ -139,19 +127,115 @@ def test_schemathesis_never_sends_the_credential_to_another_origin(
     assert all(r.token is None for r in scan_api.log())
 
 
-def test_schemathesis_reports_why_no_token_could_be_had_before_the_scan(
+# ---------------------------------------------------------------------------
+# Schemathesis when no credential can be had
+
+
+def _before_the_scan(proc, api, case: str) -> tuple[dict[str, str], int, list[str]]:  # type: ignore[no-untyped-def]
+    """The environment of a scan that cannot start, its exit code, and its message: how
+    the first line starts, and some of the hints."""
+    if case == "no ASTRA_AUTH_TARGET":
+        return HOOKS, 3, [
+            "astra-auth: ASTRA_AUTH_TARGET is not set, so astra_auth.schemathesis does not "
+            "know which target's credential to use",
+            "  → Name the target: ASTRA_AUTH_TARGET=payments-api "
+            "SCHEMATHESIS_HOOKS=astra_auth.schemathesis st run URL"]
+    if case == "unknown target":
+        add_scan_target(proc, api, "steady", "scan-steady")
+        return {**HOOKS, "ASTRA_AUTH_TARGET": "nosuch"}, 3, [
+            f"astra-auth: no target named 'nosuch' in {proc.config_path}",
+            "  → See them all with: astra-auth targets list",
+            "  → Create it with: astra-auth configure nosuch"]
+    if case == "wrong secret":
+        add_scan_target(proc, api, "steady", "scan-steady")
+        return {**HOOKS, "ASTRA_AUTH_TARGET": "steady",
+                "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"}, 4, [
+            "astra-auth: invalid_client: The provider rejected the request",
+            # The secret came from a variable: the hint names it rather than the keyring.
+            "  → The client secret came from ASTRA_AUTH_CLIENT_SECRET: check its value "
+            "where astra-auth runs."]
+    assert case == "unreachable provider"
+    port = free_port()
+    proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
+    proc("configure", "gone", "--grant-type", "client_credentials", "--token-url",
+         f"http://127.0.0.1:{port}/oauth/token", "--client-id", "scan-steady", "--secrets", "env",
+         "--url", api.base, "--no-input")
+    return {**HOOKS, "ASTRA_AUTH_TARGET": "gone"}, 5, [
+        f"astra-auth: connection_refused: Nothing accepts connections at 127.0.0.1:{port} "
+        "(connection refused)."]
+
+
+@pytest.mark.parametrize("case", ["no ASTRA_AUTH_TARGET", "unknown target", "wrong secret",
+                                  "unreachable provider"])
+def test_schemathesis_failure_before_the_scan_is_one_message_with_its_hints(
+        case, proc, scan_api, tmp_path, leaks):
+    env, code, lines = _before_the_scan(proc, scan_api, case)
+    done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
+                  env=env)
+    # astra-auth's message and exit code, nothing of Schemathesis's ("Unable to
+    # load Schemathesis extension hooks", a traceback).
+    assert (done.returncode, done.stdout) == (code, ""), done.stdout + done.stderr
+    first, *hints = done.stderr.splitlines()
+    assert first.startswith(lines[0]), done.stderr
+    assert hints and all(hint.startswith("  → ") for hint in hints), done.stderr
+    assert set(lines[1:]) <= set(hints), done.stderr
+    assert done.stderr.count("astra-auth: ") == 1
+    assert "Traceback" not in done.stderr
+    assert scan_api.log() == []
+
+
+# Where the provider goes down in each phase: after the API has seen this many
+# requests, a few into the phase (tests/servers/scanapi.py holds that request
+# until every token has expired).  The document for the examples phase has
+# examples; coverage runs both modes, for more requests.
+PHASES = {
+    "examples": ("openapi-examples.json", 4, ["--mode", "positive"]),
+    "coverage": ("openapi.json", 10, []),
+    "fuzzing": ("openapi.json", 10, ["--mode", "positive", "--max-examples", "20"]),
+    "stateful": ("openapi.json", 30, ["--mode", "positive", "--max-examples", "20"]),
+}
+OUTAGE = ("astra-auth: server_error: The provider answered 503 SERVICE UNAVAILABLE: an error "
+          "on its side, not in this request.\n"
+          "  → The provider failed on its side: try again later, and check its status page or "
+          "logs.")
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_schemathesis_fails_in_every_phase_when_the_provider_goes_down(
+        phase, proc, short_target, tmp_path, leaks):
+    api = short_target.api
+    document, after, options = PHASES[phase]
+    api.state.outage_after = after
+    done = run(leaks, [schemathesis_cli(), "run", f"{api.base}/{document}", "--phases", phase,
+                       *options, "--checks", "not_a_server_error", "--seed", "1"],
+               dict(proc.env, **HOOKS, ASTRA_AUTH_TARGET="short"), tmp_path)
+    output = strip_ansi(done.stdout + done.stderr)
+    assert done.returncode == 1, output
+    # Reported as an error of the scan, in astra-auth's words (on stdout, in
+    # Schemathesis's ERRORS), not in Schemathesis's own ("Token fetch failed").
+    assert "Authentication Error\n\n" + OUTAGE in strip_ansi(done.stdout), output
+    assert "Token fetch failed" not in output and "Traceback" not in output
+    # Mid-phase: the phase's first requests were authenticated.
+    assert any(r.valid for r in api.log()[:after])
+
+
+def test_schemathesis_fails_when_the_api_refuses_the_token_and_no_other_can_be_had(
         proc, steady_target, tmp_path, leaks):
-    done = st_run(proc, leaks, tmp_path, f"{steady_target.api.base}/openapi.json",
-                  "--max-examples", "2",
-                  env={**HOOKS, "ASTRA_AUTH_TARGET": "steady",
-                       "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"})
-    assert done.returncode != 0
-    output = done.stdout + done.stderr
-    assert "astra-auth: invalid_client: The provider rejected the request" in output
-    # The secret came from a variable: the hint names it rather than the keyring.
-    assert ("\n  → The client secret came from ASTRA_AUTH_CLIENT_SECRET: check its value "
-            "where astra-auth runs.") in output
-    assert steady_target.api.log() == []
+    api = steady_target.api
+    api.state.outage_after, api.state.outage_revokes = 30, True
+    done = run(leaks, [schemathesis_cli(), "run", f"{api.base}/openapi.json", "--phases",
+                       "stateful", *PHASES["stateful"][2], "--checks", "not_a_server_error",
+                       "--seed", "1"],
+               dict(proc.env, **HOOKS, ASTRA_AUTH_TARGET="steady"), tmp_path)
+    output = strip_ansi(done.stdout + done.stderr)
+    assert done.returncode == 1, output
+    # Every request still carried the one token (Schemathesis only saw 401s),
+    # so astra-auth reports it, with how often it happened.
+    assert re.search(re.escape("Authentication Error\n\n" + OUTAGE) + r".*\n"
+                     r"No credential could be had (once|\d+ times) during this scan, so the "
+                     r"scan fails\.\n", strip_ansi(done.stdout), re.DOTALL), output
+    assert len(api.issued()) == 1
+    assert all(r.token == api.issued()[0] for r in api.log())
 
 
 # ---------------------------------------------------------------------------

@@ -8,26 +8,45 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
+from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential
-from astra_auth.integrations.schemathesis import AstraAuthProvider, _Binding, _case_carries
+from astra_auth.integrations.schemathesis import (
+    AstraAuthError,
+    AstraAuthProvider,
+    _Binding,
+    _case_carries,
+    from_environment,
+)
 
 HEADER = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
 COOKIE = Credential("cookie", "session", "k-1", token="k-1")
 QUERY = Credential("query", "api_key", "k/1", token="k/1")
 
 
+# What the provider's source raises while the provider is down.
+DOWN = CredentialError(Failure(Category.SERVER_ERROR, "The provider answered 503."),
+                       ["Try again later."])
+DOWN_TEXT = "astra-auth: server_error: The provider answered 503.\n  → Try again later."
+
+
 @dataclass
 class FakeSource:
-    """A CredentialSource that hands out what it is given and records renewals."""
+    """A CredentialSource that hands out what it is given and records renewals;
+    with `down`, both fail as while the provider is down."""
 
     current: Credential
     renewals: list[tuple[Credential, str | None]] = field(default_factory=list)
+    down: bool = False
 
     def get(self) -> Credential:
+        if self.down:
+            raise DOWN
         return self.current
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
         self.renewals.append((failed, www_authenticate))
+        if self.down:
+            raise DOWN
         return None
 
 
@@ -142,3 +161,77 @@ def test_a_case_without_our_credential_is_sent_as_it_is():
     binding.refresh(bare)
     binding.refresh(forged)
     assert bare.headers == {} and forged.headers == {"Authorization": "Bearer forged"}
+
+
+# ---------------------------------------------------------------------------
+# When no credential can be had
+
+
+@dataclass
+class FakeOperation:
+    base_url: str = "https://api.example.com"
+
+
+@dataclass
+class FakeContext:
+    operation: FakeOperation = field(default_factory=FakeOperation)
+
+
+def test_schemathesis_shows_astra_auths_failure_however_often_it_repeats():
+    """Not "Token fetch failed 3 times in a row", which Schemathesis's caching
+    layer says in its place after three failures of `get` in a row."""
+    from schemathesis.auths import AuthStorage
+    from schemathesis.core.errors import AuthenticationError
+
+    binding, source = binding_for(HEADER)
+    source.down = True
+    storage = AuthStorage()
+    storage.auth(refresh_interval=0, retry_on=[401])(
+        type("P", (AstraAuthProvider,), {"binding": binding}))
+    for _ in range(5):
+        with pytest.raises(AuthenticationError) as raised:
+            storage.set(FakeCase(), FakeContext())  # type: ignore[arg-type]
+        assert str(raised.value) == DOWN_TEXT
+    assert binding.missed == 5
+
+
+def test_a_failure_reaches_schemathesis_through_set():
+    binding, source = binding_for(HEADER)
+    provider = type("P", (AstraAuthProvider,), {"binding": binding})()
+    source.down = True
+    data = provider.get(FakeCase(), FakeContext())
+    case = FakeCase()
+    with pytest.raises(Exception, match="^astra-auth: server_error: The provider answered 503"):
+        provider.set(case, data, FakeContext())
+    assert case == FakeCase()  # nothing was put into it
+
+
+def test_a_refused_credential_that_cannot_be_renewed_is_reported_at_the_end(capsys):
+    binding, source = binding_for(HEADER)
+    provider = type("P", (AstraAuthProvider,), {"binding": binding})()
+    case = FakeCase()
+    provider.set(case, binding.credential_for("https://api.example.com"), None)
+    assert binding.unreported() is None
+    source.down = True
+    for _ in range(2):
+        binding.after_call(None, case, FakeResponse(401, sent(case)))
+    assert binding.unreported() == (DOWN_TEXT + "\nNo credential could be had 2 times during "
+                                    "this scan, so the scan fails.")
+    assert capsys.readouterr().err == DOWN_TEXT + "\n"  # told once, as it happened
+
+
+def test_a_refusal_that_no_new_credential_would_help_is_not_reported():
+    """The source declines to renew (`insufficient_scope`, or an API that
+    refuses even a fresh token): Schemathesis's checks judge those 401s."""
+    binding, source = binding_for(HEADER)
+    case = FakeCase(headers={"Authorization": "Bearer tok-1"})
+    binding.credential_for("https://api.example.com")
+    binding.after_call(None, case, FakeResponse(401, sent(case)))
+    assert source.renewals == [(HEADER, None)] and binding.unreported() is None
+
+
+def test_imported_from_python_a_failure_is_raised_not_an_exit(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTRA_AUTH_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("ASTRA_AUTH_TARGET", "nosuch")
+    with pytest.raises(AstraAuthError, match="^astra-auth: no target named 'nosuch'"):
+        from_environment()

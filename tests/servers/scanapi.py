@@ -13,6 +13,7 @@ on a loaded machine).
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 import time
@@ -105,6 +106,14 @@ OPENAPI = {
 }
 
 
+# The same API with examples in its document, for Schemathesis's examples phase.
+EXAMPLES = copy.deepcopy(OPENAPI)
+EXAMPLES["paths"]["/things"]["post"]["requestBody"]["content"]["application/json"][
+    "examples"] = {name: {"value": {"name": name}} for name in ("fork", "knife", "spoon")}
+EXAMPLES["paths"]["/things/{thing_id}"]["get"]["parameters"][0]["examples"] = {
+    name: {"value": value} for name, value in (("first", 1), ("second", 2), ("third", 3))}
+
+
 @dataclass(frozen=True)
 class Logged:
     """One API request as the API saw it."""
@@ -132,6 +141,14 @@ class State:
     # scanner must renew on the 401 and send the request again.
     refuse_first: int = 0
     refused: set[str] = field(default_factory=set)
+    # A provider outage in the middle of a scan: once the API has seen this
+    # many requests, the token endpoint answers 503.  The last request before
+    # it is answered only once every token issued so far has expired, so that
+    # the outage outlasts them however fast the scan runs ...
+    outage_after: int | None = None
+    # ... or, with this, the API refuses those tokens from then on, as an API
+    # that asks the provider about each token (RFC 7662 introspection) would.
+    outage_revokes: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -157,11 +174,19 @@ def build_app() -> tuple[Flask, State]:
 
     @app.post("/oauth/token")
     def token():  # type: ignore[no-untyped-def]
+        with state.lock:
+            down = state.outage_after is not None and len(state.log) >= state.outage_after
+        if down:
+            return jsonify(error="temporarily_unavailable"), 503
         return server.create_token_response()
 
     @app.get("/openapi.json")
     def openapi():  # type: ignore[no-untyped-def]
         return jsonify(OPENAPI)
+
+    @app.get("/openapi-examples.json")
+    def openapi_examples():  # type: ignore[no-untyped-def]
+        return jsonify(EXAMPLES)
 
     @app.before_request
     def check_token():  # type: ignore[no-untyped-def]
@@ -171,11 +196,19 @@ def build_app() -> tuple[Flask, State]:
         token = auth[7:] if auth[:7].lower() == "bearer " else None
         now = time.time()
         with state.lock:
+            revoked = (state.outage_revokes and state.outage_after is not None
+                       and len(state.log) >= state.outage_after)
             issued = state.tokens.get(token) if token else None
             valid = (issued is not None and now < issued.expires_at
-                     and token not in state.refused)
+                     and token not in state.refused and not revoked)
             state.log.append(Logged(request.method, request.path, valid, token,
                                     issued.client if issued else None, now))
+            outage_starts = (len(state.log) == state.outage_after
+                             and not state.outage_revokes)
+            expired = max((t.expires_at for t in state.tokens.values()), default=now)
+        if outage_starts:
+            # The scanner notes a token's expiry a moment after the server.
+            time.sleep(max(0.0, expired + 0.2 - time.time()))
         if not valid:
             error = "invalid_token" if token else None
             challenge = f'Bearer error="{error}"' if error else "Bearer"

@@ -17,6 +17,11 @@ help (`CredentialSource.renew`: once per refused token, never for
 request once more with it.  The credential goes only to the target's own
 origin (scheme, host and port of its `url`).
 
+When no credential can be had during the scan, the scan fails in every phase
+(`_Binding.missing`, `_handle_outcome`); a failure before the scan, while
+Schemathesis loads its hooks, is one message with its hints and astra-auth's
+exit code (`from_environment`).
+
 This module and `astra_auth.schemathesis` (the hooks module that Schemathesis
 loads, which calls `from_environment`) are the only ones that import
 schemathesis; no command imports them.
@@ -38,7 +43,7 @@ import schemathesis
 from astra_auth.core.errors import AstraError, ConfigError
 from astra_auth.credentials.interface import Credential, CredentialSource, origin
 from astra_auth.diagnosis.hints import explain
-from astra_auth.text import shellcmd
+from astra_auth.text import safetext, shellcmd
 
 TARGET_ENV = "ASTRA_AUTH_TARGET"
 # The module Schemathesis loads as its hooks (SCHEMATHESIS_HOOKS): it calls
@@ -48,6 +53,13 @@ HOOKS_MODULE = "astra_auth.schemathesis"
 
 class AstraAuthError(Exception):
     """No credential for this test case; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class _Missing:
+    """What the provider's `get` hands to its `set` when no credential could be had."""
+
+    text: str
 
 
 @dataclass
@@ -62,11 +74,17 @@ class _Binding:
     recent: deque[Credential] = field(default_factory=lambda: deque(maxlen=8))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    # Failures already told on stderr: Schemathesis shows only its own words
-    # once its breaker trips (three failed fetches in a row).
+    # Failures already told on stderr, as they happen: Schemathesis shows its
+    # errors only when the scan ends.
     told: set[str] = field(default_factory=set)
+    # How often no credential could be had during the scan, and the last
+    # reason: when Schemathesis did not report it, `_handle_outcome` does.
+    missed: int = 0
+    why: str | None = None
 
     def credential_for(self, base_url: str) -> Credential:
+        """The current credential for a request to `base_url`; raises
+        `AstraAuthError` (told on stderr, counted in `missed`) when there is none."""
         try:
             if origin(base_url) != origin(self.url):
                 raise ConfigError(
@@ -80,17 +98,34 @@ class _Binding:
                 )
             credential = self.source.get()
         except AstraError as exc:
-            text = _text(exc.message, explain(exc).hints)
-            with self.lock:
-                first = text not in self.told
-                self.told.add(text)
-            if first:
-                print(text, file=sys.stderr, flush=True)
-            raise _error(text) from None
+            raise AstraAuthError(self.missing(exc)) from None
         with self.lock:
             if credential not in self.recent:  # one entry per token, not per case
                 self.recent.append(credential)
         return credential
+
+    def missing(self, exc: AstraError) -> str:
+        """Count a request that has no credential because of `exc`; its text,
+        told on stderr the first time."""
+        text = _text(exc.message, explain(exc).hints)
+        with self.lock:
+            first = text not in self.told
+            self.told.add(text)
+            self.missed += 1
+            self.why = text
+        if first:
+            print(text, file=sys.stderr, flush=True)
+        return text
+
+    def unreported(self) -> str | None:
+        """What to report when the scan ends and Schemathesis has reported
+        none of astra-auth's errors: None when every request had a credential."""
+        with self.lock:
+            missed, why = self.missed, self.why
+        if not missed or why is None:
+            return None
+        times = "once" if missed == 1 else f"{missed} times"
+        return f"{why}\nNo credential could be had {times} during this scan, so the scan fails."
 
     def carried(self, request: Any) -> Credential | None:
         """The credential among `recent` that `request` (a requests.PreparedRequest) carried."""
@@ -137,8 +172,10 @@ class _Binding:
         challenge = (response.headers.get("www-authenticate") or [None])[0]
         try:
             self.source.renew(failed, challenge)
-        except AstraError:
-            pass  # the next `get` meets the same failure and reports it
+        except AstraError as exc:
+            # The API refused the credential and no other can be had: this
+            # request went without one.
+            self.missing(exc)
 
 
 def _container(case: Any, credential: Credential) -> Any:
@@ -172,7 +209,8 @@ def _show_origin(url: str) -> str:
 
 
 def _text(message: str, hints: list[str]) -> str:
-    return "astra-auth: " + message + "".join(f"\n  → {hint}" for hint in hints)
+    # Provider text among it: shown with its control characters escaped.
+    return safetext.clean("astra-auth: " + message + "".join(f"\n  → {hint}" for hint in hints))
 
 
 def _error(text: str) -> Exception:
@@ -184,16 +222,29 @@ def _error(text: str) -> Exception:
 
 
 class AstraAuthProvider:
-    """Schemathesis's `AuthProvider` protocol over one `_Binding`."""
+    """Schemathesis's `AuthProvider` protocol over one `_Binding`.
+
+    A failure is raised by `set`, not by `get`: Schemathesis's caching layer
+    (`schemathesis.auths.CachingAuthProvider`, kept for its re-authentication
+    on 401) counts failures of `get` and, after three in a row, answers for
+    30 s with its own "Token fetch failed 3 times in a row" and "Common
+    causes" in place of astra-auth's message, without asking again.  The
+    source has its own back-off (`astra_auth.credentials.shared`).
+    """
 
     binding: _Binding
 
-    def get(self, case: Any, context: Any) -> Credential:
+    def get(self, case: Any, context: Any) -> Credential | _Missing:
         operation = context.operation
         base_url = operation.base_url or operation.schema.get_base_url()
-        return self.binding.credential_for(base_url)
+        try:
+            return self.binding.credential_for(base_url)
+        except AstraAuthError as exc:
+            return _Missing(str(exc))
 
-    def set(self, case: Any, data: Credential, context: Any) -> None:
+    def set(self, case: Any, data: Credential | _Missing, context: Any) -> None:
+        if isinstance(data, _Missing):
+            raise _error(data.text)
         _apply(case, data)
 
 
@@ -240,14 +291,66 @@ def register(
 
     schemathesis.hook(before_call)
     schemathesis.hook(after_call)
+    _handle_outcome(binding)
     return provider
+
+
+def _handle_outcome(binding: _Binding) -> None:
+    """Make sure that the scan fails when a request went without a credential.
+
+    The provider's error fails the scan when Schemathesis reports it, but it
+    does not always: whether a test case gets a credential depends on when
+    it runs, not on its input, and when Hypothesis replays a case with the
+    other outcome it calls the result flaky, which Schemathesis counts as a
+    pass and reports nothing (`engine/run/unit/_errors.py` and
+    `engine/run/stateful/_executor.py`, `_classify_flaky`).  So a CLI event
+    handler (`schemathesis.cli.handler`, "Extending CLI" in its guides)
+    watches the run, and when it ends with none of astra-auth's errors
+    reported, adds one as the engine adds its own (`ctx.on_event` with a
+    `NonFatalError`): shown under ERRORS, and the exit code is 1.
+
+    Only under Schemathesis's command line: in pytest, a test that got no
+    credential fails by itself.
+    """
+    if not _from_cli():
+        return
+    from schemathesis import cli
+    from schemathesis.engine import events
+
+    class AstraAuthOutcome(cli.EventHandler):
+        def __init__(self, *args: Any, **params: Any) -> None:
+            self.reported = False
+
+        def handle_event(self, ctx: Any, event: events.EngineEvent) -> None:
+            if isinstance(event, events.NonFatalError):
+                self.reported |= str(event.value).startswith("astra-auth: ")
+            elif isinstance(event, events.EngineFinished) and not self.reported:
+                text = binding.unreported()
+                if text is not None:
+                    ctx.on_event(events.NonFatalError(error=_error(text), phase=None,
+                                                      label="astra-auth",
+                                                      related_to_operation=False))
+
+    cli.handler()(AstraAuthOutcome)
+
+
+def _from_cli() -> bool:
+    """Whether Schemathesis runs from its command line (`st run`, `st fuzz`),
+    which imports its hooks module as it starts."""
+    return "schemathesis.cli" in sys.modules
 
 
 def from_environment() -> None:
     """Register the target named by ASTRA_AUTH_TARGET (when loaded as the hooks module).
 
-    A problem is raised with its hints in its text: Schemathesis prints the
-    text of an exception from a hooks module, and nothing else of it.
+    Loaded by Schemathesis's command line, a problem ends the run here: its
+    message and hints on stderr, and astra-auth's exit code for it (3 for
+    the configuration, 4 when the provider refused, 5 when it could not be
+    reached, ...).  Schemathesis turns any `Exception` from a hooks module
+    into "Unable to load Schemathesis extension hooks" and a traceback
+    (`schemathesis.core.hooks.load_from_path`, `schemathesis.cli.commands`),
+    but lets `SystemExit` through, as `sys.exit` means it.  Imported from
+    Python, the problem is raised as `AstraAuthError`.
     """
     name = os.environ.get(TARGET_ENV, "").strip()
     try:
@@ -261,4 +364,8 @@ def from_environment() -> None:
                        f"SCHEMATHESIS_HOOKS={HOOKS_MODULE} st run URL"],
             )
     except AstraError as exc:
-        raise AstraAuthError(_text(exc.message, exc.hints)) from None
+        text = _text(exc.message, explain(exc).hints)
+        if not _from_cli():
+            raise AstraAuthError(text) from None
+        print(text, file=sys.stderr, flush=True)
+        raise SystemExit(int(exc.exit_code)) from None
