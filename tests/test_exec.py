@@ -158,6 +158,46 @@ def test_ctrl_c_at_a_terminal_reaches_the_command_exactly_once(proc, steady_targ
     assert child.exitstatus == 130
 
 
+# In exec's main thread while COMMAND runs, the signals it passes on are
+# blocked, to be taken with sigwaitinfo, which names their sender.
+SIGNAL_FOR_THE_COMMAND = textwrap.dedent("""\
+    import os, signal
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    os.kill(os.getpid(), signal.SIGTERM)
+    print("pending" if signal.SIGTERM in signal.sigpending() else "taken", flush=True)
+""")
+LEFT_WAITING = {
+    "keyring": textwrap.dedent("""\
+        from astra_auth.storage.secretstore import KeyringStore
+        try:
+            KeyringStore(timeout=0.1).get("api:token")
+        except Exception as exc:
+            print(type(exc).__name__, flush=True)
+    """),
+    "http": textwrap.dedent("""\
+        import threading
+        from astra_auth.net.transport import Deadline
+        try:
+            Deadline(0.05).run(threading.Event().wait)
+        except Exception as exc:
+            print(type(exc).__name__, flush=True)
+    """),
+}
+
+
+@pytest.mark.parametrize(("worker", "error"), [("keyring", "KeyringUnavailable"),
+                                               ("http", "ReadTimeout")])
+def test_a_worker_left_waiting_never_takes_a_signal_meant_for_the_command(proc, worker, error):
+    # A worker thread that could receive the signal would get it (the kernel
+    # picks any thread that does not block it), and its default action would
+    # end the whole process: astra-auth gone, COMMAND left running.
+    done = subprocess.run(
+        [sys.executable, "-c", LEFT_WAITING[worker] + SIGNAL_FOR_THE_COMMAND],
+        env=dict(proc.env, PYTHON_KEYRING_BACKEND="tests.keyring_backends.Hanging"),
+        capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{error}\npending\n", "")
+
+
 def test_no_credential_means_the_command_never_runs(proc, steady_target, tmp_path):
     marker = tmp_path / "ran"
     result = proc("exec", "steady", "--", "touch", str(marker), expect=4,

@@ -8,11 +8,11 @@ imported on first use only, so commands that need no secret start fast.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from astra_auth.core.errors import AstraError, KeyringUnavailable, UsageError
+from astra_auth.core.threads import start_worker
 
 if TYPE_CHECKING:  # keyring itself is imported on first use
     from keyring.backend import KeyringBackend
@@ -152,8 +152,7 @@ class KeyringStore:
             except BaseException as exc:  # handed to the calling thread below
                 outcome["error"] = exc
 
-        thread = threading.Thread(target=work, name="astra-auth-keyring", daemon=True)
-        thread.start()
+        thread = start_worker(work, "astra-auth-keyring")
         thread.join(self.timeout)
         if thread.is_alive():
             self._hung = KeyringUnavailable(
