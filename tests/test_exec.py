@@ -91,52 +91,62 @@ def test_the_commands_own_flags_after_the_double_dash_are_untouched(proc, steady
     assert json.loads(result.out) == argv
 
 
+# COMMAND for the signal tests: it takes signals one at a time with their
+# senders (a handler tells neither, and merges a second copy into the first),
+# and stops after two.  The 60 s bound a failure only; nothing waits for them.
 CHILD = textwrap.dedent("""\
-    import signal, sys, time
-    def handler(signum, frame):
-        print("got", signum, flush=True)
-        sys.exit(3)
-    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"):
-        signal.signal(getattr(signal, name), handler)
+    import os, signal, sys
+    wanted = {signal.SIGHUP, signal.SIGINT, signal.SIGUSR1, signal.SIGTERM, signal.SIGWINCH}
+    signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
     print("ready", flush=True)
-    time.sleep(60)
-    print("not signalled", flush=True)
+    for _ in range(2):
+        info = signal.sigtimedwait(wanted, 60)
+        if info is None:
+            print("no signal within 60 s", flush=True)
+            sys.exit(4)
+        sender = ("astra-auth" if info.si_pid == os.getppid() else
+                  "the terminal" if info.si_code > 0 else f"pid {info.si_pid}")
+        print(f"got {info.si_signo} from {sender}", flush=True)
+    sys.exit(3)
 """)
+# Sent once COMMAND has reported the first signal.  exec takes and passes on
+# signals one at a time, so a second copy of the first, had it made one, would
+# have reached COMMAND before this; COMMAND takes pending signals lowest number
+# first, and SIGWINCH (28) is above the others.  So the second signal COMMAND
+# reports is the marker exactly when the first came once.
+MARKER = signal.SIGWINCH
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
-def test_signals_sent_to_astra_auth_reach_the_command_once(proc, steady_target, leaks, signum):
+def _signal_then_marker(env: dict[str, str], signum: int, leaks) -> tuple[str, str, str, int]:
+    """exec CHILD; send it `signum`, then MARKER once COMMAND has reported it.
+
+    COMMAND's two reports, astra-auth's stderr and its exit status.
+    """
     child = subprocess.Popen(
         [sys.executable, "-m", "astra_auth", "exec", "steady", "--", sys.executable, "-c", CHILD],
-        env=proc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
     try:
+        # COMMAND starts once exec's own signal handling is in place, and says
+        # "ready" once its own is: from here on, a signal has nowhere to be lost.
         assert child.stdout.readline() == "ready\n"
         child.send_signal(signum)
-        out, err = child.communicate(timeout=30)
+        first = child.stdout.readline()
+        child.send_signal(MARKER)
+        out, err = child.communicate(timeout=120)  # a bound for a hang, not a measure
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-    leaks.record("exec stdout", out)
+    leaks.record("exec stdout", first + out)
     leaks.record("exec stderr", err)
-    assert out == f"got {int(signum)}\n"
-    assert child.returncode == 3
-    assert "Traceback" not in err
+    return first, out, err, child.returncode
 
 
-COUNTING_CHILD = textwrap.dedent("""\
-    import signal, sys
-    # Taken one by one with their senders, so that a second copy is not
-    # merged into the first the way a handler would see it.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    print("ready", flush=True)
-    seen = [signal.sigtimedwait({signal.SIGINT}, 30)]
-    while seen[-1] is not None:
-        seen.append(signal.sigtimedwait({signal.SIGINT}, 1.5))
-    print("SIGINT from", ["terminal" if i.si_code > 0 else f"pid {i.si_pid}"
-                          for i in seen[:-1]], flush=True)
-    sys.exit(130)
-""")
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT, signal.SIGUSR1, signal.SIGTERM])
+def test_signals_sent_to_astra_auth_reach_the_command_once(proc, steady_target, leaks, signum):
+    assert _signal_then_marker(proc.env, signum, leaks) == (
+        f"got {int(signum)} from astra-auth\n", f"got {int(MARKER)} from astra-auth\n", "", 3)
 
 
 def test_ctrl_c_at_a_terminal_reaches_the_command_exactly_once(proc, steady_target, leaks):
@@ -145,17 +155,37 @@ def test_ctrl_c_at_a_terminal_reaches_the_command_exactly_once(proc, steady_targ
     import pexpect
 
     child = pexpect.spawn(sys.executable, ["-m", "astra_auth", "exec", "steady", "--",
-                                           sys.executable, "-c", COUNTING_CHILD],
-                          env=proc.env, encoding="utf-8", timeout=30)
+                                           sys.executable, "-c", CHILD],
+                          env=proc.env, encoding="utf-8", timeout=120)
     try:
         child.expect_exact("ready")
         child.sendintr()
+        child.expect_exact(f"got {int(signal.SIGINT)} from the terminal")
+        os.kill(child.pid, MARKER)
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     leaks.record("terminal", child.before)
-    assert "SIGINT from ['terminal']" in child.before
-    assert child.exitstatus == 130
+    assert child.before.split() == ["got", str(int(MARKER)), "from", "astra-auth"]
+    assert child.exitstatus == 3
+
+
+def test_signals_reach_the_command_after_a_keyring_call_was_left_hanging(proc, steady_target,
+                                                                         leaks, tmp_path):
+    # A keyring that never answers leaves its worker thread waiting for good,
+    # and exec goes on without a token cache: COMMAND runs beside that thread.
+    # (The target keeps its token cache in the keyring; its client secret still
+    # comes from ASTRA_AUTH_CLIENT_SECRET, which wins over the keyring.)
+    config = proc.config_path.read_text()
+    assert config.count('secrets = "env"') == 1
+    proc.config_path.write_text(config.replace('secrets = "env"', 'secrets = "keyring"'))
+    log = tmp_path / "keyring-calls.log"
+    env = dict(proc.env, PYTHON_KEYRING_BACKEND="tests.keyring_backends.Hanging",
+               HANGING_KEYRING_LOG=str(log), ASTRA_AUTH_KEYRING_TIMEOUT="0.5")
+    first, out, _, status = _signal_then_marker(env, signal.SIGTERM, leaks)
+    assert log.read_text() == "get steady:token\n"  # the call left waiting
+    assert (first, out, status) == (f"got {int(signal.SIGTERM)} from astra-auth\n",
+                                    f"got {int(MARKER)} from astra-auth\n", 3)
 
 
 # In exec's main thread while COMMAND runs, the signals it passes on are
