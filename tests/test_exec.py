@@ -228,6 +228,35 @@ def test_a_worker_left_waiting_never_takes_a_signal_meant_for_the_command(proc, 
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{error}\npending\n", "")
 
 
+ENV_DUMP = textwrap.dedent("""\
+    import hashlib, json, os
+    # Hashes, so that not even this output holds the token.
+    print(json.dumps({name: hashlib.sha256(value.encode()).hexdigest()
+                      for name, value in os.environ.items()
+                      if name.startswith(("ASTRA_AUTH_", "ZAP_"))}))
+""")
+
+
+def test_the_command_gets_the_credential_and_none_of_the_secrets_behind_it(proc, steady_target):
+    env = {
+        "ASTRA_AUTH_STEADY_CLIENT_SECRET": CLIENT_SECRET,  # this target's, used for the grant
+        "ASTRA_AUTH_OTHER_API_PASSWORD": "another-targets-password",
+        "ASTRA_AUTH_API_KEY": "every-targets-api-key",
+        "ASTRA_AUTH_SECRET_ACCESS_KEY": "every-targets-aws-key",
+        # A parent `exec`'s, for a target whose key went in a query parameter.
+        "ASTRA_AUTH_QUERY": "api_key=stale", "ASTRA_AUTH_LOCATION": "query",
+        "ASTRA_AUTH_KEYRING_TIMEOUT": "7",
+    }
+    result = proc("exec", "steady", "--", sys.executable, "-c", ENV_DUMP, env=env)
+    [token] = steady_target.api.issued()
+    assert json.loads(result.out) == {name: sha256(value) for name, value in {
+        "ASTRA_AUTH_KEYRING_TIMEOUT": "7", "ASTRA_AUTH_LOCATION": "header",
+        "ASTRA_AUTH_TOKEN": token, "ASTRA_AUTH_HEADER_NAME": "Authorization",
+        "ASTRA_AUTH_HEADER_VALUE": f"Bearer {token}", "ZAP_AUTH_HEADER": "Authorization",
+        "ZAP_AUTH_HEADER_VALUE": f"Bearer {token}", "ZAP_AUTH_HEADER_SITE": "127.0.0.1",
+    }.items()}
+
+
 def test_no_credential_means_the_command_never_runs(proc, steady_target, tmp_path):
     marker = tmp_path / "ran"
     result = proc("exec", "steady", "--", "touch", str(marker), expect=4,
@@ -318,14 +347,28 @@ def test_a_cached_token_is_used_and_renewed_first_when_it_will_not_live_min_ttl(
 # What goes into the environment, for every kind of credential
 
 
-BASE = {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_QUERY": "stale=1",
-        "ZAP_AUTH_HEADER_VALUE": "Bearer stale", "ASTRA_AUTH_TOKEN": "stale"}
+# What COMMAND keeps of astra-auth's environment: everything but the below.
+KEPT = {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_CONFIG": "/etc/astra/a.toml",
+        "ASTRA_AUTH_KEYRING_TIMEOUT": "5", "ASTRA_AUTH_TARGET": "api"}
+# Every variable exec sets, as a parent `exec` (for a target whose credential
+# was a header) left them.
+STALE = {"ASTRA_AUTH_TOKEN": "stale", "ASTRA_AUTH_HEADER_NAME": "X-Stale",
+         "ASTRA_AUTH_HEADER_VALUE": "Bearer stale", "ASTRA_AUTH_LOCATION": "header",
+         "ASTRA_AUTH_QUERY": "stale=1", "ZAP_AUTH_HEADER": "X-Stale",
+         "ZAP_AUTH_HEADER_VALUE": "Bearer stale", "ZAP_AUTH_HEADER_SITE": "old.example.com"}
+# astra-auth's own secret variables: generic, for this target, and for others.
+SECRET_KINDS = ("CLIENT_SECRET", "PASSWORD", "PRIVATE_KEY", "SIGNING_KEY", "BEARER_TOKEN",
+                "API_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "DPOP_KEY")
+SECRETS = {f"ASTRA_AUTH_{target}{kind}": f"secret-{i}-{j}"
+           for i, target in enumerate(("", "API_", "PAYMENTS_API_V2_", "X_"))
+           for j, kind in enumerate(SECRET_KINDS)}
+BASE = {**KEPT, **STALE, **SECRETS}
 
 
 def test_header_credential():
     credential = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
     env, notes = environment(BASE, credential, "https://api.example.com:8443/v1", "api")
-    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_LOCATION": "header",
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "header",
                    "ASTRA_AUTH_TOKEN": "tok-1", "ASTRA_AUTH_HEADER_NAME": "Authorization",
                    "ASTRA_AUTH_HEADER_VALUE": "Bearer tok-1",
                    "ZAP_AUTH_HEADER": "Authorization", "ZAP_AUTH_HEADER_VALUE": "Bearer tok-1",
@@ -336,24 +379,28 @@ def test_header_credential():
 def test_basic_credential_has_a_header_but_no_bare_token():
     credential = Credential("header", "Authorization", "Basic dTpw")
     env, _ = environment(BASE, credential, "https://api.example.com", "api")
-    assert "ASTRA_AUTH_TOKEN" not in env
-    assert env["ASTRA_AUTH_HEADER_VALUE"] == "Basic dTpw"
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "header",
+                   "ASTRA_AUTH_HEADER_NAME": "Authorization",
+                   "ASTRA_AUTH_HEADER_VALUE": "Basic dTpw",
+                   "ZAP_AUTH_HEADER": "Authorization", "ZAP_AUTH_HEADER_VALUE": "Basic dTpw",
+                   "ZAP_AUTH_HEADER_SITE": "api.example.com"}
 
 
 def test_cookie_credential_is_the_cookie_header():
     credential = Credential("cookie", "session", "k-1", token="k-1")
     env, notes = environment(BASE, credential, "https://api.example.com", "api")
-    assert (env["ASTRA_AUTH_HEADER_NAME"], env["ASTRA_AUTH_HEADER_VALUE"]) == ("Cookie",
-                                                                              "session=k-1")
-    assert (env["ZAP_AUTH_HEADER"], env["ZAP_AUTH_HEADER_VALUE"]) == ("Cookie", "session=k-1")
-    assert env["ASTRA_AUTH_LOCATION"] == "cookie" and env["ASTRA_AUTH_TOKEN"] == "k-1"
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "cookie", "ASTRA_AUTH_TOKEN": "k-1",
+                   "ASTRA_AUTH_HEADER_NAME": "Cookie", "ASTRA_AUTH_HEADER_VALUE": "session=k-1",
+                   "ZAP_AUTH_HEADER": "Cookie", "ZAP_AUTH_HEADER_VALUE": "session=k-1",
+                   "ZAP_AUTH_HEADER_SITE": "api.example.com"}
     assert notes == []
 
 
 def test_query_credential_has_no_header_variables_and_says_why():
     credential = Credential("query", "api key", "k/1&2", token="k/1&2")
     env, notes = environment(BASE, credential, "https://api.example.com", "keyed")
-    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_LOCATION": "query",
+    # The parent's header (and ZAP's) would send a credential that no longer applies.
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "query",
                    "ASTRA_AUTH_TOKEN": "k/1&2", "ASTRA_AUTH_QUERY": "api%20key=k%2F1%262"}
     assert notes == [
         "target 'keyed' sends its key as the query parameter 'api key': ASTRA_AUTH_QUERY "
@@ -364,8 +411,9 @@ def test_query_credential_has_no_header_variables_and_says_why():
 def test_without_a_url_zap_variables_are_not_set():
     credential = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
     env, notes = environment(BASE, credential, None, "api")
-    assert env["ASTRA_AUTH_HEADER_VALUE"] == "Bearer tok-1"
-    assert not any(name.startswith("ZAP_") for name in env)
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "header", "ASTRA_AUTH_TOKEN": "tok-1",
+                   "ASTRA_AUTH_HEADER_NAME": "Authorization",
+                   "ASTRA_AUTH_HEADER_VALUE": "Bearer tok-1"}
     assert notes == [
         "target 'api' has no API URL, so ZAP_AUTH_HEADER* are not set (without "
         "ZAP_AUTH_HEADER_SITE, ZAP would send the credential to every site). Set it with: "

@@ -25,6 +25,7 @@ from astra_auth.credentials.interface import Credential, SourceSettings, open_so
 from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
+from astra_auth.storage.secretstore import KINDS
 from astra_auth.text import shellcmd
 
 # What shells answer for a command that cannot run (POSIX 2.8.2).
@@ -39,6 +40,20 @@ VARIABLES = (
     "ASTRA_AUTH_LOCATION", "ASTRA_AUTH_QUERY",
     "ZAP_AUTH_HEADER", "ZAP_AUTH_HEADER_VALUE", "ZAP_AUTH_HEADER_SITE",
 )
+
+# astra-auth's own secret variables (secretstore.env_names): `ASTRA_AUTH_<KIND>`
+# and `ASTRA_AUTH_<TARGET>_<KIND>`, for every kind of secret.  COMMAND gets the
+# credential, never the secrets it was made from, whichever target they are for.
+_PREFIX = "ASTRA_AUTH_"
+_SECRET_KINDS = tuple(kind.upper() for kind in KINDS)
+
+
+def is_secret_variable(name: str) -> bool:
+    """True for a variable that supplies one of astra-auth's secrets, to any target."""
+    if not name.startswith(_PREFIX):
+        return False
+    rest = name[len(_PREFIX):]
+    return any(rest == kind or rest.endswith("_" + kind) for kind in _SECRET_KINDS)
 
 # Signals passed on to COMMAND.  Not SIGTSTP/SIGCONT: job control stops and
 # continues the whole process group, COMMAND included, by itself.
@@ -102,6 +117,8 @@ def environment(base: Mapping[str, str], credential: Credential, url: str | None
                 name: str) -> tuple[dict[str, str], list[str]]:
     """COMMAND's environment, and notes (never a secret) for stderr.
 
+    - Ours, less every variable exec sets (a parent `exec`'s are stale here) and
+      every secret variable of astra-auth's (`is_secret_variable`).
     - Always `ASTRA_AUTH_LOCATION` (header, query or cookie) and, where the
       credential has one, the bare token or key as `ASTRA_AUTH_TOKEN`.
     - A header credential: `ASTRA_AUTH_HEADER_NAME` / `_VALUE`; a cookie: the
@@ -111,7 +128,7 @@ def environment(base: Mapping[str, str], credential: Credential, url: str | None
     - ZAP's variables only with the target's URL known: without
       `ZAP_AUTH_HEADER_SITE`, ZAP adds the header to every site it touches.
     """
-    env = {k: v for k, v in base.items() if k not in VARIABLES}
+    env = {k: v for k, v in base.items() if k not in VARIABLES and not is_secret_variable(k)}
     notes: list[str] = []
     env["ASTRA_AUTH_LOCATION"] = credential.location
     if credential.token is not None:
