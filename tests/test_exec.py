@@ -91,52 +91,62 @@ def test_the_commands_own_flags_after_the_double_dash_are_untouched(proc, steady
     assert json.loads(result.out) == argv
 
 
+# COMMAND for the signal tests: it takes signals one at a time with their
+# senders (a handler tells neither, and merges a second copy into the first),
+# and stops after two.  The 60 s bound a failure only; nothing waits for them.
 CHILD = textwrap.dedent("""\
-    import signal, sys, time
-    def handler(signum, frame):
-        print("got", signum, flush=True)
-        sys.exit(3)
-    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"):
-        signal.signal(getattr(signal, name), handler)
+    import os, signal, sys
+    wanted = {signal.SIGHUP, signal.SIGINT, signal.SIGUSR1, signal.SIGTERM, signal.SIGWINCH}
+    signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
     print("ready", flush=True)
-    time.sleep(60)
-    print("not signalled", flush=True)
+    for _ in range(2):
+        info = signal.sigtimedwait(wanted, 60)
+        if info is None:
+            print("no signal within 60 s", flush=True)
+            sys.exit(4)
+        sender = ("astra-auth" if info.si_pid == os.getppid() else
+                  "the terminal" if info.si_code > 0 else f"pid {info.si_pid}")
+        print(f"got {info.si_signo} from {sender}", flush=True)
+    sys.exit(3)
 """)
+# Sent once COMMAND has reported the first signal.  exec takes and passes on
+# signals one at a time, so a second copy of the first, had it made one, would
+# have reached COMMAND before this; COMMAND takes pending signals lowest number
+# first, and SIGWINCH (28) is above the others.  So the second signal COMMAND
+# reports is the marker exactly when the first came once.
+MARKER = signal.SIGWINCH
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
-def test_signals_sent_to_astra_auth_reach_the_command_once(proc, steady_target, leaks, signum):
+def _signal_then_marker(env: dict[str, str], signum: int, leaks) -> tuple[str, str, str, int]:
+    """exec CHILD; send it `signum`, then MARKER once COMMAND has reported it.
+
+    COMMAND's two reports, astra-auth's stderr and its exit status.
+    """
     child = subprocess.Popen(
         [sys.executable, "-m", "astra_auth", "exec", "steady", "--", sys.executable, "-c", CHILD],
-        env=proc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
     try:
+        # COMMAND starts once exec's own signal handling is in place, and says
+        # "ready" once its own is: from here on, a signal has nowhere to be lost.
         assert child.stdout.readline() == "ready\n"
         child.send_signal(signum)
-        out, err = child.communicate(timeout=30)
+        first = child.stdout.readline()
+        child.send_signal(MARKER)
+        out, err = child.communicate(timeout=120)  # a bound for a hang, not a measure
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-    leaks.record("exec stdout", out)
+    leaks.record("exec stdout", first + out)
     leaks.record("exec stderr", err)
-    assert out == f"got {int(signum)}\n"
-    assert child.returncode == 3
-    assert "Traceback" not in err
+    return first, out, err, child.returncode
 
 
-COUNTING_CHILD = textwrap.dedent("""\
-    import signal, sys
-    # Taken one by one with their senders, so that a second copy is not
-    # merged into the first the way a handler would see it.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    print("ready", flush=True)
-    seen = [signal.sigtimedwait({signal.SIGINT}, 30)]
-    while seen[-1] is not None:
-        seen.append(signal.sigtimedwait({signal.SIGINT}, 1.5))
-    print("SIGINT from", ["terminal" if i.si_code > 0 else f"pid {i.si_pid}"
-                          for i in seen[:-1]], flush=True)
-    sys.exit(130)
-""")
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT, signal.SIGUSR1, signal.SIGTERM])
+def test_signals_sent_to_astra_auth_reach_the_command_once(proc, steady_target, leaks, signum):
+    assert _signal_then_marker(proc.env, signum, leaks) == (
+        f"got {int(signum)} from astra-auth\n", f"got {int(MARKER)} from astra-auth\n", "", 3)
 
 
 def test_ctrl_c_at_a_terminal_reaches_the_command_exactly_once(proc, steady_target, leaks):
@@ -145,17 +155,106 @@ def test_ctrl_c_at_a_terminal_reaches_the_command_exactly_once(proc, steady_targ
     import pexpect
 
     child = pexpect.spawn(sys.executable, ["-m", "astra_auth", "exec", "steady", "--",
-                                           sys.executable, "-c", COUNTING_CHILD],
-                          env=proc.env, encoding="utf-8", timeout=30)
+                                           sys.executable, "-c", CHILD],
+                          env=proc.env, encoding="utf-8", timeout=120)
     try:
         child.expect_exact("ready")
         child.sendintr()
+        child.expect_exact(f"got {int(signal.SIGINT)} from the terminal")
+        os.kill(child.pid, MARKER)
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     leaks.record("terminal", child.before)
-    assert "SIGINT from ['terminal']" in child.before
-    assert child.exitstatus == 130
+    assert child.before.split() == ["got", str(int(MARKER)), "from", "astra-auth"]
+    assert child.exitstatus == 3
+
+
+def test_signals_reach_the_command_after_a_keyring_call_was_left_hanging(proc, steady_target,
+                                                                         leaks, tmp_path):
+    # A keyring that never answers leaves its worker thread waiting for good,
+    # and exec goes on without a token cache: COMMAND runs beside that thread.
+    # (The target keeps its token cache in the keyring; its client secret still
+    # comes from ASTRA_AUTH_CLIENT_SECRET, which wins over the keyring.)
+    config = proc.config_path.read_text()
+    assert config.count('secrets = "env"') == 1
+    proc.config_path.write_text(config.replace('secrets = "env"', 'secrets = "keyring"'))
+    log = tmp_path / "keyring-calls.log"
+    env = dict(proc.env, PYTHON_KEYRING_BACKEND="tests.keyring_backends.Hanging",
+               HANGING_KEYRING_LOG=str(log), ASTRA_AUTH_KEYRING_TIMEOUT="0.5")
+    first, out, _, status = _signal_then_marker(env, signal.SIGTERM, leaks)
+    assert log.read_text() == "get steady:token\n"  # the call left waiting
+    assert (first, out, status) == (f"got {int(signal.SIGTERM)} from astra-auth\n",
+                                    f"got {int(MARKER)} from astra-auth\n", 3)
+
+
+# In exec's main thread while COMMAND runs, the signals it passes on are
+# blocked, to be taken with sigwaitinfo, which names their sender.
+SIGNAL_FOR_THE_COMMAND = textwrap.dedent("""\
+    import os, signal
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    os.kill(os.getpid(), signal.SIGTERM)
+    print("pending" if signal.SIGTERM in signal.sigpending() else "taken", flush=True)
+""")
+LEFT_WAITING = {
+    "keyring": textwrap.dedent("""\
+        from astra_auth.storage.secretstore import KeyringStore
+        try:
+            KeyringStore(timeout=0.1).get("api:token")
+        except Exception as exc:
+            print(type(exc).__name__, flush=True)
+    """),
+    "http": textwrap.dedent("""\
+        import threading
+        from astra_auth.net.transport import Deadline
+        try:
+            Deadline(0.05).run(threading.Event().wait)
+        except Exception as exc:
+            print(type(exc).__name__, flush=True)
+    """),
+}
+
+
+@pytest.mark.parametrize(("worker", "error"), [("keyring", "KeyringUnavailable"),
+                                               ("http", "ReadTimeout")])
+def test_a_worker_left_waiting_never_takes_a_signal_meant_for_the_command(proc, worker, error):
+    # A worker thread that could receive the signal would get it (the kernel
+    # picks any thread that does not block it), and its default action would
+    # end the whole process: astra-auth gone, COMMAND left running.
+    done = subprocess.run(
+        [sys.executable, "-c", LEFT_WAITING[worker] + SIGNAL_FOR_THE_COMMAND],
+        env=dict(proc.env, PYTHON_KEYRING_BACKEND="tests.keyring_backends.Hanging"),
+        capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{error}\npending\n", "")
+
+
+ENV_DUMP = textwrap.dedent("""\
+    import hashlib, json, os
+    # Hashes, so that not even this output holds the token.
+    print(json.dumps({name: hashlib.sha256(value.encode()).hexdigest()
+                      for name, value in os.environ.items()
+                      if name.startswith(("ASTRA_AUTH_", "ZAP_"))}))
+""")
+
+
+def test_the_command_gets_the_credential_and_none_of_the_secrets_behind_it(proc, steady_target):
+    env = {
+        "ASTRA_AUTH_STEADY_CLIENT_SECRET": CLIENT_SECRET,  # this target's, used for the grant
+        "ASTRA_AUTH_OTHER_API_PASSWORD": "another-targets-password",
+        "ASTRA_AUTH_API_KEY": "every-targets-api-key",
+        "ASTRA_AUTH_SECRET_ACCESS_KEY": "every-targets-aws-key",
+        # A parent `exec`'s, for a target whose key went in a query parameter.
+        "ASTRA_AUTH_QUERY": "api_key=stale", "ASTRA_AUTH_LOCATION": "query",
+        "ASTRA_AUTH_KEYRING_TIMEOUT": "7",
+    }
+    result = proc("exec", "steady", "--", sys.executable, "-c", ENV_DUMP, env=env)
+    [token] = steady_target.api.issued()
+    assert json.loads(result.out) == {name: sha256(value) for name, value in {
+        "ASTRA_AUTH_KEYRING_TIMEOUT": "7", "ASTRA_AUTH_LOCATION": "header",
+        "ASTRA_AUTH_TOKEN": token, "ASTRA_AUTH_HEADER_NAME": "Authorization",
+        "ASTRA_AUTH_HEADER_VALUE": f"Bearer {token}", "ZAP_AUTH_HEADER": "Authorization",
+        "ZAP_AUTH_HEADER_VALUE": f"Bearer {token}", "ZAP_AUTH_HEADER_SITE": "127.0.0.1",
+    }.items()}
 
 
 def test_no_credential_means_the_command_never_runs(proc, steady_target, tmp_path):
@@ -248,14 +347,28 @@ def test_a_cached_token_is_used_and_renewed_first_when_it_will_not_live_min_ttl(
 # What goes into the environment, for every kind of credential
 
 
-BASE = {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_QUERY": "stale=1",
-        "ZAP_AUTH_HEADER_VALUE": "Bearer stale", "ASTRA_AUTH_TOKEN": "stale"}
+# What COMMAND keeps of astra-auth's environment: everything but the below.
+KEPT = {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_CONFIG": "/etc/astra/a.toml",
+        "ASTRA_AUTH_KEYRING_TIMEOUT": "5", "ASTRA_AUTH_TARGET": "api"}
+# Every variable exec sets, as a parent `exec` (for a target whose credential
+# was a header) left them.
+STALE = {"ASTRA_AUTH_TOKEN": "stale", "ASTRA_AUTH_HEADER_NAME": "X-Stale",
+         "ASTRA_AUTH_HEADER_VALUE": "Bearer stale", "ASTRA_AUTH_LOCATION": "header",
+         "ASTRA_AUTH_QUERY": "stale=1", "ZAP_AUTH_HEADER": "X-Stale",
+         "ZAP_AUTH_HEADER_VALUE": "Bearer stale", "ZAP_AUTH_HEADER_SITE": "old.example.com"}
+# astra-auth's own secret variables: generic, for this target, and for others.
+SECRET_KINDS = ("CLIENT_SECRET", "PASSWORD", "PRIVATE_KEY", "SIGNING_KEY", "BEARER_TOKEN",
+                "API_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "DPOP_KEY")
+SECRETS = {f"ASTRA_AUTH_{target}{kind}": f"secret-{i}-{j}"
+           for i, target in enumerate(("", "API_", "PAYMENTS_API_V2_", "X_"))
+           for j, kind in enumerate(SECRET_KINDS)}
+BASE = {**KEPT, **STALE, **SECRETS}
 
 
 def test_header_credential():
     credential = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
     env, notes = environment(BASE, credential, "https://api.example.com:8443/v1", "api")
-    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_LOCATION": "header",
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "header",
                    "ASTRA_AUTH_TOKEN": "tok-1", "ASTRA_AUTH_HEADER_NAME": "Authorization",
                    "ASTRA_AUTH_HEADER_VALUE": "Bearer tok-1",
                    "ZAP_AUTH_HEADER": "Authorization", "ZAP_AUTH_HEADER_VALUE": "Bearer tok-1",
@@ -266,24 +379,28 @@ def test_header_credential():
 def test_basic_credential_has_a_header_but_no_bare_token():
     credential = Credential("header", "Authorization", "Basic dTpw")
     env, _ = environment(BASE, credential, "https://api.example.com", "api")
-    assert "ASTRA_AUTH_TOKEN" not in env
-    assert env["ASTRA_AUTH_HEADER_VALUE"] == "Basic dTpw"
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "header",
+                   "ASTRA_AUTH_HEADER_NAME": "Authorization",
+                   "ASTRA_AUTH_HEADER_VALUE": "Basic dTpw",
+                   "ZAP_AUTH_HEADER": "Authorization", "ZAP_AUTH_HEADER_VALUE": "Basic dTpw",
+                   "ZAP_AUTH_HEADER_SITE": "api.example.com"}
 
 
 def test_cookie_credential_is_the_cookie_header():
     credential = Credential("cookie", "session", "k-1", token="k-1")
     env, notes = environment(BASE, credential, "https://api.example.com", "api")
-    assert (env["ASTRA_AUTH_HEADER_NAME"], env["ASTRA_AUTH_HEADER_VALUE"]) == ("Cookie",
-                                                                              "session=k-1")
-    assert (env["ZAP_AUTH_HEADER"], env["ZAP_AUTH_HEADER_VALUE"]) == ("Cookie", "session=k-1")
-    assert env["ASTRA_AUTH_LOCATION"] == "cookie" and env["ASTRA_AUTH_TOKEN"] == "k-1"
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "cookie", "ASTRA_AUTH_TOKEN": "k-1",
+                   "ASTRA_AUTH_HEADER_NAME": "Cookie", "ASTRA_AUTH_HEADER_VALUE": "session=k-1",
+                   "ZAP_AUTH_HEADER": "Cookie", "ZAP_AUTH_HEADER_VALUE": "session=k-1",
+                   "ZAP_AUTH_HEADER_SITE": "api.example.com"}
     assert notes == []
 
 
 def test_query_credential_has_no_header_variables_and_says_why():
     credential = Credential("query", "api key", "k/1&2", token="k/1&2")
     env, notes = environment(BASE, credential, "https://api.example.com", "keyed")
-    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "ASTRA_AUTH_LOCATION": "query",
+    # The parent's header (and ZAP's) would send a credential that no longer applies.
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "query",
                    "ASTRA_AUTH_TOKEN": "k/1&2", "ASTRA_AUTH_QUERY": "api%20key=k%2F1%262"}
     assert notes == [
         "target 'keyed' sends its key as the query parameter 'api key': ASTRA_AUTH_QUERY "
@@ -294,8 +411,9 @@ def test_query_credential_has_no_header_variables_and_says_why():
 def test_without_a_url_zap_variables_are_not_set():
     credential = Credential("header", "Authorization", "Bearer tok-1", token="tok-1")
     env, notes = environment(BASE, credential, None, "api")
-    assert env["ASTRA_AUTH_HEADER_VALUE"] == "Bearer tok-1"
-    assert not any(name.startswith("ZAP_") for name in env)
+    assert env == {**KEPT, "ASTRA_AUTH_LOCATION": "header", "ASTRA_AUTH_TOKEN": "tok-1",
+                   "ASTRA_AUTH_HEADER_NAME": "Authorization",
+                   "ASTRA_AUTH_HEADER_VALUE": "Bearer tok-1"}
     assert notes == [
         "target 'api' has no API URL, so ZAP_AUTH_HEADER* are not set (without "
         "ZAP_AUTH_HEADER_SITE, ZAP would send the credential to every site). Set it with: "

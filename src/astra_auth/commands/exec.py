@@ -14,15 +14,18 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from urllib.parse import quote, urlsplit
 
 from astra_auth.commands.options.exec import ExecOptions
 from astra_auth.core.errors import ExitCode, SilentError, UsageError
+from astra_auth.core.threads import start_worker
 from astra_auth.credentials.interface import Credential, SourceSettings, open_source
 from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
+from astra_auth.storage.secretstore import KINDS
 from astra_auth.text import shellcmd
 
 # What shells answer for a command that cannot run (POSIX 2.8.2).
@@ -37,6 +40,20 @@ VARIABLES = (
     "ASTRA_AUTH_LOCATION", "ASTRA_AUTH_QUERY",
     "ZAP_AUTH_HEADER", "ZAP_AUTH_HEADER_VALUE", "ZAP_AUTH_HEADER_SITE",
 )
+
+# astra-auth's own secret variables (secretstore.env_names): `ASTRA_AUTH_<KIND>`
+# and `ASTRA_AUTH_<TARGET>_<KIND>`, for every kind of secret.  COMMAND gets the
+# credential, never the secrets it was made from, whichever target they are for.
+_PREFIX = "ASTRA_AUTH_"
+_SECRET_KINDS = tuple(kind.upper() for kind in KINDS)
+
+
+def is_secret_variable(name: str) -> bool:
+    """True for a variable that supplies one of astra-auth's secrets, to any target."""
+    if not name.startswith(_PREFIX):
+        return False
+    rest = name[len(_PREFIX):]
+    return any(rest == kind or rest.endswith("_" + kind) for kind in _SECRET_KINDS)
 
 # Signals passed on to COMMAND.  Not SIGTSTP/SIGCONT: job control stops and
 # continues the whole process group, COMMAND included, by itself.
@@ -100,6 +117,8 @@ def environment(base: Mapping[str, str], credential: Credential, url: str | None
                 name: str) -> tuple[dict[str, str], list[str]]:
     """COMMAND's environment, and notes (never a secret) for stderr.
 
+    - Ours, less every variable exec sets (a parent `exec`'s are stale here) and
+      every secret variable of astra-auth's (`is_secret_variable`).
     - Always `ASTRA_AUTH_LOCATION` (header, query or cookie) and, where the
       credential has one, the bare token or key as `ASTRA_AUTH_TOKEN`.
     - A header credential: `ASTRA_AUTH_HEADER_NAME` / `_VALUE`; a cookie: the
@@ -109,7 +128,7 @@ def environment(base: Mapping[str, str], credential: Credential, url: str | None
     - ZAP's variables only with the target's URL known: without
       `ZAP_AUTH_HEADER_SITE`, ZAP adds the header to every site it touches.
     """
-    env = {k: v for k, v in base.items() if k not in VARIABLES}
+    env = {k: v for k, v in base.items() if k not in VARIABLES and not is_secret_variable(k)}
     notes: list[str] = []
     env["ASTRA_AUTH_LOCATION"] = credential.location
     if credential.token is not None:
@@ -152,7 +171,8 @@ def run_child(command: Sequence[str], env: Mapping[str, str]) -> int:
             stream.flush()
         except (OSError, ValueError):
             pass
-    if hasattr(signal, "sigwaitinfo") and hasattr(os, "posix_spawnp"):
+    if (hasattr(signal, "sigwaitinfo") and hasattr(signal, "pthread_kill")
+            and hasattr(os, "posix_spawnp") and hasattr(os, "waitid")):
         return _run_linux(command, env)
     return _run_portable(command, env)
 
@@ -177,34 +197,47 @@ def _spawn_error(exc: OSError, program: str) -> int:
 def _run_linux(command: Sequence[str], env: Mapping[str, str]) -> int:
     """posix_spawn, then take signals synchronously, with their sender known.
 
-    The forwarded signals and SIGCHLD are blocked and taken with sigtimedwait,
-    which tells who sent each one.  A signal the kernel sent for a terminal
-    (Ctrl-C, Ctrl-\\, a resize, a hangup) reached COMMAND too, as it shares our
-    process group: passing it on would deliver it twice, and a second Ctrl-C turns
-    many programs' clean shutdown into an abrupt one.  Everything else
-    (`kill PID`, a CI runner's SIGTERM, a hangup relayed by the shell) goes on.
+    The forwarded signals and SIGCHLD are blocked in this thread before COMMAND
+    starts and taken with sigwaitinfo, which tells who sent each one.  A signal
+    the kernel sent for a terminal (Ctrl-C, Ctrl-\\, a resize, a hangup) reached
+    COMMAND too, as it shares our process group: passing it on would deliver it
+    twice, and a second Ctrl-C turns many programs' clean shutdown into an
+    abrupt one.  Everything else (`kill PID`, a CI runner's SIGTERM, a hangup
+    relayed by the shell) goes on.
+
+    A signal arriving before this thread waits for it stays pending until it
+    does: astra-auth's own worker threads block every signal
+    (core.threads.start_worker), so no other thread takes it.  Handlers are
+    installed before COMMAND starts all the same, for a thread that is not ours
+    (exec run inside a host program): a signal such a thread takes never ends
+    astra-auth with its default action while COMMAND runs on, but goes on
+    through `_Relay` when this thread next wakes.
     """
     watched = {*FORWARDED, signal.SIGCHLD}
     defaults = _defaults()
+    relay = _Relay()
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
     try:
-        try:
-            pid = os.posix_spawnp(command[0], list(command), dict(env),
-                                  setsigmask=old_mask, setsigdef=defaults)
-        except OSError as exc:
-            return _spawn_error(exc, command[0])
-        # A worker thread started before the mask was set (a keyring call that
-        # timed out, say) may still be alive and be handed a signal instead:
-        # handlers catch those, and the loop wakes each second to run them
-        # and to look for an exit whose SIGCHLD went to that thread.
-        with _handlers(lambda signum: _forward_unknown(pid, signum)):
+        with _handlers(relay):
+            try:
+                pid = os.posix_spawnp(command[0], list(command), dict(env),
+                                      setsigmask=old_mask, setsigdef=defaults)
+            except OSError as exc:
+                return _spawn_error(exc, command[0])
+            relay.started(pid)
+            _wake_when_ended(pid)
             while True:
-                info = signal.sigtimedwait(watched, 1.0)
-                if info is None or info.si_signo == signal.SIGCHLD:
-                    done, wait_status = os.waitpid(pid, os.WNOHANG)
-                    if done == pid:
-                        return _status(wait_status)
-                    continue
+                # sigwaitinfo, not sigtimedwait: CPython's sigtimedwait returns an
+                # uninitialised siginfo when a stop and continue (Ctrl-Z, `fg`)
+                # interrupts it after its timeout, and nothing needs a timeout here.
+                info = signal.sigwaitinfo(watched)
+                if info.si_signo == signal.SIGCHLD:
+                    # WNOWAIT: COMMAND stays a zombie, its pid never reused, until
+                    # nothing can signal it any more.
+                    if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                        continue  # stopped, or the wake-up raced its exit status
+                    relay.ended = True
+                    return _status(os.waitpid(pid, 0)[1])
                 if info.si_code > 0:
                     # SI_KERNEL: a terminal's Ctrl-C, Ctrl-\, resize or hangup,
                     # sent to its whole foreground process group.
@@ -220,6 +253,23 @@ def _run_linux(command: Sequence[str], env: Mapping[str, str]) -> int:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
+def _wake_when_ended(pid: int) -> None:
+    """Send this thread a SIGCHLD of its own once COMMAND has ended.
+
+    The kernel's SIGCHLD goes to the process, and in a host program with
+    threads of its own (the tests run exec in-process) one of those may take it
+    and discard it.  This one is sent to this thread alone.
+    """
+    waiting = threading.get_ident()
+
+    def wait() -> None:
+        with contextlib.suppress(ChildProcessError):  # reaped already: a wake-up is harmless
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        signal.pthread_kill(waiting, signal.SIGCHLD)
+
+    start_worker(wait, "astra-auth-exec-wait")
+
+
 def _defaults() -> set[int]:
     """Signals COMMAND starts with at their default action.
 
@@ -232,6 +282,36 @@ def _defaults() -> set[int]:
         if hasattr(signal, name):
             reset.add(getattr(signal, name))
     return reset
+
+
+class _Relay:
+    """What the handlers do with a signal: pass it on, its sender unknown.
+
+    The handlers are installed before COMMAND starts, so that no forwarded
+    signal meets its default action (ending astra-auth, or SIGINT's
+    KeyboardInterrupt) while COMMAND runs.  One caught before COMMAND has a pid
+    is held until it has one; none is passed on once COMMAND has been reaped,
+    as its pid may by then be another process's.
+    """
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.ended = False
+        self.held: list[int] = []
+
+    def __call__(self, signum: int) -> None:
+        if self.ended:
+            return
+        if self.pid is None:
+            self.held.append(signum)
+            return
+        _forward_unknown(self.pid, signum)
+
+    def started(self, pid: int) -> None:
+        self.pid = pid
+        held, self.held = self.held, []
+        for signum in held:
+            _forward_unknown(pid, signum)
 
 
 @contextlib.contextmanager
@@ -271,17 +351,20 @@ def _run_portable(command: Sequence[str], env: Mapping[str, str]) -> int:
     """Elsewhere (macOS, Windows): subprocess, and handlers that pass signals on."""
     import subprocess
 
-    try:
-        child = subprocess.Popen(list(command), env=dict(env))
-    except OSError as exc:
-        return _spawn_error(exc, command[0])
-    with _handlers(lambda signum: _forward_unknown(child.pid, signum)):
+    relay = _Relay()
+    with _handlers(relay):  # before COMMAND starts, as on Linux
+        try:
+            child = subprocess.Popen(list(command), env=dict(env))
+        except OSError as exc:
+            return _spawn_error(exc, command[0])
+        relay.started(child.pid)
         while True:
             try:
                 code = child.wait()
                 break
             except KeyboardInterrupt:  # Windows: the console's Ctrl-C reached COMMAND too
                 continue
+        relay.ended = True
     return 128 - code if code < 0 else code
 
 

@@ -4,8 +4,9 @@ its own network can reach."""
 from __future__ import annotations
 
 import ipaddress
-import threading
 from urllib.parse import urlsplit
+
+from astra_auth.core.threads import start_worker
 
 
 def private_address_warning(url: str, timeout: float = 2.0) -> str | None:
@@ -55,7 +56,6 @@ def resolve(host: str, timeout: float) -> list[str] | None:
             result = None
 
     # getaddrinfo has no timeout of its own; a daemon thread bounds the wait.
-    thread = threading.Thread(target=lookup, daemon=True)
-    thread.start()
+    thread = start_worker(lookup, "astra-auth-resolve")
     thread.join(timeout)
     return result

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from astra_auth.core import validate
+from astra_auth.core.threads import start_worker
 from astra_auth.core.version import __version__
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ class Deadline:
             except BaseException as exc:  # handed over to the waiting thread
                 result["error"] = exc
 
-        worker = threading.Thread(target=target, name="astra-auth-http", daemon=True)
-        worker.start()
+        worker = start_worker(target, "astra-auth-http")
         worker.join(self.remaining() + GRACE)
         if worker.is_alive():
             import httpx

@@ -8,11 +8,11 @@ imported on first use only, so commands that need no secret start fast.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from astra_auth.core.errors import AstraError, KeyringUnavailable, UsageError
+from astra_auth.core.threads import start_worker
 
 if TYPE_CHECKING:  # keyring itself is imported on first use
     from keyring.backend import KeyringBackend
@@ -31,7 +31,7 @@ T = TypeVar("T")
 ENV_NAMES = {"client_secret": CLIENT_SECRET_ENV, "password": PASSWORD_ENV}
 # Every secret kind the contract names, each with its keyring entry and variables.
 KINDS = ("client_secret", "password", "bearer_token", "api_key", "signing_key", "private_key",
-         "refresh_token", "token")
+         "secret_access_key", "session_token", "dpop_key", "refresh_token", "token")
 
 
 def keyring_timeout(environ: Mapping[str, str]) -> float:
@@ -152,8 +152,7 @@ class KeyringStore:
             except BaseException as exc:  # handed to the calling thread below
                 outcome["error"] = exc
 
-        thread = threading.Thread(target=work, name="astra-auth-keyring", daemon=True)
-        thread.start()
+        thread = start_worker(work, "astra-auth-keyring")
         thread.join(self.timeout)
         if thread.is_alive():
             self._hung = KeyringUnavailable(
