@@ -248,6 +248,9 @@ def test_several_schemes_without_a_terminal_name_each_scheme_flag(cli, config_pa
                   "sessionCookie", "partner", "partnerAlias"):
         assert f"--scheme {value}: " in result.err
     assert "--scheme machine:implicit" not in result.err
+    assert ("Left out, as astra-auth cannot use them: machine:implicit (OAuth 2.0 implicit "
+            "flow (not supported)); ") in result.err
+    assert "negotiate (HTTP negotiate authentication (not supported))" in result.err
     assert not config_path.exists()
 
 
@@ -539,8 +542,8 @@ def test_the_question_takes_an_openapi_path_and_asks_only_what_it_cannot_say(
         *SAVE,
     ])
     result = cli("configure", tty=True, prompter=prompter)
-    assert "Not offered: machine:implicit (OAuth 2.0 implicit flow (not supported)); " \
-        in result.err
+    assert ("Left out, as astra-auth cannot use them: machine:implicit (OAuth 2.0 implicit "
+            "flow (not supported)); ") in result.err
     assert target(config_path, "payments")["oauth2"]["token_url"] == (
         "https://idp.example.com/oauth2/token")
     assert store.data == {"payments:client_secret": CLIENT_SECRET}

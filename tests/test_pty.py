@@ -15,6 +15,9 @@ import pytest
 
 from tests.fakes import CLIENT_SECRET, PASSWORD
 
+# A new target's first question after its name: the offer to read the API's
+# OpenAPI document or Postman collection (Enter: type the settings).
+NO_DOCUMENT = "Postman collection? (path, or Enter to type the settings)"
 # A loopback token URL needs no https and resolves without DNS, so the warning
 # about addresses a scanner cannot reach is shown for real.
 TOKEN_URL = "https://127.0.0.1:8443/oauth/token"
@@ -61,6 +64,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     name = real_keyring.name("cc")
     term = Terminal(proc, "configure")
     term.answer("Target name", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "https://api.example.com")
     term.child.expect_exact("Authentication type")
     term.answer("Choose", "1")
@@ -101,6 +105,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
 def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
     name = real_keyring.name("pw")
     term = Terminal(proc, "configure", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.answer("Choose", "1")  # OAuth 2.0
     term.answer("Choose", "2")  # Resource Owner Password
@@ -147,6 +152,7 @@ def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     before = proc.config_path.read_bytes()
     name = real_keyring.name("half")
     term = Terminal(proc, "configure", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.answer("Choose", "1")
     term.answer("Choose", "1")
@@ -176,6 +182,7 @@ def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
     name = real_keyring.name("jw")
     term = Terminal(proc, "configure")
     term.answer("Target name", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.child.expect_exact("Authentication type")
     term.child.expect(r"JWT \(signed here\)\S* \S*— a short-lived JWT")
@@ -217,6 +224,7 @@ def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(pr
     assert "Target name" not in first  # nothing was asked before
     term.answer("Choose", "1")  # In environment variables
     term.answer("Target name", "ci-api")
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.answer("Choose", "1")  # OAuth 2.0
     term.answer("Choose", "1")  # Client Credentials

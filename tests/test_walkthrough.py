@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step
+from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, PASSWORD, MemoryStore, ScriptedPrompter, Step
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
@@ -14,6 +14,7 @@ TOKEN_URL = "https://idp.example.com/oauth/token"
 def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]:
     return [
         Step("text", "Target name", name),
+        NO_DOCUMENT,
         Step("text", "API URL", "https://api.example.com"),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", grant_index),
@@ -66,7 +67,7 @@ def test_password_walkthrough_asks_username_and_password(cli, config_path, store
 
 def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
     steps = new_target_steps(0)
-    steps[5:6] = [
+    steps[6:7] = [
         Step("text", "Access Token URL", "http://idp.example.com/token"),
         Step("text", "Access Token URL", "https://u:p@idp.example.com/token"),
         Step("text", "Access Token URL", "idp.example.com/token"),
@@ -82,7 +83,7 @@ def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
 
 def test_empty_secret_is_asked_again_when_none_is_stored(cli, store):
     steps = new_target_steps(0)
-    steps[8:9] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
+    steps[9:10] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
                                                               CLIENT_SECRET)]
     result = cli("configure", tty=True,
                  prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
@@ -190,7 +191,7 @@ def test_unusable_keyring_is_said_before_the_first_question_and_stop_stops(cli, 
 def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_path):
     broken = MemoryStore()
     broken.fail_on = {"get", "set", "delete"}
-    steps = new_target_steps(0)[:8] + OPTIONAL + SAVE  # no secret asked in env mode
+    steps = new_target_steps(0)[:9] + OPTIONAL + SAVE  # no secret asked in env mode
     prompter = ScriptedPrompter(
         [Step("select", "Where should this target's secrets live?", 0)] + steps)
     result = cli("configure", tty=True, prompter=prompter, secrets=broken)

@@ -206,8 +206,9 @@ def _postman_auths(collection: Loaded, environment: Loaded | None,
         return imported
     schemes = [imported.schemes[0]]
     per_item: dict[str, Imported] = {}
+    labels: dict[str, str] = {}
     seen: set[str] = set()
-    for name in items_with_auth(collection):
+    for name, shown in items_with_auth(collection):
         own = from_collection(collection, environment, name)
         scheme = own.schemes[0]
         key = repr((scheme.auth_type, sorted((k, str(v)) for k, v in scheme.settings.items()),
@@ -216,17 +217,20 @@ def _postman_auths(collection: Loaded, environment: Loaded | None,
             seen.add(key)
             schemes.append(scheme)
             per_item[name] = own
+            labels[name] = shown
     return _WithItems(source=imported.source, format=imported.format, url=imported.url,
                       schemes=tuple(schemes), notes=imported.notes,
-                      files_with_secrets=imported.files_with_secrets, items=per_item)
+                      files_with_secrets=imported.files_with_secrets, items=per_item,
+                      labels=labels)
 
 
 @dataclass(frozen=True)
 class _WithItems(Imported):
     """A collection read for a choice among its items' auths: `items` holds
-    each item's own reading, by the name that `--item` takes."""
+    each item's own reading, `labels` where it is, by the name `--item` takes."""
 
     items: Mapping[str, Imported] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _of(imported: Imported, scheme: Scheme) -> Imported:
@@ -244,9 +248,10 @@ def _settle(imported: Imported, opts: ConfigureOptions, name: str,
             targets: dict[str, Target], deps: Deps, given: Given, *,
             interactive: bool) -> tuple[ConfigureOptions, Given]:
     scheme = _choose(imported, opts, deps, interactive)
+    label = _label(imported, scheme)
     imported = _of(imported, scheme)
     merged = _merge(opts, _document_options(imported, scheme))
-    _report(imported, scheme, deps, interactive)
+    _report(imported, label, scheme, deps, interactive)
     return merged, _file_secrets(imported, scheme, merged, name, targets.get(name), deps,
                                  given, interactive)
 
@@ -284,9 +289,14 @@ def _flag(imported: Imported) -> str:
     return "--item" if _postman_format(imported) else "--scheme"
 
 
-def _label(scheme: Scheme) -> str:
-    """A scheme as lists name it: its id (the collection's auth has none)."""
-    return _shown(scheme.id) if scheme.id else "the collection"
+def _label(imported: Imported, scheme: Scheme) -> str:
+    """A way to authenticate as lists name it: a scheme's id, or where in a
+    collection its auth is."""
+    if isinstance(imported, _WithItems) and scheme.name in imported.labels:
+        return imported.labels[scheme.name]
+    if _postman_format(imported):
+        return f"item {_shown(scheme.name)!r}" if scheme.name else "the collection"
+    return _shown(scheme.id)
 
 
 def _fits(scheme: Scheme, opts: ConfigureOptions) -> bool:
@@ -310,35 +320,46 @@ def _choose(imported: Imported, opts: ConfigureOptions, deps: Deps,
         named = [s for s in schemes if s.matches(opts.scheme)]
         if not named:
             raise UsageError(f"--scheme {_shown(opts.scheme)}: {source} has no security scheme "
-                             "of that name", hints=[_listed(schemes)])
+                             "of that name", hints=[_listed(imported, schemes)])
         schemes = named
     fitting = [s for s in schemes if _fits(s, opts)]
     usable = [s for s in fitting if why_not(s) is None]
     if not usable:
         raise _none_usable(imported, schemes, fitting, opts)
-    if len(usable) == 1:
-        return usable[0]
-    if not interactive:
+    left_out = [s for s in schemes if why_not(s) is not None]
+    if len(usable) > 1 and not interactive:
         from astra_auth.text.shellcmd import quote
 
         flag = _flag(imported)
         raise UsageError(
             f"{source} describes {len(usable)} ways to authenticate: choose one with {flag} "
             "(not running interactively, so nothing is asked)",
-            hints=[f"{flag} {quote(s.id)}: {_shown(s.description, 160)}"
-                   for s in usable[:LISTED]])
-    left_out = [s for s in schemes if s not in usable]
+            hints=[f"{flag} {quote(s.id)}: {_described(imported, s)}" for s in usable[:LISTED]]
+            + ([_left_out(imported, left_out)] if left_out else []))
     if left_out:
-        deps.io.info("Not offered: " + "; ".join(
-            f"{_label(s)} ({_shown(s.description)})" for s in left_out[:LISTED])
-            + ("; …" if len(left_out) > LISTED else ""))
+        deps.io.info(_left_out(imported, left_out))
+    if len(usable) == 1:
+        return usable[0]
     from astra_auth.ui.prompter import Choice
 
     index = deps.prompter.select(
         f"{source} describes {len(usable)} ways to authenticate; which one should the "
-        "scanner use?", [Choice(_label(s), _shown(s.description, 160)) for s in usable],
-        default=0)
+        "scanner use?",
+        [Choice(_label(imported, s), _shown(s.description, 160)) for s in usable], default=0)
     return usable[index]
+
+
+def _described(imported: Imported, scheme: Scheme) -> str:
+    """What a way to authenticate is, and where it is when its name does not say."""
+    label = _label(imported, scheme)
+    where = f" ({label})" if label != _shown(scheme.id) else ""
+    return _shown(scheme.description, 160) + where
+
+
+def _left_out(imported: Imported, schemes: list[Scheme]) -> str:
+    return ("Left out, as astra-auth cannot use them: " + "; ".join(
+        f"{_label(imported, s)} ({_shown(s.description)})" for s in schemes[:LISTED])
+        + ("; …" if len(schemes) > LISTED else "") + ".")
 
 
 def _none_usable(imported: Imported, schemes: list[Scheme], fitting: list[Scheme],
@@ -349,17 +370,17 @@ def _none_usable(imported: Imported, schemes: list[Scheme], fitting: list[Scheme
         given = " and ".join(f"{flag} {value}" for flag, value in (
             ("--auth-type", opts.auth_type), ("--grant-type", opts.grant_type)) if value)
         return UsageError(f"{given}: {source} describes no such way to authenticate",
-                          hints=[_listed(usable)])
+                          hints=[_listed(imported, usable)])
     if len(fitting) == 1:
         return UsageError(f"{source}: {why_not(fitting[0])}")
     return UsageError(
         f"{source}: none of its {len(fitting)} ways to authenticate is one astra-auth "
         f"supports (it supports {_supported_labels()})",
-        hints=[f"{_label(s)}: {why_not(s)}" for s in fitting[:LISTED]])
+        hints=[f"{_label(imported, s)}: {why_not(s)}" for s in fitting[:LISTED]])
 
 
-def _listed(schemes: list[Scheme]) -> str:
-    shown = [f"{_label(s)} ({_shown(s.description)})" for s in schemes[:LISTED]]
+def _listed(imported: Imported, schemes: list[Scheme]) -> str:
+    shown = [f"{_label(imported, s)} ({_shown(s.description)})" for s in schemes[:LISTED]]
     return ("It describes: " + "; ".join(shown) + ("; …" if len(schemes) > LISTED else "")
             + ".")
 
@@ -411,12 +432,13 @@ def _merge(opts: ConfigureOptions, document: ConfigureOptions) -> ConfigureOptio
     return replace(opts, **taken)
 
 
-def _report(imported: Imported, scheme: Scheme, deps: Deps, interactive: bool) -> None:
+def _report(imported: Imported, label: str, scheme: Scheme, deps: Deps,
+            interactive: bool) -> None:
     """What was read and what it gave; what was left out or assumed, and why."""
     if _postman_format(imported):
-        what = f"the auth of {_shown(scheme.name)!r}" if scheme.name else "the collection's auth"
+        what = "the collection's auth" if label == "the collection" else f"the auth of {label}"
     else:
-        what = f"the security scheme {_shown(scheme.id)}"
+        what = f"the security scheme {label}"
     deps.io.info(f"From {imported.source} ({imported.format}), {what}: "
                  f"{_shown(scheme.description, 300)}.")
     if imported.url:
