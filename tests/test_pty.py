@@ -144,6 +144,39 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
 
 
 @pytest.mark.keyring
+def test_openapi_document_to_a_passing_test_token_at_a_real_terminal(
+        proc, real_keyring, idp, tmp_path, leaks):
+    """A path typed at the first question; then only the client ID and the secret
+    are typed, everything else is Enter, and the grant succeeds for real."""
+    import json
+
+    from tests.test_import_end_to_end import openapi_for
+
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(openapi_for(idp)))
+    name = real_keyring.name("doc")
+    term = Terminal(proc, "configure", name)
+    term.answer(NO_DOCUMENT, str(document))
+    term.child.expect_exact("the security scheme machine:clientCredentials: OAuth 2.0 Client "
+                            "Credentials")
+    term.answer("Client ID", "scanner-app")
+    term.child.expect_exact("Client authentication")
+    term.answer("Choose", "")
+    term.answer("Client secret (hidden)", CLIENT_SECRET)
+    term.answer("Audience", "")
+    term.answer("Extra token parameters", "")
+    term.answer("Save these settings?", "")
+    term.answer("Run test-token now", "")
+    term.child.expect_exact(f"{name}: token obtained")
+    assert term.finish() == 0
+    leaks.watch(*idp.state.issued)
+    assert CLIENT_SECRET not in term.screen
+    oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
+    assert (oauth["token_url"], oauth["scope"]) == (idp.token_url, "read:things")
+    assert real_keyring.get(f"{name}:client_secret") == CLIENT_SECRET
+
+
+@pytest.mark.keyring
 @pytest.mark.parametrize("key", ["ctrl-c", "ctrl-d"])
 def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     kept = real_keyring.name("kept")
