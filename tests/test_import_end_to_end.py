@@ -130,8 +130,6 @@ def test_postman_collection_to_a_passing_test_token_typing_only_client_id_and_se
              None),  # none: the two values are typed instead
         Step("text", "Client ID", "scanner-app"),
         Step("secret", "Client secret", CLIENT_SECRET),
-        Step("text", "Audience", None),
-        Step("text", "Extra token parameters", None),
         Step("confirm", "Save", None),
         Step("confirm", "Run test-token", None),
     ])

@@ -87,7 +87,10 @@ def at_terminal(opts: ConfigureOptions, name: str, targets: dict[str, Target], d
             return opts, given
         try:
             imported = _read_answer(answer, opts, existing, deps)
-            return _settle(imported, opts, name, targets, deps, given, interactive=True)
+            # As if given with its flag: the steps know what was imported.
+            read = (replace(opts, from_postman=Path(answer)) if _postman_format(imported)
+                    else replace(opts, from_openapi=answer))
+            return _settle(imported, read, name, targets, deps, given, interactive=True)
         except (DocumentError, UsageError) as exc:
             deps.io.warn(exc.message)
             for hint in exc.hints:
@@ -334,7 +337,8 @@ def _choose(imported: Imported, opts: ConfigureOptions, deps: Deps,
         raise UsageError(
             f"{source} describes {len(usable)} ways to authenticate: choose one with {flag} "
             "(not running interactively, so nothing is asked)",
-            hints=[f"{flag} {quote(s.id)}: {_described(imported, s)}" for s in usable[:LISTED]]
+            hints=[f"{flag} {quote(_shown(s.id, 200))}: {_described(imported, s)}"
+                   for s in usable[:LISTED]]
             + ([_left_out(imported, left_out)] if left_out else []))
     if left_out:
         deps.io.info(_left_out(imported, left_out))
@@ -401,6 +405,9 @@ def _document_options(imported: Imported, scheme: Scheme) -> ConfigureOptions:
     if scheme.auth_type == "oauth2":
         # The document names every scope the API requires, or none: nothing to ask.
         values.setdefault("scope", "")
+        if _postman_format(imported):
+            # A collection that works sends the audience it needs, or none.
+            values.setdefault("audience", "")
         if scheme.issuer is not None and "token_url" not in values:
             values["issuer"] = scheme.issuer
     try:
@@ -457,7 +464,7 @@ def _file_secrets(imported: Imported, scheme: Scheme, opts: ConfigureOptions, na
     """The secrets the files hold, handed over as if given with the flags (a
     flag's, and in CI a variable's, win); and the warning that the files hold them."""
     from astra_auth.commands.configure.answers import SECRETS
-    from astra_auth.storage.secretstore import env_names, env_source
+    from astra_auth.storage.secretstore import env_source
 
     if not imported.files_with_secrets:
         return given
@@ -484,14 +491,10 @@ def _file_secrets(imported: Imported, scheme: Scheme, opts: ConfigureOptions, na
     for file in imported.files_with_secrets:
         kinds = list(dict.fromkeys(what(s.kind) for s in scheme.secrets if file in s.found_in))
         held = ", ".join(kinds) if kinds else "a token from an earlier run of Postman"
-        deps.io.warn(f"{file} holds secrets ({held}): anyone who can read the file can use "
-                     "them; keep it out of version control and away from others")
-    kinds = list(dict.fromkeys(s.kind for s in scheme.secrets))
-    if kinds and env_mode:
-        deps.io.info("With secrets = env none of them is stored: set "
-                     + " and ".join(env_names(name, kind)[0] for kind in kinds)
-                     + " where astra-auth runs.")
-    elif taken:
+        kept = " (none is stored here: secrets = env)" if env_mode and kinds else ""
+        deps.io.warn(f"{file} holds secrets ({held}){kept}: anyone who can read the file can "
+                     "use them; keep it out of version control and away from others")
+    if taken:
         deps.io.info(f"The {' and '.join(taken)} from the file "
                      f"{'goes' if len(taken) == 1 else 'go'} to the OS keyring when the "
                      "settings are saved, never to the config file.")
