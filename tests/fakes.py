@@ -55,6 +55,11 @@ class Step:
     answer: object  # an index, a string, a bool, or an exception to raise
 
 
+# A new target's first question after its name (the walk-through's offer to
+# read the API's OpenAPI document or Postman collection), answered with Enter.
+NO_DOCUMENT = Step("text", "Do you have the API's OpenAPI document or a Postman collection?", "")
+
+
 class ScriptedPrompter:
     """Answers prompts in order, by prompt text; anything unexpected fails the test.
 

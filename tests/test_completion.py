@@ -132,6 +132,13 @@ def test_bash_completes_fixed_choices(shell, option, choices):
     assert shell("bash", f"astra-auth configure alpha {option} ") == choices
 
 
+def test_the_import_flags_are_completed_and_a_collection_is_a_file(shell):
+    assert shell("bash", "astra-auth configure alpha --from-") == ["--from-openapi",
+                                                                   "--from-postman"]
+    assert shell("zsh", "astra-auth configure alpha --from-postman ") == ["_files"]
+    assert shell("zsh", "astra-auth configure alpha --environment ") == ["_files"]
+
+
 def test_bash_completes_token_formats(shell):
     assert shell("bash", "astra-auth token alpha --format ") == ["bare", "header", "json"]
 

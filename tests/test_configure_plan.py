@@ -15,7 +15,15 @@ from astra_auth.commands.configure.options import ConfigureOptions, Given, check
 from astra_auth.commands.configure.plan import build_plan
 from astra_auth.commands.configure.walkthrough import walkthrough
 from astra_auth.storage.config import OAuth2, Target
-from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step, make_deps
+from tests.fakes import (
+    CLIENT_SECRET,
+    NO_DOCUMENT,
+    PASSWORD,
+    MemoryStore,
+    ScriptedPrompter,
+    Step,
+    make_deps,
+)
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
@@ -90,6 +98,7 @@ def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret()
 def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tmp_path: Path):
     prompter = ScriptedPrompter([
         Step("text", "Target name", "hr"),
+        NO_DOCUMENT,
         Step("text", "API URL", "https://api.example.com"),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 1),
@@ -105,7 +114,7 @@ def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tm
         Step("text", "Extra token parameters", ""),
     ])
     deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True)
-    asked = walkthrough(ConfigureOptions(), {}, deps, Given())
+    asked = walkthrough(ConfigureOptions(), {}, deps, Given()).answers
     prompter.verify()
 
     flags = ConfigureOptions(
@@ -141,7 +150,7 @@ def test_the_walkthrough_and_the_flags_give_the_same_answers_when_editing(tmp_pa
         Step("select", "Which setting?", None),  # Done
     ])
     deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True, secrets=store)
-    asked = walkthrough(ConfigureOptions(), targets, deps, Given())
+    asked = walkthrough(ConfigureOptions(), targets, deps, Given()).answers
     prompter.verify()
     read = from_flags(ConfigureOptions(name="a", scope="write"), targets,
                       make_deps(tmp_path / "config.toml", secrets=store), Given())

@@ -343,6 +343,7 @@ class Terminal:
 
 NEW_TARGET = [
     ("Target name", "payments-api", False),
+    ("Postman collection?", "", False),  # no document: the settings are typed
     ("API URL", "https://api.example.com", False),
     ("Choose", "1", False),  # OAuth 2.0
     ("Choose", "1", False),  # Client Credentials

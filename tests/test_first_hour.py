@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from astra_auth.core.failure import Failure
 from astra_auth.diagnosis.hints import Context, hints_for
-from tests.fakes import CLIENT_SECRET, MemoryStore, ScriptedPrompter, Step
+from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, MemoryStore, ScriptedPrompter, Step
 
 # A wrong client secret that shares no 8-character run with normal output.
 WRONG_SECRET = "wq-Zebra7:Ukulele9-QXv"
@@ -303,6 +303,7 @@ def test_a_new_typed_name_creates_a_target_beside_the_existing_ones(cli, config_
     _configured(cli)
     prompter = ScriptedPrompter([
         Step("text", PICK, "orders-api"),
+        NO_DOCUMENT,
         Step("text", "API URL", "https://orders.example.com"),
         *CC_STEPS, *SAVE_NO_TEST,
     ])
@@ -316,6 +317,7 @@ def test_the_api_url_is_offered_again_when_editing(cli, config_path):
     cli("targets", "add", "bare", "--url", "https://old.example.com")
     # A target with no auth yet: the whole walk-through, the URL offered first.
     prompter = ScriptedPrompter([
+        NO_DOCUMENT,
         Step("text", "API URL (the API under test, e.g. https://api.example.com) — Enter "
                      "keeps it", "https://new.example.com"),
         *CC_STEPS, *SAVE_NO_TEST,
@@ -328,6 +330,7 @@ def test_the_api_url_is_offered_again_when_editing(cli, config_path):
 def test_the_api_url_prompt_shows_an_api_url_example(cli):
     prompter = ScriptedPrompter([
         Step("text", "Target name", "pay"),
+        NO_DOCUMENT,
         Step("text", "API URL", "api.example.com"),
         Step("text", "API URL", ""),
         *CC_STEPS, *SAVE_NO_TEST,
@@ -392,6 +395,7 @@ def test_a_refused_secret_can_be_entered_again_and_tested_again(cli, idp, store,
     leaks.watch(WRONG_SECRET)
     prompter = ScriptedPrompter([
         Step("text", "Target name", "pay"),
+        NO_DOCUMENT,
         Step("text", "API URL", ""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 0),
@@ -418,6 +422,7 @@ def test_declining_to_enter_it_again_ends_with_the_tests_exit_code(cli, idp, lea
     leaks.watch(WRONG_SECRET)
     prompter = ScriptedPrompter([
         Step("text", "Target name", "pay"),
+        NO_DOCUMENT,
         Step("text", "API URL", ""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 0),

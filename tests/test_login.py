@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, OIDC_SECRET, strip_ansi
-from tests.fakes import Clock, ScriptedPrompter, Step
+from tests.fakes import NO_DOCUMENT, Clock, ScriptedPrompter, Step
 
 ANY_PASSWORD = "any-login-pw"  # devInteractions takes any login and password
 
@@ -775,6 +775,7 @@ def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, l
     tee = Tee()
     prompter = ChoicesSeen([
         Step("text", "Target name", "dev"),
+        NO_DOCUMENT,
         Step("text", "API URL", ""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 2),
@@ -807,6 +808,7 @@ def test_walkthrough_authorization_code(cli, op, store, leaks):
     user = WebUser()
     prompter = ChoicesSeen([
         Step("text", "Target name", "web"),
+        NO_DOCUMENT,
         Step("text", "API URL", ""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 3),
@@ -833,6 +835,7 @@ def test_walkthrough_authorization_code(cli, op, store, leaks):
 def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
     prompter = ScriptedPrompter([
         Step("text", "Target name", "pw"),
+        NO_DOCUMENT,
         Step("text", "API URL", ""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 1),

@@ -15,6 +15,9 @@ import pytest
 
 from tests.fakes import CLIENT_SECRET, PASSWORD
 
+# A new target's first question after its name: the offer to read the API's
+# OpenAPI document or Postman collection (Enter: type the settings).
+NO_DOCUMENT = "Postman collection? (path, or Enter to type the settings)"
 # A loopback token URL needs no https and resolves without DNS, so the warning
 # about addresses a scanner cannot reach is shown for real.
 TOKEN_URL = "https://127.0.0.1:8443/oauth/token"
@@ -61,6 +64,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
     name = real_keyring.name("cc")
     term = Terminal(proc, "configure")
     term.answer("Target name", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "https://api.example.com")
     term.child.expect_exact("Authentication type")
     term.answer("Choose", "1")
@@ -101,6 +105,7 @@ def test_client_credentials_walkthrough_at_a_real_terminal(proc, real_keyring, i
 def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
     name = real_keyring.name("pw")
     term = Terminal(proc, "configure", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.answer("Choose", "1")  # OAuth 2.0
     term.answer("Choose", "2")  # Resource Owner Password
@@ -139,6 +144,39 @@ def test_password_walkthrough_at_a_real_terminal(proc, real_keyring):
 
 
 @pytest.mark.keyring
+def test_openapi_document_to_a_passing_test_token_at_a_real_terminal(
+        proc, real_keyring, idp, tmp_path, leaks):
+    """A path typed at the first question; then only the client ID and the secret
+    are typed, everything else is Enter, and the grant succeeds for real."""
+    import json
+
+    from tests.test_import_end_to_end import openapi_for
+
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(openapi_for(idp)))
+    name = real_keyring.name("doc")
+    term = Terminal(proc, "configure", name)
+    term.answer(NO_DOCUMENT, str(document))
+    term.child.expect_exact("the security scheme machine:clientCredentials: OAuth 2.0 Client "
+                            "Credentials")
+    term.answer("Client ID", "scanner-app")
+    term.child.expect_exact("Client authentication")
+    term.answer("Choose", "")
+    term.answer("Client secret (hidden)", CLIENT_SECRET)
+    term.answer("Audience", "")
+    term.answer("Extra token parameters", "")
+    term.answer("Save these settings?", "")
+    term.answer("Run test-token now", "")
+    term.child.expect_exact(f"{name}: token obtained")
+    assert term.finish() == 0
+    leaks.watch(*idp.state.issued)
+    assert CLIENT_SECRET not in term.screen
+    oauth = tomllib.loads(proc.config_path.read_text())["targets"][name]["oauth2"]
+    assert (oauth["token_url"], oauth["scope"]) == (idp.token_url, "read:things")
+    assert real_keyring.get(f"{name}:client_secret") == CLIENT_SECRET
+
+
+@pytest.mark.keyring
 @pytest.mark.parametrize("key", ["ctrl-c", "ctrl-d"])
 def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     kept = real_keyring.name("kept")
@@ -147,6 +185,7 @@ def test_interrupt_half_way_changes_nothing(proc, real_keyring, key):
     before = proc.config_path.read_bytes()
     name = real_keyring.name("half")
     term = Terminal(proc, "configure", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.answer("Choose", "1")
     term.answer("Choose", "1")
@@ -176,6 +215,7 @@ def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
     name = real_keyring.name("jw")
     term = Terminal(proc, "configure")
     term.answer("Target name", name)
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.child.expect_exact("Authentication type")
     term.child.expect(r"JWT \(signed here\)\S* \S*— a short-lived JWT")
@@ -217,6 +257,7 @@ def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(pr
     assert "Target name" not in first  # nothing was asked before
     term.answer("Choose", "1")  # In environment variables
     term.answer("Target name", "ci-api")
+    term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.answer("Choose", "1")  # OAuth 2.0
     term.answer("Choose", "1")  # Client Credentials

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from astra_auth.ui.prompter import Choice
-from tests.fakes import CLIENT_SECRET, PASSWORD, MemoryStore, ScriptedPrompter, Step
+from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, PASSWORD, MemoryStore, ScriptedPrompter, Step
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
@@ -16,6 +16,7 @@ TOKEN_URL = "https://idp.example.com/oauth/token"
 def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]:
     return [
         Step("text", "Target name", name),
+        NO_DOCUMENT,
         Step("text", "API URL", "https://api.example.com"),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", grant_index),
@@ -68,7 +69,7 @@ def test_password_walkthrough_asks_username_and_password(cli, config_path, store
 
 def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
     steps = new_target_steps(0)
-    steps[5:6] = [
+    steps[6:7] = [
         Step("text", "Access Token URL", "http://idp.example.com/token"),
         Step("text", "Access Token URL", "https://u:p@idp.example.com/token"),
         Step("text", "Access Token URL", "idp.example.com/token"),
@@ -84,7 +85,7 @@ def test_invalid_token_url_is_asked_again_with_the_reason(cli, config_path):
 
 def test_empty_secret_is_asked_again_when_none_is_stored(cli, store):
     steps = new_target_steps(0)
-    steps[8:9] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
+    steps[9:10] = [Step("secret", "Client secret", ""), Step("secret", "Client secret",
                                                               CLIENT_SECRET)]
     result = cli("configure", tty=True,
                  prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
@@ -227,7 +228,7 @@ def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_pa
     broken = MemoryStore()
     broken.fail_on = {"get", "set", "delete"}
     # No secret asked in env mode; no test offered while its variable is not set.
-    steps = new_target_steps(0)[:8] + OPTIONAL + [Step("confirm", "Save", True)]
+    steps = new_target_steps(0)[:9] + OPTIONAL + [Step("confirm", "Save", True)]
     prompter = ScriptedPrompter(
         [Step("select", "Where should this target's secrets live?", 0)] + steps)
     result = cli("configure", tty=True, prompter=prompter, secrets=broken)
@@ -241,7 +242,7 @@ def test_unusable_keyring_offers_env_mode_and_names_the_variables(cli, config_pa
 
 
 def test_env_mode_offers_the_test_once_the_variable_is_set(cli):
-    prompter = ScriptedPrompter(new_target_steps(0)[:8] + OPTIONAL + SAVE)
+    prompter = ScriptedPrompter(new_target_steps(0)[:9] + OPTIONAL + SAVE)
     result = cli("configure", "--secrets", "env", tty=True, prompter=prompter,
                  environ={"ASTRA_AUTH_PAYMENTS_API_CLIENT_SECRET": CLIENT_SECRET})
     assert "Set ASTRA_AUTH" not in result.err
@@ -250,7 +251,7 @@ def test_env_mode_offers_the_test_once_the_variable_is_set(cli):
 
 def test_a_public_client_is_not_said_to_keep_secrets_in_the_keyring(cli, config_path, store):
     steps = new_target_steps(0)
-    steps[7:9] = [Step("select", "Client authentication", 4)]  # none: no secret
+    steps[8:10] = [Step("select", "Client authentication", 4)]  # none: no secret
     result = cli("configure", tty=True, prompter=ScriptedPrompter(steps + OPTIONAL + SAVE))
     assert f"✓ Saved target payments-api to {config_path}." in result.err.splitlines()
     assert "keyring" not in result.err

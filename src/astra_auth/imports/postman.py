@@ -589,3 +589,42 @@ def _request_urls(node: Any) -> Iterator[str]:
         children = current.get("item")
         if isinstance(children, list):
             stack.extend(reversed(children))
+
+
+def items_with_auth(collection: Loaded) -> list[tuple[str, str]]:
+    """Each folder and request that sets an auth of its own, in the
+    collection's order: how `from_collection`'s `item` names it (its path of
+    names where that names it alone, else its id; an item with neither is
+    left out), and where it is, to show ("request 'Admin' › 'Rotate'")."""
+    every: list[str] = []
+    found: list[tuple[tuple[str, ...], str | None, bool]] = []
+
+    def walk(children: Any, names: tuple[str, ...]) -> None:
+        if not isinstance(children, list):
+            return
+        for node in children:
+            if not isinstance(node, dict):
+                continue
+            here = (*names, str(node.get("name", "")))
+            every.append("/".join(here))
+            request = node.get("request")
+            folder = isinstance(node.get("item"), list)
+            owner = request if not folder and isinstance(request, dict) else node
+            auth = owner.get("auth")
+            if isinstance(auth, dict) and auth.get("type") not in (None, "inherit"):
+                ident = node.get("id") or node.get("_postman_id")
+                found.append((here, ident if isinstance(ident, str) else None, folder))
+            walk(node.get("item"), here)
+
+    data = collection.data
+    walk(data.get("item") if isinstance(data, dict) else None, ())
+    named = []
+    for names, ident, folder in found:
+        path = "/".join(names)
+        shown = ("folder " if folder else "request ") + " › ".join(
+            repr(clean(name[:60], one_line=True)) for name in names)
+        if every.count(path) == 1 and all(name and "/" not in name for name in names):
+            named.append((path, shown))
+        elif ident is not None:
+            named.append((ident, shown))
+    return named

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.answers import Answers, Secret, Session
 from astra_auth.commands.configure.flags import from_flags
+from astra_auth.commands.configure.from_document import check_import_flags, in_ci
 from astra_auth.commands.configure.options import ConfigureOptions, check_flags, read_given
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
@@ -40,6 +41,7 @@ __all__ = ["Answers", "ConfigureOptions", "Plan", "build_plan", "configure", "sa
 
 def configure(opts: ConfigureOptions, deps: Deps) -> None:
     opts = check_flags(opts)
+    check_import_flags(opts)
     interactive = deps.io.can_prompt(no_input=opts.no_input)
     config = deps.config.load()
     if interactive:
@@ -54,6 +56,7 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
             return
         plan = _save_interactive(answers, plan, deps)
     else:
+        opts, given = in_ci(opts, config.targets, deps, given)
         plan = build_plan(from_flags(opts, config.targets, deps, given))
         save(plan, deps)
     deps.io.success(f"Saved target {plan.target.name} to {deps.config_path}{_where(plan)}.")

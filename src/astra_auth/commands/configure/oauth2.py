@@ -301,7 +301,8 @@ def ask_extra_params(s: Session) -> None:
     from astra_auth.core.errors import UsageError
 
     o, old = s.answers.oauth2, _old(s)
-    if s.opts.params:
+    if s.opts.params or s.opts.from_postman is not None:
+        # An imported Postman collection lists every parameter it sends.
         o.extra_params = parse_params(s.opts.params)
         return
     current = " ".join(f"{k}={v}" for k, v in (old.extra_params if old else {}).items())

@@ -18,6 +18,7 @@ from astra_auth.commands.configure.answers import (
 )
 from astra_auth.commands.configure.ask import ask_optional, ask_valid
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
+from astra_auth.commands.configure.from_document import at_terminal
 from astra_auth.commands.configure.options import ConfigureOptions, Given
 from astra_auth.core import validate
 from astra_auth.storage.config import Target
@@ -32,7 +33,10 @@ def walkthrough(
 ) -> Session:
     """Every question for one target; the session holds the answers (and
     what was learnt on the way, for the "Which setting?" menu afterwards)."""
-    s = start(opts, deps, given, ask_target(opts, targets, deps), targets)
+    name = ask_target(opts, targets, deps)
+    # An OpenAPI document or a Postman collection answers what it can.
+    opts, given = at_terminal(opts, name, targets, deps, given)
+    s = start(opts, deps, given, name, targets)
     existing = s.answers.existing
     if existing is not None and existing.auth_type is not None and (
             opts.auth_type in (None, existing.auth_type)):

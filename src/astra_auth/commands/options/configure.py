@@ -55,6 +55,28 @@ class ConfigureOptions:
         "(or ASTRA_AUTH_CLIENT_SECRET), and likewise each other secret, at run time.")] = None
     url: Annotated[str | None, Option(
         "--url", metavar="URL", help="URL of the API under test.")] = None
+    # What the API's own documents say: their values fill in every setting no
+    # flag gives (commands/configure/from_document.py).
+    from_openapi: Annotated[str | None, Option(
+        "--from-openapi", metavar="FILE_OR_URL",
+        help="Take the URL and the auth from an OpenAPI 3.x or Swagger 2.0 document (JSON "
+        "or YAML); flags given win over it.")] = None
+    scheme: Annotated[str | None, Option(
+        "--scheme", metavar="SCHEME",
+        help="--from-openapi: the security scheme to use when the document has several "
+        "(its name, or NAME:FLOW for one OAuth 2.0 flow).")] = None
+    from_postman: Annotated[Path | None, Option(
+        "--from-postman", metavar="COLLECTION.json",
+        help="Take the URL and the auth from a Postman collection (v2.1 or v2.0); flags "
+        "given win over it; secrets in it go to the keyring.")] = None
+    environment: Annotated[Path | None, Option(
+        "--environment", metavar="ENV.json",
+        help="--from-postman: a Postman environment for the collection's "
+        "{{variables}}.")] = None
+    item: Annotated[str | None, Option(
+        "--item", metavar="PATH",
+        help="--from-postman: the folder or request whose auth to use (names separated by "
+        "'/', or its id); default: the collection's.")] = None
     test: Annotated[bool, Option(
         "--test", help="Run test-token after saving; exit with its code.")] = False
     no_input: Annotated[bool, Option(
