@@ -6,8 +6,6 @@ prints each `Diagnosis` as JSON or as panels (`commands.shared.report`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from astra_auth.commands.options.test_token import TestTokenOptions

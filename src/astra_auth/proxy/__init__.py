@@ -157,7 +157,7 @@ def _check_host(opts: ProxyOptions) -> str:
     return host
 
 
-def _check_origins(origins: list[str]) -> None:
+def _check_origins(origins: tuple[str, ...]) -> None:
     from astra_auth.proxy.admission import normalize_origin
 
     for origin in origins:
