@@ -31,7 +31,7 @@ T = TypeVar("T")
 ENV_NAMES = {"client_secret": CLIENT_SECRET_ENV, "password": PASSWORD_ENV}
 # Every secret kind the contract names, each with its keyring entry and variables.
 KINDS = ("client_secret", "password", "bearer_token", "api_key", "signing_key", "private_key",
-         "refresh_token", "token")
+         "refresh_token", "token", "secret_access_key", "session_token", "dpop_key")
 
 
 def keyring_timeout(environ: Mapping[str, str]) -> float:
