@@ -62,3 +62,17 @@ def secret_error(target: Target, kind: str, failure: Failure) -> Any:
     usable = {"usable": True, "unusable": False}.get(failure.details.get("keyring", ""))
     return CredentialError(failure, missing_secret_hints(failure, target.name, kind,
                                                     target.secrets_mode, usable))
+
+
+def invalid_secret(target: Target, deps: Deps, kind: str, reason: str) -> Any:
+    """The CredentialError for a secret that cannot sign (`invalid_key`): the
+    signing schemes' keys, passwords and access keys."""
+    from astra_auth.core.failure import Category, CredentialError
+    from astra_auth.diagnosis.hints import invalid_secret_hints
+    from astra_auth.storage.secretstore import env_source
+
+    what = kind.replace("_", " ")
+    failure = Failure(Category.INVALID_KEY,
+                      f"The {what} of {target.name} cannot be used: {reason}")
+    return CredentialError(failure, invalid_secret_hints(
+        target, kind, env_source(target.name, kind, deps.environ)))
