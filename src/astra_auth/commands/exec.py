@@ -65,6 +65,10 @@ class CommandExit(SilentError):
 def exec_command(opts: ExecOptions, deps: Deps) -> None:
     _check(opts)
     target = load_target(deps, opts.name)
+    if target.signs_each_request:
+        from astra_auth.commands.shared.handover import signed_refusal
+
+        raise signed_refusal(target.name, target.auth_type, "exec")
     source = open_source(target, deps, SourceSettings(
         min_ttl=opts.min_ttl, timeout=opts.timeout, ca_bundle=opts.ca_bundle))
     # A CredentialError (category, hints, exit code) ends here, before COMMAND runs.
