@@ -497,3 +497,55 @@ def short_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
 def steady_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
     """Tokens that outlive the test, for tests about something other than expiry."""
     return add_scan_target(proc, scan_api, "steady", "scan-steady")
+
+
+# ---------------------------------------------------------------------------
+# oidc-provider issuing DPoP-bound tokens (tests/oidc/dpop.mjs)
+
+DPOP_SECRET = "dpop-S3cret:%2B+/x-91"
+DPOP_RESOURCE = "urn:astra-auth:dpop-api"
+
+
+@dataclass
+class DpopProvider:
+    issuer: str
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/token"
+
+
+@pytest.fixture(scope="session")
+def _dpop_process():  # type: ignore[no-untyped-def]
+    import shutil
+
+    folder = Path(__file__).resolve().parent / "oidc"
+    if shutil.which("node") is None:
+        yield "Node.js is not installed (tests/run.sh installs it where it can)"
+        return
+    if not (folder / "node_modules" / "oidc-provider").is_dir():
+        yield "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
+        return
+    child = subprocess.Popen(["node", str(folder / "dpop.mjs")], cwd=folder,
+                             env=dict(os.environ, OIDC_CLIENT_SECRET=DPOP_SECRET),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert child.stdout is not None
+    issuer = child.stdout.readline().strip()
+    if not issuer.startswith("http://127.0.0.1:"):
+        child.kill()
+        yield f"dpop.mjs did not start: {issuer!r}"
+        return
+    yield DpopProvider(issuer)
+    child.terminate()
+    child.wait(timeout=10)
+
+
+@pytest.fixture
+def dpop_provider(_dpop_process, leaks):  # type: ignore[no-untyped-def]
+    """oidc-provider with features.dPoP and requireNonce, client `dpop-scanner`."""
+    if isinstance(_dpop_process, str):
+        if IN_CI:
+            pytest.fail(f"CI must test DPoP against the real OpenID provider, but {_dpop_process}")
+        pytest.skip(_dpop_process)
+    leaks.watch(DPOP_SECRET)
+    return _dpop_process

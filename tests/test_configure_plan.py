@@ -59,8 +59,9 @@ def test_build_plan_for_a_new_password_target():
     assert plan.is_new is True
     assert plan.secret_changes == {"hr:client_secret": CLIENT_SECRET}
     assert plan.secret_states == {"client_secret": "new", "password": "stored"}
-    # A private key the new settings do not use (issue 12) is removed too.
-    assert plan.cleanup == ["hr:token", "hr:private_key"]
+    # A private key the new settings do not use (issue 12) is removed too, and
+    # so is a DPoP key.
+    assert plan.cleanup == ["hr:token", "hr:private_key", "hr:dpop_key"]
 
 
 def test_build_plan_for_client_credentials_drops_the_user_and_its_password():
@@ -77,7 +78,7 @@ def test_build_plan_for_client_credentials_drops_the_user_and_its_password():
     assert plan.target.oauth2 is not None and plan.target.oauth2.username is None
     assert plan.is_new is False
     assert plan.secret_changes == {}
-    assert plan.cleanup == ["a:token", "a:password", "a:private_key"]
+    assert plan.cleanup == ["a:token", "a:password", "a:private_key", "a:dpop_key"]
 
 
 def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret():
@@ -92,7 +93,8 @@ def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret()
     assert plan.secrets_mode == "env"
     assert plan.secret_changes == {}
     assert plan.secret_states == {"client_secret": "env", "password": "env"}
-    assert plan.cleanup == ["a:token", "a:client_secret", "a:password", "a:private_key"]
+    assert plan.cleanup == ["a:token", "a:client_secret", "a:password", "a:private_key",
+                            "a:dpop_key"]
 
 
 def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tmp_path: Path):

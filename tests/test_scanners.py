@@ -319,3 +319,103 @@ def test_newman_collection_through_the_proxy_renews_with_no_401(
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"assertions\s*│\s*81\s*│\s*0\s*│", strip_ansi(done.stdout))
     assert_every_request_authenticated_across_renewals(short_target.api, minimum=81)
+
+
+# ---------------------------------------------------------------------------
+# Signed on every request: AWS SigV4 (botocore verifies) and DPoP (oidc-provider
+# binds, Authlib verifies), through the proxy and through the provider
+
+AWS_KEY_ID = "ASIAASTRAEXAMPLE02"
+AWS_SECRET = "sEcr3t/aws+Key=wJalrXUtnFEMIK7MDENG"
+AWS_SESSION_TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQ=="
+
+
+@pytest.fixture
+def sigv4_api(proc, leaks):  # type: ignore[no-untyped-def]
+    """An API that signs every request again with botocore, and target `aws` for it."""
+    from tests.servers.signed_api import AwsUser, Registry, SignedApi
+
+    leaks.watch(AWS_SECRET, AWS_SESSION_TOKEN)
+    api = SignedApi(Registry(aws={AWS_KEY_ID: AwsUser(AWS_SECRET, AWS_SESSION_TOKEN)},
+                             region="eu-west-1", service="execute-api"))
+    proc("configure", "aws", "--auth-type", "aws_sigv4", "--url", api.base,
+         "--access-key-id", AWS_KEY_ID, "--region", "eu-west-1", "--service", "execute-api",
+         "--secrets", "env", "--no-input")
+    proc.env.update(ASTRA_AUTH_AWS_SECRET_ACCESS_KEY=AWS_SECRET,
+                    ASTRA_AUTH_AWS_SESSION_TOKEN=AWS_SESSION_TOKEN)
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def dpop_api(proc, dpop_provider, leaks):  # type: ignore[no-untyped-def]
+    """An API that takes only DPoP-bound tokens with valid proofs, and target `dp` for it."""
+    import httpx
+
+    from astra_auth.signing.dpop import generate_key
+    from tests.conftest import DPOP_RESOURCE, DPOP_SECRET
+    from tests.servers.dpop_api import DpopApi
+
+    api = DpopApi(httpx.get(f"{dpop_provider.issuer}/jwks").json(), DPOP_RESOURCE)
+    proc("configure", "dp", "--grant-type", "client_credentials", "--token-url",
+         dpop_provider.token_url, "--client-id", "dpop-scanner", "--client-auth", "post",
+         "--scope", "read:things", "--url", api.base, "--dpop", "--secrets", "env",
+         "--no-input")
+    proc.env.update(ASTRA_AUTH_DP_CLIENT_SECRET=DPOP_SECRET,
+                    ASTRA_AUTH_DP_DPOP_KEY=generate_key("ES256"))
+    yield api
+    api.stop()
+
+
+def test_schemathesis_scan_through_the_proxy_against_a_sigv4_api_with_no_401(
+        proc, sigv4_api, astra_proxy, tmp_path, leaks):
+    proxy = astra_proxy("aws")
+    done = st_run(proc, leaks, tmp_path, f"{proxy}/openapi.json", "--max-examples", "40")
+    assert done.returncode == 0, done.stdout + done.stderr
+    checked = sigv4_api.checked()
+    assert len(checked) >= 60, len(checked)
+    assert [(c.method, c.target, c.reason) for c in checked if not c.ok] == []
+    assert {c.method for c in checked} == {"GET", "POST"}
+    # Generated queries and path segments, percent-encoded as Schemathesis sends them.
+    assert any("?" in c.target and "%" in c.target for c in checked)
+
+
+def test_schemathesis_scan_through_the_proxy_against_a_dpop_api_with_no_401(
+        proc, dpop_api, astra_proxy, tmp_path, leaks):
+    proxy = astra_proxy("dp")
+    done = st_run(proc, leaks, tmp_path, f"{proxy}/openapi.json", "--max-examples", "40")
+    assert done.returncode == 0, done.stdout + done.stderr
+    checked = dpop_api.checked()
+    assert len(checked) >= 60, len(checked)
+    # The description's answer gave the API's nonce: not one request was refused.
+    assert [(c.method, c.target, c.reason) for c in checked if not c.ok] == []
+    assert len({c.claims["jti"] for c in checked}) == len(checked)
+
+
+def cases(checked: list) -> list:  # type: ignore[type-arg]
+    """The requests of test cases, for the document's operations (/things…):
+    Schemathesis also probes the server itself before the scan (GET / and
+    /schemathesis-probe… with unusual headers), which no auth provider sees."""
+    return [c for c in checked if c.target.startswith("/things")]
+
+
+def test_schemathesis_provider_signs_each_request_for_a_sigv4_api(
+        proc, sigv4_api, tmp_path, leaks):
+    done = st_run(proc, leaks, tmp_path, f"{sigv4_api.base}/openapi.json",
+                  "--max-examples", "15", env={**HOOKS, "ASTRA_AUTH_TARGET": "aws"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    checked = cases(sigv4_api.checked())
+    assert len(checked) >= 20, len(checked)
+    assert [(c.method, c.target, c.reason) for c in checked if not c.ok] == []
+
+
+def test_schemathesis_provider_proves_each_request_for_a_dpop_api(
+        proc, dpop_api, tmp_path, leaks):
+    done = st_run(proc, leaks, tmp_path, f"{dpop_api.base}/openapi.json",
+                  "--max-examples", "15", env={**HOOKS, "ASTRA_AUTH_TARGET": "dp"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    checked = cases(dpop_api.checked())
+    assert len(checked) >= 20, len(checked)
+    # The API's first answers ask for its nonce (one per worker at most), answered at once.
+    refused = [c.reason for c in checked if not c.ok]
+    assert set(refused) <= {"nonce"} and len(refused) <= 2, refused

@@ -5,11 +5,7 @@ with the dpop module and httpx, as the grant will drive it."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,54 +20,16 @@ from astra_auth.signing.dpop import (
     wants_nonce,
 )
 from astra_auth.signing.message import InvalidKey, Request, Response, SigningError
+from tests.conftest import DPOP_RESOURCE as RESOURCE
+from tests.conftest import DPOP_SECRET as CLIENT_SECRET
+from tests.conftest import DpopProvider as Provider
 from tests.servers.dpop_api import DpopApi
 from tests.servers.signing_client import answer, send
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CLIENT_SECRET = "dpop-S3cret:%2B+/x-91"
-RESOURCE = "urn:astra-auth:dpop-api"
-
-
-@dataclass
-class Provider:
-    issuer: str
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.issuer}/token"
-
-
-@pytest.fixture(scope="session")
-def _dpop_process():  # type: ignore[no-untyped-def]
-    folder = Path(__file__).resolve().parent / "oidc"
-    if shutil.which("node") is None:
-        yield "Node.js is not installed (tests/run.sh installs it where it can)"
-        return
-    if not (folder / "node_modules" / "oidc-provider").is_dir():
-        yield "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
-        return
-    child = subprocess.Popen(["node", str(folder / "dpop.mjs")], cwd=folder,
-                             env=dict(os.environ, OIDC_CLIENT_SECRET=CLIENT_SECRET),
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert child.stdout is not None
-    issuer = child.stdout.readline().strip()
-    if not issuer.startswith("http://127.0.0.1:"):
-        child.kill()
-        yield f"dpop.mjs did not start: {issuer!r}"
-        return
-    yield Provider(issuer)
-    child.terminate()
-    child.wait(timeout=10)
-
 
 @pytest.fixture
-def provider(_dpop_process, leaks):  # type: ignore[no-untyped-def]
-    if isinstance(_dpop_process, str):
-        if IN_CI:
-            pytest.fail(f"CI must test DPoP against the real OpenID provider, but {_dpop_process}")
-        pytest.skip(_dpop_process)
-    leaks.watch(CLIENT_SECRET)
-    return _dpop_process
+def provider(dpop_provider):  # type: ignore[no-untyped-def]
+    return dpop_provider
 
 
 @pytest.fixture(scope="module")

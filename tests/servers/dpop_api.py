@@ -14,7 +14,9 @@ the joserfc that signs the proofs.  For each request it checks:
 - the key's RFC 7638 thumbprint, computed here, equal to the token's `cnf.jkt`.
 
 Every request is logged with its outcome; every answer carries the current
-`DPoP-Nonce`.
+`DPoP-Nonce` (RFC 9449 §8.2 lets any answer give one), the OpenAPI description
+at `/openapi.json` too, which needs no token (it is how a scanner's first
+request learns the nonce).
 """
 
 from __future__ import annotations
@@ -153,6 +155,19 @@ class Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         state = self.server.state
+        if self.command == "GET" and self.path == "/openapi.json":
+            from tests.servers.signed_api import OPENAPI
+
+            document = json.dumps(OPENAPI).encode()
+            with state.lock:
+                nonce = state.nonce
+            self.send_response(200)
+            for name, value in (("DPoP-Nonce", nonce), ("Content-Type", "application/json"),
+                                ("Content-Length", str(len(document)))):
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(document)
+            return
         url = f"http://{self.headers.get('Host')}{self.path}"
         extra: list[tuple[str, str]] = []
         try:

@@ -16,6 +16,14 @@ exactly as they arrive).  Each request is checked by its scheme:
 
 2xx with a JSON echo when it verifies; 401 with the reason otherwise.  Every
 request is logged with its outcome.
+
+Where the registry names the region and service the API is in, a signature
+scoped to another is refused as API Gateway refuses it: 403 with its JSON
+`message` ("Credential should be scoped to a valid region, not …") and an
+`x-amzn-ErrorType`; so is a request time more than 5 minutes off ("Signature
+expired: …").  Where it names an `accept_signature`, a refused RFC 9421
+signature gets that `Accept-Signature` (RFC 9421 §5.1).  `/openapi.json` (an
+OpenAPI description of the echo, for scanners) needs no signature.
 """
 
 from __future__ import annotations
@@ -60,6 +68,11 @@ class Registry:
     http_keys: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # The components every RFC 9421 signature must cover.
     required: tuple[str, ...] = ("@method", "@target-uri")
+    # Where the API is: a signature scoped elsewhere is refused as AWS does.
+    region: str | None = None
+    service: str | None = None
+    # Sent with a refused RFC 9421 signature (RFC 9421 §5.1).
+    accept_signature: str | None = None
     log: list[Checked] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,13 +101,21 @@ def verify_sigv4(registry: Registry, method: str, target: str,
     user = registry.aws.get(key_id)
     if user is None:
         return "unknown access key"
+    if registry.region is not None and region != registry.region:
+        return f"aws:Credential should be scoped to a valid region, not '{region}'. "
+    if registry.service is not None and service != registry.service:
+        return f"aws:Credential should be scoped to correct service: '{registry.service}'. "
     stamp = get("x-amz-date") or ""
     try:
         when = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         return "no X-Amz-Date"
-    if abs(when.timestamp() - time.time()) > 300 or stamp[:8] != day:
-        return "request time too skewed"
+    now = time.time()
+    if abs(when.timestamp() - now) > 300 or stamp[:8] != day:
+        late = datetime.fromtimestamp(now - 300, UTC).strftime("%Y%m%dT%H%M%SZ")
+        current = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+        return (f"aws:Signature expired: {stamp} is now earlier than {late} ({current} - "
+                "5 min.)")
     declared = get("x-amz-content-sha256")
     if declared != "UNSIGNED-PAYLOAD" and declared != hashlib.sha256(body).hexdigest():
         return "x-amz-content-sha256 is not the body's hash"
@@ -169,6 +190,41 @@ class _Lines:
         return isinstance(name, str) and any(k.lower() == name.lower() for k, _ in self._lines)
 
 
+# What a scanner reads to test the echo: every operation answers a JSON object.
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "astra-auth signed test API", "version": "1.0.0"},
+    "paths": {
+        "/things": {
+            "get": {
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 20}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": {"description": "Echo", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
+            },
+            "post": {
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["name"],
+                    "properties": {"name": {"type": "string", "maxLength": 40}}}}}},
+                "responses": {"200": {"description": "Echo", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
+            },
+        },
+        "/things/{name}": {
+            "get": {
+                "parameters": [{"name": "name", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1,
+                                           "maxLength": 20}}],
+                "responses": {"200": {"description": "Echo", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
+            },
+        },
+    },
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     server: SignedApi  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"
@@ -181,6 +237,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = list(self.headers.items())
         registry = self.server.registry
+        if self.command == "GET" and self.path == "/openapi.json":
+            self._send(200, json.dumps(OPENAPI).encode(), [])
+            return
         names = {k.lower() for k, _ in headers}
         if "signature-input" in names:
             scheme = "http_signature"
@@ -195,11 +254,24 @@ class Handler(BaseHTTPRequestHandler):
             registry.log.append(Checked(self.command, self.path, scheme, reason is None,
                                         reason or "", tuple(headers), body))
         status = 200 if reason is None else 401
+        extra: list[tuple[str, str]] = []
+        if reason is not None and reason.startswith("aws:"):
+            # As API Gateway answers: 403, its JSON message, its error type.
+            answer = json.dumps({"message": reason[4:]}).encode()
+            extra.append(("x-amzn-ErrorType", "InvalidSignatureException"))
+            self._send(403, answer, extra)
+            return
+        if reason is not None and scheme == "http_signature" and registry.accept_signature:
+            extra.append(("Accept-Signature", registry.accept_signature))
         answer = json.dumps({"ok": reason is None, "reason": reason, "path": self.path,
                              "body_sha256": hashlib.sha256(body).hexdigest()}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
+        self._send(status, answer, extra)
+
+    def _send(self, status: int, answer: bytes, extra: list[tuple[str, str]]) -> None:
+        self.send_response(status)  # with the server's own Date
+        for name, value in [*extra, ("Content-Type", "application/json"),
+                            ("Content-Length", str(len(answer)))]:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(answer)
 

@@ -16,13 +16,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from astra_auth.commands.options.exec import ExecOptions
 from astra_auth.core.errors import ExitCode, SilentError, UsageError
 from astra_auth.core.threads import start_worker
 from astra_auth.credentials.interface import Credential, SourceSettings, open_source
-from astra_auth.deps import Deps
 from astra_auth.net.settings import check_network_options
 from astra_auth.storage.lookup import load_target
 from astra_auth.storage.secretstore import KINDS
@@ -70,6 +70,9 @@ FROM_TERMINAL = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGWINCH") if hasattr(signal, name)
 )
 
+if TYPE_CHECKING:
+    from astra_auth.deps import Deps
+
 
 class CommandExit(SilentError):
     """COMMAND has ended: its exit status is ours, whatever it means to it."""
@@ -82,6 +85,10 @@ class CommandExit(SilentError):
 def exec_command(opts: ExecOptions, deps: Deps) -> None:
     _check(opts)
     target = load_target(deps, opts.name)
+    if target.signs_each_request:
+        from astra_auth.commands.shared.handover import signed_refusal
+
+        raise signed_refusal(target.name, target.auth_type, "exec")
     source = open_source(target, deps, SourceSettings(
         min_ttl=opts.min_ttl, timeout=opts.timeout, ca_bundle=opts.ca_bundle))
     # A CredentialError (category, hints, exit code) ends here, before COMMAND runs.

@@ -114,6 +114,11 @@ def secret_states(target: Target, deps: Deps) -> dict[str, str]:
     for kind in target.secret_kinds:
         states[kind], _ = locate(target.name, kind, target.secrets_mode, deps.environ,
                                  deps.secrets)
+    for kind in target.optional_secret_kinds:
+        # Used where there is one (aws_sigv4's session token): shown when there is.
+        state, _ = locate(target.name, kind, target.secrets_mode, deps.environ, deps.secrets)
+        if state != "missing":
+            states[kind] = state
     if target.oauth2 is not None and target.oauth2.needs_login:
         # `login`'s refresh token lives in the keyring only (no variable for it).
         states["refresh_token"] = ("stored" if deps.secrets.get(entry(target.name,
@@ -144,10 +149,13 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         "cached_token": token_state,
         "private_host_ok": target.private_host_ok,
     }
-    for key in ("basic", "bearer", "api_key", "jwt"):
+    for key in ("basic", "bearer", "api_key", "jwt", "aws_sigv4", "http_signature", "digest"):
         settings = getattr(target, key)
         if settings is not None:
             data[key] = asdict(settings)
+    public = public_key(target, deps)
+    if public is not None:
+        data["public_key"] = public
     data["secret_variables"] = {
         kind: env_source(target.name, kind, deps.environ) for kind, state in states.items()
         if state == "env"}
@@ -170,6 +178,8 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         if o.needs_login:
             data["oauth2"]["authorization_url"] = o.authorization_url
             data["oauth2"]["device_authorization_url"] = o.device_authorization_url
+        data["oauth2"]["dpop"] = o.dpop
+        data["oauth2"]["dpop_alg"] = o.dpop_algorithm if o.dpop else None
     data["ca_bundle"] = target.ca_bundle
     data["timeout"] = target.timeout
     if opts.json:
@@ -195,15 +205,20 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         for kind, state in states.items():
             table.add_row(validate.secret_label(kind),
                           _state_text(state, data["secret_variables"].get(kind, "")))
+        if target.aws_sigv4 is not None and "session_token" not in states:
+            table.add_row("Session token", "none (long-term keys have none)")
         table.add_row("Secrets kept in",
                       "OS keyring" if target.secrets_mode == "keyring" else "environment")
         _print_rows(table, deps)
+        _print_public_key(data.get("public_key"), deps, "Public key (register it with the API "
+                          f"as key id {target.http_signature.key_id})"
+                          if target.http_signature is not None else "Public key")
         return
     table.add_row("Grant type", f"{GRANT_LABELS[o.grant_type]} ({o.grant_type})")
     table.add_row("Access Token URL", Text(o.token_url))
     table.add_row("Client ID", Text(o.client_id))
     table.add_row("Client authentication", o.client_auth)
-    for kind in ("client_secret", "private_key"):
+    for kind in ("client_secret", "private_key", "dpop_key"):
         if kind in states:
             table.add_row(validate.secret_label(kind), _state_text(
                 states[kind], data["secret_variables"].get(kind, "")))
@@ -238,8 +253,70 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         table.add_row("Private address", Text(
             f"{target.private_host_ok} resolves to a private or loopback address "
             "(acknowledged at configure): a scanner outside that network cannot reach it"))
+    if o.dpop:
+        table.add_row("DPoP", f"yes ({o.dpop_algorithm}): every token and API request carries "
+                      "a proof")
+        public = data.get("public_key")
+        if public is not None:
+            table.add_row("DPoP key thumbprint", Text(f"{public['thumbprint']} (the jkt of "
+                                                      "bound tokens' cnf)"))
     table.add_row("Cached token", token_state)
     _print_rows(table, deps)
+    if o.dpop:
+        _print_public_key(data.get("public_key"), deps, "DPoP public key (nothing to register: "
+                          "the provider binds each token to the key that proves it)")
+
+
+def public_key(target: Target, deps: Deps) -> dict[str, Any] | None:
+    """The public half of the target's key, where there is one to show: the
+    http_signature key to register with the API (PEM and JWK), the DPoP key
+    (JWK and its RFC 7638 thumbprint).  None without such a key, for an
+    hmac-sha256 secret (shared: never shown), or when the key is missing or
+    unusable (`test-token` says why)."""
+    from astra_auth.core.errors import AstraError
+    from astra_auth.signing.message import SigningError
+    from astra_auth.storage.secretstore import locate
+
+    kind = ("signing_key" if target.http_signature is not None
+            else "dpop_key" if target.oauth2 is not None and target.oauth2.dpop else None)
+    if kind is None:
+        return None
+    try:
+        _, secret = locate(target.name, kind, target.secrets_mode, deps.environ, deps.secrets)
+    except AstraError:
+        return None
+    if secret is None:
+        return None
+    try:
+        if target.http_signature is not None:
+            from astra_auth.signing.http_signature import public_jwk, public_key_pem
+
+            h = target.http_signature
+            pem = public_key_pem(h.algorithm, secret)
+            if pem is None:
+                return None
+            return {"pem": pem, "jwk": public_jwk(h.algorithm, secret, h.key_id)}
+        from astra_auth.signing.dpop import DpopKey
+
+        assert target.oauth2 is not None
+        key = DpopKey(secret, target.oauth2.dpop_algorithm)
+        return {"jwk": key.jwk, "thumbprint": key.thumbprint}
+    except SigningError:
+        return None
+
+
+def _print_public_key(public: dict[str, Any] | None, deps: Deps, title: str) -> None:
+    if public is None:
+        return
+    import json
+
+    from rich.text import Text
+
+    deps.io.out.print(Text(f"\n{title}:", style="bold"))
+    if public.get("pem"):
+        deps.io.out.print(Text(public["pem"].rstrip("\n")), soft_wrap=True)
+    deps.io.out.print(Text("JWK: " + json.dumps(public["jwk"], separators=(",", ":"))),
+                      soft_wrap=True)
 
 
 def _print_rows(table: Any, deps: Deps) -> None:
@@ -265,6 +342,17 @@ def _type_rows(target: Target) -> list[tuple[str, str]]:
         return [("Username", target.basic.username)]
     if target.api_key is not None:
         return [("Key name", target.api_key.name), ("Key location", target.api_key.location)]
+    if target.digest is not None:
+        return [("Username", target.digest.username)]
+    if target.aws_sigv4 is not None:
+        a = target.aws_sigv4
+        return [("Access key ID", a.access_key_id), ("Region", a.region),
+                ("Service", a.service)]
+    if target.http_signature is not None:
+        h = target.http_signature
+        return [("Algorithm", h.algorithm), ("Key ID", h.key_id),
+                ("Components", " ".join(h.components)), ("Label", h.label),
+                ("Lifetime", f"{h.lifetime} seconds")]
     if target.jwt is not None:
         j = target.jwt
         return [("Algorithm", j.algorithm),

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from astra_auth.commands.options.token import TokenOptions
+from astra_auth.commands.shared.handover import signed_refusal
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.credentials.interface import Credential, SourceSettings, open_source
@@ -45,6 +46,9 @@ def token(opts: TokenOptions, deps: Deps) -> None:
         raise UsageError("--min-ttl: give a number of seconds between 0 and 86400")
     check_network_options(opts.timeout, opts.ca_bundle)
     target = load_target(deps, opts.name)
+    dpop_json = opts.format == "json" and target.oauth2 is not None and target.oauth2.dpop
+    if target.signs_each_request and not dpop_json:
+        raise signed_refusal(target.name, target.auth_type, "token")
     source = open_source(target, deps, SourceSettings(min_ttl=opts.min_ttl,
                                                       use_cache=not opts.no_cache,
                                                       timeout=opts.timeout,
@@ -52,6 +56,8 @@ def token(opts: TokenOptions, deps: Deps) -> None:
     # A CredentialError carries the category, hints and exit code of test-token; the
     # CLI prints it on stderr, and nothing reaches stdout.
     credential = source.get()
+    if credential.signer is not None and not dpop_json:
+        raise signed_refusal(target.name, target.auth_type, "token")
     text = render(credential, opts.format, target.name)
     _check_printable(text, target.name)
     deps.io.write_out(text + "\n")
@@ -88,6 +94,18 @@ def render(credential: Credential, format: str, name: str) -> str:
 
         when = dt.datetime.fromtimestamp(credential.expires_at, dt.UTC)
         expires = when.isoformat(timespec="seconds").replace("+00:00", "Z")
+    if credential.signer is not None:
+        # A DPoP-bound token (RFC 9449): no header value works without a proof.
+        return json.dumps({
+            "token_type": "DPoP",
+            "access_token": credential.token,
+            "expires_at": expires,
+            "scope": credential.scope,
+            "header_name": None,
+            "header_value": None,
+            "note": "DPoP-bound: each request needs a fresh DPoP proof of this target's key "
+                    "(RFC 9449), which astra-auth proxy and astra_auth.auth_for add.",
+        })
     return json.dumps({
         "token_type": credential.token_type,
         "access_token": credential.token,

@@ -37,15 +37,23 @@ GRANT_ALIASES = {"client-credentials": "client_credentials", "device-code": "dev
 # The grants whose one human step is `astra-auth login`: afterwards only a
 # refresh token is kept (`<target>:refresh_token`), and renewal is unattended.
 LOGIN_GRANTS = ("device_code", "authorization_code")
-AUTH_TYPES = ("oauth2", "basic", "bearer", "api_key", "jwt")
+AUTH_TYPES = ("oauth2", "basic", "bearer", "api_key", "jwt", "aws_sigv4", "http_signature",
+              "digest")
 # How each auth type is named to people (walk-through, summary, test-token, targets).
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "basic": "Basic", "bearer": "Bearer token",
-               "api_key": "API key", "jwt": "JWT (signed here)"}
+               "api_key": "API key", "jwt": "JWT (signed here)",
+               "aws_sigv4": "AWS Signature V4", "http_signature": "HTTP Message Signatures",
+               "digest": "HTTP Digest"}
+# The types whose every request carries its own signature or answer: no
+# credential exists that `token` or `exec` could hand over.
+SIGNED_TYPES = ("aws_sigv4", "http_signature", "digest")
+# Keyring kinds whose words are not the kind with its underscores as spaces.
+_SECRET_WORDS = {"api_key": "API key", "dpop_key": "DPoP key"}
 
 
 def secret_words(kind: str) -> str:
     """A keyring kind as people read it in a sentence: "client secret", "API key"."""
-    return "API key" if kind == "api_key" else kind.replace("_", " ")
+    return _SECRET_WORDS.get(kind, kind.replace("_", " "))
 
 
 def secret_label(kind: str) -> str:
@@ -60,6 +68,17 @@ JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256")
 JWT_TIMED_CLAIMS = ("iat", "exp", "jti")
 MAX_JWT_LIFETIME = 86400
 MAX_CLAIMS_DEPTH = 8
+# HTTP Message Signatures (RFC 9421): the algorithms of its registry (§6.2.2)
+# that astra-auth signs with, and the components covered unless told otherwise.
+HTTP_SIGNATURE_ALGORITHMS = ("ed25519", "ecdsa-p256-sha256", "rsa-pss-sha512",
+                             "rsa-v1_5-sha256", "hmac-sha256")
+HTTP_SIGNATURE_COMPONENTS = ("@method", "@target-uri", "content-digest", "content-type")
+# The derived components of RFC 9421 §2.2 that a request has (@status is a response's).
+DERIVED_COMPONENTS = ("@method", "@target-uri", "@authority", "@scheme", "@request-target",
+                      "@path", "@query")
+MAX_SIGNATURE_LIFETIME = 86400
+# DPoP proof keys (RFC 9449 §5.1's dpop_signing_alg_values_supported, as providers list them).
+DPOP_ALGORITHMS = ("ES256", "PS256", "RS256", "EdDSA")
 CLIENT_AUTH_METHODS = ("basic", "post", "private_key_jwt", "tls_client_auth", "none")
 # --- issue 12: enterprise clients -------------------------------------------
 # Client authentication methods as RFC 8414 metadata names them
@@ -241,6 +260,59 @@ def header_name(value: str) -> str:
     if not value or len(value) > 256 or not _regex(HEADER_TOKEN).fullmatch(value):
         raise ValueError(f"{_show(value)} is not a valid header name (letters, digits and "
                          "!#$%&'*+-.^_`|~, no spaces)")
+    return value
+
+
+def aws_access_key_id(value: str) -> str:
+    """An AWS access key ID: letters and digits (AKIA…, ASIA…; other SigV4 services too)."""
+    value = value.strip()
+    if not _regex(r"[A-Za-z0-9]{4,128}").fullmatch(value):
+        raise ValueError(f"{_show(value)} is not an access key ID (letters and digits, as in "
+                         "AKIAIOSFODNN7EXAMPLE)")
+    return value
+
+
+def aws_name(value: str, what: str) -> str:
+    """An AWS region or service name as AWS spells them (eu-west-1, execute-api)."""
+    value = value.strip()
+    if not _regex(r"[a-z0-9][a-z0-9-]{0,62}").fullmatch(value):
+        example = "eu-west-1" if what == "region" else "execute-api"
+        raise ValueError(f"{_show(value)} is not an AWS {what} name (lower-case letters, "
+                         f"digits and '-', as in {example})")
+    return value
+
+
+def signature_key_id(value: str) -> str:
+    """An HTTP signature's `keyid` (RFC 9421 §2.3): printable ASCII, no quote or backslash."""
+    value = value.strip()
+    if (not value or len(value) > 256 or not value.isascii() or not value.isprintable()
+            or '"' in value or "\\" in value):
+        raise ValueError(f"{_show(value)} is not a key ID (printable ASCII without quotes, "
+                         "at most 256 characters)")
+    return value
+
+
+def signature_label(value: str) -> str:
+    """An HTTP signature's label (RFC 9421 §4.1: a Structured Field key)."""
+    value = value.strip()
+    if not _regex(r"[a-z*][a-z0-9_.*-]{0,63}").fullmatch(value):
+        raise ValueError(f"{_show(value)} is not a signature label (lower-case letters, "
+                         "digits, '_', '-', '.', '*', starting with a letter, as in sig1)")
+    return value
+
+
+def signature_component(value: str) -> str:
+    """A covered component (RFC 9421 §2): a derived one (@method...) or a header
+    field's lower-case name (content-type)."""
+    value = value.strip()
+    if value.startswith("@"):
+        if value not in DERIVED_COMPONENTS:
+            raise ValueError(f"{_show(value)} is not a derived component of a request (one of "
+                             f"{', '.join(DERIVED_COMPONENTS)})")
+        return value
+    if value != value.lower() or not _regex(HEADER_TOKEN).fullmatch(value) or len(value) > 256:
+        raise ValueError(f"{_show(value)} is not a component: a derived one (@method, "
+                         "@target-uri...) or a header field's lower-case name (content-type)")
     return value
 
 

@@ -26,8 +26,11 @@ from astra_auth.storage.config import Target
 
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
+    from astra_auth.signing.message import Signer
 
-Location = Literal["header", "query", "cookie"]
+# "signature": nothing goes in as it is; the credential's signer writes what
+# authenticates each request (`astra_auth.credentials.signing`).
+Location = Literal["header", "query", "cookie", "signature"]
 
 # auth_type -> the module that implements it (imported only when used).
 SOURCES = {
@@ -36,6 +39,9 @@ SOURCES = {
     "bearer": "astra_auth.credentials.bearer",
     "api_key": "astra_auth.credentials.api_key",
     "jwt": "astra_auth.credentials.jwt",
+    "aws_sigv4": "astra_auth.credentials.aws_sigv4",
+    "http_signature": "astra_auth.credentials.http_signature",
+    "digest": "astra_auth.credentials.digest",
 }
 
 
@@ -48,6 +54,12 @@ class Credential:
     (the whole header value, `Bearer …`); `token` is the bare token or key, for
     `token --format bare` and `ASTRA_AUTH_TOKEN` (None where there is none, as
     for Basic).
+
+    `signer` signs each request on top (aws_sigv4, http_signature, digest, and
+    a DPoP-bound token's proofs): such a credential cannot be handed over once,
+    and goes to a request only through `astra_auth.credentials.signing`,
+    after every other change to it.  Its `location` is "signature" where
+    nothing goes in as it is (the signer writes every header).
     """
 
     location: Location
@@ -57,10 +69,25 @@ class Credential:
     token_type: str | None = None
     expires_at: float | None = None
     scope: str | None = None
+    signer: Signer | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def signed(cls, signer: Signer, token_type: str) -> Credential:
+        """A credential that is only a signer: every request is signed anew."""
+        return cls("signature", "", "", token_type=token_type, signer=signer)
+
+    @property
+    def needs_body(self) -> bool:
+        """Whether signing reads the request's body (a SigV4 payload hash, an
+        RFC 9530 Content-Digest): the consumer must hold the body to sign it."""
+        return self.signer is not None and self.signer.needs_body
 
     def apply(self, headers: MutableMapping[str, str], url: str) -> str:
         """Put this credential into `headers` (replacing any the client sent)
-        and return `url` with it (a query parameter replaced) where it goes there."""
+        and return `url` with it (a query parameter replaced) where it goes there.
+        A signer is not applied here: see `astra_auth.credentials.signing`."""
+        if self.location == "signature":
+            return url
         if self.location == "header":
             _drop(headers, self.name)
             headers[self.name] = self.value

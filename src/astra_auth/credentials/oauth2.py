@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from astra_auth.core.errors import AstraError, KeyringUnavailable
 from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential, RefusalRule, SourceSettings
-from astra_auth.credentials.oauth2_request import grant_request
+from astra_auth.credentials.oauth2_request import dpop_prover, grant_request
 from astra_auth.credentials.renewal import renew_at
 from astra_auth.credentials.secrets import SecretProblem
 from astra_auth.net.transport import Deadline
@@ -42,7 +42,11 @@ from astra_auth.storage.token_state import write_state
 
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
+    from astra_auth.signing.dpop import DpopProver
 
+# The secrets that make a token: one given in a variable is hashed into the
+# cache key, so that a token made with another is not reused.
+KEY_KINDS = ("client_secret", "password", "private_key", "dpop_key")
 # Without expires_in or a JWT exp claim, a token is trusted this long: short,
 # so that an unknown lifetime costs a few extra requests, never a failed scan.
 DEFAULT_LIFETIME = 300
@@ -101,10 +105,13 @@ def cache_key(target: Target, environ: dict[str, str] | Any) -> str:
     assert o is not None
     parts = [o.token_url, o.grant_type, o.client_id, o.client_auth, o.username or "",
              o.scope or "", o.audience or "", o.secrets,
-             # issue 12: a token made for other parameters or another key is not reused
+             # A token made for other parameters or another key is not reused.
              json.dumps(o.extra_params, sort_keys=True), o.assertion_alg or "",
-             o.assertion_audience or "", o.certificate or "", str(o.certificate_bound)]
-    for kind in ("client_secret", "password", "private_key"):
+             o.assertion_audience or "", o.certificate or "", str(o.certificate_bound),
+             # A DPoP-bound token never goes out without its proof, nor a
+             # Bearer token with one: each is cached for its own settings.
+             f"dpop:{o.dpop_algorithm}" if o.dpop else "bearer"]
+    for kind in KEY_KINDS:
         variable = env_source(target.name, kind, environ)
         parts.append("env:" + hashlib.sha256(environ[variable].encode()).hexdigest()
                      if variable else "store")
@@ -112,12 +119,25 @@ def cache_key(target: Target, environ: dict[str, str] | Any) -> str:
 
 
 def access_token_credential(access_token: str, token_type: str, expires_at: float | None,
-                            scope: str | None) -> Credential:
-    """An OAuth 2.0 access token as the API receives it (RFC 6750 §2.1)."""
+                            scope: str | None, dpop: DpopProver | None = None) -> Credential:
+    """An OAuth 2.0 access token as the API receives it (RFC 6750 §2.1).  A
+    DPoP-bound one (token_type DPoP, RFC 9449 §7.1) goes as `DPoP <token>`,
+    never without a fresh proof of `dpop`'s key: its signer adds one to each
+    request."""
     kind = "Bearer" if token_type.lower() == "bearer" else token_type
+    signer = None
+    if token_type.lower() == "dpop":
+        kind = "DPoP"
+        if dpop is None:
+            raise CredentialError(Failure(
+                Category.INVALID_TOKEN_RESPONSE,
+                "The provider issued a DPoP-bound token (token_type DPoP), but this target "
+                "has no DPoP key to prove it with."), [
+                "Turn DPoP on for the target: astra-auth configure NAME --dpop"])
+        signer = dpop.for_token(access_token)
     return Credential(location="header", name="Authorization", value=f"{kind} {access_token}",
                       token=access_token, token_type=token_type, expires_at=expires_at,
-                      scope=scope)
+                      scope=scope, signer=signer)
 
 
 def _digest(token: str) -> str:
@@ -160,8 +180,11 @@ class TokenSource:
         # peek() runs on every request the proxy forwards: the cache key is
         # computed again only when a variable it hashes has changed, and the
         # credential is made once per token.
-        self._key_variables = [name for kind in ("client_secret", "password", "private_key")
+        self._key_variables = [name for kind in KEY_KINDS
                                for name in env_names(target.name, kind)]
+        # DPoP (RFC 9449): one prover for every token and API request, so that
+        # the nonces the provider and the API give are kept; read on first use.
+        self._dpop: DpopProver | None = None
         self._key_memo: tuple[tuple[str | None, ...], str] | None = None
         self._peeked: tuple[CachedToken, Credential] | None = None
 
@@ -172,6 +195,7 @@ class TokenSource:
     # -- the CredentialSource interface ---------------------------------------
 
     def get(self) -> Credential:
+        self._prover()
         return self.credential(self.token())
 
     def peek(self) -> Credential | None:
@@ -209,8 +233,11 @@ class TokenSource:
                 lambda: self.credential(self.token(refused=_digest(failed.token or ""))))
 
     def credential(self, token: CachedToken) -> Credential:
-        return access_token_credential(token.access_token, token.token_type, token.expires_at,
-                                       token.scope)
+        try:
+            return access_token_credential(token.access_token, token.token_type,
+                                           token.expires_at, token.scope, self._dpop)
+        except CredentialError as exc:
+            raise self._error(exc.failure) from None
 
     # -- tokens ---------------------------------------------------------------
 
@@ -326,7 +353,7 @@ class TokenSource:
             scope=base.scope, refresh_token=refresh,
             client_key=base.client_key, assertion_alg=base.assertion_alg,
             assertion_audience=base.assertion_audience, clock=base.clock,
-            tls_identity=base.tls_identity, extra_params=base.extra_params,
+            tls_identity=base.tls_identity, extra_params=base.extra_params, dpop=base.dpop,
         )
 
     def _keep_rotated(self, token: CachedToken, used: str) -> None:
@@ -364,9 +391,20 @@ class TokenSource:
 
     def _base_request(self) -> GrantRequest:
         try:
-            return grant_request(self.target, self.deps)
+            if self._dpop is None:
+                self._dpop = dpop_prover(self.target, self.deps)
+            return grant_request(self.target, self.deps, dpop=self._dpop)
         except SecretProblem as exc:
             raise self._error(exc.failure) from None
+
+    def _prover(self) -> None:
+        """Read the DPoP key before a cached token is handed out: a bound token
+        goes nowhere without the key that proves it."""
+        if self._dpop is None and self.target.oauth2 is not None and self.target.oauth2.dpop:
+            try:
+                self._dpop = dpop_prover(self.target, self.deps)
+            except SecretProblem as exc:
+                raise self._error(exc.failure) from None
 
     def _refresh(self, stale: CachedToken, key: str) -> CachedToken | None:
         assert stale.refresh_token is not None

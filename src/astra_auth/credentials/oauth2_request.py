@@ -15,6 +15,7 @@ from astra_auth.text.shellcmd import command
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
     from astra_auth.oauth.client_auth import ClientKey
+    from astra_auth.signing.dpop import DpopProver
     from astra_auth.storage.config import Target
 
 
@@ -65,7 +66,28 @@ def presents_certificate(target: Target, *, to_api: bool = False) -> bool:
     return o.client_auth == "tls_client_auth" or o.certificate_bound
 
 
-def grant_request(target: Target, deps: Deps) -> GrantRequest:
+def dpop_prover(target: Target, deps: Deps) -> DpopProver | None:
+    """The target's DPoP prover (RFC 9449), when it uses DPoP: its proof key
+    read and checked against `dpop_alg` (else None)."""
+    o = target.oauth2
+    if o is None or not o.dpop:
+        return None
+    from astra_auth.signing.dpop import DpopKey, DpopProver
+    from astra_auth.signing.message import SigningError
+
+    pem = read_secret(target, deps, "dpop_key", "DPoP key")
+    try:
+        key = DpopKey(pem, o.dpop_algorithm)
+    except SigningError as exc:
+        raise InvalidKey(Failure(Category.INVALID_KEY, f"The DPoP key of {target.name} cannot "
+                                 f"be used: {exc}", details={"kind": "dpop_key"})) from None
+    return DpopProver(key, clock=deps.clock)
+
+
+def grant_request(target: Target, deps: Deps, dpop: DpopProver | None = None) -> GrantRequest:
+    """The token request for `target`'s grant, with its secrets read.  `dpop`:
+    the prover to sign proofs with (one that keeps nonces across requests);
+    by default a new one, where the target uses DPoP."""
     require_oauth2(target)
     o = target.oauth2
     assert o is not None
@@ -96,4 +118,5 @@ def grant_request(target: Target, deps: Deps) -> GrantRequest:
         assertion_audience=o.assertion_audience or defaults.audience,
         clock=deps.clock,
         tls_identity=key if presents_certificate(target) else None,
+        dpop=dpop if dpop is not None else dpop_prover(target, deps),
     )

@@ -64,3 +64,13 @@ def read_secret(target: Target, deps: Deps, kind: str, what: str) -> str:
         f"{entry(target.name, kind)!r}) and neither {specific} nor {generic} is set.",
         details={"kind": kind, "keyring": "usable"},
     ))
+
+
+def read_optional_secret(target: Target, deps: Deps, kind: str) -> str | None:
+    """A secret the credential uses where there is one (aws_sigv4's session
+    token): its variables, else the keyring; None when neither has it."""
+    try:
+        _, value = locate(target.name, kind, target.secrets_mode, deps.environ, deps.secrets)
+    except KeyringUnavailable:
+        return None  # the required secret beside it was read from the same keyring
+    return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from astra_auth.core.failure import CredentialError, Failure
+from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.credentials.interface import Credential, SourceSettings
 from astra_auth.credentials.secrets import MissingSecret, read_secret
 from astra_auth.storage.config import Target
@@ -57,3 +57,11 @@ def failed(target: Target, deps: Deps, settings: SourceSettings,
                                     f"{failure.message}")
     return CredentialError(failure, target=target,
                            secret_sources=sources(target, deps.environ))
+
+
+def invalid_secret(target: Target, kind: str, reason: str) -> Failure:
+    """The failure for a secret that is there but cannot sign (`invalid_key`):
+    a signing scheme's key, secret access key or password."""
+    what = kind.replace("_", " ")
+    return Failure(Category.INVALID_KEY, f"The {what} of {target.name} cannot be used: {reason}",
+                   details={"kind": kind})

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from astra_auth.core.errors import UsageError
+from astra_auth.core.errors import AstraError, UsageError
 from astra_auth.core.failure import Category, Failure
 from astra_auth.credentials.interface import Credential, origin
 from astra_auth.oauth import unverified_jwt as jwt
@@ -78,18 +78,26 @@ def probe_url(target: Target, probe: str | None) -> str | None:
 
 def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout: float,
         ca_bundle: Path | None, identity: Any = None) -> ApiCheck:
-    """One GET to `url` with `credential`; never raises for what the API does.
-    `identity`: the client certificate to present (certificate-bound tokens)."""
+    """One GET to `url` with `credential` (signed last, where its scheme signs;
+    sent once more where the scheme answers the API's challenge); never raises
+    for what the API does.  `identity`: the client certificate to present
+    (certificate-bound tokens)."""
+    from astra_auth.credentials.signing import ChallengeRefused
     from astra_auth.oauth.token_response import classify_transport
     from astra_auth.text.redact import Redactor
 
     check = ApiCheck(url=url)
-    headers: dict[str, str] = {"Accept": "application/json, */*;q=0.5"}
-    request_url = credential.apply_to_http(headers, url)
     started = deps.monotonic()
     try:
-        status, response_headers = _get(request_url, headers, deps, timeout, ca_bundle,
-                                        identity)
+        got = _get(target, credential, url, deps, timeout, ca_bundle, identity)
+    except ChallengeRefused as exc:
+        check.elapsed_ms = int((deps.monotonic() - started) * 1000)
+        check.ok = False
+        check.failure = exc.failure()
+        check.hints = _challenge_refused_hints(target)
+        return check
+    except AstraError:
+        raise  # a request its scheme refuses to sign: the credential's failure
     except Exception as exc:  # noqa: BLE001 - every transport failure is classified
         failure = classify_transport(exc, url, timeout, Redactor(credential.token,
                                                                   credential.value))
@@ -101,12 +109,13 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
         )
         return check
     check.elapsed_ms = int((deps.monotonic() - started) * 1000)
+    status, response_headers = got.status, got.headers
     check.http_status = status
     challenge = response_headers.get("www-authenticate")
     check.www_authenticate = challenge[:1000] if challenge else None
     if status in (401, 403):
         check.ok = False
-        _explain_refusal(check, target, credential, deps.environ)
+        _explain_refusal(check, target, credential, deps.environ, got, deps.clock())
         return check
     if 200 <= status < 300:
         check.ok = True
@@ -128,21 +137,62 @@ def run(target: Target, credential: Credential, url: str, deps: Deps, *, timeout
     return check
 
 
-def _get(url: str, headers: dict[str, str], deps: Deps, timeout: float,
-         ca_bundle: Path | None, identity: Any = None) -> tuple[int, dict[str, str]]:
+@dataclass
+class Answer:
+    """What the API answered the check (its last answer, where the scheme sent
+    the request again)."""
+
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes = field(default=b"", repr=False)  # at most MAX_BODY
+    # The scheme answered a first answer's challenge (Digest, a DPoP nonce)
+    # and sent the request again: this is the answer to that.
+    answered_challenge: bool = False
+
+
+def _get(target: Target, credential: Credential, url: str, deps: Deps, timeout: float,
+         ca_bundle: Path | None, identity: Any = None) -> Answer:
+    from astra_auth.credentials.signing import again, answer, authenticate, write
     from astra_auth.net.transport import Deadline
 
     deadline = Deadline(timeout, deps.monotonic)
 
-    def work() -> tuple[int, dict[str, str]]:
-        with deps.http_client(timeout, ca_bundle, identity=identity) as client, client.stream(
-                "GET", url, headers=headers) as response:
-            read = 0
+    def exchange(client: Any, request: Any) -> tuple[Answer, list[tuple[str, str]]]:
+        response = client.send(request, stream=True)
+        try:
+            body = bytearray()
             for chunk in response.iter_raw():
-                read += len(chunk)
-                if read > MAX_BODY or deadline.expired:
+                body += chunk
+                if len(body) > MAX_BODY or deadline.expired:
                     break
-            return response.status_code, {k.lower(): v for k, v in response.headers.items()}
+        finally:
+            response.close()
+        lines = list(response.headers.multi_items())
+        return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()},
+                      bytes(body[:MAX_BODY])), lines
+
+    def work() -> Answer:
+        import httpx
+
+        with deps.http_client(timeout, ca_bundle, identity=identity) as client:
+            request = client.build_request("GET", url, headers={
+                "Accept": "application/json, */*;q=0.5"})
+            if credential.location == "query":
+                from astra_auth.text.logmask import mask_in_http_logs
+
+                mask_in_http_logs(credential.value)  # httpx logs each request's URL
+            signed = authenticate(credential, "GET", str(request.url), request.headers, b"",
+                                  name=target.name)
+            request.url = httpx.URL(signed.url)
+            got, lines = exchange(client, request)
+            update = answer(credential, signed, got.status, lines, got.body)
+            if update is None:
+                return got
+            write(request.headers, update)
+            got, lines = exchange(client, request)
+            got.answered_challenge = True
+            answer(credential, again(signed, update), got.status, lines, got.body)
+            return got
 
     return deadline.run(work)
 
@@ -167,10 +217,16 @@ def challenge_params(www_authenticate: str | None) -> dict[str, str]:
 
 
 def _explain_refusal(check: ApiCheck, target: Target, credential: Credential,
-                     environ: Mapping[str, str] | None = None) -> None:
+                     environ: Mapping[str, str] | None = None, got: Answer | None = None,
+                     now: float | None = None) -> None:
     status = check.http_status
     params = challenge_params(check.www_authenticate)
     category = Category.API_UNAUTHORIZED if status == 401 else Category.API_FORBIDDEN
+    if got is not None and target.signs_each_request:
+        from astra_auth.diagnosis.signed_refusal import signature_refused
+
+        if signature_refused(target, got.status, got.headers, got.body):
+            category = Category.API_UNAUTHORIZED  # the signature, not a permission
     error = params.get("error")
     described = f" ({error}" + (f": {params['error_description']}" if params.get(
         "error_description") else "") + ")" if error else ""
@@ -183,6 +239,11 @@ def _explain_refusal(check: ApiCheck, target: Target, credential: Credential,
         oauth_error_description=params.get("error_description"),
     )
     hints: list[str] = []
+    if got is not None and target.signs_each_request:
+        from astra_auth.diagnosis.signed_refusal import refusal_hints
+
+        hints += refusal_hints(target, got.status, got.headers, got.body,
+                               got.answered_challenge, time.time() if now is None else now)
     claims = jwt.claims(credential.token) if credential.token else None
     header = jwt.header(credential.token) if credential.token else None
     if header is not None and str(header.get("alg", "")).lower() == "none":
@@ -208,7 +269,7 @@ def _explain_refusal(check: ApiCheck, target: Target, credential: Credential,
             hints.append(f"The API says the {_CREDENTIAL.get(target.auth_type or '', 'credential')}"
                          f" is invalid{said}.")
     hints += _source_hints(target, environ or {}) or _type_hints(target, status)
-    if status == 403:
+    if status == 403 and category == Category.API_FORBIDDEN:
         hints.append("A 403 can also mean this identity may not read this path: choose one it "
                      "may read with --probe PATH.")
     check.hints = list(dict.fromkeys(hints))
@@ -254,6 +315,13 @@ def _claim_hints(claims: dict[str, Any], check: ApiCheck, target: Target,
     return hints
 
 
+def _challenge_refused_hints(target: Target) -> list[str]:
+    return ["The API's challenge asks for what astra-auth does not do (its WWW-Authenticate "
+            "is above): check the API's settings for the scheme, or ask its owners which "
+            "variants it accepts.",
+            "Check the target's settings: " + command("targets", "show", target.name)]
+
+
 def _source_hints(target: Target, environ: Mapping[str, str]) -> list[str]:
     """A refused secret that a variable supplied: storing it again cannot help
     while the variable wins, so the hint names it (issue 14)."""
@@ -285,6 +353,9 @@ def _type_hints(target: Target, status: int | None) -> list[str]:
     if target.auth_type == "bearer":
         return ["The stored bearer token may have expired or been revoked: store a new one with "
                 f"{command('configure', name)}."]
+    if target.auth_type == "digest" and target.digest is not None:
+        return ["Check the username and password the API expects: "
+                f"{command('configure', name)} asks for them again."]
     if target.auth_type == "jwt" and target.jwt is not None:
         return [f"The API did not accept the JWT signed here with {target.jwt.algorithm}: check "
                 "the algorithm and key it verifies with, and the claims it requires (iss, aud, "

@@ -143,6 +143,10 @@ def diagnose(target: Target, settings: Settings, deps: Deps) -> Diagnosis:
     else:
         diagnosis, credential = _other(target, settings, deps)
     diagnosis.secret_sources = _sources(target, diagnosis.failure, deps.environ)
+    for kind in target.optional_secret_kinds:
+        found = _optional_source(target, kind, deps)
+        if found is not None:
+            diagnosis.secret_sources[kind] = found
     if target.private_host_ok:
         # Acknowledged at configure: kept in the JSON, not repeated in the panels.
         said = f"{target.private_host_ok} resolves to "
@@ -167,8 +171,12 @@ def _check_api(diagnosis: Diagnosis, credential: Credential, settings: Settings,
     # Certificate-bound tokens (RFC 8705 §3): the API wants the same certificate.
     # The key was read and checked for the grant a moment ago.
     identity = client_key(target, deps) if presents_certificate(target, to_api=True) else None
-    result = apicheck.run(target, credential, url, deps, timeout=settings.timeout,
-                          ca_bundle=settings.ca_bundle, identity=identity)
+    try:
+        result = apicheck.run(target, credential, url, deps, timeout=settings.timeout,
+                              ca_bundle=settings.ca_bundle, identity=identity)
+    except CredentialError as exc:  # the request could not be signed
+        diagnosis.failure, diagnosis.hints = exc.failure, explain(exc).hints
+        return
     diagnosis.api = result
     diagnosis.warnings.extend(result.warnings)
     if result.failure is not None:
@@ -194,7 +202,8 @@ def _other(target: Target, settings: Settings,
         token_type=credential.token_type, expires_in=expires_in, jwt_claims=claims,
         jwt_header=(jwt.header(credential.token) if claims is not None and credential.token
                     else None),
-        sent_as=f"{credential.location} {credential.name}",
+        sent_as=(signed_as(target) if credential.location == "signature"
+                 else f"{credential.location} {credential.name}"),
     )
     return Diagnosis(target, facts, elapsed_ms=_ms(deps, started)), credential
 
@@ -211,6 +220,35 @@ def _sources(target: Target, failure: Failure | None,
     return {kind: "missing" if kind == failure.details.get("kind")
             or (unusable and source == "keyring") else source
             for kind, source in found.items()}
+def signed_as(target: Target) -> str:
+    """How a target that signs each request authenticates it, in a few words."""
+    if target.aws_sigv4 is not None:
+        a = target.aws_sigv4
+        return f"an AWS Signature V4 on each request ({a.region}, {a.service})"
+    if target.http_signature is not None:
+        h = target.http_signature
+        return (f"an HTTP Message Signature on each request ({h.algorithm}, key id {h.key_id}, "
+                f"covering {' '.join(h.components)})")
+    return "the answer to the API's Digest challenge on each request"
+
+
+def _optional_source(target: Target, kind: str, deps: Deps) -> str | None:
+    """Where a secret the target uses when present comes from ("keyring" or a
+    variable's name), or None when there is none."""
+    from astra_auth.storage.secretstore import locate
+
+    try:
+        where, value = locate(target.name, kind, target.secrets_mode, deps.environ,
+                              deps.secrets)
+    except KeyringUnavailable:
+        return None
+    if value is None:
+        return None
+    if where == "env":
+        from astra_auth.storage.secretstore import env_source
+
+        return env_source(target.name, kind, deps.environ)
+    return "keyring"
 
 
 def _ms(deps: Deps, started: float) -> int:
@@ -275,7 +313,13 @@ def _oauth2(target: Target, settings: Settings,
             f"The token expires in {seconds(token.expires_in)}: a scan will need a new one "
             "almost at once (astra-auth renews it, but check the provider's token lifetime)."
         )
-    if token.token_type.lower() != "bearer":
+    bound = token.token_type.lower() == "dpop"
+    if o.dpop and not bound:
+        warnings.append(f"The provider issued a {token.token_type!r} token, not a DPoP-bound "
+                        "one, though the request carried a DPoP proof: it does not bind tokens "
+                        "for this client (enable DPoP for the client on the provider). The "
+                        "token is sent as it is, without proofs.")
+    elif token.token_type.lower() != "bearer" and not bound:
         warnings.append(f"The token type is {token.token_type!r}, not Bearer; most APIs "
                         "and scanners expect Bearer tokens.")
     claims = jwt.claims(token.access_token)
@@ -298,8 +342,12 @@ def _oauth2(target: Target, settings: Settings,
         http_status=outcome.http_status,
     )
     expires_at = (deps.clock() + token.expires_in) if token.expires_in is not None else None
-    credential = access_token_credential(token.access_token, token.token_type, expires_at,
-                                         token.scope)
+    try:
+        credential = access_token_credential(token.access_token, token.token_type, expires_at,
+                                             token.scope, req.dpop)
+    except CredentialError as exc:
+        return Diagnosis(target, facts, exc.failure, hints_for(exc.failure, ctx), warnings,
+                         elapsed_ms=outcome.elapsed_ms, outcome=outcome), None
     return Diagnosis(target, facts, warnings=warnings, elapsed_ms=outcome.elapsed_ms,
                      outcome=outcome), credential
 

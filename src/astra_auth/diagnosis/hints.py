@@ -144,6 +144,10 @@ def credential_hints(failure: Failure, target: Target,
         return [f"Give a {key} that fits {algorithm}: "
                 f"{shellcmd.command('configure', target.name)} (or set "
                 f"{env_names(target.name, 'signing_key')[0]})."]
+    if failure.category == Category.INVALID_KEY and "kind" in details:
+        source = secret_sources.get(details["kind"])
+        variable = source if source not in (None, "keyring", "missing") else None
+        return invalid_secret_hints(target, details["kind"], variable)
     return []
 
 
@@ -556,6 +560,13 @@ def _access_denied(f: Failure, ctx: Context) -> list[str]:
 
 
 def _invalid_key(f: Failure, ctx: Context) -> list[str]:
+    if f.details.get("kind") == "dpop_key":
+        variable = _overridden(ctx, "dpop_key")
+        if variable is not None:
+            return [unset_hint(variable, "DPoP key", ctx.secrets_mode)]
+        return ["Make a new DPoP key for this target (the provider binds tokens to whichever "
+                "key proves them; nothing needs registering): "
+                + store_command(ctx.target, "dpop_key")]
     if ctx.client_auth == "tls_client_auth" or (
             ctx.certificate and "certificate" in f.message):
         return [
@@ -601,12 +612,17 @@ def _missing_secret(f: Failure, ctx: Context) -> list[str]:
 # flag fed from a variable, or a file flag for a PEM key.
 _STDIN_FLAGS = {"client_secret": "--client-secret-stdin", "password": "--password-stdin",
                 "bearer_token": "--token-stdin", "api_key": "--api-key-stdin",
-                "signing_key": "--signing-key-stdin"}
+                "signing_key": "--signing-key-stdin",
+                "secret_access_key": "--secret-access-key-stdin",
+                "session_token": "--session-token-stdin"}
 _FILE_FLAGS = {"private_key": "--private-key-file"}
 
 
 def store_command(target: str, kind: str, *flags: str) -> str:
     """The command that stores one secret of `target` in the keyring, ready to copy."""
+    if kind == "dpop_key":
+        # Made by configure, never typed: --dpop makes one where none is stored.
+        return shellcmd.configure(target, *flags, "--dpop")
     if kind in _FILE_FLAGS:
         return shellcmd.configure(target, *flags, _FILE_FLAGS[kind], Placeholder("PATH"))
     return shellcmd.piped_secret(kind.upper(),
@@ -641,6 +657,39 @@ def missing_secret_hints(f: Failure, target: str, kind: str, mode: str,
         ]
     return [f"Store the {what} in the keyring with: " + store_command(target, kind),
             f"Or {env_hint}."]
+
+
+def invalid_secret_hints(target: Target, kind: str, variable: str | None) -> list[str]:
+    """A secret that is there but cannot sign (a signing scheme's key, secret
+    access key or password): where it came from, and how to give one that fits."""
+    what = kind.replace("_", " ")
+    if variable is not None:
+        return [unset_hint(variable, what, target.secrets_mode)]
+    name = target.name
+    if kind == "signing_key" and target.http_signature is not None:
+        algorithm = target.http_signature.algorithm
+        if algorithm == "hmac-sha256":
+            return ["Give the shared secret the API expects (at least 16 bytes): "
+                    + shellcmd.piped_secret("SIGNING_KEY", shellcmd.configure(
+                        name, "--signing-key-stdin"))]
+        return [f"Give a PEM private key that fits {algorithm}: "
+                + shellcmd.configure(name, "--signing-key-file", Placeholder("PATH")),
+                "Or make a new key pair here, then register its public key with the API: "
+                + shellcmd.configure(name, "--generate-key") + " and "
+                + shellcmd.command("targets", "show", name)]
+    if kind == "dpop_key":
+        return ["Make a new DPoP key (the provider binds tokens to it; nothing needs "
+                "registering): " + store_command(name, kind)]
+    if target.secrets_mode == "env":
+        specific, _ = _env_names(name, kind)
+        return [f"Set {specific} to a {what} that fits where astra-auth runs."]
+    return [f"Store a {what} that fits with: " + store_command(name, kind)]
+
+
+def _env_names(target: str, kind: str) -> tuple[str, str]:
+    from astra_auth.storage.secretstore import env_names
+
+    return env_names(target, kind)
 
 
 # Every category has its own hints (tests/test_hints.py checks that none is missing).

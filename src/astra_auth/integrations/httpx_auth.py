@@ -5,12 +5,25 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from astra_auth.core.failure import CredentialError
 from astra_auth.credentials.interface import Credential, CredentialSource, origin
+from astra_auth.credentials.signing import (
+    ChallengeRefused,
+    Signed,
+    again,
+    answer,
+    authenticate,
+    write,
+)
 from astra_auth.diagnosis.hints import explain
+from astra_auth.text.shellcmd import command
+
+if TYPE_CHECKING:
+    from astra_auth.signing.message import HeaderUpdate
 
 
 class AstraAuth(httpx.Auth):
@@ -19,7 +32,10 @@ class AstraAuth(httpx.Auth):
     Requests to any other origin (scheme, host and port) go out without it.  The
     credential is renewed before it expires; when the API answers 401, the
     source decides whether a renewal can help (see `CredentialSource.renew`), and
-    the request is sent once more only then.  Works with `httpx.Client` and
+    the request is sent once more only then.  A target whose scheme signs each
+    request (aws_sigv4, http_signature, digest, DPoP) has each request signed
+    last, as httpx sends it, and the scheme's answer to the API's (a Digest
+    challenge, a DPoP nonce) sends it once more.  Works with `httpx.Client` and
     `httpx.AsyncClient` (token requests then run in a worker thread, so the event
     loop is never blocked).
 
@@ -27,11 +43,15 @@ class AstraAuth(httpx.Auth):
     another origin.
     """
 
-    requires_request_body = True  # so the request can be sent a second time
+    # The body is read before the flow: a request can be sent a second time,
+    # and a scheme that covers the body (SigV4's payload hash, Content-Digest)
+    # signs it.
+    requires_request_body = True
 
     def __init__(self, source: CredentialSource, api_url: str) -> None:
         self._source = source
         self._origin = origin(api_url)
+        self._name = source.target.name
 
     def _ours(self, request: httpx.Request) -> bool:
         url = request.url
@@ -54,25 +74,47 @@ class AstraAuth(httpx.Auth):
             explain(exc)
             raise
 
-    @staticmethod
-    def _apply(credential: Credential, request: httpx.Request) -> None:
-        url = credential.apply_to_http(request.headers, str(request.url))
-        if url != str(request.url):
-            request.url = httpx.URL(url)
+    def _apply(self, credential: Credential, request: httpx.Request) -> Signed:
+        """The credential put on last (signed, where its scheme signs)."""
+        if credential.location == "query":
+            from astra_auth.text.logmask import mask_in_http_logs
+
+            mask_in_http_logs(credential.value)  # httpx logs each request's URL
+        signed = authenticate(credential, request.method, str(request.url), request.headers,
+                              request.content, name=self._name)
+        if signed.url != str(request.url):
+            request.url = httpx.URL(signed.url)
+        return signed
+
+    def _answer(self, credential: Credential, signed: Signed,
+                response: httpx.Response) -> HeaderUpdate | None:
+        try:
+            return answer(credential, signed, response.status_code,
+                          response.headers.multi_items())
+        except ChallengeRefused as exc:
+            raise CredentialError(exc.failure(), [
+                "See what the API asks for: " + command("test-token", self._name)]) from None
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if not self._ours(request):
             yield request
             return
         credential = self._get()
-        self._apply(credential, request)
+        signed = self._apply(credential, request)
         response = yield request
-        if response.status_code == 401:
+        update = self._answer(credential, signed, response)
+        if update is not None:
+            response.read()
+            write(request.headers, update)
+            response = yield request
+            self._answer(credential, again(signed, update), response)
+        elif response.status_code == 401:
             retry = self._renew(credential, response)
             if retry is not None:
                 response.read()
-                self._apply(retry, request)
-                yield request
+                signed = self._apply(retry, request)
+                response = yield request
+                self._answer(retry, signed, response)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -83,14 +125,21 @@ class AstraAuth(httpx.Auth):
         import anyio.to_thread
 
         credential = await anyio.to_thread.run_sync(self._get)
-        self._apply(credential, request)
+        signed = self._apply(credential, request)
         response = yield request
-        if response.status_code == 401:
+        update = self._answer(credential, signed, response)
+        if update is not None:
+            await response.aread()
+            write(request.headers, update)
+            response = yield request
+            self._answer(credential, again(signed, update), response)
+        elif response.status_code == 401:
             retry = await anyio.to_thread.run_sync(lambda: self._renew(credential, response))
             if retry is not None:
                 await response.aread()
-                self._apply(retry, request)
-                yield request
+                signed = self._apply(retry, request)
+                response = yield request
+                self._answer(retry, signed, response)
 
 
 def auth_for(

@@ -21,6 +21,14 @@ When no credential can be had during the scan, the scan fails in every phase
 (`_Binding.missing`, `_handle_outcome`); a failure before the scan, while
 Schemathesis loads its hooks, is one message with its hints and astra-auth's
 exit code (`from_environment`).
+A target whose scheme signs each request (aws_sigv4, http_signature, digest,
+DPoP) cannot be put into a case once: the case is marked when the provider
+authenticates it, and `before_call` hands its request a `requests` auth
+(`_Signing`, Schemathesis passes it on to `requests`) that signs the request
+last, as `requests` sends it, and answers the scheme's challenge once (the
+requests documentation's pattern for HTTP Digest: a response hook sending
+the request again).  A probe Schemathesis derives from a case without its
+credentials (`ignored_auth`) is a new case, unmarked, and goes unsigned.
 
 This module and `astra_auth.schemathesis` (the hooks module that Schemathesis
 loads, which calls `from_environment`) are the only ones that import
@@ -81,6 +89,17 @@ class _Binding:
     # reason: when Schemathesis did not report it, `_handle_outcome` does.
     missed: int = 0
     why: str | None = None
+    # The ids of the cases given a credential that signs each request: their
+    # requests are signed as they are sent (`before_call`).
+    signed_cases: deque[str] = field(default_factory=lambda: deque(maxlen=4096))
+
+    def mark(self, case: Any) -> None:
+        with self.lock:
+            self.signed_cases.append(case.id)
+
+    def signs(self, case: Any) -> bool:
+        with self.lock:
+            return getattr(case, "id", None) in self.signed_cases
 
     def credential_for(self, base_url: str) -> Credential:
         """The current credential for a request to `base_url`; raises
@@ -109,12 +128,9 @@ class _Binding:
         told on stderr the first time."""
         text = _text(exc.message, explain(exc).hints)
         with self.lock:
-            first = text not in self.told
-            self.told.add(text)
             self.missed += 1
             self.why = text
-        if first:
-            print(text, file=sys.stderr, flush=True)
+        self.say(text)
         return text
 
     def unreported(self) -> str | None:
@@ -126,6 +142,14 @@ class _Binding:
             return None
         times = "once" if missed == 1 else f"{missed} times"
         return f"{why}\nNo credential could be had {times} during this scan, so the scan fails."
+
+    def say(self, text: str) -> None:
+        """`text` on stderr, once per run."""
+        with self.lock:
+            first = text not in self.told
+            self.told.add(text)
+        if first:
+            print(text, file=sys.stderr, flush=True)
 
     def carried(self, request: Any) -> Credential | None:
         """The credential among `recent` that `request` (a requests.PreparedRequest) carried."""
@@ -183,15 +207,20 @@ def _container(case: Any, credential: Credential) -> Any:
 
 
 def _case_carries(case: Any, credential: Credential) -> bool:
+    if credential.location == "signature":
+        return False  # nothing of it is in the case: its requests are signed
     container = _container(case, credential)
     return container is not None and container.get(credential.name) == credential.value
 
 
 def _apply(case: Any, credential: Credential) -> None:
-    _container(case, credential)[credential.name] = credential.value
+    if credential.location != "signature":
+        _container(case, credential)[credential.name] = credential.value
 
 
 def _carries(request: Any, credential: Credential) -> bool:
+    if credential.location == "signature":
+        return False  # nothing to renew: the same key signs again
     headers = request.headers
     if credential.location == "header":
         return headers.get(credential.name) == credential.value
@@ -246,6 +275,76 @@ class AstraAuthProvider:
         if isinstance(data, _Missing):
             raise _error(data.text)
         _apply(case, data)
+        if data.signer is not None:
+            self.binding.mark(case)
+
+
+class _Signing:
+    """A `requests` auth that puts the current credential on a request last
+    and signs it (a `requests.auth.AuthBase`: `requests` calls it once the
+    request is prepared), then answers the scheme's challenge once from a
+    response hook, as `requests.auth.HTTPDigestAuth` does."""
+
+    def __init__(self, binding: _Binding) -> None:
+        self.binding = binding
+
+    def __call__(self, request: Any) -> Any:
+        from astra_auth.credentials.signing import authenticate
+
+        binding = self.binding
+        if origin(request.url) != origin(binding.url):
+            return request  # never signed for another origin
+        credential = binding.credential_for(binding.url)
+        try:
+            signed = authenticate(credential, request.method, request.url, request.headers,
+                                  _body(request.body), name=binding.name)
+        except AstraError as exc:  # a request its scheme refuses to sign
+            text = _text(exc.message, explain(exc).hints)
+            binding.say(text)
+            raise _error(text) from None
+        request.url = signed.url
+        request.register_hook("response", lambda response, **kwargs: self.answered(
+            credential, signed, response, **kwargs))
+        return request
+
+    def answered(self, credential: Credential, signed: Any, response: Any,
+                 **kwargs: Any) -> Any:
+        from astra_auth.credentials.signing import (
+            ChallengeRefused,
+            again,
+            answer,
+            write,
+        )
+
+        try:
+            update = answer(credential, signed, response.status_code, response.headers.items())
+        except ChallengeRefused as exc:
+            self.binding.say(f"astra-auth: the API's challenge cannot be answered: {exc}")
+            return response
+        if update is None:
+            return response
+        response.content  # noqa: B018 - read, so that the connection can be reused
+        response.close()
+        request = response.request.copy()
+        write(request.headers, update)
+        retried = response.connection.send(request, **kwargs)
+        retried.history.append(response)
+        retried.request = request
+        try:
+            answer(credential, again(signed, update), retried.status_code,
+                   retried.headers.items())
+        except ChallengeRefused:
+            pass  # the second answer is the scanner's to see
+        return retried
+
+
+def _body(body: Any) -> bytes | None:
+    """A prepared request's body as a scheme signs it (None: it streams)."""
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return body if isinstance(body, bytes) else None
 
 
 def register(
@@ -282,9 +381,15 @@ def register(
     # caching layer is kept only for its re-authentication on 401.
     schemathesis.auth(refresh_interval=0, retry_on=[401])(provider)
 
+    signing = _Signing(binding)
+
     # Plain functions: Schemathesis sets attributes on its hooks.
     def before_call(context: Any, case: Any, kwargs: Any) -> None:
         binding.refresh(case)
+        if binding.signs(case):
+            # Schemathesis passes its transport's keyword arguments on to
+            # `requests`: this one signs the request as it is sent.
+            kwargs["auth"] = signing
 
     def after_call(context: Any, case: Any, response: Any) -> None:
         binding.after_call(context, case, response)

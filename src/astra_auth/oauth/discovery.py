@@ -79,6 +79,9 @@ class Metadata:
     # RFC 9207 §3: the provider names itself (`iss`) in every authorization
     # response, so a response without it is not its own.
     iss_parameter_supported: bool = False
+    # RFC 9449 §5.1: the provider issues DPoP-bound tokens, proved with these
+    # algorithms.
+    dpop_signing_alg_values_supported: list[str] | None = None
 
     def client_auth(self) -> str | None:
         """The client-authentication method to use, from what the provider supports:
@@ -187,6 +190,7 @@ def fetch(url: str, client: httpx.Client,
         device_authorization_endpoint=endpoint("device_authorization_endpoint"),
         iss_parameter_supported=data.get("authorization_response_iss_parameter_supported")
         is True,
+        dpop_signing_alg_values_supported=strings("dpop_signing_alg_values_supported"),
     )
 
 

@@ -14,6 +14,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from astra_auth.core.failure import Category, Failure
@@ -54,6 +55,9 @@ class Exchange:
     # Without a response: whether the request went out, and why nothing came back.
     sent: bool = False
     failure: Failure | None = None
+    # DPoP: the provider asked for its nonce (RFC 9449 §8) and the request was
+    # sent once more with it; what is kept here is that second request.
+    dpop_nonce_retried: bool = False
 
 
 @dataclass
@@ -127,30 +131,36 @@ def _attempt(
 ) -> tuple[Token | None, Failure | None, int | None]:
     exchange = Exchange(req.client_auth, req.token_url)
     exchanges.append(exchange)
-    try:
-        headers, form = req.headers_and_form()
-    except KeyProblem as exc:  # a key that cannot sign
-        exchange.failure = exc.failure
-        return None, exc.failure, None
-    if "client_assertion" in form:
-        redactor.add(form["client_assertion"])
-    exchange.headers, exchange.form = headers, form
-    try:
-        # Plain http only to what resolves to loopback; the request then goes
-        # to the address that was checked.
-        url, pinned = pin_loopback(req.token_url, deadline)
-        raw = deadline.run(lambda: post_form(make_client, url, {**headers, **pinned}, form,
-                                             deadline))
-    except Exception as exc:  # noqa: BLE001 - every transport failure is classified
-        if isinstance(exc, KeyProblem):
+    # At most twice: once more only when the provider asks for a DPoP nonce.
+    for attempt in range(2):
+        try:
+            headers, form = req.headers_and_form()
+        except KeyProblem as exc:  # a key that cannot sign
             exchange.failure = exc.failure
             return None, exc.failure, None
-        broke = classify_transport(exc, req.token_url, deadline.seconds, redactor)
-        if req.tls_identity is not None:
-            broke = client_certificate_refused(broke, req.token_url)
-        exchange.sent, exchange.failure = True, broke
-        return None, broke, None
-    exchange.sent, exchange.response = True, raw
+        if "client_assertion" in form:
+            redactor.add(form["client_assertion"])
+        exchange.headers, exchange.form = headers, form
+        try:
+            # Plain http only to what resolves to loopback; the request then goes
+            # to the address that was checked.
+            url, pinned = pin_loopback(req.token_url, deadline)
+            raw = deadline.run(partial(post_form, make_client, url, {**headers, **pinned}, form,
+                                       deadline))
+        except Exception as exc:  # noqa: BLE001 - every transport failure is classified
+            if isinstance(exc, KeyProblem):
+                exchange.failure = exc.failure
+                return None, exc.failure, None
+            broke = classify_transport(exc, req.token_url, deadline.seconds, redactor)
+            if req.tls_identity is not None:
+                broke = client_certificate_refused(broke, req.token_url)
+            exchange.sent, exchange.failure = True, broke
+            return None, broke, None
+        exchange.sent, exchange.response = True, raw
+        if _wants_dpop_nonce(req, raw) and attempt == 0 and not deadline.expired:
+            exchange.dpop_nonce_retried = True
+            continue
+        break
     # Every token in the answer, wherever it is and whether or not the answer
     # is usable, is masked from here on: in messages, --verbose and claims.
     for value in seen_tokens(raw.body):
@@ -162,6 +172,19 @@ def _attempt(
         # Which key the assertion named, for the invalid_client hints.
         judged.details.update(assertion_key_names(form["client_assertion"]))
     return None, judged, raw.status
+
+
+def _wants_dpop_nonce(req: GrantRequest, raw: RawResponse) -> bool:
+    """Whether the provider refused the proof for want of its nonce (RFC 9449
+    §8: `use_dpop_nonce` with a `DPoP-Nonce` header), which is kept."""
+    if req.dpop is None:
+        return False
+    from astra_auth.signing.dpop import wants_nonce
+    from astra_auth.signing.message import Request, Response
+
+    answer = Response(raw.status, tuple(raw.headers), raw.body)
+    nonce = req.dpop.observe(Request("POST", req.token_url), answer)
+    return nonce is not None and wants_nonce(answer)
 
 
 def post_form(

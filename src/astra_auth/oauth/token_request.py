@@ -17,6 +17,7 @@ from astra_auth.text.redact import Redactor
 
 if TYPE_CHECKING:
     from astra_auth.oauth.client_auth import ClientKey
+    from astra_auth.signing.dpop import DpopProver
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # RFC 8628 §3.4: the device grant's name on the wire is a URN.
@@ -53,6 +54,9 @@ class GrantRequest:
     code: str | None = field(default=None, repr=False)
     redirect_uri: str | None = None
     code_verifier: str | None = field(default=None, repr=False)
+    # DPoP (RFC 9449 §5): every token request carries a fresh proof of this
+    # key, with the provider's nonce once it gave one.
+    dpop: DpopProver | None = field(default=None, repr=False)
 
     def client_assertion(self) -> str:
         """A fresh private_key_jwt assertion (one per request: its jti is single-use)."""
@@ -107,6 +111,12 @@ class GrantRequest:
         # Extra parameters never replace the request's own fields.
         for name, value in self.extra_params.items():
             form.setdefault(name, value)
+        if self.dpop is not None:
+            from astra_auth.signing.message import Request
+
+            proof = self.dpop.headers(Request("POST", self.token_url))["DPoP"]
+            assert proof is not None
+            headers["DPoP"] = proof
         return headers, form
 
     def redactor(self) -> Redactor:

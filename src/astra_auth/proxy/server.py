@@ -7,11 +7,16 @@ side); this module decides what is forwarded.  Per request:
    an ambiguous or unsupported framing, a `Host` that is not the proxy's own
    (DNS rebinding), a request from a web page (`Origin`, `Sec-Fetch-Site`);
 2. drop hop-by-hop headers (RFC 9110 §7.6.1) and the client's own credential,
-   add the target's (or none, for `X-Astra-Auth: none`), forward with the
-   upstream's own Host, and stream the answer back;
-3. a 401 asks the credential source whether a renewal can help, and the
-   request is sent once more when its body was kept (at most 1 MiB); larger
-   bodies stream and are not retried.
+   set the upstream's own Host, then put the target's credential on last
+   (or none, for `X-Astra-Auth: none`) through the credentials layer's one
+   signing step (`astra_auth.credentials.signing`): a scheme that signs each
+   request signs it as it is sent.  Forward, and stream the answer back;
+3. every answer goes back to that step: when the scheme responds to it (a
+   Digest challenge, a DPoP nonce), the request is sent once more with that;
+   otherwise a 401 asks the credential source whether a renewal can help.
+   Either retry needs the body kept (at most 1 MiB); larger bodies stream and
+   are not retried (a scheme that covers the body signs one that streams with
+   its unsigned form, or the request is refused: `body_not_signable`, 502).
 
 Credentials come from `astra_auth.credentials.interface.CredentialSource`
 only: `peek()` in the event loop for a fresh one in memory, else `get()` in a
@@ -49,6 +54,16 @@ from astra_auth.credentials.interface import (
     network,
     open_source,
 )
+from astra_auth.credentials.signing import (
+    BODY_NOT_SIGNABLE,
+    BodyNotSignable,
+    ChallengeRefused,
+    Signed,
+    again,
+    answer,
+    authenticate,
+    write,
+)
 from astra_auth.diagnosis.hints import explain
 from astra_auth.proxy.admission import MAX_HEAD, Admission, Refusal, answer_problem, parse_error
 from astra_auth.text import safetext
@@ -57,6 +72,7 @@ from astra_auth.text.redact import Redactor
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
     from astra_auth.proxy import Listener, ProxyOptions
+    from astra_auth.signing.message import HeaderUpdate
     from astra_auth.storage.config import Target
 
 T = TypeVar("T")
@@ -154,6 +170,16 @@ class Upstream:
     host: str
     proxy: str | None  # HTTP(S)_PROXY for this API, with its credentials
     host_header: str | None  # set when `base` is a pinned loopback address
+    # The API's base URL as the API sees it (its own host name): what is signed.
+    url: str = ""
+
+
+@dataclass
+class _Sent:
+    """A request as it went out: its credential put on (and signed), its headers."""
+
+    signed: Signed
+    headers: CIMultiDict[str]
 
 
 class Forwarder:
@@ -171,6 +197,7 @@ class Forwarder:
         self.admission = admission
         self._last: str | None = None  # the value of the last credential used
         self._pending: asyncio.Future[Credential] | None = None
+        self._told: set[str] = set()  # challenges the log said it cannot answer
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         if tuple(request.version) not in ((1, 1), (1, 0)):
@@ -219,10 +246,17 @@ class Forwarder:
             body, kept = await _body(request, headers, self.timeout)
         except BodyStalled:
             return _error_response(STALLED)
-        url = self.upstream.base + request.raw_path
+        method, path = request.method, request.raw_path
         try:
-            response = await self._send(request.method, url, headers, credential, body)
-            if response.status == 401 and credential is not None and kept:
+            response, sent = await self._send(method, path, headers, credential, body)
+            update = self._answer(credential, sent, response)
+            if update is not None and kept:
+                # The scheme answers what the API said (a Digest challenge, a
+                # DPoP nonce): the signed request once more, with that on top.
+                response.close()
+                response, sent = await self._resend(method, sent, update, body)
+                self._answer(credential, sent, response)  # keeps what this answer gives
+            elif response.status == 401 and credential is not None and kept:
                 challenge = response.headers.get("WWW-Authenticate")
                 try:
                     retry = await _in_thread(self.source.renew, credential, challenge)
@@ -232,7 +266,12 @@ class Forwarder:
                 if retry is not None:
                     self.log.remember(retry)
                     response.close()
-                    response = await self._send(request.method, url, headers, retry, body)
+                    response, sent = await self._send(method, path, headers, retry, body)
+                    self._answer(retry, sent, response)
+        except BodyNotSignable as exc:
+            return _error_response(Refusal(502, BODY_NOT_SIGNABLE, f"{exc}", exc.hint))
+        except AstraError as exc:  # a request its scheme refuses to sign
+            return self._no_credential(exc)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             if request.content.exception() is not None:
                 raise ConnectionResetError("the scanner went away mid-body") from None
@@ -266,14 +305,50 @@ class Forwarder:
         if not done.cancelled():
             done.exception()  # retrieved here too, for a fetch nobody awaits any more
 
-    async def _send(self, method: str, url: str, headers: CIMultiDict[str],
-                    credential: Credential | None, body: Body) -> aiohttp.ClientResponse:
+    async def _send(self, method: str, path: str, headers: CIMultiDict[str],
+                    credential: Credential | None, body: Body
+                    ) -> tuple[aiohttp.ClientResponse, _Sent]:
+        """Send the request with `credential` put on last (signed, where its
+        scheme signs): what the API receives is what was signed."""
+        headers = headers.copy()
+        url = self.upstream.url + path
+        signed = Signed(url)
         if credential is not None:
-            headers = headers.copy()
-            url = credential.apply(headers, url)
-        return await self.session.request(method, URL(url, encoded=True), headers=headers,
+            signed = authenticate(credential, method, url, headers, _signable(body),
+                                  name=self.name)
+        sent = _Sent(signed, headers)
+        return await self._post(method, sent, body), sent
+
+    async def _resend(self, method: str, sent: _Sent, update: HeaderUpdate, body: Body
+                      ) -> tuple[aiohttp.ClientResponse, _Sent]:
+        headers = sent.headers.copy()
+        write(headers, update)
+        again_sent = _Sent(again(sent.signed, update), headers)
+        return await self._post(method, again_sent, body), again_sent
+
+    async def _post(self, method: str, sent: _Sent, body: Body) -> aiohttp.ClientResponse:
+        # The same path and query on the address the proxy connects to (a
+        # pinned loopback address keeps the API's own name in Host).
+        url = self.upstream.base + sent.signed.url[len(self.upstream.url):]
+        return await self.session.request(method, URL(url, encoded=True), headers=sent.headers,
                                           data=body, allow_redirects=False,
                                           proxy=self.upstream.proxy)
+
+    def _answer(self, credential: Credential | None, sent: _Sent,
+                response: aiohttp.ClientResponse) -> HeaderUpdate | None:
+        """The scheme's answer to the API's (None: nothing to send again)."""
+        if credential is None or sent.signed.request is None:
+            return None
+        try:
+            return answer(credential, sent.signed, response.status,
+                          response.headers.items())
+        except ChallengeRefused as exc:
+            # The API's answer goes to the scanner as it is; the log says why once.
+            text = f"{self.name}: the API's challenge cannot be answered: {exc}"
+            if text not in self._told:
+                self._told.add(text)
+                self.log.failure(text)
+            return None
 
     async def _stream_back(self, request: web.BaseRequest,
                            response: aiohttp.ClientResponse) -> web.StreamResponse:
@@ -409,6 +484,13 @@ def _forwarded_headers(request: web.BaseRequest) -> tuple[CIMultiDict[str], bool
 Body = bytes | AsyncIterator[bytes] | None
 
 
+def _signable(body: Body) -> bytes | None:
+    """The body as a scheme signs it: b"" for none, None for one that streams."""
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else None
+
+
 class BodyStalled(Exception):
     """The scanner's body stopped arriving for the read timeout.  Also how a
     body whose chunked framing breaks shows: aiohttp's parser stops feeding
@@ -494,7 +576,7 @@ def _upstream(listener: Listener, environ: Mapping[str, str]) -> Upstream:
     return Upstream(base=listener.connect or listener.upstream,
                     origin=f"{parts.scheme}://{parts.netloc}", host=parts.hostname or "",
                     proxy=environment_proxy(listener.upstream, environ),
-                    host_header=listener.host_header)
+                    host_header=listener.host_header, url=listener.upstream)
 
 
 class _Protocol(web.RequestHandler):
@@ -568,7 +650,8 @@ def serve(listeners: list[Listener], opts: ProxyOptions, deps: Deps) -> None:
 
 # The types whose credential is read or signed here, without a network: a
 # value that cannot go into a header stops the proxy before it listens.
-OFFLINE_TYPES = frozenset({"basic", "bearer", "api_key", "jwt"})
+OFFLINE_TYPES = frozenset({"basic", "bearer", "api_key", "jwt", "aws_sigv4", "http_signature",
+                           "digest"})
 
 
 def _check_offline(target: Target, source: CredentialSource, log: Log) -> None:

@@ -9,7 +9,7 @@ summary rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,9 @@ SECRETS = {
         SecretSpec("signing_key", "Signing key", "signing_key", multiline=True),
         # issue 12: private_key_jwt and tls_client_auth
         SecretSpec("private_key", "Private key", "private_key", multiline=True),
+        # aws_sigv4, in the order of their standard input lines
+        SecretSpec("secret_access_key", "Secret access key", "secret_access_key"),
+        SecretSpec("session_token", "Session token", "session_token"),
     )
 }
 
@@ -101,6 +104,8 @@ class OAuth2Answers:
     certificate_bound: bool = False
     authorization_url: str | None = None  # authorization_code only
     device_authorization_url: str | None = None  # device_code only
+    dpop: bool = False
+    dpop_alg: str | None = None
 
 
 @dataclass
@@ -178,6 +183,8 @@ def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
                                 ((spec.flag,) if spec.value_flag else ()) + (spec.stdin_flag,)))
     if opts.signing_key_file is not None:
         given.append("--signing-key-file")
+    if opts.generate_key:
+        given.append("--generate-key")
     if not given:
         return
     from astra_auth.diagnosis.hints import store_command
@@ -185,7 +192,8 @@ def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
 
     kinds = [spec.kind for spec in SECRETS.values()
              if set(given) & {spec.flag, spec.stdin_flag}
-             or (spec.kind == "signing_key" and "--signing-key-file" in given)]
+             or (spec.kind == "signing_key" and {"--signing-key-file", "--generate-key"}
+                 & set(given))]
     raise UsageError(
         f"{', '.join(given)}: target {name!r} keeps its secrets in environment variables "
         "(secrets = env), so nothing given here would be stored",
@@ -225,6 +233,9 @@ class AuthType:
     # The type's own flags (besides the common ones); any other type's flag is
     # refused when this type is configured (contract: exit 2).
     flags: tuple[str, ...] = ()
+    # How a CI run that lacks a secret is told to give it, where this type has
+    # more ways than its `--…-stdin` flag (a key file, a key made here).
+    missing: Mapping[str, str] = field(default_factory=dict)
 
 
 def refuse_foreign_flags(s: Session, auth_type: AuthType) -> None:

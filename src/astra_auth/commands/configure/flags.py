@@ -54,8 +54,10 @@ def from_flags(
 def _settle_secret(s: Session, kind: str) -> None:
     """A given secret, else the environment's (stored in the keyring), else the
     stored one; a missing one is reported with the flag that gives it."""
-    spec = SECRETS[kind]
     answers, deps = s.answers, s.deps
+    if kind in answers.secrets:
+        return  # settled by the type itself (a key it makes, an optional secret)
+    spec = SECRETS[kind]
     variable = env_source(answers.name, kind, deps.environ)
     if answers.secrets_mode == "env":
         answers.secrets[kind] = Secret("env")
@@ -70,10 +72,11 @@ def _settle_secret(s: Session, kind: str) -> None:
     if value is not None:
         answers.secrets[kind] = Secret("new", value)
         return
+    missing = AUTH_TYPES[answers.auth_type].missing.get(kind, spec.missing)
     if answers.existing is None:
         # A new target has no stored secret to keep: report the flag without
         # asking the keyring, which may not even be usable here.
-        s.missing.append(spec.missing)
+        s.missing.append(missing)
         return
     try:
         stored = deps.secrets.get(entry(answers.name, kind)) is not None
@@ -84,4 +87,4 @@ def _settle_secret(s: Session, kind: str) -> None:
     if stored:
         answers.secrets[kind] = Secret("stored")
     else:
-        s.missing.append(spec.missing)
+        s.missing.append(missing)

@@ -27,10 +27,18 @@ ALGORITHMS = [
 ]
 
 
+def _own_algorithm(value: str) -> str:
+    """--algorithm is shared with http_signature: this type takes only its own."""
+    try:
+        return validate.choice(value, validate.JWT_ALGORITHMS)
+    except ValueError as exc:
+        raise UsageError(f"--algorithm: {exc}") from None
+
+
 def ask_algorithm(s: Session) -> None:
     old = old_settings(s, "jwt")
     if s.opts.algorithm is not None:
-        s.answers.fields["algorithm"] = s.opts.algorithm
+        s.answers.fields["algorithm"] = _own_algorithm(s.opts.algorithm)
         return
     s.answers.fields["algorithm"] = ask_choice(s.deps, "Signing algorithm", ALGORITHMS,
                                                old.algorithm if old else None)
@@ -117,7 +125,8 @@ def ask_header(s: Session) -> None:
 def from_flags(s: Session) -> None:
     old = old_settings(s, "jwt")
     f, opts = s.answers.fields, s.opts
-    f["algorithm"] = opts.algorithm or (old.algorithm if old else None)
+    f["algorithm"] = (_own_algorithm(opts.algorithm) if opts.algorithm
+                      else old.algorithm if old else None)
     if f["algorithm"] is None:
         s.missing.append("--algorithm")
     f["claims"] = parse_claims(opts.claims) if opts.claims else (old.claims if old else {})

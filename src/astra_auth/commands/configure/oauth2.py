@@ -88,7 +88,7 @@ def secret_kinds(answers: Answers) -> list[str]:
     o = answers.oauth2
     return OAuth2(grant_type=o.grant_type or "", token_url="", client_id="",
                   client_auth=o.client_auth or "basic",
-                  certificate_bound=o.certificate_bound).secret_kinds
+                  certificate_bound=o.certificate_bound, dpop=o.dpop).secret_kinds
 
 
 # ---------------------------------------------------------------------------
@@ -320,10 +320,68 @@ def ask_extra_params(s: Session) -> None:
     o.extra_params = parse_params(tuple(answer.split()))
 
 
+def ask_dpop(s: Session) -> None:
+    """DPoP (RFC 9449): a flag's choice (--dpop, --no-dpop); otherwise asked only
+    where the provider's metadata offers it or the target has it already."""
+    o, old, deps = s.answers.oauth2, _old(s), s.deps
+    offered = _dpop_offered(s)
+    if s.opts.dpop is not None:
+        o.dpop = s.opts.dpop
+    elif offered or (old is not None and old.dpop):
+        o.dpop = deps.prompter.confirm(
+            "Bind tokens to a key kept here with DPoP (RFC 9449)? Every token request and "
+            "API request then carries a proof of it", default=bool(old.dpop if old else offered))
+    else:
+        o.dpop = False
+    _settle_dpop(s)
+
+
+def _dpop_offered(s: Session) -> list[str] | None:
+    """The proof algorithms the provider's metadata lists, where it lists any."""
+    return getattr(s.metadata, "dpop_signing_alg_values_supported", None) or None
+
+
+def _settle_dpop(s: Session) -> None:
+    """The proof key: the stored one where it fits the algorithm, else a new
+    one made here (providers bind tokens to whichever key proves them:
+    nothing is registered, RFC 9449 §6)."""
+    o, old, answers, deps = s.answers.oauth2, _old(s), s.answers, s.deps
+    answers.secrets.pop("dpop_key", None)
+    if not o.dpop:
+        o.dpop_alg = None
+        return
+    offered = _dpop_offered(s)
+    current = s.opts.dpop_alg or (old.dpop_alg if old and old.dpop else None)
+    if current is None and offered and validate.DPOP_ALGORITHMS[0] not in offered:
+        current = next((a for a in validate.DPOP_ALGORITHMS if a in offered), None)
+    o.dpop_alg = current if current != validate.DPOP_ALGORITHMS[0] else None
+    algorithm = o.dpop_alg or validate.DPOP_ALGORITHMS[0]
+    if offered and algorithm not in offered:
+        deps.io.warn(f"the provider's metadata lists DPoP algorithms {', '.join(offered)}, not "
+                     f"{algorithm}: choose one of them with --dpop-alg")
+    if answers.secrets_mode == "env":
+        answers.secrets["dpop_key"] = Secret("env")
+        return
+    from astra_auth.signing.dpop import DpopKey, generate_key
+    from astra_auth.signing.message import SigningError
+
+    stored = deps.secrets.get(entry(answers.name, "dpop_key"))
+    if stored is not None:
+        try:
+            DpopKey(stored, algorithm)
+            answers.secrets["dpop_key"] = Secret("stored")
+            return
+        except SigningError:
+            pass  # another algorithm's key, or unreadable: a new one replaces it
+    answers.secrets["dpop_key"] = Secret("new", generate_key(algorithm))
+    deps.io.info(f"A new DPoP key ({algorithm}) will be kept in the OS keyring; nothing needs "
+                 "registering: the provider binds each token to the key that proves it.")
+
+
 STEPS: tuple[Step, ...] = (ask_grant, ask_token_url, ask_device_authorization_url,
                            ask_authorization_url, ask_client_id, ask_client_auth,
                            ask_client_secret, ask_user, ask_scope, ask_audience,
-                           ask_extra_params)
+                           ask_extra_params, ask_dpop)
 
 
 # ---------------------------------------------------------------------------
@@ -366,6 +424,10 @@ def from_flags(s: Session) -> None:
             value = getattr(s.metadata, LOGIN_URLS[grant][3])
         setattr(o, attr, value)
     _enterprise_from_flags(s)
+    o.dpop = opts.dpop if opts.dpop is not None else bool(old and old.dpop)
+    if opts.dpop_alg is not None and not o.dpop:
+        raise UsageError("--dpop-alg: this target does not use DPoP; add --dpop")
+    _settle_dpop(s)
 
 
 def _enterprise_from_flags(s: Session) -> None:
@@ -465,6 +527,8 @@ def settings(answers: Answers) -> dict[str, Any]:
                            else None),
         device_authorization_url=(o.device_authorization_url if o.grant_type == "device_code"
                                   else None),
+        dpop=o.dpop,
+        dpop_alg=o.dpop_alg if o.dpop else None,
     )}
 
 
@@ -504,6 +568,8 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
                                                   o.extra_params.items())))
     if o.certificate_bound:
         rows.append(("Certificate-bound tokens", "yes: the certificate goes to the API too"))
+    if o.dpop:
+        rows.append(("DPoP", f"yes: {o.dpop_algorithm}, proof key {secret('dpop_key')}"))
     return rows
 
 
@@ -515,14 +581,16 @@ TYPE = AuthType(
            "--private-key-file", "--private-key-stdin", "--certificate", "--assertion-alg",
            "--assertion-audience", "--param", "--certificate-bound",
            # issue 13
-           "--authorization-url", "--device-authorization-url"),
+           "--authorization-url", "--device-authorization-url",
+           # DPoP (RFC 9449)
+           "--dpop", "--dpop-alg"),
     key="oauth2",
     choice=Choice(validate.AUTH_LABELS["oauth2"], "tokens from an OAuth 2.0 token endpoint"),
     steps=STEPS,
     from_flags=from_flags,
     from_provider=from_provider,
     secret_kinds=secret_kinds,
-    kept_kinds=("client_secret", "password", "private_key"),
+    kept_kinds=("client_secret", "password", "private_key", "dpop_key"),
     settings=settings,
     summary=summary,
 )

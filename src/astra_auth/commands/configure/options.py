@@ -15,7 +15,6 @@ from astra_auth.commands.configure.answers import SECRETS, SecretSpec
 from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
-from astra_auth.storage.secretstore import CLIENT_SECRET_ENV, PASSWORD_ENV
 
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
@@ -39,6 +38,12 @@ TYPE_FLAGS = {
     "--certificate-bound": "certificate_bound",
     "--authorization-url": "authorization_url",
     "--device-authorization-url": "device_authorization_url",
+    # The signing schemes
+    "--access-key-id": "access_key_id", "--region": "region", "--service": "service",
+    "--secret-access-key-stdin": "secret_access_key_stdin",
+    "--session-token-stdin": "session_token_stdin",
+    "--key-id": "key_id", "--generate-key": "generate_key", "--component": "components",
+    "--label": "label", "--dpop": "dpop", "--dpop-alg": "dpop_alg",
 }
 
 
@@ -105,15 +110,36 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
         key_name=check("--key-name", opts.key_name, validate.key_name),
         key_location=check("--key-location", opts.key_location,
                            lambda v: validate.choice(v, validate.KEY_LOCATIONS)),
-        algorithm=check("--algorithm", opts.algorithm,
-                        lambda v: validate.choice(v, validate.JWT_ALGORITHMS)),
+        # Each type checks that the algorithm is one of its own.
+        algorithm=check("--algorithm", opts.algorithm, lambda v: validate.choice(
+            v, validate.JWT_ALGORITHMS + validate.HTTP_SIGNATURE_ALGORITHMS)),
         header_name=check("--header-name", opts.header_name, validate.header_name),
         authorization_url=check("--authorization-url", opts.authorization_url,
                                 validate.token_url),
         device_authorization_url=check("--device-authorization-url",
                                        opts.device_authorization_url, validate.token_url),
         prefix=check("--prefix", opts.prefix, validate.header_prefix),
+        access_key_id=check("--access-key-id", opts.access_key_id, validate.aws_access_key_id),
+        region=check("--region", opts.region, lambda v: validate.aws_name(v, "region")),
+        service=check("--service", opts.service, lambda v: validate.aws_name(v, "service")),
+        key_id=check("--key-id", opts.key_id, validate.signature_key_id),
+        label=check("--label", opts.label, validate.signature_label),
+        dpop_alg=check("--dpop-alg", opts.dpop_alg,
+                       lambda v: validate.choice(v, validate.DPOP_ALGORITHMS)),
     )
+    try:
+        components = tuple(validate.signature_component(c) for c in checked.components)
+    except ValueError as exc:
+        raise UsageError(f"--component: {exc}") from None
+    if len(set(components)) != len(components):
+        raise UsageError("--component: a component is named twice")
+    checked = replace(checked, components=components)
+    if checked.generate_key and (checked.signing_key_stdin
+                                 or checked.signing_key_file is not None):
+        raise UsageError("--generate-key makes the key: leave out --signing-key-stdin and "
+                         "--signing-key-file")
+    if checked.dpop_alg is not None and checked.dpop is False:
+        raise UsageError("--dpop-alg is the DPoP key's algorithm: it does not go with --no-dpop")
     if checked.lifetime is not None and not 1 <= checked.lifetime <= validate.MAX_JWT_LIFETIME:
         raise UsageError(f"--lifetime: give a number of seconds from 1 to "
                          f"{validate.MAX_JWT_LIFETIME}")
@@ -133,12 +159,22 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
             given.append("--signing-key-file")
         if checked.private_key_file is not None:
             given.append("--private-key-file")
+        if checked.generate_key:
+            given.append("--generate-key")
         if given:
+            kinds = [spec.kind for spec in SECRETS.values()
+                     if {spec.flag, spec.stdin_flag} & set(given)] or ["client_secret",
+                                                                       "password"]
+            if {"--signing-key-file", "--generate-key"} & set(given):
+                kinds.append("signing_key")
+            if "--private-key-file" in given:
+                kinds.append("private_key")
+            kinds = list(dict.fromkeys(kinds))
             raise UsageError(
                 f"{', '.join(given)}: with --secrets env nothing is stored; set "
-                f"ASTRA_AUTH_<TARGET>_CLIENT_SECRET / ASTRA_AUTH_<TARGET>_PASSWORD (or "
-                f"{CLIENT_SECRET_ENV} / {PASSWORD_ENV}) where astra-auth runs instead, or "
-                "store it with --secrets keyring"
+                + " / ".join(f"ASTRA_AUTH_<TARGET>_{kind.upper()}" for kind in kinds)
+                + " (or " + " / ".join(f"ASTRA_AUTH_{kind.upper()}" for kind in kinds)
+                + ") where astra-auth runs instead, or store it with --secrets keyring"
             )
     return checked
 

@@ -18,7 +18,8 @@ class ConfigureOptions:
         help="Target to configure (created if new).", target_names=True)] = None
     auth_type: Annotated[str | None, Option(
         "--auth-type", metavar="TYPE", choices=validate.AUTH_TYPES,
-        help="oauth2 (the default), basic, bearer, api_key or jwt.")] = None
+        help="oauth2 (the default), basic, bearer, api_key, jwt, aws_sigv4, http_signature "
+        "or digest.")] = None
     grant_type: Annotated[str | None, Option(
         "--grant-type", metavar="GRANT", choices=validate.GRANT_TYPES,
         help="client_credentials, password, device_code or authorization_code.")] = None
@@ -36,7 +37,8 @@ class ConfigureOptions:
         help="The client secret (visible to other users: prefer --client-secret-stdin or "
         "ASTRA_AUTH_CLIENT_SECRET).")] = field(default=None, repr=False)
     username: Annotated[str | None, Option(
-        "--username", metavar="USER", help="Username (password grant only).")] = None
+        "--username", metavar="USER",
+        help="Username (oauth2's password grant, basic, digest).")] = None
     password_stdin: Annotated[bool, Option(
         "--password-stdin", help="Read the password from stdin.")] = False
     password: Annotated[str | None, Option(
@@ -93,19 +95,23 @@ class ConfigureOptions:
     api_key_stdin: Annotated[bool, Option(
         "--api-key-stdin", help="api_key: read the key from stdin.")] = False
     algorithm: Annotated[str | None, Option(
-        "--algorithm", metavar="ALG", choices=validate.JWT_ALGORITHMS,
-        help="jwt: HS256, HS384, HS512, RS256, PS256 or ES256.")] = None
+        "--algorithm", metavar="ALG",
+        choices=validate.JWT_ALGORITHMS + validate.HTTP_SIGNATURE_ALGORITHMS,
+        help="jwt: HS256, HS384, HS512, RS256, PS256 or ES256; http_signature: ed25519, "
+        "ecdsa-p256-sha256, rsa-pss-sha512, rsa-v1_5-sha256 or hmac-sha256.")] = None
     signing_key_stdin: Annotated[bool, Option(
         "--signing-key-stdin",
-        help="jwt: read the HMAC secret or PEM private key from stdin.")] = False
+        help="jwt, http_signature: read the HMAC secret or PEM private key from stdin.")] = False
     signing_key_file: Annotated[Path | None, Option(
         "--signing-key-file", metavar="PATH",
-        help="jwt: a PEM private key file, read once into the keyring.")] = None
+        help="jwt, http_signature: a PEM private key file, read once into the keyring.")] = None
     claims: Annotated[tuple[str, ...], Option(
         "--claim", metavar="NAME=VALUE",
         help="jwt: a claim NAME=VALUE (repeatable; replaces the stored claims).")] = ()
     lifetime: Annotated[int | None, Option(
-        "--lifetime", metavar="SECONDS", help="jwt: seconds until exp (default 300).")] = None
+        "--lifetime", metavar="SECONDS",
+        help="jwt: seconds until exp; http_signature: seconds until the signature's expires "
+        "(default 300).")] = None
     header_name: Annotated[str | None, Option(
         "--header-name", metavar="HEADER",
         help="jwt: the header (default Authorization).")] = None
@@ -155,3 +161,44 @@ class ConfigureOptions:
         "--device-authorization-url", metavar="URL",
         help="device_code: the provider's device authorization endpoint (default: from "
         "discovery).")] = None
+    # aws_sigv4 (AWS Signature Version 4)
+    access_key_id: Annotated[str | None, Option(
+        "--access-key-id", metavar="ID",
+        help="aws_sigv4: the access key ID (AKIA…, or ASIA… with a session token).")] = None
+    region: Annotated[str | None, Option(
+        "--region", metavar="REGION", help="aws_sigv4: the region to sign for (eu-west-1).")
+    ] = None
+    service: Annotated[str | None, Option(
+        "--service", metavar="SERVICE",
+        help="aws_sigv4: the service to sign for (execute-api for API Gateway).")] = None
+    secret_access_key_stdin: Annotated[bool, Option(
+        "--secret-access-key-stdin",
+        help="aws_sigv4: read the secret access key from stdin.")] = False
+    session_token_stdin: Annotated[bool, Option(
+        "--session-token-stdin",
+        help="aws_sigv4: read the session token of temporary credentials from stdin (the "
+        "line after the secret access key).")] = False
+    # http_signature (RFC 9421); --algorithm, --signing-key-*, --lifetime above
+    key_id: Annotated[str | None, Option(
+        "--key-id", metavar="KEY_ID",
+        help="http_signature: the key ID the API knows the key by (keyid).")] = None
+    generate_key: Annotated[bool, Option(
+        "--generate-key",
+        help="http_signature: make a new key pair here (targets show gives the public key "
+        "to register with the API).")] = False
+    components: Annotated[tuple[str, ...], Option(
+        "--component", metavar="COMPONENT",
+        help="http_signature: a covered component (repeatable; replaces the stored ones; "
+        "default @method @target-uri content-digest content-type).")] = ()
+    label: Annotated[str | None, Option(
+        "--label", metavar="LABEL", help="http_signature: the signature's label (default "
+        "sig1).")] = None
+    # oauth2: DPoP (RFC 9449)
+    dpop: Annotated[bool | None, Option(
+        "--dpop/--no-dpop",
+        help="oauth2: bind tokens to a key made here with DPoP: every token and API request "
+        "carries a proof.")] = None
+    dpop_alg: Annotated[str | None, Option(
+        "--dpop-alg", metavar="ALG", choices=validate.DPOP_ALGORITHMS,
+        help="oauth2 with --dpop: the proof key's algorithm, ES256 (default), PS256, RS256 or "
+        "EdDSA.")] = None

@@ -7,7 +7,18 @@ file that does not parse or validate is reported with its path and never
 rewritten.
 """
 
-from astra_auth.storage.config.model import ApiKey, Basic, Bearer, Config, Jwt, OAuth2, Target
+from astra_auth.storage.config.model import (
+    ApiKey,
+    AwsSigV4,
+    Basic,
+    Bearer,
+    Config,
+    Digest,
+    HttpSignature,
+    Jwt,
+    OAuth2,
+    Target,
+)
 from astra_auth.storage.config.parse import VERSION
 from astra_auth.storage.config.store import (
     ConfigStore,
@@ -17,6 +28,6 @@ from astra_auth.storage.config.store import (
 )
 from astra_auth.storage.paths import APP, default_path
 
-__all__ = ["APP", "VERSION", "ApiKey", "Basic", "Bearer", "Config", "ConfigStore", "Jwt",
-           "OAuth2", "Target", "atomic_write", "default_path", "file_lock",
-           "ownership_problems"]
+__all__ = ["APP", "VERSION", "ApiKey", "AwsSigV4", "Basic", "Bearer", "Config", "ConfigStore",
+           "Digest", "HttpSignature", "Jwt", "OAuth2", "Target", "atomic_write", "default_path",
+           "file_lock", "ownership_problems"]

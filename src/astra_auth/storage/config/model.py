@@ -33,17 +33,27 @@ class OAuth2:
     certificate_bound: bool = False
     authorization_url: str | None = None  # authorization_code
     device_authorization_url: str | None = None  # device_code
+    # DPoP (RFC 9449): every token request and API request carries a proof
+    # signed with the key kept in the keyring (kind `dpop_key`).
+    dpop: bool = False
+    dpop_alg: str | None = None  # None: ES256
 
     @property
     def secret_kinds(self) -> list[str]:
         """The keyring kinds this client reads at run time: a client secret, a
-        private key, or none (a public client); the password grant's password."""
+        private key, or none (a public client); the password grant's password;
+        the DPoP proof key."""
         kinds = {"basic": ["client_secret"], "post": ["client_secret"],
                  "private_key_jwt": ["private_key"],
                  "tls_client_auth": ["private_key"]}.get(self.client_auth, [])
         if self.certificate_bound and "private_key" not in kinds:
             kinds = [*kinds, "private_key"]  # the certificate's key, for mutual TLS
-        return kinds + (["password"] if self.grant_type == "password" else [])
+        kinds = kinds + (["password"] if self.grant_type == "password" else [])
+        return kinds + (["dpop_key"] if self.dpop else [])
+
+    @property
+    def dpop_algorithm(self) -> str:
+        return self.dpop_alg or validate.DPOP_ALGORITHMS[0]
 
     @property
     def needs_login(self) -> bool:
@@ -81,6 +91,38 @@ class Jwt:
 
 
 @dataclass(slots=True)
+class AwsSigV4:
+    """AWS Signature Version 4: the secret access key (and a session token, if
+    any) live in the keyring."""
+
+    access_key_id: str
+    region: str
+    service: str
+    secrets: str = "keyring"
+
+
+@dataclass(slots=True)
+class HttpSignature:
+    """HTTP Message Signatures (RFC 9421): the signing key lives in the keyring."""
+
+    key_id: str
+    algorithm: str
+    components: list[str] = field(
+        default_factory=lambda: list(validate.HTTP_SIGNATURE_COMPONENTS))
+    label: str = "sig1"
+    lifetime: int = 300  # seconds: the signature's `expires`
+    secrets: str = "keyring"
+
+
+@dataclass(slots=True)
+class Digest:
+    """HTTP Digest (RFC 7616): a username, the password in the keyring."""
+
+    username: str
+    secrets: str = "keyring"
+
+
+@dataclass(slots=True)
 class Target:
     name: str
     url: str | None = None
@@ -90,6 +132,9 @@ class Target:
     bearer: Bearer | None = None
     api_key: ApiKey | None = None
     jwt: Jwt | None = None
+    aws_sigv4: AwsSigV4 | None = None
+    http_signature: HttpSignature | None = None
+    digest: Digest | None = None
     # The token URL's host, when configure warned that it resolves to a private,
     # loopback or link-local address: said once there, then only in targets
     # show and test-token's JSON warnings.
@@ -114,8 +159,25 @@ class Target:
         """The keyring kinds of the secrets the target uses at run time."""
         if self.oauth2 is not None:
             return self.oauth2.secret_kinds
+        # aws_sigv4's session token is read where there is one (temporary
+        # credentials), and is not required: see `optional_secret_kinds`.
         return {"basic": ["password"], "bearer": ["bearer_token"], "api_key": ["api_key"],
-                "jwt": ["signing_key"]}.get(self.auth_type or "", [])
+                "jwt": ["signing_key"], "aws_sigv4": ["secret_access_key"],
+                "http_signature": ["signing_key"], "digest": ["password"],
+                }.get(self.auth_type or "", [])
+
+    @property
+    def optional_secret_kinds(self) -> list[str]:
+        """Secrets used when present and not missed when absent: aws_sigv4's
+        session token (temporary credentials have one, long-term keys none)."""
+        return ["session_token"] if self.auth_type == "aws_sigv4" else []
+
+    @property
+    def signs_each_request(self) -> bool:
+        """Whether each request carries its own signature or proof (aws_sigv4,
+        http_signature, digest, oauth2 with DPoP): no credential exists that
+        could be handed over once (`token`, `exec`)."""
+        return self.auth_type in validate.SIGNED_TYPES or bool(self.oauth2 and self.oauth2.dpop)
 
 
 @dataclass(slots=True)

@@ -16,13 +16,25 @@ from typing import Any
 from astra_auth.core import validate
 from astra_auth.core.errors import ConfigError
 from astra_auth.core.version import __version__
-from astra_auth.storage.config.model import ApiKey, Basic, Bearer, Config, Jwt, OAuth2, Target
+from astra_auth.storage.config.model import (
+    ApiKey,
+    AwsSigV4,
+    Basic,
+    Bearer,
+    Config,
+    Digest,
+    HttpSignature,
+    Jwt,
+    OAuth2,
+    Target,
+)
 
 VERSION = 1
 
 # Keys a user might add by hand that must never live in a plain file.
 _SECRET_KEYS = {"client_secret", "password", "access_token", "refresh_token", "token", "secret",
-                "api_key", "bearer_token", "signing_key", "private_key", "key"}
+                "api_key", "bearer_token", "signing_key", "private_key", "key",
+                "secret_access_key", "session_token", "dpop_key"}
 
 
 def loads(raw: bytes, path: Path) -> Config:
@@ -123,11 +135,12 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
 
 # The settings each table may hold.
 _TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_key", "jwt",
+                          "aws_sigv4", "http_signature", "digest",
                           "private_host_ok", "ca_bundle", "timeout"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
                           "audience", "username", "secrets", "extra_params", "assertion_alg",
                           "assertion_audience", "certificate", "certificate_bound",
-                          "authorization_url", "device_authorization_url"})
+                          "authorization_url", "device_authorization_url", "dpop", "dpop_alg"})
 
 
 def _host(v: str) -> str:
@@ -181,6 +194,7 @@ _OAUTH2_CHECKS: dict[str, Callable[[str], str]] = {
     "certificate": lambda v: validate.file_path(v, "certificate path"),
     "authorization_url": validate.token_url,
     "device_authorization_url": validate.token_url,
+    "dpop_alg": lambda v: validate.choice(v, validate.DPOP_ALGORITHMS),
 }
 _OAUTH2_REQUIRED = ("grant_type", "token_url", "client_id")
 
@@ -196,6 +210,12 @@ def _parse_oauth2(data: dict[str, Any], where: str, fail: Any) -> OAuth2:
     if not isinstance(bound, bool):
         raise fail(f"{where}.certificate_bound", "must be true or false")
     settings.certificate_bound = bound
+    dpop = data.get("dpop", False)
+    if not isinstance(dpop, bool):
+        raise fail(f"{where}.dpop", "must be true or false")
+    settings.dpop = dpop
+    if settings.dpop_alg and not settings.dpop:
+        raise fail(f"{where}.dpop_alg", "only a target with dpop = true has one")
     if settings.certificate_bound and not settings.certificate:
         raise fail(f"{where}.certificate", "missing (certificate_bound presents it to the API)")
     if settings.client_auth == "tls_client_auth" and not settings.certificate:
@@ -346,12 +366,71 @@ def _claims_problem(value: Any, depth: int) -> str | None:
     return f"a {type(value).__name__} is not a JSON value (use a string)"
 
 
+def _required(data: Mapping[str, Any], key: str, where: str, fail: Any, check: Any) -> str:
+    value = _opt_str(data, key, where, fail, check)
+    if value is None:
+        raise fail(f"{where}.{key}", "missing")
+    return value
+
+
+def _parse_aws_sigv4(data: dict[str, Any], where: str, fail: Any) -> AwsSigV4:
+    _no_unknown(data, {"access_key_id", "region", "service", "secrets"}, where, fail)
+    return AwsSigV4(
+        access_key_id=_required(data, "access_key_id", where, fail, validate.aws_access_key_id),
+        region=_required(data, "region", where, fail, lambda v: validate.aws_name(v, "region")),
+        service=_required(data, "service", where, fail,
+                          lambda v: validate.aws_name(v, "service")),
+        secrets=_secrets_mode(data, where, fail))
+
+
+def _parse_http_signature(data: dict[str, Any], where: str, fail: Any) -> HttpSignature:
+    _no_unknown(data, {"key_id", "algorithm", "components", "label", "lifetime", "secrets"},
+                where, fail)
+    settings = HttpSignature(
+        key_id=_required(data, "key_id", where, fail, validate.signature_key_id),
+        algorithm=_required(data, "algorithm", where, fail,
+                            lambda v: validate.choice(v, validate.HTTP_SIGNATURE_ALGORITHMS)),
+        label=_opt_str(data, "label", where, fail, validate.signature_label) or "sig1",
+        secrets=_secrets_mode(data, where, fail))
+    if "components" in data:
+        components = data["components"]
+        if not isinstance(components, list) or not components or not all(
+                isinstance(c, str) for c in components):
+            raise fail(f"{where}.components", "must be a list of component names, at least one")
+        try:
+            settings.components = [validate.signature_component(c) for c in components]
+        except ValueError as exc:
+            raise fail(f"{where}.components", str(exc)) from None
+        if len(set(settings.components)) != len(settings.components):
+            raise fail(f"{where}.components", "names a component twice")
+    lifetime = data.get("lifetime", 300)
+    if (not isinstance(lifetime, int) or isinstance(lifetime, bool)
+            or not 1 <= lifetime <= validate.MAX_SIGNATURE_LIFETIME):
+        raise fail(f"{where}.lifetime", "must be a whole number of seconds from 1 to "
+                   f"{validate.MAX_SIGNATURE_LIFETIME}")
+    settings.lifetime = lifetime
+    return settings
+
+
+def _parse_digest(data: dict[str, Any], where: str, fail: Any) -> Digest:
+    _no_unknown(data, {"username", "secrets"}, where, fail)
+    username = _required(data, "username", where, fail,
+                         lambda v: validate.plain_value(v, "username", validate.MAX_USERNAME))
+    if any(ch in username for ch in '"\\'):
+        # RFC 7616 §3.4: the username goes into a quoted string as it is (no userhash).
+        raise fail(f"{where}.username", "cannot contain a double quote or a backslash")
+    return Digest(username=username, secrets=_secrets_mode(data, where, fail))
+
+
 _TYPE_PARSERS: dict[str, Any] = {
     "oauth2": _parse_oauth2,
     "basic": _parse_basic,
     "bearer": _parse_bearer,
     "api_key": _parse_api_key,
     "jwt": _parse_jwt,
+    "aws_sigv4": _parse_aws_sigv4,
+    "http_signature": _parse_http_signature,
+    "digest": _parse_digest,
 }
 
 
@@ -415,10 +494,15 @@ def to_data(config: Config) -> dict[str, Any]:
                     oauth[key] = getattr(o, key)
             if o.certificate_bound:
                 oauth["certificate_bound"] = True
+            if o.dpop:
+                oauth["dpop"] = True
+                if o.dpop_alg:
+                    oauth["dpop_alg"] = o.dpop_alg
             if o.extra_params:
                 oauth["extra_params"] = dict(o.extra_params)
             entry["oauth2"] = oauth
-        for key in ("basic", "bearer", "api_key", "jwt"):
+        for key in ("basic", "bearer", "api_key", "jwt", "aws_sigv4", "http_signature",
+                    "digest"):
             settings = getattr(target, key)
             if settings is not None:
                 entry[key] = {k: v for k, v in asdict(settings).items()
