@@ -92,7 +92,7 @@ class Deps:
         # The user named the config file (--config, ASTRA_AUTH_CONFIG): unsafe
         # ownership or permissions are then an error rather than a warning.
         config_explicit: bool = False,
-        # `astra-auth login` (issue 13): how to wait between device-code polls, and
+        # `astra-auth login`: how to wait between device-code polls, and
         # how to open the authorization URL in a browser (True when one opened).
         # Tests replace both: no real sleep, no real browser.
         sleep: Callable[[float], None] = time.sleep,

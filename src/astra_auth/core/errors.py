@@ -1,4 +1,4 @@
-"""Typed errors and the contract's exit codes.
+"""Typed errors and their exit codes (docs/exit-codes.md).
 
 Every failure a user can cause or meet is an `AstraError` carrying its exit code
 and, where there is something to do about it, hints.  The translation into text

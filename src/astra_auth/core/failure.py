@@ -1,6 +1,6 @@
 """Why a credential could not be had: one contract category per failure.
 
-`Category` is the one list of the contract's error categories: the exit-code
+`Category` is the one list of the error categories (docs/troubleshooting.md): the exit-code
 map below, the hints (`hints._HANDLERS`) and the JSON (`error.category`) all
 take their names from it, so a category cannot exist in one and not the other
 (tests/test_hints.py checks that each has its exit code and its hints).
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # a type only: this layer imports nothing above it
 
 
 class Category(enum.StrEnum):
-    """The contract's `error.category` values ("Error categories")."""
+    """The JSON's `error.category` values (docs/troubleshooting.md)."""
 
     # The endpoint could not be reached.
     DNS_ERROR = "dns_error"
@@ -73,7 +73,7 @@ RFC6749_ERRORS = frozenset({
     Category.INVALID_SCOPE,
 })
 
-# The contract's exit-code table, row by row.
+# The exit-code table of docs/exit-codes.md, row by row.
 _EXIT_CODES: dict[Category, ExitCode] = {
     category: code
     for code, categories in {
@@ -129,10 +129,10 @@ class CredentialError(AstraError):
     """No credential could be had (a token, a key, a secret), whatever the auth type.
 
     Attributes (documented in the README, for scripts that catch it):
-    `category` (an `astra_auth.core.failure.Category`, a str: the contract's
+    `category` (an `astra_auth.core.failure.Category`, a str: the JSON's
     `error.category`, e.g. "invalid_client"), `hints` (list of str, what to do,
-    most specific first), `exit_code` (the contract's exit code for that
-    category), `message` ("<category>: <what happened>"), and `failure` (the
+    most specific first), `exit_code` (the exit code for that category,
+    docs/exit-codes.md), `message` ("<category>: <what happened>"), and `failure` (the
     whole redacted `Failure`: `http_status`, `oauth_error`,
     `oauth_error_description`).  None of them holds a secret.
 

@@ -80,7 +80,7 @@ MAX_SIGNATURE_LIFETIME = 86400
 # DPoP proof keys (RFC 9449 §5.1's dpop_signing_alg_values_supported, as providers list them).
 DPOP_ALGORITHMS = ("ES256", "PS256", "RS256", "EdDSA")
 CLIENT_AUTH_METHODS = ("basic", "post", "private_key_jwt", "tls_client_auth", "none")
-# --- issue 12: enterprise clients -------------------------------------------
+# --- enterprise clients (docs/auth/enterprise.md) ------------------------------
 # Client authentication methods as RFC 8414 metadata names them
 # (token_endpoint_auth_methods_supported), and back.
 CLIENT_AUTH_METADATA = {"basic": "client_secret_basic", "post": "client_secret_post",
@@ -98,7 +98,7 @@ GRANT_FIELDS = frozenset({
 })
 PARAM_NAME = r"[A-Za-z0-9_.~:-]{1,128}"
 MAX_TIMEOUT = 600.0
-# --- end issue 12 ---------------------------------------------------------------
+# --- end of enterprise clients --------------------------------------------------
 SECRET_MODES = ("keyring", "env")
 TOKEN_FORMATS = ("bare", "header", "json")
 SHELLS = ("bash", "zsh", "fish", "powershell")
@@ -227,7 +227,7 @@ def plain_value(value: str, what: str, limit: int, *, allow_empty: bool = False)
     return value
 
 
-# --- issue 12: enterprise clients -------------------------------------------
+# --- enterprise clients (docs/auth/enterprise.md) ------------------------------
 
 
 def extra_param(name: str, value: str) -> tuple[str, str]:
@@ -252,7 +252,7 @@ def file_path(value: str, what: str) -> str:
     return plain_value(value, what, 4096)
 
 
-# --- end issue 12 ---------------------------------------------------------------
+# --- end of enterprise clients --------------------------------------------------
 
 
 def header_name(value: str) -> str:

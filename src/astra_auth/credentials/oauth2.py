@@ -9,7 +9,7 @@ config file, `.tokens.json` keeps only each cached token's expiry, so that
 `targets list` can show it without opening the keyring.  With `--secrets env`,
 no usable keyring, or `use_cache=False`, nothing is kept.
 
-The device-code and authorization-code grants (issue 13) have no grant to
+The device-code and authorization-code grants (docs/auth/login.md) have no grant to
 repeat unattended: `astra-auth login` stores a refresh token in
 `<target>:refresh_token`, and step 2 reads it from there, under the same lock,
 every time (another process may have rotated it), and stores the one the

@@ -324,7 +324,7 @@ def _challenge_refused_hints(target: Target) -> list[str]:
 
 def _source_hints(target: Target, environ: Mapping[str, str]) -> list[str]:
     """A refused secret that a variable supplied: storing it again cannot help
-    while the variable wins, so the hint names it (issue 14)."""
+    while the variable wins, so the hint names it."""
     if target.auth_type in (None, "oauth2"):
         return []  # the token, not the client's secret, was refused
     from astra_auth.diagnosis.hints import unset_hint

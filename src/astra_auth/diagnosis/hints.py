@@ -57,7 +57,7 @@ class Context:
     # Whether the keyring answered on this machine (None: not asked), so that a
     # hint suggests storing a secret there only where that can work.
     keyring_usable: bool | None = None
-    # issue 12: private_key_jwt and tls_client_auth
+    # private_key_jwt and tls_client_auth (docs/auth/enterprise.md)
     assertion_alg: str | None = None
     assertion_audience: str | None = None
     certificate: str | None = None
@@ -99,8 +99,8 @@ def _guide_reach(ctx: Context) -> list[str]:
 
 def unset_hint(variable: str, what: str, mode: str) -> str:
     """A variable supplied the secret that was refused: storing it again cannot
-    help while the variable is set (issue 14: a generic ASTRA_AUTH_CLIENT_SECRET
-    meant for one target overrode every target's stored secret)."""
+    help while the variable is set (a generic ASTRA_AUTH_CLIENT_SECRET meant for
+    one target overrides every target's stored secret)."""
     if mode == "keyring":
         return (f"The {what} came from {variable}, which overrides the one stored in the "
                 f"keyring: check its value, or unset it to use the stored one: unset {variable}")
@@ -632,7 +632,7 @@ def store_command(target: str, kind: str, *flags: str) -> str:
 def missing_secret_hints(f: Failure, target: str, kind: str, mode: str,
                          keyring_usable: bool | None) -> list[str]:
     """What to do about a secret that is nowhere: only commands that work for
-    this target on this machine (issue 14): no keyring command where the
+    this target on this machine: no keyring command where the
     keyring cannot be used, no `--…-stdin` for a target that keeps its secrets
     in variables (configure refuses it) unless it moves to the keyring."""
     from astra_auth.storage.secretstore import env_names

@@ -1,8 +1,7 @@
 """The HTTP client for every exchange: TLS trust, proxies, no redirects, deadlines.
 
 - `make_client`: verification against the OS trust store, no redirects, the
-  environment's proxies, but never a proxy for a loopback host (issue 15,
-  finding 10: an http token URL on loopback would hand its credentials to the
+  environment's proxies, but never a proxy for a loopback host (an http token URL on loopback would hand its credentials to the
   proxy in clear).
 - `Deadline`: one overall limit for a whole exchange (grant, discovery, API
   check, the proxy's token requests).  httpx's timeouts bound each network
@@ -168,7 +167,7 @@ def make_client(timeout: float, ca_bundle: Path | None, environ: Mapping[str, st
     return httpx.Client(
         verify=verify,
         timeout=httpx.Timeout(timeout),
-        # RFC 6749 §3.2 and the contract: never re-send credentials elsewhere.
+        # RFC 6749 §3.2 and docs/files-and-secrets.md: never re-send credentials elsewhere.
         follow_redirects=False,
         # HTTP(S)_PROXY / NO_PROXY from the environment are the user's choice,
         # applied by our own router (never for loopback); httpx's reading of the

@@ -1,4 +1,4 @@
-"""Client authentication with a key instead of a secret (issue 12).
+"""Client authentication with a key instead of a secret (docs/auth/enterprise.md).
 
 - `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9): a short-lived JWT
   signed with the client's private key, sent as `client_assertion`.

@@ -1,6 +1,6 @@
 """Secrets in the OS keyring, behind a small interface with timeouts.
 
-Service name and entry names are the contract's: service `astra-auth`, entries
+Service name and entry names are promised in docs/files-and-secrets.md: service `astra-auth`, entries
 `<target>:client_secret`, `<target>:password` and `<target>:token`.  keyring is
 imported on first use only, so commands that need no secret start fast.
 """
@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 ENV_NAMES = {"client_secret": CLIENT_SECRET_ENV, "password": PASSWORD_ENV}
-# Every secret kind the contract names, each with its keyring entry and variables.
+# Every secret kind docs/files-and-secrets.md names, each with its keyring entry and variables.
 KINDS = ("client_secret", "password", "bearer_token", "api_key", "signing_key", "private_key",
          "secret_access_key", "session_token", "dpop_key", "refresh_token", "token")
 

@@ -4,7 +4,7 @@ A printed command is pasted into a shell, so each argument is quoted here and
 nowhere else: a token URL named by a provider's discovery document, a redirect
 target, a target name.  Without quoting, a provider that answers
 `https://idp.example.com/t$(id>/tmp/p)` would run `id` on the user's machine
-when the hint is pasted (issue 15, finding 1).  Imports nothing heavy.
+when the hint is pasted.  Imports nothing heavy.
 """
 
 from __future__ import annotations

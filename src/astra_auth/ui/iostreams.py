@@ -90,7 +90,7 @@ _SAFE_CONSOLE: type[Console] | None = None
 def _safe_console_class() -> type[Console]:
     """A rich Console that neutralises every text segment it writes.
 
-    This is the one output layer of issue 15: whatever a command passes to
+    This is the one output layer: whatever a command passes to
     `io.out` / `io.err` (a panel, a table, a markup string), each piece of text
     is escaped by `safetext.clean` just before it reaches the stream.  rich's
     own escape sequences (colours, the spinner's cursor moves) are styles and

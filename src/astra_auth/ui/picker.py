@@ -1,6 +1,6 @@
 """Picking a target at a terminal: a number from the list, or a typed name.
 
-Shared by `configure` and `test-token` (issue 14): the list is numbered, the
+Shared by `configure` and `test-token`: the list is numbered, the
 answer may be a number or a name, and there is no default, so a reflexive
 Enter never starts editing (or testing) a target nobody chose.
 """

@@ -122,8 +122,8 @@ def _unset_variables(plan: Plan, deps: Deps) -> list[str]:
 def check_keyring(opts: ConfigureOptions, targets: dict[str, Target],
                   deps: Deps) -> ConfigureOptions:
     """Before the first question: is there a keyring to keep the secrets in?
-    Without one, say so at once and offer environment variables, or stop
-    (issue 14: the walk-through used to die after seven answers)."""
+    Without one, say so at once and offer environment variables, or stop,
+    rather than fail after the seventh answer."""
     if opts.secrets == "env":
         return opts
     existing = targets.get(opts.name or "")

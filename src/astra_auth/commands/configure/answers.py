@@ -28,7 +28,7 @@ class SecretSpec:
     kind: str  # the keyring kind (`<target>:<kind>`)
     label: str  # the prompt: "Client secret"
     attr: str  # ConfigureOptions' field for `--<attr> VALUE`; `<attr>_stdin` for stdin
-    # Whether `--<attr> VALUE` exists (only the contract's two do, with a warning).
+    # Whether `--<attr> VALUE` exists (only --client-secret and --password do, with a warning).
     value_flag: bool = False
     # Whether the secret may span lines (a PEM key); it then comes whole from
     # stdin or from `--<attr>-file PATH`.
@@ -67,7 +67,7 @@ SECRETS = {
         SecretSpec("bearer_token", "Bearer token", "token"),
         SecretSpec("api_key", "API key", "api_key"),
         SecretSpec("signing_key", "Signing key", "signing_key", multiline=True),
-        # issue 12: private_key_jwt and tls_client_auth
+        # private_key_jwt and tls_client_auth
         SecretSpec("private_key", "Private key", "private_key", multiline=True),
         # aws_sigv4, in the order of their standard input lines
         SecretSpec("secret_access_key", "Secret access key", "secret_access_key"),
@@ -96,7 +96,7 @@ class OAuth2Answers:
     scope: str | None = None  # "" or None: none
     audience: str | None = None
     username: str | None = None  # kept for the password grant only
-    # --- issue 12 ---
+    # private_key_jwt, tls_client_auth and extra parameters
     extra_params: dict[str, str] = field(default_factory=dict)
     assertion_alg: str | None = None
     assertion_audience: str | None = None  # "" or None: the default
@@ -123,7 +123,7 @@ class Answers:
     # The token URL's host once its private address was warned about (config
     # `private_host_ok`): the warning is given once.
     private_host_ok: str | None = None
-    # issue 12: the target's own CA bundle and timeout (every command's default).
+    # The target's own CA bundle and timeout (every command's default).
     ca_bundle: str | None = None
     timeout: float | None = None
 

@@ -431,7 +431,7 @@ def from_flags(s: Session) -> None:
 
 
 def _enterprise_from_flags(s: Session) -> None:
-    """issue 12: the key methods' settings and the extra parameters."""
+    """The key methods' settings and the extra parameters."""
     from astra_auth.commands.configure.options import parse_params
     from astra_auth.core.errors import UsageError
 
@@ -577,10 +577,10 @@ TYPE = AuthType(
     flags=("--grant-type", "--token-url", "--issuer", "--client-id", "--client-secret",
            "--client-secret-stdin", "--client-auth", "--scope", "--audience", "--username",
            "--password", "--password-stdin",
-           # issue 12
+           # private_key_jwt and tls_client_auth
            "--private-key-file", "--private-key-stdin", "--certificate", "--assertion-alg",
            "--assertion-audience", "--param", "--certificate-bound",
-           # issue 13
+           # login grants
            "--authorization-url", "--device-authorization-url",
            # DPoP (RFC 9449)
            "--dpop", "--dpop-alg"),

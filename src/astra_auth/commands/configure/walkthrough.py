@@ -53,7 +53,7 @@ def walkthrough(
 
 def ask_target(opts: ConfigureOptions, targets: dict[str, Target], deps: Deps) -> str:
     """Step 1: an existing target by number or name, or a new name; no default,
-    so Enter edits nothing (issue 14).  Says which it is."""
+    so Enter edits nothing.  Says which it is."""
     from astra_auth.ui.picker import pick_target
 
     name = opts.name
