@@ -35,7 +35,7 @@ def main() -> int:
 
         print("async:", asyncio.run(call()))
     except astra_auth.TokenError as exc:
-        # No token: exc.category is the contract's error category, exc.hints
+        # No token: exc.category is the error category (docs/troubleshooting.md), exc.hints
         # what to do about it (the same as `astra-auth test-token` prints).
         print(f"error: {exc.category}: no token for {target}", file=sys.stderr)
         for hint in exc.hints[:1]:

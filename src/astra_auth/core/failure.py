@@ -1,4 +1,4 @@
-"""Why a credential could not be had: one contract category per failure.
+"""Why a credential could not be had: one category per failure (docs/troubleshooting.md).
 
 `Category` is the one list of the error categories (docs/troubleshooting.md): the exit-code
 map below, the hints (`hints._HANDLERS`) and the JSON (`error.category`) all

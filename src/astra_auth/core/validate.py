@@ -64,7 +64,7 @@ def secret_label(kind: str) -> str:
 
 KEY_LOCATIONS = ("header", "query", "cookie")
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256")
-# iat, exp and jti are set per token (contract), never configured.
+# iat, exp and jti are set per token (docs/auth/jwt.md), never configured.
 JWT_TIMED_CLAIMS = ("iat", "exp", "jti")
 MAX_JWT_LIFETIME = 86400
 MAX_CLAIMS_DEPTH = 8

@@ -4,7 +4,7 @@
 1. the cached one, when it was made with the same settings and is still fresh;
 2. else one from its refresh token (RFC 6749 §6);
 3. else one from a new grant.
-The cache lives in the keyring entry `<target>:token` (contract).  Beside the
+The cache lives in the keyring entry `<target>:token` (docs/files-and-secrets.md).  Beside the
 config file, `.tokens.json` keeps only each cached token's expiry, so that
 `targets list` can show it without opening the keyring.  With `--secrets env`,
 no usable keyring, or `use_cache=False`, nothing is kept.

@@ -112,7 +112,7 @@ class Admission:
                 400, "not_a_forward_proxy",
                 "astra-auth proxy is a reverse proxy: send it the API's requests as to "
                 "the API itself (GET /path), not as to a forward proxy",
-                f"Make {self.address} the scanner's target instead of its proxy (README: "
+                f"Make {self.address} the scanner's target instead of its proxy (docs/proxy.md: "
                 "scanners that only know forward proxies).", close=method == "CONNECT")
         if not target.isascii() and not _utf8_text(target):
             return NOT_UTF8

@@ -56,7 +56,7 @@ def entry(target: str, kind: str) -> str:
 
 def env_names(target: str, kind: str) -> tuple[str, str]:
     """The variables that override a stored secret, the per-target one first:
-    `ASTRA_AUTH_<TARGET>_<KIND>`, then `ASTRA_AUTH_<KIND>` (contract)."""
+    `ASTRA_AUTH_<TARGET>_<KIND>`, then `ASTRA_AUTH_<KIND>` (docs/files-and-secrets.md#variables)."""
     upper = re.sub(r"[^A-Z0-9]", "_", target.upper())
     return f"ASTRA_AUTH_{upper}_{kind.upper()}", f"ASTRA_AUTH_{kind.upper()}"
 
@@ -68,7 +68,7 @@ def env_source(target: str, kind: str, environ: Mapping[str, str]) -> str | None
 
 def sources(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
     """Where each secret the target uses comes from at run time: the variable's
-    name (the environment wins, contract), else "keyring", or "missing" for an
+    name (the environment wins, docs/files-and-secrets.md#variables), else "keyring", or "missing" for an
     env-mode target whose variables are unset.  Never a value."""
     return {kind: env_source(target.name, kind, environ)
             or ("keyring" if target.secrets_mode == "keyring" else "missing")
@@ -81,7 +81,7 @@ def locate(
     """Where a secret comes from at run time, and its value: ("env", value),
     ("stored", value) or ("missing", None).
 
-    The environment wins over the keyring (contract), so a pipeline can
+    The environment wins over the keyring (docs/files-and-secrets.md#variables), so a pipeline can
     override a stored secret; with `--secrets env` the keyring is not asked.
     May raise KeyringUnavailable.
     """

@@ -175,7 +175,7 @@ def start(
 
 def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
     """A target that keeps its secrets in variables stores none: a secret given
-    to it would be thrown away, so it is refused with the fix (contract: exit 2)."""
+    to it would be thrown away, so it is refused with the fix (exit 2)."""
     from astra_auth.commands.configure.options import flags_given
     from astra_auth.core.errors import UsageError
 
@@ -231,7 +231,7 @@ class AuthType:
     # Summary rows after "Authentication"; `secret(kind)` is a secret's masked row.
     summary: Callable[[Target, Callable[[str], str]], list[tuple[str, str]]]
     # The type's own flags (besides the common ones); any other type's flag is
-    # refused when this type is configured (contract: exit 2).
+    # refused when this type is configured (exit 2).
     flags: tuple[str, ...] = ()
     # How a CI run that lacks a secret is told to give it, where this type has
     # more ways than its `--…-stdin` flag (a key file, a key made here).
@@ -239,7 +239,7 @@ class AuthType:
 
 
 def refuse_foreign_flags(s: Session, auth_type: AuthType) -> None:
-    """A flag of another auth type does not fit this one (contract: exit 2)."""
+    """A flag of another auth type does not fit this one (exit 2)."""
     from astra_auth.commands.configure.options import type_flags_given
     from astra_auth.core.errors import UsageError
 

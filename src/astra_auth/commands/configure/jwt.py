@@ -1,6 +1,6 @@
 """JWTs signed here, as `configure` sees them: algorithm, key, claims, lifetime,
 header name and prefix.  A PEM key is read once from a file and kept in the
-keyring; the config never holds a path to it (contract)."""
+keyring; the config never holds a path to it (docs/files-and-secrets.md)."""
 
 from __future__ import annotations
 
