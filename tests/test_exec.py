@@ -129,7 +129,13 @@ def _signal_then_marker(env: dict[str, str], signum: int, leaks) -> tuple[str, s
     try:
         # COMMAND starts once exec's own signal handling is in place, and says
         # "ready" once its own is: from here on, a signal has nowhere to be lost.
-        assert child.stdout.readline() == "ready\n"
+        ready = child.stdout.readline()
+        if ready != "ready\n":  # exec ended before COMMAND could start: say why
+            child.kill()
+            rest, err = child.communicate(timeout=120)
+            leaks.record("exec stderr", err)
+            pytest.fail(f"COMMAND did not start: exit {child.returncode}, stdout "
+                        f"{ready + rest!r}, stderr {err!r}")
         child.send_signal(signum)
         first = child.stdout.readline()
         child.send_signal(MARKER)
