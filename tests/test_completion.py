@@ -126,7 +126,8 @@ def test_target_names_come_from_the_config_named_on_the_command_line(shell, proc
     ("--grant-type", ["client_credentials", "password", "device_code", "authorization_code"]),
     ("--client-auth", ["basic", "post", "private_key_jwt", "tls_client_auth", "none"]),
     ("--secrets", ["keyring", "env"]),
-    ("--auth-type", ["oauth2", "basic", "bearer", "api_key", "jwt"]),
+    ("--auth-type", ["oauth2", "basic", "bearer", "api_key", "jwt", "aws_sigv4",
+                     "http_signature", "digest"]),
 ])
 def test_bash_completes_fixed_choices(shell, option, choices):
     assert shell("bash", f"astra-auth configure alpha {option} ") == choices

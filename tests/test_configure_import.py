@@ -241,10 +241,10 @@ def test_grant_type_flag_chooses_among_the_flows_of_one_scheme(cli, config_path)
 
 def test_several_schemes_without_a_terminal_name_each_scheme_flag(cli, config_path):
     result = cli("configure", "payments", "--from-openapi", OPENAPI_30, "--no-input", expect=2)
-    assert (f"error: {OPENAPI_30} describes 11 ways to authenticate: choose one with --scheme "
+    assert (f"error: {OPENAPI_30} describes 12 ways to authenticate: choose one with --scheme "
             "(not running interactively, so nothing is asked)") in result.err
     for value in ("machine:clientCredentials", "machine:authorizationCode", "clerk:password",
-                  "user", "basicAuth", "bearerAuth", "apiKeyHeader", "apiKeyQuery",
+                  "user", "basicAuth", "bearerAuth", "digestAuth", "apiKeyHeader", "apiKeyQuery",
                   "sessionCookie", "partner", "partnerAlias"):
         assert f"--scheme {value}: " in result.err
     assert "--scheme machine:implicit" not in result.err
@@ -282,19 +282,6 @@ def test_an_http_scheme_astra_auth_lacks_is_named_with_what_it_supports(cli):
     assert (f"error: {OPENAPI_30}: components.securitySchemes.negotiate.scheme: HTTP "
             "'negotiate' authentication is not supported; astra-auth supports OAuth 2.0"
             in result.err)
-
-
-def test_an_auth_type_the_tool_does_not_have_yet_is_named_not_supported(cli):
-    from astra_auth.commands.configure.from_document import supported_types
-
-    if "digest" in supported_types():
-        pytest.skip("the digest auth type exists now: "
-                    "test_signed_types_are_imported_once_the_tool_has_them covers it")
-    result = cli("configure", "legacy", "--from-openapi", OPENAPI_30, "--scheme",
-                 "digestAuth", "--no-input", expect=2)
-    assert (f"error: {OPENAPI_30}: HTTP Digest: a username and password (RFC 7616): the "
-            "digest auth type is not supported by this version of astra-auth yet; it supports "
-            "OAuth 2.0, Basic, Bearer token, API key and JWT (signed here)") in result.err
 
 
 def test_auth_type_flag_that_no_scheme_has_lists_what_the_document_has(cli):
@@ -468,21 +455,6 @@ def test_postman_v20_collection(cli, config_path):
     assert target(config_path, "old")["auth_type"] == "oauth2"
 
 
-@pytest.mark.parametrize("item,auth_type", [("Signed/AWS", "aws_sigv4"),
-                                            ("Signed/Digest", "digest")])
-def test_postman_signed_types_not_in_this_version_are_named(cli, config_path, item, auth_type):
-    from astra_auth.commands.configure.from_document import supported_types
-
-    if auth_type in supported_types():
-        pytest.skip(f"the {auth_type} auth type exists now")
-    result = cli("configure", "signed", "--from-postman", V21, "--environment", ENV, "--item",
-                 item, "--no-input", expect=2)
-    assert (f"the {auth_type} auth type is not supported by this version of astra-auth yet; it "
-            "supports OAuth 2.0, Basic, Bearer token, API key and JWT (signed here)"
-            in result.err)
-    assert not config_path.exists()
-
-
 def test_postman_auth_astra_auth_lacks_is_named(cli):
     result = cli("configure", "o1", "--from-postman", V21, "--item", "Signed/OAuth 1",
                  "--no-input", expect=2)
@@ -535,7 +507,7 @@ def test_the_question_takes_an_openapi_path_and_asks_only_what_it_cannot_say(
     prompter = ScriptedPrompter([
         Step("text", "Target name", "payments"),
         Step("text", QUESTION, OPENAPI_30),
-        Step("select", "describes 11 ways to authenticate; which one", 0),
+        Step("select", "describes 12 ways to authenticate; which one", 0),
         Step("text", "Client ID", "scanner-app"),
         Step("select", "Client authentication", None),
         Step("secret", "Client secret", CLIENT_SECRET),
@@ -747,13 +719,8 @@ def test_hostile_scheme_names_are_shown_escaped_and_quoted(cli, tmp_path):
                                  "region": "eu-central-1", "service": "execute-api"},
      {"secret_access_key": FILE_SECRETS["aws"]}),
 ])
-def test_signed_types_are_imported_once_the_tool_has_them(cli, config_path, store, item,
+def test_signed_types_are_imported(cli, config_path, store, item,
                                                           auth_type, settings, secrets):
-    from astra_auth.commands.configure.from_document import supported_types
-
-    if auth_type not in supported_types():
-        pytest.skip(f"this version has no {auth_type} auth type yet: "
-                    "test_postman_signed_types_not_in_this_version_are_named covers it")
     cli("configure", "signed", "--from-postman", V21, "--environment", ENV, "--item", item,
         "--no-input")
     entry = target(config_path, "signed")

@@ -850,6 +850,7 @@ def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
         Step("text", "Audience", ""),
         Step("text", "Extra token parameters", ""),
         Step("confirm", "Save these settings?", False),
+        Step("select", "Change a setting, or discard everything?", 1),
     ])
     result = cli("configure", prompter=prompter, tty=True)
     assert ("Where the provider allows it, Device Code is the safer choice: the user logs in "

@@ -218,7 +218,7 @@ def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
     term.answer(NO_DOCUMENT, "")
     term.answer("API URL", "")
     term.child.expect_exact("Authentication type")
-    term.child.expect(r"JWT \(signed here\)\S* \S*— a short-lived JWT")
+    term.child.expect(r"JWT \(signed here\)\S*\s+\S*— a short-lived JWT")
     term.answer("Choose", "5")
     term.child.expect_exact("Signing algorithm")
     term.answer("Choose", "1")  # HS256
@@ -243,7 +243,7 @@ def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
 
 
 # ---------------------------------------------------------------------------
-# Issue 14: the first hour at a real terminal
+# The first hour at a real terminal
 
 
 def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(proc):

@@ -154,7 +154,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 TYPE = AuthType(
     key="aws_sigv4",
     choice=Choice(validate.AUTH_LABELS["aws_sigv4"],
-                  "every request signed with an AWS access key (API Gateway IAM auth)"),
+                  "every request signed with an AWS access key"),
     steps=(ask_access_key_id, ask_secret_access_key, ask_session_token, ask_region,
            ask_service),
     from_flags=from_flags,

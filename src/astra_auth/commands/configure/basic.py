@@ -55,7 +55,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
 TYPE = AuthType(
     key="basic",
-    choice=Choice(validate.AUTH_LABELS["basic"], "a username and password in every request (RFC 7617)"),
+    choice=Choice(validate.AUTH_LABELS["basic"], "username and password in every request (RFC 7617)"),
     steps=(ask_username, ask_password),
     from_flags=from_flags,
     from_provider=lambda s: None,

@@ -26,7 +26,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
 TYPE = AuthType(
     key="bearer",
-    choice=Choice(validate.AUTH_LABELS["bearer"], "a long-lived token issued elsewhere, sent as it is"),
+    choice=Choice(validate.AUTH_LABELS["bearer"], "a long-lived token from elsewhere, sent as it is"),
     steps=(ask_token,),
     from_flags=lambda s: None,
     from_provider=lambda s: None,

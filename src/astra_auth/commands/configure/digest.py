@@ -64,7 +64,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 TYPE = AuthType(
     key="digest",
     choice=Choice(validate.AUTH_LABELS["digest"],
-                  "a username and password, the API's challenge answered (RFC 7616)"),
+                  "the password never sent, only proven (RFC 7616)"),
     steps=(ask_username, ask_password),
     from_flags=from_flags,
     from_provider=lambda s: None,

@@ -7,10 +7,8 @@ walk-through then asks only what is still missing (the client ID, the
 secrets), and in CI the flags and variables complete it.  A flag given wins
 over the document.
 
-- Which auth types can be imported is asked of the configure registry
-  (`auth_types.AUTH_TYPES`) and `validate.AUTH_TYPES`, never listed here: a
-  type the tool does not have yet is named as not supported (exit 2), and is
-  imported once it is added.
+- A scheme the document's reader could not map to an auth type carries its
+  reason (`Scheme.unsupported`); it is listed as left out, never configured.
 - A scheme's settings use the config's names; each becomes the option of the
   same name (`OPTION_NAMES`: the few whose flag is named otherwise).
 - Secrets a Postman collection or environment holds are handed over as if
@@ -259,28 +257,17 @@ def _settle(imported: Imported, opts: ConfigureOptions, name: str,
                                  given, interactive)
 
 
-def supported_types() -> tuple[str, ...]:
-    """The auth types this version of astra-auth configures."""
-    from astra_auth.commands.configure.auth_types import AUTH_TYPES
-
-    return tuple(key for key in AUTH_TYPES if key in validate.AUTH_TYPES)
-
-
 def why_not(scheme: Scheme) -> str | None:
-    """Why `scheme` cannot be configured (None: it can): the document's own
-    reason, or an auth type this version does not have yet."""
-    if scheme.unsupported is not None:
-        return scheme.unsupported
-    if scheme.auth_type not in supported_types():
-        return (f"{_shown(scheme.description)}: the {scheme.auth_type} auth type is not "
-                f"supported by this version of astra-auth yet; it supports "
-                f"{_supported_labels()}")
-    return None
+    """Why `scheme` cannot be configured (None: it can), as the document's
+    reader found it."""
+    return scheme.unsupported
 
 
 def _supported_labels() -> str:
-    labels = [validate.AUTH_LABELS.get(key, key) for key in supported_types()]
-    return ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+    from astra_auth.commands.configure.auth_types import AUTH_TYPES
+
+    labels = [validate.AUTH_LABELS.get(key, key) for key in AUTH_TYPES]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def _postman_format(imported: Imported) -> bool:
@@ -506,5 +493,5 @@ def _shown(text: str, limit: int = 80) -> str:
     return clean(text if len(text) <= limit else text[:limit] + "…", one_line=True)
 
 
-__all__ = ["QUESTION", "at_terminal", "check_import_flags", "in_ci", "supported_types",
+__all__ = ["QUESTION", "at_terminal", "check_import_flags", "in_ci",
            "why_not"]

@@ -256,7 +256,7 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 TYPE = AuthType(
     key="http_signature",
     choice=Choice(validate.AUTH_LABELS["http_signature"],
-                  "every request signed with a key the API knows (RFC 9421)"),
+                  "every request signed with a key (RFC 9421)"),
     steps=(ask_algorithm, ask_key, ask_key_id, ask_components, ask_label, ask_lifetime),
     from_flags=from_flags,
     from_provider=from_provider,
