@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 import pytest
@@ -245,7 +246,16 @@ def test_list_and_show_each_types_own_settings(cli):
     data = json.loads(cli("targets", "show", "k", "--json",
                           environ={"ASTRA_AUTH_API_KEY": "x"}).out)
     assert data["secrets"] == {"api_key": "env"}
-    assert data["secret_variables"] == {"api_key": "ASTRA_AUTH_API_KEY"}
+    assert data["secret_variables"] == {"api_key": ["ASTRA_AUTH_K_API_KEY", "ASTRA_AUTH_API_KEY"]}
+
+
+def test_show_json_names_the_variables_an_env_mode_target_reads_even_when_unset(cli):
+    cli("configure", "ci-api", "--grant-type", "client_credentials", "--client-id", "c",
+        "--token-url", "https://idp.example.com/token", "--secrets", "env", "--no-input")
+    data = json.loads(cli("targets", "show", "ci-api", "--json", environ={}).out)
+    assert data["secrets"] == {"client_secret": "missing"}
+    assert data["secret_variables"] == {
+        "client_secret": ["ASTRA_AUTH_CI_API_CLIENT_SECRET", "ASTRA_AUTH_CLIENT_SECRET"]}
 
 
 def test_remove_deletes_every_kind_of_secret(cli):

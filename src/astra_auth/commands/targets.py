@@ -132,7 +132,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     from dataclasses import asdict
 
     from astra_auth.storage.lookup import lookup
-    from astra_auth.storage.secretstore import env_source
+    from astra_auth.storage.secretstore import env_names, env_source
     from astra_auth.text.shellcmd import command
 
     config = deps.config.load()
@@ -156,9 +156,11 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     public = public_key(target, deps)
     if public is not None:
         data["public_key"] = public
+    # Every secret's variables, whether set or not: what a CI job must set.
     data["secret_variables"] = {
-        kind: env_source(target.name, kind, deps.environ) for kind, state in states.items()
-        if state == "env"}
+        kind: list(env_names(target.name, kind)) for kind in states if kind != "refresh_token"}
+    supplied = {kind: env_source(target.name, kind, deps.environ) or ""
+                for kind, state in states.items() if state == "env"}
     if o:
         data["oauth2"] = {
             "grant_type": o.grant_type,
@@ -204,7 +206,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             table.add_row(label, Text(value))
         for kind, state in states.items():
             table.add_row(validate.secret_label(kind),
-                          _state_text(state, data["secret_variables"].get(kind, "")))
+                          _state_text(state, supplied.get(kind, "")))
         if target.aws_sigv4 is not None and "session_token" not in states:
             table.add_row("Session token", "none (long-term keys have none)")
         table.add_row("Secrets kept in",
@@ -221,7 +223,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     for kind in ("client_secret", "private_key", "dpop_key"):
         if kind in states:
             table.add_row(validate.secret_label(kind), _state_text(
-                states[kind], data["secret_variables"].get(kind, "")))
+                states[kind], supplied.get(kind, "")))
     if o.certificate:
         table.add_row("Certificate", Text(o.certificate + (
             " (presented to the API too)" if o.certificate_bound else "")))
@@ -231,7 +233,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
     if o.grant_type == "password":
         table.add_row("Username", Text(o.username or ""))
         table.add_row("Password", _state_text(states["password"],
-                                              data["secret_variables"].get("password", "")))
+                                              supplied.get("password", "")))
     if o.needs_login:
         if o.authorization_url:
             table.add_row("Authorization URL", Text(o.authorization_url))
