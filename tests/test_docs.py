@@ -3,7 +3,8 @@ walk-through transcript is the program's own, and it covers every failure
 category and exit code.
 
 The examples run inside a private network and mount namespace
-(tests/docs_env/): the hosts they name (idp.example.com, api.example.com)
+(tests/docs_env/): the hosts they name (idp.example.com, api.example.com, and
+the signed types' aws-api, signed-api, digest-api and dpop-api.example.com)
 resolve there to a local server with a real OAuth 2.0 provider and API, over
 TLS from a throw-away CA, with real Schemathesis and Newman.  How each block
 is run is said by its fence (tests/docs_env/blocks.py).
@@ -248,7 +249,8 @@ def _show(block: Block, result: dict) -> str:
 @pytest.mark.parametrize("page", _pages_with_examples(),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_examples_run_as_written(page: Path, harness: Harness, leaks) -> None:  # type: ignore[no-untyped-def]
-    leaks.watch(CLIENT_SECRET, PASSWORD, site.API_KEY)
+    leaks.watch(CLIENT_SECRET, PASSWORD, site.API_KEY, site.AWS_SECRET_ACCESS_KEY,
+                site.AWS_SESSION_TOKEN, site.DPOP_CLIENT_SECRET)
     fresh = front_matter(page).get("examples") == "fresh"
     setup = harness.ask(op="page", fresh=fresh)
     assert setup["rc"] == 0, f"the page's setup failed: {setup}"

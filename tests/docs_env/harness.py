@@ -73,6 +73,11 @@ class Harness:
         self.signing_key = self._signing_key()
         self.site = site.Site(address, ctx)
         self.site.state.jwt_public_key = self._public_key
+        from http_message_signatures import algorithms
+
+        self.site.state.signed.http_keys[site.HTTP_KEY_ID] = (algorithms.ECDSA_P256_SHA256,
+                                                              self._public_key)
+        self.dpop_idp = self._start_dpop_idp()
         self.pages = 0
         self.setup_config: bytes | None = None
         self.cwd = workdir
@@ -88,6 +93,29 @@ class Harness:
         return key.private_bytes(serialization.Encoding.PEM,
                                  serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption())
+
+    def _start_dpop_idp(self) -> subprocess.Popen[str] | None:
+        """oidc-provider for the DPoP example (dpop_idp.mjs), when tests/oidc has
+        it installed; without it, that example's hosts answer 503."""
+        if shutil.which("node") is None or not (
+                ROOT / "tests" / "oidc" / "node_modules" / "oidc-provider").is_dir():
+            return None
+        child = subprocess.Popen(
+            ["node", str(ROOT / "tests" / "docs_env" / "dpop_idp.mjs")],
+            env=dict(os.environ, CLIENT_ID=site.DPOP_CLIENT_ID,
+                     CLIENT_SECRET=site.DPOP_CLIENT_SECRET),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert child.stdout is not None
+        base = child.stdout.readline().strip()
+        if not base.startswith("http://127.0.0.1:"):
+            child.kill()
+            return None
+        import httpx
+
+        jwks = httpx.get(f"{base}/jwks", trust_env=False).json()
+        self.site.state.dpop_idp = base
+        self.site.state.dpop = site.dpop_api.DpopState(jwks, site.DPOP_API)
+        return child
 
     def page(self, fresh: bool) -> dict[str, object]:
         self.end()
@@ -110,6 +138,10 @@ class Harness:
             HOME=str(home), PATH=os.pathsep.join([venv_bin, newman_bin, env.get("PATH", "")]),
             CLIENT_ID=site.CLIENT_ID, CLIENT_SECRET=CLIENT_SECRET, PASSWORD=PASSWORD,
             TOKEN=site.BEARER_TOKEN, KEY=site.API_KEY,
+            AWS_ACCESS_KEY_ID=site.AWS_ROLE_KEY_ID,
+            AWS_SECRET_ACCESS_KEY=site.AWS_SECRET_ACCESS_KEY,
+            AWS_SESSION_TOKEN=site.AWS_SESSION_TOKEN,
+            DPOP_CLIENT_SECRET=site.DPOP_CLIENT_SECRET,
             SSL_CERT_FILE=str(self.bundle), REQUESTS_CA_BUNDLE=str(self.bundle),
             CURL_CA_BUNDLE=str(self.bundle), NODE_EXTRA_CA_CERTS=str(self.ca_file),
             NO_COLOR="1", TERM="dumb", COLUMNS="100",
@@ -221,6 +253,9 @@ def main() -> None:
             reply(rc=None, out="", err=f"harness: {type(exc).__name__}: {exc}")
     harness.end()
     harness.site.stop()
+    if harness.dpop_idp is not None:
+        harness.dpop_idp.terminate()
+        harness.dpop_idp.wait(timeout=10)
 
 
 if __name__ == "__main__":

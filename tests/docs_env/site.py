@@ -16,6 +16,23 @@ a certificate from a throw-away CA (trustme):
 - `legacy.example.com`: the same API, for the Basic example.
 - `broken-api.example.com`: the same API with its authentication switched off,
   to show that a recipe notices an API that ignores credentials.
+
+The signed auth types' APIs check each request with the verifiers the signing
+tests use (tests/servers/), never with code of their own:
+
+- `aws-api.example.com`: the same API behind AWS Signature V4, in eu-west-1
+  for execute-api, checked by botocore's signer (`signed_api.verify_sigv4`);
+  refused as API Gateway refuses (403 and its JSON `message`).
+- `signed-api.example.com`: the same API behind HTTP Message Signatures (RFC
+  9421), checked by the `http-message-signatures` package
+  (`signed_api.verify_http_signature`) with the public half of the documented
+  signing key as key id `scanner-key-1`.
+- `digest-api.example.com`: Flask-HTTPAuth's Digest (MD5, qop=auth) on
+  `/things` (`digest_api.build_app`), for the user `scanner`.
+- `dpop-idp.example.com`: oidc-provider issuing DPoP-bound tokens
+  (dpop_idp.mjs, started by harness.py), to which this forwards.
+- `dpop-api.example.com`: the same API, taking only DPoP-bound tokens of that
+  provider with a valid proof (`dpop_api.check`, Authlib's JOSE).
 """
 
 from __future__ import annotations
@@ -36,6 +53,7 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from tests.fakes import CLIENT_SECRET, PASSWORD
+from tests.servers import digest_api, dpop_api
 from tests.servers.authserver import (
     Client,
     ClientCredentialsGrant,
@@ -44,8 +62,16 @@ from tests.servers.authserver import (
     RefreshTokenGrant,
 )
 from tests.servers.scanapi import OPENAPI
+from tests.servers.signed_api import (
+    AwsUser,
+    Registry,
+    verify_http_signature,
+    verify_sigv4,
+)
 
-HOSTS = ("idp.example.com", "api.example.com", "legacy.example.com", "broken-api.example.com")
+HOSTS = ("idp.example.com", "api.example.com", "legacy.example.com", "broken-api.example.com",
+         "aws-api.example.com", "signed-api.example.com", "digest-api.example.com",
+         "dpop-idp.example.com", "dpop-api.example.com")
 ISSUER = "https://idp.example.com"
 # What the examples' variables hold (harness.py exports them).
 CLIENT_ID = "7a45b9fd-12c3-4e56-a789-0123456789ab"
@@ -54,6 +80,23 @@ BASIC_USER = "scanner"
 BEARER_TOKEN = "static-token-4f1c9a7e2b"
 API_KEY = "key-8d2e61b0c4a9"
 SCOPES = ["read:things", "write:things", "openid", "offline_access"]
+# Keys in the style of AWS's documentation examples: an IAM user's long-term
+# key, and a role's temporary credentials (harness.py exports the latter as
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as
+# `aws sts assume-role` gives them to a CI job).  The API is in this region,
+# for this service.
+AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+AWS_ROLE_KEY_ID = "ASIAJEXAMPLEXEG2JICEA"
+AWS_SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE-session-token-3f9a"
+AWS_REGION, AWS_SERVICE = "eu-west-1", "execute-api"
+# The key id under which signed-api.example.com knows the documented signing key.
+HTTP_KEY_ID = "scanner-key-1"
+DPOP_API = "https://dpop-api.example.com"
+# dpop_idp.mjs's client (harness.py exports the secret as DPOP_CLIENT_SECRET):
+# oidc-provider takes only the ASCII client secrets of RFC 6749 Appendix A.
+DPOP_CLIENT_ID = "dpop-scanner"
+DPOP_CLIENT_SECRET = "dpop-S3cret:%2B+/docs-42"
 _SIGNING = secrets.token_bytes(32)
 
 CLIENTS = {CLIENT_ID: Client(CLIENT_ID, CLIENT_SECRET,
@@ -80,6 +123,14 @@ class State:
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     # Public key of the documented JWT signing key (harness.py makes the pair).
     jwt_public_key: object = None
+    # aws-api's key and signed-api's (harness.py registers the latter's).
+    signed: Registry = field(default_factory=lambda: Registry(
+        aws={AWS_ACCESS_KEY_ID: AwsUser(AWS_SECRET_ACCESS_KEY),
+             AWS_ROLE_KEY_ID: AwsUser(AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)},
+        region=AWS_REGION, service=AWS_SERVICE))
+    # Where dpop_idp.mjs listens, and the API's view of its tokens (harness.py).
+    dpop_idp: str | None = None
+    dpop: dpop_api.DpopState | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -142,14 +193,26 @@ def build_app() -> tuple[Flask, State]:
             "response_types_supported": ["token"],
         })
 
+    @app.after_request
+    def dpop_nonce(response):  # type: ignore[no-untyped-def]
+        # RFC 9449 §8.2: any answer of the API may give its current nonce.
+        if host() == "dpop-api.example.com" and state.dpop is not None:
+            with state.dpop.lock:
+                response.headers["DPoP-Nonce"] = state.dpop.nonce
+        return response
+
     @app.get("/openapi.json")
     def openapi():  # type: ignore[no-untyped-def]
         return jsonify(OPENAPI)
 
     @app.before_request
     def check_credential():  # type: ignore[no-untyped-def]
+        if host() == "dpop-idp.example.com":
+            return _forward_to_dpop_idp(state)
         if request.path.startswith(("/oauth/", "/.well-known/")) or request.path == "/openapi.json":
             return None
+        if host() in SIGNED:
+            return SIGNED[host()](state)
         if host() == "broken-api.example.com" or _accepted(state):
             return None
         auth = request.headers.get("Authorization")
@@ -196,6 +259,68 @@ def build_app() -> tuple[Flask, State]:
         return response
 
     return app, state
+
+
+def _target() -> str:
+    """The request target as it arrived (path and query, still percent-encoded)."""
+    return str(request.environ.get("RAW_URI") or request.full_path.rstrip("?"))
+
+
+def _refused(reason: str, status: int = 401, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return jsonify(ok=False, reason=reason), status, headers or {}
+
+
+def _sigv4(state: State):  # type: ignore[no-untyped-def]
+    reason = verify_sigv4(state.signed, request.method, _target(),
+                          list(request.headers.items()), request.get_data())
+    if reason is None:
+        return None
+    if reason.startswith("aws:"):
+        # As API Gateway answers a signature it does not accept.
+        return (jsonify(message=reason[4:]), 403,
+                {"x-amzn-ErrorType": "InvalidSignatureException"})
+    return _refused(reason)
+
+
+def _http_signature(state: State):  # type: ignore[no-untyped-def]
+    reason = verify_http_signature(state.signed, request.method,
+                                   f"https://{request.host}{_target()}",
+                                   list(request.headers.items()), request.get_data())
+    return None if reason is None else _refused(reason)
+
+
+def _dpop(state: State):  # type: ignore[no-untyped-def]
+    if state.dpop is None:
+        return _refused("the DPoP provider is not running (harness.py)", 503)
+    try:
+        dpop_api.check(state.dpop, request.method, f"https://{request.host}{_target()}",
+                       list(request.headers.items()))
+    except dpop_api.Refused as refused:
+        error = "use_dpop_nonce" if refused.nonce else "invalid_token"
+        return _refused(refused.reason, 401, {
+            "WWW-Authenticate": f'DPoP algs="{" ".join(dpop_api.ALGORITHMS)}", error="{error}"'})
+    return None
+
+
+# The hosts whose every request is signed: each one's check.
+SIGNED = {"aws-api.example.com": _sigv4, "signed-api.example.com": _http_signature,
+          "dpop-api.example.com": _dpop}
+
+
+def _forward_to_dpop_idp(state: State):  # type: ignore[no-untyped-def]
+    """The request, passed to dpop_idp.mjs as the example host's."""
+    import httpx
+
+    if state.dpop_idp is None:
+        return _refused("the DPoP provider is not running (harness.py)", 503)
+    headers = {k: v for k, v in request.headers.items()
+               if k.lower() not in ("host", "content-length", "connection")}
+    headers.update({"X-Forwarded-Proto": "https", "X-Forwarded-Host": request.host})
+    answer = httpx.request(request.method, state.dpop_idp + _target(), headers=headers,
+                           content=request.get_data(), trust_env=False)
+    dropped = ("content-length", "content-encoding", "transfer-encoding", "connection")
+    return (answer.content, answer.status_code,
+            [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in dropped])
 
 
 def _accepted(state: State) -> bool:
@@ -252,11 +377,20 @@ def _valid_es256(token: str, public_key: object) -> bool:
 
 
 class Site:
-    """The app on ADDRESS:443 over TLS, in a thread of the harness."""
+    """The app on ADDRESS:443 over TLS, in a thread of the harness; the Digest
+    host gets digest_api's app of its own."""
 
     def __init__(self, address: str, cert_ctx: ssl.SSLContext) -> None:
         self.app, self.state = build_app()
-        self.httpd = make_server(address, 443, self.app, threaded=True, ssl_context=cert_ctx)
+        self.digest = digest_api.DigestState({BASIC_USER: PASSWORD})
+        digest_app = digest_api.build_app(self.digest, "MD5")
+
+        def by_host(environ, start_response):  # type: ignore[no-untyped-def]
+            if environ.get("HTTP_HOST", "").split(":")[0] == "digest-api.example.com":
+                return digest_app(environ, start_response)
+            return self.app(environ, start_response)
+
+        self.httpd = make_server(address, 443, by_host, threaded=True, ssl_context=cert_ctx)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
