@@ -171,6 +171,13 @@ def test_aws_sigv4_test_token_checks_the_api_and_names_both_secrets(cli, aws_api
     assert data["token_type"] == "AWS4-HMAC-SHA256"
 
 
+def test_aws_sigv4_test_token_panel_says_each_request_is_signed_anew(cli, aws_api):
+    configure_aws(cli, aws_api)
+    result = cli("test-token", "aws")
+    assert re.search(r"│ Expires in +— \(signed anew for each request\) +│", result.out), result.out
+    assert "not stated" not in result.err + result.out
+
+
 def test_aws_sigv4_wrong_region_is_explained_by_test_token(cli, aws_api):
     configure_aws(cli, aws_api, region="us-east-1")
     result = cli("test-token", "aws", "--json", expect=7)

@@ -125,7 +125,9 @@ def print_panel(d: Diagnosis, deps: Deps) -> None:
             grid.add_row("Token type", _text(t.token_type or ""))
         else:
             grid.add_row("Sent as", _text(t.sent_as or ""))
+        signed_per_request = o is None and target.signs_each_request
         grid.add_row("Expires in", f"{t.expires_in} s" if t.expires_in is not None
+                     else "— (signed anew for each request)" if signed_per_request
                      else "not stated")
         if o is not None:
             grid.add_row("Scope", _text(t.scope or "—"))
