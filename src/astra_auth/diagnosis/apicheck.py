@@ -353,9 +353,6 @@ def _type_hints(target: Target, status: int | None) -> list[str]:
     if target.auth_type == "bearer":
         return ["The stored bearer token may have expired or been revoked: store a new one with "
                 f"{command('configure', name)}."]
-    if target.auth_type == "digest" and target.digest is not None:
-        return ["Check the username and password the API expects: "
-                f"{command('configure', name)} asks for them again."]
     if target.auth_type == "jwt" and target.jwt is not None:
         return [f"The API did not accept the JWT signed here with {target.jwt.algorithm}: check "
                 "the algorithm and key it verifies with, and the claims it requires (iss, aud, "
