@@ -479,6 +479,15 @@ def test_dpop_auth_for_sends_a_bound_token_with_a_proof_per_request(
     assert len({c["jti"] for c in claims}) == 2
 
 
+def test_dpop_in_env_mode_names_the_proof_keys_variable_when_it_is_unset(cli):
+    result = cli("configure", "dp", "--grant-type", "client_credentials", "--token-url",
+                 "https://127.0.0.1:9/token", "--client-id", "c", "--dpop", "--secrets", "env",
+                 "--no-input", environ={"ASTRA_AUTH_DP_CLIENT_SECRET": "set-here-0123"})
+    assert ("ASTRA_AUTH_DP_DPOP_KEY (or ASTRA_AUTH_DPOP_KEY) is not set here; set it wherever "
+            "astra-auth runs") in result.err
+    assert "CLIENT_SECRET (or" not in result.err  # that one is set
+
+
 def test_dpop_through_the_proxy(proc, proxies, dpop_provider, dpop_api):
     from astra_auth.signing.dpop import generate_key as dpop_key
 

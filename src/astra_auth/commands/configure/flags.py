@@ -51,19 +51,25 @@ def from_flags(
     return s.answers
 
 
+def _warn_unset(name: str, kind: str, deps: Deps) -> None:
+    per_target, generic = env_names(name, kind)
+    deps.io.warn(f"{per_target} (or {generic}) is not set here; set it wherever astra-auth runs")
+
+
 def _settle_secret(s: Session, kind: str) -> None:
     """A given secret, else the environment's (stored in the keyring), else the
     stored one; a missing one is reported with the flag that gives it."""
     answers, deps = s.answers, s.deps
-    if kind in answers.secrets:
-        return  # settled by the type itself (a key it makes, an optional secret)
-    spec = SECRETS[kind]
     variable = env_source(answers.name, kind, deps.environ)
+    if kind in answers.secrets:  # settled by the type itself (a key it makes, an optional secret)
+        if answers.secrets[kind].state == "env" and variable is None:
+            _warn_unset(answers.name, kind, deps)
+        return
+    spec = SECRETS[kind]
     if answers.secrets_mode == "env":
         answers.secrets[kind] = Secret("env")
         if variable is None:
-            deps.io.warn(f"{env_names(answers.name, kind)[0]} (or {spec.env}) is not set here; "
-                         "set it wherever astra-auth runs")
+            _warn_unset(answers.name, kind, deps)
         return
     value = s.given.get(kind)
     if value is None and variable is not None:
