@@ -283,7 +283,9 @@ def aws_name(value: str, what: str) -> str:
 
 
 def signature_key_id(value: str) -> str:
-    """An HTTP signature's `keyid` (RFC 9421 §2.3): printable ASCII, no quote or backslash."""
+    """A key ID: an HTTP signature's `keyid` (RFC 9421 §2.3), or the `kid` a
+    private_key_jwt assertion names its key by (RFC 7515 §4.1.4).  Printable
+    ASCII, no quote or backslash."""
     value = value.strip()
     if (not value or len(value) > 256 or not value.isascii() or not value.isprintable()
             or '"' in value or "\\" in value):

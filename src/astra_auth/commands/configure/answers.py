@@ -100,6 +100,7 @@ class OAuth2Answers:
     extra_params: dict[str, str] = field(default_factory=dict)
     assertion_alg: str | None = None
     assertion_audience: str | None = None  # "" or None: the default
+    assertion_kid: str | None = None  # "" or None: the key's thumbprint
     certificate: str | None = None
     certificate_bound: bool = False
     authorization_url: str | None = None  # authorization_code only

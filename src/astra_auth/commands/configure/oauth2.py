@@ -287,6 +287,9 @@ def _ask_key(s: Session) -> None:
         preferred = s.opts.assertion_alg or (old.assertion_alg if old else None) or defaults.alg
         o.assertion_alg = s.opts.assertion_alg or algs[deps.prompter.select(
             "Assertion algorithm", [Choice(a) for a in algs], algs.index(preferred))]
+        kid = s.opts.assertion_kid if s.opts.assertion_kid is not None else (
+            old.assertion_kid if old else None)
+        o.assertion_kid = kid or None
 
 
 def _certificate(value: str) -> str:
@@ -446,6 +449,9 @@ def _enterprise_from_flags(s: Session) -> None:
     audience = opts.assertion_audience if opts.assertion_audience is not None else (
         old.assertion_audience if kept and old else None)
     o.assertion_audience = audience or None
+    kid = opts.assertion_kid if opts.assertion_kid is not None else (
+        old.assertion_kid if kept and old else None)
+    o.assertion_kid = kid or None
     o.certificate_bound = opts.certificate_bound if opts.certificate_bound is not None else (
         old.certificate_bound if old else False)
     wrong = []
@@ -456,6 +462,7 @@ def _enterprise_from_flags(s: Session) -> None:
     if method is not None and method != "private_key_jwt":
         wrong += [f for f, v in (("--assertion-alg", opts.assertion_alg),
                                  ("--assertion-audience", opts.assertion_audience)) if v]
+        wrong += ["--assertion-kid"] if opts.assertion_kid is not None else []
     if method is not None and method not in ("basic", "post"):
         wrong += [f for f, v in (("--client-secret", opts.client_secret),
                                  ("--client-secret-stdin", opts.client_secret_stdin)) if v]
@@ -520,6 +527,7 @@ def settings(answers: Answers) -> dict[str, Any]:
         assertion_alg=o.assertion_alg if o.client_auth == "private_key_jwt" else None,
         assertion_audience=(o.assertion_audience or None
                             if o.client_auth == "private_key_jwt" else None),
+        assertion_kid=o.assertion_kid or None if o.client_auth == "private_key_jwt" else None,
         certificate=o.certificate if o.client_auth in validate.KEY_CLIENT_AUTH
         or o.certificate_bound else None,
         certificate_bound=o.certificate_bound,
@@ -556,7 +564,8 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
             defaults = provider_defaults(o.token_url)
             rows.append(("Assertion", f"{o.assertion_alg or defaults.alg}, aud "
-                                      f"{o.assertion_audience or defaults.audience or o.token_url}"))
+                                      f"{o.assertion_audience or defaults.audience or o.token_url}"
+                                      + (f", kid {o.assertion_kid}" if o.assertion_kid else "")))
     if o.grant_type == "password":
         rows += [("Username", o.username or ""), ("Password", secret("password"))]
     rows += [
@@ -579,7 +588,7 @@ TYPE = AuthType(
            "--password", "--password-stdin",
            # private_key_jwt and tls_client_auth
            "--private-key-file", "--private-key-stdin", "--certificate", "--assertion-alg",
-           "--assertion-audience", "--param", "--certificate-bound",
+           "--assertion-audience", "--assertion-kid", "--param", "--certificate-bound",
            # login grants
            "--authorization-url", "--device-authorization-url",
            # DPoP (RFC 9449)

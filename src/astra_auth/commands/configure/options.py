@@ -34,7 +34,8 @@ TYPE_FLAGS = {
     "--header-name": "header_name", "--prefix": "prefix",
     "--private-key-file": "private_key_file", "--private-key-stdin": "private_key_stdin",
     "--certificate": "certificate", "--assertion-alg": "assertion_alg",
-    "--assertion-audience": "assertion_audience", "--param": "params",
+    "--assertion-audience": "assertion_audience", "--assertion-kid": "assertion_kid",
+    "--param": "params",
     "--certificate-bound": "certificate_bound",
     "--authorization-url": "authorization_url",
     "--device-authorization-url": "device_authorization_url",
@@ -197,6 +198,9 @@ def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
             "--assertion-audience", opts.assertion_audience,
             lambda v: validate.plain_value(v, "assertion audience", validate.MAX_URL,
                                            allow_empty=True)),
+        # "" goes back to the key's thumbprint.
+        assertion_kid=check("--assertion-kid", opts.assertion_kid,
+                            lambda v: validate.signature_key_id(v) if v.strip() else ""),
     )
 
 
