@@ -75,7 +75,8 @@ def problem(answers: Answers, kind: str, value: str, *, check_alg: bool = True) 
             reason = str(exc)
     if reason is None:
         return None
-    reason = reason[0].upper() + reason[1:]
+    if not reason.startswith(str(algorithm(answers, kind))):  # "ed25519 needs …" stays
+        reason = reason[0].upper() + reason[1:]
     return reason if reason.endswith(".") else reason + "."
 
 
