@@ -140,6 +140,11 @@ def test_the_import_flags_are_completed_and_a_collection_is_a_file(shell):
     assert shell("zsh", "astra-auth configure alpha --environment ") == ["_files"]
 
 
+def test_the_assertion_flags_are_completed(shell):
+    assert shell("bash", "astra-auth configure alpha --assertion-") == [
+        "--assertion-alg", "--assertion-audience", "--assertion-kid"]
+
+
 def test_bash_completes_token_formats(shell):
     assert shell("bash", "astra-auth token alpha --format ") == ["bare", "header", "json"]
 

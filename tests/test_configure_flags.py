@@ -262,3 +262,9 @@ def test_plain_http_is_accepted_for_loopback_hosts(cli, config_path, url):
     cli("configure", "a", "--grant-type", "client_credentials", "--token-url", url,
         "--client-id", "c", "--client-secret", CLIENT_SECRET)
     assert f'token_url = "{url}"' in config_path.read_text()
+
+
+def test_help_lists_assertion_kid(cli):
+    result = cli("configure", "--help")
+    assert "--assertion-kid" in result.out
+    assert "the kid the provider registered the key under" in " ".join(result.out.split())

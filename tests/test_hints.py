@@ -223,6 +223,32 @@ def test_invalid_client_with_post_offers_the_basic_command():
     assert ("astra-auth configure hr --client-auth basic --no-input" in hints[1])
 
 
+CTX_PKJWT = Context("pk", "client_credentials", "scanner-app", "private_key_jwt",
+                    "https://idp.example.com/oauth/token")
+
+
+def test_invalid_client_for_private_key_jwt_offers_assertion_kid():
+    failure = Failure("invalid_client", "m", details={"kid": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAf"})
+    assert hints_for(failure, CTX_PKJWT)[2] == (
+        "The header named the key by kid 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAf' (its RFC 7638 "
+        "thumbprint): register the public key under that kid in the client's JWKS, or, where "
+        "the provider gave the key a kid of its own (Okta, Auth0), send that kid: astra-auth "
+        "configure pk --assertion-kid KID --no-input; or give the certificate with "
+        "--certificate to send x5t#S256 instead.")
+
+
+def test_invalid_client_with_an_assertion_kid_says_it_was_set_and_how_to_undo_it():
+    from dataclasses import replace
+
+    failure = Failure("invalid_client", "m", details={"kid": "key-2026-01"})
+    ctx = replace(CTX_PKJWT, assertion_kid="key-2026-01")
+    assert hints_for(failure, ctx)[2] == (
+        "The header named the key by kid 'key-2026-01' (set with --assertion-kid): check that "
+        "the provider registered the public key under exactly that kid, or give the one it "
+        "shows: astra-auth configure pk --assertion-kid KID --no-input; or name the key by its "
+        "RFC 7638 thumbprint again: astra-auth configure pk --assertion-kid '' --no-input")
+
+
 def test_bare_401_names_the_other_method_as_a_command():
     hints = hints_for(Failure("http_error", "m", http_status=401), CTX_CC)
     assert hints[0] == ("The provider refused the client credentials without saying why: "

@@ -174,6 +174,7 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
             "extra_params": dict(o.extra_params),
             "assertion_alg": o.assertion_alg,
             "assertion_audience": o.assertion_audience,
+            "assertion_kid": o.assertion_kid,
             "certificate": o.certificate,
             "certificate_bound": o.certificate_bound,
         }
@@ -228,8 +229,11 @@ def show_target(opts: ShowOptions, deps: Deps) -> None:
         table.add_row("Certificate", Text(o.certificate + (
             " (presented to the API too)" if o.certificate_bound else "")))
     if o.client_auth == "private_key_jwt":
+        named = (f"key named by kid {o.assertion_kid}" if o.assertion_kid else
+                 "key named by the certificate's x5t#S256" if o.certificate else
+                 "key named by its RFC 7638 thumbprint")
         table.add_row("Assertion", Text(f"{o.assertion_alg or 'provider default'}, aud "
-                                        f"{o.assertion_audience or 'default'}"))
+                                        f"{o.assertion_audience or 'default'}, {named}"))
     if o.grant_type == "password":
         table.add_row("Username", Text(o.username or ""))
         table.add_row("Password", _state_text(states["password"],

@@ -104,7 +104,6 @@ TOKEN_FORMATS = ("bare", "header", "json")
 SHELLS = ("bash", "zsh", "fish", "powershell")
 
 
-PEM_BLOCK = r"-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n:,\- ]+-----END [A-Z0-9 ]+-----"
 HEADER_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 
 
@@ -283,7 +282,9 @@ def aws_name(value: str, what: str) -> str:
 
 
 def signature_key_id(value: str) -> str:
-    """An HTTP signature's `keyid` (RFC 9421 §2.3): printable ASCII, no quote or backslash."""
+    """A key ID: an HTTP signature's `keyid` (RFC 9421 §2.3), or the `kid` a
+    private_key_jwt assertion names its key by (RFC 7515 §4.1.4).  Printable
+    ASCII, no quote or backslash."""
     value = value.strip()
     if (not value or len(value) > 256 or not value.isascii() or not value.isprintable()
             or '"' in value or "\\" in value):
@@ -330,12 +331,12 @@ def header_prefix(value: str) -> str:
 
 
 def pem_value(value: str, what: str) -> str:
-    """A PEM block (a private key): lines of base64 between BEGIN and END."""
+    """A PEM text (a private key), its line ends made LF.  Whether it holds a
+    key that can be read and fits its algorithm is the key check's to say
+    (`invalid_key`), not this one's."""
     value = value.replace("\r\n", "\n").strip("\n") + "\n"
     if len(value) > MAX_SECRET:
         raise ValueError(f"the {what} is too long (at most {MAX_SECRET} characters)")
-    if not _regex(PEM_BLOCK).search(value):
-        raise ValueError(f"the {what} is not a PEM block (-----BEGIN … KEY-----)")
     if any(ch in value for ch in "\x00\r"):
         raise ValueError(f"the {what} contains a NUL or carriage-return character")
     return value

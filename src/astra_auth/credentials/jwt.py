@@ -95,6 +95,18 @@ class JwtSource:
 
 def load_key(algorithm: str, secret: str, target: Target) -> Any:
     """The joserfc key for `algorithm`, or InvalidKey naming why not."""
+    try:
+        return signing_key(algorithm, secret)
+    except ValueError as exc:
+        raise InvalidKey(Failure(Category.INVALID_KEY, f"The signing key of {target.name} "
+                                 f"cannot be used with {algorithm}: {exc}.")) from None
+
+
+def signing_key(algorithm: str, secret: str) -> Any:
+    """The joserfc key for `algorithm`; ValueError says why not, in our own
+    words (never the key's text).  `configure` checks a key given to it with
+    this too, so that a key it saves is one that signs."""
+    from joserfc.errors import InvalidKeyTypeError
     from joserfc.jwk import ECKey, OctKey, RSAKey
 
     try:
@@ -105,20 +117,29 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
         if "PRIVATE KEY-----" not in secret:
             raise ValueError(f"{algorithm} needs a PEM private key (-----BEGIN PRIVATE KEY-----)")
         key: ECKey | RSAKey
-        if algorithm == "ES256":
-            key = ECKey.import_key(secret)
-            if key.curve_name != "P-256":
-                raise ValueError(f"ES256 needs a P-256 key, not {key.curve_name}")
-        else:
-            key = RSAKey.import_key(secret)
+        with warnings.catch_warnings():
+            # joserfc warns about small RSA keys on stderr; the size is said below.
+            warnings.simplefilter("ignore")
+            if algorithm == "ES256":
+                key = ECKey.import_key(secret)
+                if key.curve_name != "P-256":
+                    raise ValueError(f"ES256 needs a P-256 key, not {key.curve_name}")
+            else:
+                key = RSAKey.import_key(secret)
+                # RFC 7518 §3.3 and §3.5: RS256 and PS256 keys of 2048 bits or more.
+                size = key.raw_value.key_size
+                if size < 2048:
+                    raise ValueError(f"{algorithm} needs an RSA key of at least 2048 bits "
+                                     f"(this one has {size})")
         if not key.is_private:
             raise ValueError("the key is a public key; signing needs the private key")
         return key
+    except InvalidKeyTypeError:
+        wanted = "an EC P-256 key" if algorithm == "ES256" else "an RSA key"
+        raise ValueError(f"{algorithm} needs {wanted}; this is another kind of key") from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's key
         # Only a reason of our own words: never the key's text.
-        reason = _safe_reason(exc)
-        raise InvalidKey(Failure(Category.INVALID_KEY, f"The signing key of {target.name} "
-                                 f"cannot be used with {algorithm}: {reason}.")) from None
+        raise ValueError(_safe_reason(exc)) from None
 
 
 def _safe_reason(exc: Exception) -> str:

@@ -352,7 +352,8 @@ class TokenSource:
             client_secret=base.client_secret, client_auth=base.client_auth,
             scope=base.scope, refresh_token=refresh,
             client_key=base.client_key, assertion_alg=base.assertion_alg,
-            assertion_audience=base.assertion_audience, clock=base.clock,
+            assertion_audience=base.assertion_audience, assertion_kid=base.assertion_kid,
+            clock=base.clock,
             tls_identity=base.tls_identity, extra_params=base.extra_params, dpop=base.dpop,
         )
 

@@ -116,6 +116,7 @@ def grant_request(target: Target, deps: Deps, dpop: DpopProver | None = None) ->
         client_key=key,
         assertion_alg=o.assertion_alg or defaults.alg,
         assertion_audience=o.assertion_audience or defaults.audience,
+        assertion_kid=o.assertion_kid,
         clock=deps.clock,
         tls_identity=key if presents_certificate(target) else None,
         dpop=dpop if dpop is not None else dpop_prover(target, deps),

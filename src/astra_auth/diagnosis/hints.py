@@ -60,6 +60,7 @@ class Context:
     # private_key_jwt and tls_client_auth (docs/auth/enterprise.md)
     assertion_alg: str | None = None
     assertion_audience: str | None = None
+    assertion_kid: str | None = None
     certificate: str | None = None
 
     @classmethod
@@ -75,7 +76,8 @@ class Context:
         return cls(target.name, o.grant_type, o.client_id, o.client_auth, o.token_url,
                    o.scope, o.audience, secrets_mode=o.secrets, sources=dict(secret_sources),
                    keyring_usable=keyring_usable, assertion_alg=o.assertion_alg,
-                   assertion_audience=o.assertion_audience, certificate=o.certificate)
+                   assertion_audience=o.assertion_audience, assertion_kid=o.assertion_kid,
+                   certificate=o.certificate)
 
 
 def seconds(n: int | float | str) -> str:
@@ -443,15 +445,25 @@ def _invalid_assertion(f: Failure, ctx: Context) -> list[str]:
         "token_endpoint_auth_signing_alg), and the key must fit it. Change it with: "
         + configure_command(ctx, "--assertion-alg", Placeholder("RS256|PS256|ES256")),
     ]
-    if thumbprint:
+    own_kid = configure_command(ctx, "--assertion-kid", Placeholder("KID"))
+    if ctx.assertion_kid:
+        hints.append(f"The header named the key by kid {ctx.assertion_kid!r} (set with "
+                     "--assertion-kid): check that the provider registered the public key "
+                     "under exactly that kid, or give the one it shows: " + own_kid
+                     + "; or name the key by its RFC 7638 thumbprint again: "
+                     + configure_command(ctx, "--assertion-kid", ""))
+    elif thumbprint:
         hints.append(f"The header named the certificate by x5t#S256 {thumbprint}: upload "
-                     "that certificate to the client on the provider.")
+                     "that certificate to the client on the provider, or, where the provider "
+                     "knows the key by a kid of its own, send that kid too: " + own_kid)
     else:
         hints.append("The header named the key by kid "
                      + (f"{kid!r} (its RFC 7638 thumbprint)" if kid else "(its RFC 7638 "
                         "thumbprint)")
-                     + ": register the public key under that kid in the client's JWKS, or "
-                     "give the certificate with --certificate to send x5t#S256 instead.")
+                     + ": register the public key under that kid in the client's JWKS, or, "
+                     "where the provider gave the key a kid of its own (Okta, Auth0), send "
+                     "that kid: " + own_kid
+                     + "; or give the certificate with --certificate to send x5t#S256 instead.")
     hints += [
         "An assertion is valid for 60 seconds from this machine's clock: a clock that is "
         "minutes off (clock skew) makes every one expired or not yet valid; check NTP.",

@@ -154,9 +154,12 @@ class ClientKey:
 
     # -- private_key_jwt ---------------------------------------------------
 
-    def assertion(self, *, client_id: str, audience: str, alg: str, now: float) -> str:
+    def assertion(self, *, client_id: str, audience: str, alg: str, now: float,
+                  kid: str | None = None) -> str:
         """A fresh client assertion (RFC 7523 §3): iss = sub = client ID, aud, a
-        unique jti, iat, nbf and a short exp; `kid`, or `x5t#S256` with a certificate."""
+        unique jti, iat, nbf and a short exp.  The header names the key by
+        `kid` where one is given (the provider's own name for the key), by
+        `x5t#S256` with a certificate, else by its RFC 7638 thumbprint."""
         from joserfc import jwt
 
         self.check_alg(alg)
@@ -164,7 +167,9 @@ class ClientKey:
         header: dict[str, Any] = {"alg": alg, "typ": "JWT"}
         if cert is not None:
             header["x5t#S256"] = b64url(hashlib.sha256(cert).digest())
-        else:
+        if kid is not None:
+            header["kid"] = kid
+        elif cert is None:
             header["kid"] = self.kid()
         issued = int(now)
         claims = {"iss": client_id, "sub": client_id, "aud": audience,

@@ -44,6 +44,9 @@ class GrantRequest:
     client_key: ClientKey | None = field(default=None, repr=False)
     assertion_alg: str = "RS256"
     assertion_audience: str | None = None  # None: the token URL
+    # The header's kid (None: the key's RFC 7638 thumbprint, or x5t#S256 alone
+    # with a certificate).
+    assertion_kid: str | None = None
     # The clock an assertion's iat and exp come from.
     clock: Callable[[], float] = field(default=time.time, repr=False)
     # The key whose certificate the TLS connection presents (tls_client_auth,
@@ -63,7 +66,7 @@ class GrantRequest:
         assert self.client_key is not None
         return self.client_key.assertion(
             client_id=self.client_id, audience=self.assertion_audience or self.token_url,
-            alg=self.assertion_alg, now=self.clock())
+            alg=self.assertion_alg, now=self.clock(), kid=self.assertion_kid)
 
     def headers_and_form(self) -> tuple[dict[str, str], dict[str, str]]:
         """The request's headers and form fields.  Raises

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from astra_auth.commands.configure.answers import Answers, Secret, Session
 from astra_auth.commands.configure.flags import from_flags
 from astra_auth.commands.configure.from_document import check_import_flags, in_ci
+from astra_auth.commands.configure.keys import refuse_unfit_keys
 from astra_auth.commands.configure.options import ConfigureOptions, check_flags, read_given
 from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
@@ -54,6 +55,9 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
         if plan is None:
             deps.io.info("Nothing was saved.")
             return
+        # Each key was checked as it was given; a setting changed from the
+        # summary's menu (the algorithm) may not fit it any more.
+        refuse_unfit_keys(session)
         plan = _save_interactive(answers, plan, deps)
     else:
         opts, given = in_ci(opts, config.targets, deps, given)

@@ -100,6 +100,7 @@ class OAuth2Answers:
     extra_params: dict[str, str] = field(default_factory=dict)
     assertion_alg: str | None = None
     assertion_audience: str | None = None  # "" or None: the default
+    assertion_kid: str | None = None  # "" or None: the key's thumbprint
     certificate: str | None = None
     certificate_bound: bool = False
     authorization_url: str | None = None  # authorization_code only
@@ -183,6 +184,8 @@ def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
                                 ((spec.flag,) if spec.value_flag else ()) + (spec.stdin_flag,)))
     if opts.signing_key_file is not None:
         given.append("--signing-key-file")
+    if opts.private_key_file is not None:
+        given.append("--private-key-file")
     if opts.generate_key:
         given.append("--generate-key")
     if not given:
@@ -193,7 +196,8 @@ def refuse_given_secrets(opts: ConfigureOptions, name: str) -> None:
     kinds = [spec.kind for spec in SECRETS.values()
              if set(given) & {spec.flag, spec.stdin_flag}
              or (spec.kind == "signing_key" and {"--signing-key-file", "--generate-key"}
-                 & set(given))]
+                 & set(given))
+             or (spec.kind == "private_key" and "--private-key-file" in given)]
     raise UsageError(
         f"{', '.join(given)}: target {name!r} keeps its secrets in environment variables "
         "(secrets = env), so nothing given here would be stored",

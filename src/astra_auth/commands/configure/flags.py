@@ -16,6 +16,7 @@ from astra_auth.commands.configure.answers import (
     start,
 )
 from astra_auth.commands.configure.auth_types import AUTH_TYPES
+from astra_auth.commands.configure.keys import refuse_unfit_keys
 from astra_auth.commands.configure.options import ConfigureOptions, Given, check_secret
 from astra_auth.core.errors import KeyringUnavailable, UsageError
 from astra_auth.storage.config import Target
@@ -48,6 +49,7 @@ def from_flags(
             + ", ".join(s.missing)
         )
     auth_type.from_provider(s)
+    refuse_unfit_keys(s)
     return s.answers
 
 

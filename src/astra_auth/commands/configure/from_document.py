@@ -114,11 +114,12 @@ def _offered(opts: ConfigureOptions, existing: Target | None) -> bool:
 def _client(opts: ConfigureOptions, existing: Target | None,
             deps: Deps) -> Callable[[], httpx.Client]:
     """Clients for a document fetched by URL, with the target's CA bundle and timeout."""
-    from astra_auth.net.settings import DEFAULT_TIMEOUT
+    from astra_auth.net.settings import DEFAULT_TIMEOUT, check_ca_bundle
 
     ca_bundle = opts.ca_bundle
     if ca_bundle is None and existing is not None and existing.ca_bundle:
         ca_bundle = Path(existing.ca_bundle).expanduser()
+        check_ca_bundle(ca_bundle)
     timeout = opts.timeout or (existing.timeout if existing else None) or DEFAULT_TIMEOUT
     return lambda: deps.http_client(timeout, ca_bundle)
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session
 from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
+from astra_auth.commands.configure.keys import problem as key_problem
+from astra_auth.commands.configure.keys import settled_problem, unfit
 from astra_auth.commands.configure.options import read_key_file
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
@@ -62,13 +64,13 @@ def ask_key(s: Session) -> None:
             algorithm == "hmac-sha256"):
         while True:
             ask_secret(s, "signing_key")
-            problem = _problem(s, algorithm)
+            problem = settled_problem(s, "signing_key")
             if problem is None:
                 return
             if s.given.get("signing_key") is not None:
-                raise _invalid(s, problem)
+                raise unfit(s, "signing_key", problem)
             deps.io.warn(f"{problem} Try again.")
-    stored = _fits_stored(s, algorithm)
+    stored = _fits_stored(s)
     choices = [Choice("Make a new key pair here",
                       "then register its public key with the API (targets show gives it)"),
                Choice("Read my private key from a PEM file", "read once into the OS keyring")]
@@ -87,12 +89,12 @@ def ask_key(s: Session) -> None:
         path = deps.prompter.text("Private key file (PEM; read once into the OS keyring)",
                                   default=None)
         try:
-            value = read_key_file(Path(path.strip()).expanduser(), "key file")
+            value = read_key_file(Path(path.strip()).expanduser(), "key file", deps.io.warn)
         except UsageError as exc:
             deps.io.warn(f"{exc.message}. Try again.")
             continue
         answers.secrets["signing_key"] = Secret("new", value)
-        problem = _problem(s, algorithm)
+        problem = settled_problem(s, "signing_key")
         if problem is None:
             return
         deps.io.warn(f"{problem} Try again.")
@@ -168,68 +170,9 @@ def from_flags(s: Session) -> None:
         s.answers.secrets["signing_key"] = Secret("new", _generate(f["algorithm"]))
 
 
-def from_provider(s: Session) -> None:
-    """CI, once nothing is missing: the key checked against the algorithm."""
-    algorithm = s.answers.fields["algorithm"]
-    problem = _problem(s, algorithm)
-    if problem is not None:
-        raise _invalid(s, problem)
-
-
-def _problem(s: Session, algorithm: str) -> str | None:
-    """Why the signing key these answers keep cannot sign with `algorithm`, or None."""
-    from astra_auth.signing.http_signature import load_key
-    from astra_auth.signing.message import InvalidKey
-
-    secret = s.answers.secrets.get("signing_key")
-    if secret is None or secret.state == "env":
-        return None
-    value = secret.value
-    if secret.state == "stored":
-        old = old_settings(s, "http_signature")
-        if old is not None and old.algorithm == algorithm:
-            return None
-        value = s.deps.secrets.get(entry(s.answers.name, "signing_key"))
-        if value is None:
-            return None
-    assert value is not None
-    try:
-        load_key(algorithm, value)
-    except InvalidKey as exc:
-        return f"{exc}"
-    return None
-
-
-def _fits_stored(s: Session, algorithm: str) -> bool:
-    from astra_auth.signing.http_signature import load_key
-    from astra_auth.signing.message import InvalidKey
-
+def _fits_stored(s: Session) -> bool:
     value = s.deps.secrets.get(entry(s.answers.name, "signing_key"))
-    if value is None:
-        return False
-    try:
-        load_key(algorithm, value)
-    except InvalidKey:
-        return False
-    return True
-
-
-def _invalid(s: Session, problem: str) -> Exception:
-    from astra_auth.core.failure import Category, CredentialError, Failure
-    from astra_auth.text.shellcmd import configure
-
-    name = s.answers.name
-    return CredentialError(Failure(
-        Category.INVALID_KEY, f"The signing key for {name} cannot sign with "
-        f"{s.answers.fields['algorithm']}: {problem} Nothing was saved."), [
-        "Give a key that fits: " + configure(name, "--signing-key-file", _placeholder("PATH")),
-        "Or make a new key pair: " + configure(name, "--generate-key")])
-
-
-def _placeholder(text: str) -> Any:
-    from astra_auth.text.shellcmd import Placeholder
-
-    return Placeholder(text)
+    return value is not None and key_problem(s.answers, "signing_key", value) is None
 
 
 def _generate(algorithm: str) -> str:
@@ -259,7 +202,8 @@ TYPE = AuthType(
                   "every request signed with a key (RFC 9421)"),
     steps=(ask_algorithm, ask_key, ask_key_id, ask_components, ask_label, ask_lifetime),
     from_flags=from_flags,
-    from_provider=from_provider,
+    # CI checks the key as for every type, once the answers are complete (keys.py).
+    from_provider=lambda s: None,
     secret_kinds=lambda answers: ["signing_key"],
     kept_kinds=("signing_key",),
     settings=settings,

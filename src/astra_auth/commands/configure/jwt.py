@@ -45,13 +45,21 @@ def ask_algorithm(s: Session) -> None:
 
 
 def ask_key(s: Session) -> None:
-    """A shared secret (hidden), or for RS/PS/ES the path of a PEM file, read now."""
-    if s.answers.fields["algorithm"].startswith("HS") or s.answers.secrets_mode == "env" or (
-            s.given.get("signing_key") is not None):
-        ask_secret(s, "signing_key")
-        return
+    """A shared secret (hidden), or for RS/PS/ES the path of a PEM file, read now.
+    A key that does not fit the algorithm is said, and asked for again."""
+    from astra_auth.commands.configure.keys import settled_problem, unfit
     from astra_auth.storage.secretstore import entry
 
+    if s.answers.fields["algorithm"].startswith("HS") or s.answers.secrets_mode == "env" or (
+            s.given.get("signing_key") is not None):
+        while True:
+            ask_secret(s, "signing_key")
+            problem = settled_problem(s, "signing_key")
+            if problem is None:
+                return
+            if s.given.get("signing_key") is not None:
+                raise unfit(s, "signing_key", problem)
+            s.deps.io.warn(f"{problem} Try again.")
     stored = s.deps.secrets.get(entry(s.answers.name, "signing_key")) is not None
     while True:
         path = s.deps.prompter.text(
@@ -59,14 +67,20 @@ def ask_key(s: Session) -> None:
             + ("; Enter keeps the stored key" if stored else ""), default=None)
         if not path.strip() and stored:
             s.answers.secrets["signing_key"] = Secret("stored")
+        else:
+            try:
+                value = read_key_file(Path(path.strip()).expanduser(), "key file",
+                                      s.deps.io.warn)
+            except UsageError as exc:
+                s.deps.io.warn(f"{exc.message}. Try again.")
+                continue
+            s.answers.secrets["signing_key"] = Secret("new", value)
+        problem = settled_problem(s, "signing_key")
+        if problem is None:
             return
-        try:
-            value = read_key_file(Path(path.strip()).expanduser(), "key file")
-        except UsageError as exc:
-            s.deps.io.warn(f"{exc.message}. Try again.")
-            continue
-        s.answers.secrets["signing_key"] = Secret("new", value)
-        return
+        if s.answers.secrets["signing_key"].state == "stored":
+            stored = False  # it does not fit this algorithm: a new one is needed
+        s.deps.io.warn(f"{problem} Try again.")
 
 
 def _claims_text(value: str) -> str:

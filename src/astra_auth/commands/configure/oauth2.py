@@ -244,32 +244,13 @@ def ask_client_auth(s: Session) -> None:
 
 def _ask_key(s: Session) -> None:
     """private_key_jwt and tls_client_auth: the key file (read once into the
-    keyring), the certificate's path, and for private_key_jwt the algorithm."""
-    from astra_auth.commands.configure.options import read_key_file
-    from astra_auth.core.errors import UsageError
+    keyring), the certificate's path, and for private_key_jwt the algorithm.
+    A key that does not fit is said, and asked for again."""
+    from astra_auth.commands.configure.keys import settled_problem, unfit
     from astra_auth.oauth.client_auth import provider_defaults
 
     o, old, deps = s.answers.oauth2, _old(s), s.deps
-    if s.answers.secrets_mode == "env" or s.given.get("private_key") is not None:
-        ask_secret(s, "private_key")
-    else:
-        stored = deps.secrets.get(entry(s.answers.name, "private_key")) is not None
-        while True:
-            path = deps.prompter.text(
-                "Private key file (PEM; read once into the keyring"
-                + ("; Enter keeps the stored one)" if stored else ")"), default=None)
-            if not path.strip() and stored:
-                s.answers.secrets["private_key"] = Secret("stored")
-                break
-            try:
-                pem = read_key_file(Path(path.strip()).expanduser(), "Private key file")
-                if "PRIVATE KEY-----" not in pem:
-                    raise UsageError("that file holds no private key")
-            except UsageError as exc:
-                deps.io.warn(f"{exc.message}. Try again.")
-                continue
-            s.answers.secrets["private_key"] = Secret("new", pem)
-            break
+    _ask_private_key(s)
     needs_cert = o.client_auth == "tls_client_auth" or o.certificate_bound
     defaults = provider_defaults(o.token_url or "")
     label = ("Certificate file (PEM, the public half of the key)" if needs_cert else
@@ -282,11 +263,59 @@ def _ask_key(s: Session) -> None:
         o.certificate = ask_valid(deps, label, current, _certificate)
     else:
         o.certificate = ask_optional(deps, label, current, _certificate) or None
-    if o.client_auth == "private_key_jwt":
-        algs = list(validate.ASSERTION_ALGORITHMS)
-        preferred = s.opts.assertion_alg or (old.assertion_alg if old else None) or defaults.alg
+    if o.client_auth != "private_key_jwt":
+        return
+    algs = list(validate.ASSERTION_ALGORITHMS)
+    while True:
+        preferred = s.opts.assertion_alg or o.assertion_alg or (
+            old.assertion_alg if old else None) or defaults.alg
         o.assertion_alg = s.opts.assertion_alg or algs[deps.prompter.select(
             "Assertion algorithm", [Choice(a) for a in algs], algs.index(preferred))]
+        problem = settled_problem(s, "private_key")
+        if problem is None:
+            break
+        if s.given.get("private_key") is not None:
+            raise unfit(s, "private_key", problem)
+        deps.io.warn(f"{problem} Give a key that fits"
+                     + ("." if s.opts.assertion_alg else ", or choose another algorithm."))
+        _ask_private_key(s, again=True)
+    kid = s.opts.assertion_kid if s.opts.assertion_kid is not None else (
+        old.assertion_kid if old else None)
+    o.assertion_kid = kid or None
+
+
+def _ask_private_key(s: Session, again: bool = False) -> None:
+    """The private key: from the environment at run time, given with the flags,
+    or read from a PEM file typed here (Enter keeps the stored one).  A file
+    that holds no readable private key is said, and asked for again."""
+    from astra_auth.commands.configure.keys import problem
+    from astra_auth.commands.configure.options import read_key_file
+    from astra_auth.core.errors import UsageError
+
+    deps = s.deps
+    if s.answers.secrets_mode == "env" or s.given.get("private_key") is not None:
+        ask_secret(s, "private_key")
+        return
+    stored = not again and deps.secrets.get(entry(s.answers.name, "private_key")) is not None
+    while True:
+        path = deps.prompter.text(
+            "Private key file (PEM; read once into the keyring"
+            + ("; Enter keeps the stored one)" if stored else ")"), default=None)
+        if not path.strip() and stored:
+            s.answers.secrets["private_key"] = Secret("stored")
+            return
+        try:
+            pem = read_key_file(Path(path.strip()).expanduser(), "Private key file",
+                                deps.io.warn)
+        except UsageError as exc:
+            deps.io.warn(f"{exc.message}. Try again.")
+            continue
+        unreadable = problem(s.answers, "private_key", pem, check_alg=False)
+        if unreadable is not None:
+            deps.io.warn(f"{unreadable} Try again.")
+            continue
+        s.answers.secrets["private_key"] = Secret("new", pem)
+        return
 
 
 def _certificate(value: str) -> str:
@@ -446,6 +475,9 @@ def _enterprise_from_flags(s: Session) -> None:
     audience = opts.assertion_audience if opts.assertion_audience is not None else (
         old.assertion_audience if kept and old else None)
     o.assertion_audience = audience or None
+    kid = opts.assertion_kid if opts.assertion_kid is not None else (
+        old.assertion_kid if kept and old else None)
+    o.assertion_kid = kid or None
     o.certificate_bound = opts.certificate_bound if opts.certificate_bound is not None else (
         old.certificate_bound if old else False)
     wrong = []
@@ -456,6 +488,7 @@ def _enterprise_from_flags(s: Session) -> None:
     if method is not None and method != "private_key_jwt":
         wrong += [f for f, v in (("--assertion-alg", opts.assertion_alg),
                                  ("--assertion-audience", opts.assertion_audience)) if v]
+        wrong += ["--assertion-kid"] if opts.assertion_kid is not None else []
     if method is not None and method not in ("basic", "post"):
         wrong += [f for f, v in (("--client-secret", opts.client_secret),
                                  ("--client-secret-stdin", opts.client_secret_stdin)) if v]
@@ -520,6 +553,7 @@ def settings(answers: Answers) -> dict[str, Any]:
         assertion_alg=o.assertion_alg if o.client_auth == "private_key_jwt" else None,
         assertion_audience=(o.assertion_audience or None
                             if o.client_auth == "private_key_jwt" else None),
+        assertion_kid=o.assertion_kid or None if o.client_auth == "private_key_jwt" else None,
         certificate=o.certificate if o.client_auth in validate.KEY_CLIENT_AUTH
         or o.certificate_bound else None,
         certificate_bound=o.certificate_bound,
@@ -556,7 +590,8 @@ def summary(target: Target, secret: Callable[[str], str]) -> list[tuple[str, str
 
             defaults = provider_defaults(o.token_url)
             rows.append(("Assertion", f"{o.assertion_alg or defaults.alg}, aud "
-                                      f"{o.assertion_audience or defaults.audience or o.token_url}"))
+                                      f"{o.assertion_audience or defaults.audience or o.token_url}"
+                                      + (f", kid {o.assertion_kid}" if o.assertion_kid else "")))
     if o.grant_type == "password":
         rows += [("Username", o.username or ""), ("Password", secret("password"))]
     rows += [
@@ -579,7 +614,7 @@ TYPE = AuthType(
            "--password", "--password-stdin",
            # private_key_jwt and tls_client_auth
            "--private-key-file", "--private-key-stdin", "--certificate", "--assertion-alg",
-           "--assertion-audience", "--param", "--certificate-bound",
+           "--assertion-audience", "--assertion-kid", "--param", "--certificate-bound",
            # login grants
            "--authorization-url", "--device-authorization-url",
            # DPoP (RFC 9449)

@@ -6,6 +6,8 @@ the options the command line filled stay what the user typed.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +17,7 @@ from astra_auth.commands.configure.answers import SECRETS, SecretSpec
 from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
+from astra_auth.text.shellcmd import quote
 
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
@@ -34,7 +37,8 @@ TYPE_FLAGS = {
     "--header-name": "header_name", "--prefix": "prefix",
     "--private-key-file": "private_key_file", "--private-key-stdin": "private_key_stdin",
     "--certificate": "certificate", "--assertion-alg": "assertion_alg",
-    "--assertion-audience": "assertion_audience", "--param": "params",
+    "--assertion-audience": "assertion_audience", "--assertion-kid": "assertion_kid",
+    "--param": "params",
     "--certificate-bound": "certificate_bound",
     "--authorization-url": "authorization_url",
     "--device-authorization-url": "device_authorization_url",
@@ -197,6 +201,9 @@ def _check_enterprise(opts: ConfigureOptions, check: Callable[..., str | None]
             "--assertion-audience", opts.assertion_audience,
             lambda v: validate.plain_value(v, "assertion audience", validate.MAX_URL,
                                            allow_empty=True)),
+        # "" goes back to the key's thumbprint.
+        assertion_kid=check("--assertion-kid", opts.assertion_kid,
+                            lambda v: validate.signature_key_id(v) if v.strip() else ""),
     )
 
 
@@ -310,20 +317,18 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
             given.values[spec.kind] = check_secret(value, spec.flag, spec.what)
 
     if opts.signing_key_file is not None:
-        given.values["signing_key"] = read_key_file(opts.signing_key_file, "--signing-key-file")
+        given.values["signing_key"] = read_key_file(opts.signing_key_file, "--signing-key-file",
+                                                    deps.io.warn)
     if opts.private_key_file is not None:
-        given.values["private_key"] = read_key_file(opts.private_key_file, "--private-key-file")
-        if "PRIVATE KEY-----" not in given.values["private_key"]:
-            raise UsageError(f"--private-key-file: {opts.private_key_file} holds no private key "
-                             "(-----BEGIN PRIVATE KEY-----); the certificate goes to "
-                             "--certificate")
+        given.values["private_key"] = read_key_file(opts.private_key_file, "--private-key-file",
+                                                    deps.io.warn)
     wanted = [spec for spec in specs if _stdin(opts, spec)]
     if not wanted:
         return given
     if len(wanted) == 1 and wanted[0].multiline and not deps.io.stdin_is_tty:
         # A PEM key spans lines: the whole of standard input is the secret.
         given.values[wanted[0].kind] = check_secret(
-            deps.io.stdin.read().strip("\n") + "\n", wanted[0].stdin_flag, wanted[0].what,
+            _read_stdin(deps).strip("\n") + "\n", wanted[0].stdin_flag, wanted[0].what,
             multiline=True)
         return given
     if deps.io.stdin_is_tty:
@@ -335,7 +340,7 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
                 deps.prompter.secret(label + " (hidden)"), spec.stdin_flag, spec.what
             )
         return given
-    lines = deps.io.stdin.read().splitlines()
+    lines = _read_stdin(deps).splitlines()
     if len(lines) != len(wanted) or not all(lines):
         if len(wanted) == 1:
             raise UsageError(
@@ -352,6 +357,19 @@ def read_given(opts: ConfigureOptions, deps: Deps, interactive: bool) -> Given:
     return given
 
 
+# Standard input is read up to this much: the secrets on it are far smaller,
+# and `< /dev/zero` must end in an error, not in a full memory.
+MAX_STDIN = 1024 * 1024
+
+
+def _read_stdin(deps: Deps) -> str:
+    text = deps.io.stdin.read(MAX_STDIN + 1)
+    if len(text) > MAX_STDIN:
+        raise UsageError("standard input holds more than 1 MiB: far more than the secrets "
+                         "it should hold")
+    return text
+
+
 def check_secret(value: str, source: str, what: str, *, multiline: bool = False) -> str:
     """A secret value checked; `source` (a flag or variable) names it in the error."""
     try:
@@ -362,20 +380,41 @@ def check_secret(value: str, source: str, what: str, *, multiline: bool = False)
         raise UsageError(f"{source}: {exc}") from None
 
 
-def read_key_file(path: Path, flag: str) -> str:
-    """A key file, read once (the tool keeps no path to a private key)."""
+def read_key_file(path: Path, flag: str, warn: Callable[[str], None] | None = None) -> str:
+    """A key file, read once (the tool keeps no path to a private key).  A PEM
+    key is a few kilobytes: no more than a secret's limit is read, so that
+    /dev/zero or a huge file ends in an error, not in a full memory.  `warn`
+    is told when other users can read the file."""
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: a named pipe that no one writes to must not hang the
+        # open; reads then block as usual (a pipe without a writer reads as empty).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise UsageError(f"{flag}: {path}: cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{flag}: {path}: is a folder, not a key file")
+        try:
+            data = handle.read(validate.MAX_SECRET + 1)
+        except OSError as exc:
+            raise UsageError(f"{flag}: {path}: cannot be read: {exc.strerror}") from None
     if len(data) > validate.MAX_SECRET:
-        raise UsageError(f"{flag}: {path}: too large for a key file")
+        raise UsageError(f"{flag}: {path}: too large for a key file (a PEM private key "
+                         f"fits in {validate.MAX_SECRET} bytes)")
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         raise UsageError(f"{flag}: {path}: not a PEM text file (DER keys: convert with "
                          "openssl pkey -in KEY -out key.pem)") from None
-    return check_secret(text, flag, "key file", multiline=True)
+    text = check_secret(text, flag, "key file", multiline=True)
+    if warn is not None and stat.S_ISREG(mode) and mode & (stat.S_IRGRP | stat.S_IROTH):
+        who = "other users" if mode & stat.S_IROTH else "its group"
+        warn(f"{path} can be read by {who} (mode {stat.S_IMODE(mode):04o}); a private key "
+             f"should be readable by you alone: chmod 600 {quote(str(path))}")
+    return text
 
 
 def _value(opts: ConfigureOptions, spec: SecretSpec) -> str | None:

@@ -108,8 +108,15 @@ def warn_about_url(s: Session, url: str) -> None:
 
 
 def _ca_bundle(s: Session) -> Path | None:
-    """The target's CA bundle (`--ca-bundle` or saved) for discovery, too."""
-    return Path(s.answers.ca_bundle).expanduser() if s.answers.ca_bundle else None
+    """The target's CA bundle (`--ca-bundle` or saved) for discovery, too;
+    refused when another user can change it."""
+    if not s.answers.ca_bundle:
+        return None
+    from astra_auth.net.settings import check_ca_bundle
+
+    bundle = Path(s.answers.ca_bundle).expanduser()
+    check_ca_bundle(bundle)
+    return bundle
 
 
 def _deadline(s: Session) -> Any:

@@ -135,6 +135,10 @@ class ConfigureOptions:
         "--assertion-audience", metavar="URL",
         help="private_key_jwt: the assertion's aud (default: the token URL, or the provider's "
         "own rule).")] = None
+    assertion_kid: Annotated[str | None, Option(
+        "--assertion-kid", metavar="KID",
+        help="private_key_jwt: the kid the provider registered the key under (default: the "
+        "key's RFC 7638 thumbprint; \"\" goes back to it).")] = None
     params: Annotated[tuple[str, ...], Option(
         "--param", metavar="NAME=VALUE",
         help="An extra token parameter NAME=VALUE (repeatable; replaces the stored ones), "

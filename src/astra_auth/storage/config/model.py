@@ -24,6 +24,9 @@ class OAuth2:
     # (None: the provider's default, else RS256 and the token URL).
     assertion_alg: str | None = None
     assertion_audience: str | None = None
+    # The `kid` the provider registered the key under (None: the key's RFC
+    # 7638 thumbprint, or no kid beside a certificate's x5t#S256).
+    assertion_kid: str | None = None
     # The public certificate (a path): private_key_jwt's x5t#S256, or the
     # certificate tls_client_auth presents.
     certificate: str | None = None

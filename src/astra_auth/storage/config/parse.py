@@ -139,7 +139,8 @@ _TARGET_KEYS = frozenset({"url", "auth_type", "oauth2", "basic", "bearer", "api_
                           "private_host_ok", "ca_bundle", "timeout"})
 _OAUTH2_KEYS = frozenset({"grant_type", "token_url", "client_id", "client_auth", "scope",
                           "audience", "username", "secrets", "extra_params", "assertion_alg",
-                          "assertion_audience", "certificate", "certificate_bound",
+                          "assertion_audience", "assertion_kid", "certificate",
+                          "certificate_bound",
                           "authorization_url", "device_authorization_url", "dpop", "dpop_alg"})
 
 
@@ -191,6 +192,7 @@ _OAUTH2_CHECKS: dict[str, Callable[[str], str]] = {
     "secrets": _secret_mode,
     "assertion_alg": lambda v: validate.choice(v, validate.ASSERTION_ALGORITHMS),
     "assertion_audience": _audience,
+    "assertion_kid": validate.signature_key_id,
     "certificate": lambda v: validate.file_path(v, "certificate path"),
     "authorization_url": validate.token_url,
     "device_authorization_url": validate.token_url,
@@ -489,7 +491,7 @@ def to_data(config: Config) -> dict[str, Any]:
                 if getattr(o, key):
                     oauth[key] = getattr(o, key)
             oauth["secrets"] = o.secrets
-            for key in ("assertion_alg", "assertion_audience", "certificate"):
+            for key in ("assertion_alg", "assertion_audience", "assertion_kid", "certificate"):
                 if getattr(o, key):
                     oauth[key] = getattr(o, key)
             if o.certificate_bound:

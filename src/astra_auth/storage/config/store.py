@@ -149,9 +149,13 @@ def atomic_write(path: Path, text: str) -> None:
     _fsync_folder(folder)
 
 
-def ownership_problems(path: Path, uid: int | None = None) -> list[str]:
+def ownership_problems(path: Path, uid: int | None = None, *,
+                       sticky_folder_ok: bool = False) -> list[str]:
     """What is wrong, ssh-style, with who may change `path` and its folder:
-    owned by another user (root excepted), or writable by group or others."""
+    owned by another user (root excepted), or writable by group or others.
+    `sticky_folder_ok`: a folder such as /tmp, whose sticky bit keeps others
+    from replacing a file they do not own, is fine (for a file read alone,
+    with nothing kept beside it)."""
     if uid is None:
         if not hasattr(os, "geteuid"):  # pragma: no cover - Windows has ACLs instead
             return []
@@ -164,7 +168,8 @@ def ownership_problems(path: Path, uid: int | None = None) -> list[str]:
             continue
         if st.st_uid not in (uid, 0):
             problems.append(f"{what} is owned by another user (uid {st.st_uid})")
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        sticky = where is not path and sticky_folder_ok and st.st_mode & stat.S_ISVTX
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky:
             problems.append(f"{what} can be written by "
                             + ("others" if st.st_mode & stat.S_IWOTH else "its group")
                             + f" (mode {stat.S_IMODE(st.st_mode):04o})")
