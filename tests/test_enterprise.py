@@ -215,8 +215,11 @@ def test_private_key_jwt_es256(cli, idp12):
 
 
 def test_an_ec_key_with_the_default_rs256_is_invalid_key_before_any_request(cli, idp12):
+    # configure refuses such a key (tests/test_configure_keys.py); one stored
+    # before that check, or put in the keyring by hand, is refused at use.
     _configure(cli, idp12, "ec", "pkjwt-ec", "--client-auth", "private_key_jwt",
-               "--private-key-file", idp12.keys.key("ec"))
+               "--private-key-file", idp12.keys.key("rsa"))
+    cli.store.data["ec:private_key"] = idp12.keys.pems["ec"]
     data = _test_token(cli, "ec", 3)
     assert data["error"]["category"] == "invalid_key"
     assert data["error"]["message"] == ("The private key of ec cannot be used: RS256 needs an "
