@@ -398,12 +398,25 @@ def tls_idp_wrong_name(tmp_path_factory):  # type: ignore[no-untyped-def]
     server.stop()
 
 
-def free_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test: its socket
+    is bound, so no other process can take the port, and never listens."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
+
+
+@pytest.fixture
+def proxies(proc, leaks):  # type: ignore[no-untyped-def]
+    """Starts `astra-auth proxy` (tests/proxies.py); stops them all at the end."""
+    from tests.proxies import Proxies
+
+    running = Proxies(proc, leaks)
+    yield running
+    running.close()
 
 
 # ---------------------------------------------------------------------------

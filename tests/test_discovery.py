@@ -122,10 +122,8 @@ def test_issuer_without_metadata_is_a_clear_error(cli, faults):
     assert not cli.config_path.exists()
 
 
-def test_unreachable_issuer_is_exit_5(cli):
-    from tests.conftest import free_port
-
-    result = cli("configure", "a", "--issuer", f"http://127.0.0.1:{free_port()}",
+def test_unreachable_issuer_is_exit_5(cli, closed_port):
+    result = cli("configure", "a", "--issuer", f"http://127.0.0.1:{closed_port}",
                  "--grant-type", "client_credentials", "--client-id", "c",
                  "--client-secret", CLIENT_SECRET, expect=5)
     assert "connection_refused" in result.err

@@ -714,16 +714,7 @@ def test_certificate_bound_with_a_client_secret_keeps_both_and_presents_the_cert
     assert set(cli.store.data) == {"b:client_secret"}
 
 
-@pytest.fixture
-def proxy_runner(proc, leaks):  # type: ignore[no-untyped-def]
-    from tests.test_proxy import Proxies
-
-    runner = Proxies(proc, leaks)
-    yield runner
-    runner.close()
-
-
-def test_the_proxy_presents_the_certificate_to_the_api(proc, proxy_runner, idp12, mtls_api):
+def test_the_proxy_presents_the_certificate_to_the_api(proc, proxies, idp12, mtls_api):
     import httpx
 
     url, api_ca, seen = mtls_api
@@ -733,7 +724,7 @@ def test_the_proxy_presents_the_certificate_to_the_api(proc, proxy_runner, idp12
          "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
          "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
          "--ca-bundle", str(both), "--no-input")
-    running = proxy_runner.start("m=0", env={"ASTRA_AUTH_PRIVATE_KEY": idp12.keys.pems["mtls"]})
+    running = proxies.start("m=0", env={"ASTRA_AUTH_PRIVATE_KEY": idp12.keys.pems["mtls"]})
     with httpx.Client(trust_env=False, timeout=30) as c:
         answer = c.get(running.url("m", "/things"))
     assert answer.status_code == 200 and answer.text == "ok"

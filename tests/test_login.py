@@ -1043,7 +1043,7 @@ def test_a_silent_connection_does_not_hold_up_the_redirect(cli, op, store, leaks
 def test_the_proxy_renews_from_the_refresh_token_and_says_login_required_without_one(
         cli, op, proc, real_keyring, leaks, faults_factory):
     from astra_auth.storage.secretstore import KeyringStore
-    from tests.test_proxy import Proxies
+    from tests.proxies import Proxies
 
     api = faults_factory([])
     keyring_store = KeyringStore(10.0)

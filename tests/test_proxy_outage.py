@@ -11,7 +11,8 @@ other consumer.
   same back-off holds in `auth_for` and the Schemathesis provider.
 """
 
-# The proxy fixtures come from tests/test_proxy.py; pytest injects them by name.
+# `proxies` comes from tests/conftest.py, the other fixtures from tests/test_proxy.py;
+# pytest injects them by name.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ import pytest
 
 from astra_auth.core.errors import AstraError
 from tests.fakes import CLIENT_SECRET, make_deps
+from tests.proxies import client
 from tests.test_proxy import (  # noqa: F401 - fixtures
     _quiet_test_idp,
-    client,
     configure,
-    proxies,
     upstream,
 )
 

@@ -272,10 +272,8 @@ def test_connection_reset_is_connection_error_not_refused(cli, faults):
         f"The connection to 127.0.0.1:{faults.port} broke before a complete answer: ")
 
 
-def test_closed_port_is_connection_refused(cli):
-    from tests.conftest import free_port
-
-    add(cli, "t", f"http://127.0.0.1:{free_port()}/token")
+def test_closed_port_is_connection_refused(cli, closed_port):
+    add(cli, "t", f"http://127.0.0.1:{closed_port}/token")
     data, _ = run_json(cli, "t", expect=5)
     assert data["error"]["category"] == "connection_refused"
     assert data["error"]["http_status"] is None
