@@ -1036,9 +1036,8 @@ def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(
     with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as scanner:
         scanner.sendall(_own(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n", _port(running, "api"))
                         * 1000)  # 60 MiB of answers
-        deadline = time.monotonic() + 3  # long enough for hundreds of them, unbounded
-        while api.state.raw_count < 1000 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with api.state.lock:  # long enough for hundreds of them, unbounded
+            api.state.lock.wait_for(lambda: api.state.raw_count >= 1000, timeout=3)
         grown = _peak_memory(running.child.pid) - before
     assert grown < 16 * MIB
     assert api.state.raw_count < 1000
