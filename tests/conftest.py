@@ -43,7 +43,7 @@ RICH_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[2K|\x1b\[[0-9]
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
                          "\u2066-\u2069]")
 RUN = 8  # any run of this many characters of a secret is a leak
-# A private key's PEM block, whoever's key it is (issue 12): its header followed
+# A private key's PEM block, whoever's key it is: its header followed
 # by key material.  The header alone, as a format named in a message, is not one.
 PRIVATE_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\s*[A-Za-z0-9+/=]{40}")
 

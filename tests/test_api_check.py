@@ -225,7 +225,7 @@ def test_missing_secret_for_a_new_type_is_exit_3(cli, api):
 
 
 def test_a_refused_bearer_token_from_a_variable_says_to_unset_it(cli, api, leaks):
-    """Issue 14: the variable wins over the stored token; storing again cannot help."""
+    """The variable wins over the stored token; storing again cannot help."""
     stale = "bt-Walrus3:Tundra5-KLm"
     leaks.watch(stale)
     bearer(cli, api)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,22 @@ def test_a_405_cites_a_discovery_document_only_once_it_answered(cli, faults):
         f"The provider's discovery document ({faults.base}/{base}/.well-known/"
         f"openid-configuration) names the token endpoint {faults.base}/{base}/t: "
         f"astra-auth configure t --token-url {faults.base}/{base}/t --no-input")
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+# ---------------------------------------------------------------------------
+# The issuer must be the one given
+
+
+def test_a_discovery_document_for_another_issuer_is_refused(cli, faults):
+    base = unique()
+    faults.answer(f"{base}/.well-known/openid-configuration",
+                  {"issuer": "https://idp.attacker.example",
+                   "token_endpoint": f"{faults.base}/{base}/token"})
+    result = cli("configure", "o", "--issuer", f"{faults.base}/{base}", "--grant-type",
+                 "client_credentials", "--client-id", "c", "--secrets", "env", expect=2)
+    assert "names the issuer 'https://idp.attacker.example'" in result.err
+    assert not cli.config_path.exists()

@@ -1,4 +1,4 @@
-"""Enterprise clients (issue 12): private_key_jwt, tls_client_auth, public clients,
+"""Client authentication beyond a secret: private_key_jwt, tls_client_auth, public clients,
 extra parameters, and a CA bundle and timeout per target.
 
 Against panva's oidc-provider over HTTPS (tests/oidc/enterprise.mjs): clients
