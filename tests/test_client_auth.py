@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
-from tests.fakes import NO_DOCUMENT, MemoryStore, ScriptedPrompter, Step, make_deps
+from tests.fakes import MemoryStore, ScriptedPrompter, Step, make_deps, new_target
 
 # ---------------------------------------------------------------------------
 # Keys, certificates and the provider, made once per session
@@ -398,7 +398,7 @@ class RecordingPrompter(ScriptedPrompter):
 
 def test_walkthrough_lists_the_providers_methods_and_asks_for_a_key_file(cli, idp12):
     prompter = RecordingPrompter([
-        Step("text", "Target name", "w"), NO_DOCUMENT, Step("text", "API URL", ""),
+        *new_target("w", url=""),
         Step("select", "Authentication type", 0), Step("select", "Grant type", 0),
         Step("select", "Access Token URL", 1),  # I only know my issuer URL
         Step("text", "Issuer URL", idp12.issuer),

@@ -15,7 +15,7 @@ from astra_auth.diagnosis.providers import provider_hints, provider_of
 from astra_auth.oauth.discovery import for_token_url, well_known_urls
 from astra_auth.oauth.token_response import RawResponse, classify_response
 from astra_auth.text.redact import Redactor
-from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, ScriptedPrompter, Step
+from tests.fakes import CLIENT_SECRET, ScriptedPrompter, Step, new_target
 
 RECORDED = json.loads((Path(__file__).parent / "provider_errors" / "recorded.json").read_text())
 
@@ -81,7 +81,7 @@ def test_wrong_path_gets_the_token_endpoint_from_discovery(cli, oidc):
 
 def test_walkthrough_offers_discovery_from_the_issuer(cli, oidc):
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "o"), NO_DOCUMENT, Step("text", "API URL", ""),
+        *new_target("o", url=""),
         Step("select", "Authentication type", 0), Step("select", "Grant type", 0),
         Step("select", "Access Token URL", 1),  # I only know my issuer URL
         Step("text", "Issuer URL", "https://no-such-issuer.invalid"),

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, OIDC_SECRET, strip_ansi
-from tests.fakes import NO_DOCUMENT, Clock, ScriptedPrompter, Step
+from tests.fakes import Clock, ScriptedPrompter, Step, new_target, oauth2_walkthrough
 
 ANY_PASSWORD = "any-login-pw"  # devInteractions takes any login and password
 
@@ -774,9 +774,7 @@ class ChoicesSeen(ScriptedPrompter):
 def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, leaks):
     tee = Tee()
     prompter = ChoicesSeen([
-        Step("text", "Target name", "dev"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
+        *new_target("dev", url=""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 2),
         Step("select", "Access Token URL", 1),  # I only know my issuer URL
@@ -807,20 +805,9 @@ def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, l
 def test_walkthrough_authorization_code(cli, op, store, leaks):
     user = WebUser()
     prompter = ChoicesSeen([
-        Step("text", "Target name", "web"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 3),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", op.token_url),
-        Step("text", "Authorization URL", op.authorization_url),
-        Step("text", "Client ID", "login-web-rotate"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", OIDC_SECRET),
-        Step("text", "Scope", "openid"),
-        Step("text", "Audience", ""),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("web", url="", grant="authorization_code", token_url=op.token_url,
+                     authorization_url=op.authorization_url, client_id="login-web-rotate",
+                     secret=OIDC_SECRET, scope="openid"),
         Step("confirm", "Save these settings?", True),
         Step("confirm", "Log in now?", True),
         Step("confirm", "Run test-token now", False),
@@ -834,21 +821,9 @@ def test_walkthrough_authorization_code(cli, op, store, leaks):
 
 def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "pw"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 1),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", idp.token_url),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", "x-client-secret-1"),
-        Step("text", "Username", "john.doe"),
-        Step("secret", "Password", "x-password-value-1"),
-        Step("text", "Scope", ""),
-        Step("text", "Audience", ""),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("pw", url="", grant="password", token_url=idp.token_url,
+                     secret="x-client-secret-1", username="john.doe",
+                     password="x-password-value-1"),
         Step("confirm", "Save these settings?", False),
         Step("select", "Change a setting, or discard everything?", 1),
     ])

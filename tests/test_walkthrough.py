@@ -8,24 +8,24 @@ import tomllib
 import pytest
 
 from astra_auth.ui.prompter import Choice
-from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, PASSWORD, MemoryStore, ScriptedPrompter, Step
+from tests.fakes import (
+    CLIENT_SECRET,
+    GRANT_TYPES,
+    NO_DOCUMENT,
+    PASSWORD,
+    MemoryStore,
+    ScriptedPrompter,
+    Step,
+    oauth2_steps,
+    oauth2_walkthrough,
+)
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
 
 def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]:
-    return [
-        Step("text", "Target name", name),
-        NO_DOCUMENT,
-        Step("text", "API URL", "https://api.example.com"),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", grant_index),
-        Step("select", "Access Token URL", 0),  # "I have the Access Token URL"
-        Step("text", "Access Token URL", TOKEN_URL),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", CLIENT_SECRET),
-    ]
+    """Up to the client secret: tests cut and splice this list by position."""
+    return oauth2_walkthrough(name, grant=GRANT_TYPES[grant_index], optional=False)
 
 
 SAVE = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
@@ -376,17 +376,7 @@ WRONG_SECRET = "wq-Zebra7:Ukulele9-QXv"
 # ---------------------------------------------------------------------------
 # The target picker: typed names, no default that edits, the URL offered again
 
-CC_STEPS = [
-    Step("select", "Authentication type", 0),
-    Step("select", "Grant type", 0),
-    Step("select", "Access Token URL", 0),
-    Step("text", "Access Token URL", "https://idp.example.com/oauth/token"),
-    Step("text", "Client ID", "scanner-app"),
-    Step("select", "Client authentication", 0),
-    Step("secret", "Client secret", CLIENT_SECRET),
-    Step("text", "Scope", ""), Step("text", "Audience", ""),
-    Step("text", "Extra token parameters", ""),
-]
+CC_STEPS = oauth2_steps()
 SAVE_NO_TEST = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
 PICK = "Target: a number, an existing name, or a new name"
 
@@ -508,18 +498,7 @@ def test_switching_the_grant_in_the_menu_asks_what_the_new_grant_needs(cli, conf
 def test_a_refused_secret_can_be_entered_again_and_tested_again(cli, idp, store, leaks):
     leaks.watch(WRONG_SECRET)
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "pay"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 0),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", idp.token_url),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", WRONG_SECRET),
-        Step("text", "Scope", ""), Step("text", "Audience", ""),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("pay", url="", token_url=idp.token_url, secret=WRONG_SECRET),
         Step("confirm", "Save", True),
         Step("confirm", "Run test-token", True),
         Step("confirm", "Enter the client secret again and test again?", True),
@@ -535,18 +514,7 @@ def test_a_refused_secret_can_be_entered_again_and_tested_again(cli, idp, store,
 def test_declining_to_enter_it_again_ends_with_the_tests_exit_code(cli, idp, leaks):
     leaks.watch(WRONG_SECRET)
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "pay"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 0),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", idp.token_url),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", WRONG_SECRET),
-        Step("text", "Scope", ""), Step("text", "Audience", ""),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("pay", url="", token_url=idp.token_url, secret=WRONG_SECRET),
         Step("confirm", "Save", True),
         Step("confirm", "Run test-token", True),
         Step("confirm", "Enter the client secret again", False),
