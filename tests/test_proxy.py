@@ -50,19 +50,22 @@ def upstream() -> Iterator[Upstream]:
     server.stop()
 
 
-def configure(proc, name: str, token_url: str, url: str | None,  # type: ignore[no-untyped-def]
+def configure(run, name: str, token_url: str, url: str | None,  # type: ignore[no-untyped-def]
               client_id: str = "scanner-app") -> None:
+    """A client_credentials target whose secret comes from the environment.
+    `run` is `cli` (in this process, faster) or `proc`: both write the config
+    file the proxy process reads."""
     args = ["configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
             "--client-id", client_id, "--secrets", "env", "--no-input"]
     if url is not None:
         args += ["--url", url]
-    proc(*args)
+    run(*args)
 
 
 @pytest.fixture
-def api(proc, idp, upstream):  # type: ignore[no-untyped-def]
+def api(cli, idp, upstream):  # type: ignore[no-untyped-def]
     """Target `api`: the test authorization server's tokens for the upstream."""
-    configure(proc, "api", idp.token_url, upstream.url)
+    configure(cli, "api", idp.token_url, upstream.url)
     return upstream
 
 
@@ -876,7 +879,9 @@ def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(pro
 
 
 def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
-    running = proxies.start("api=0")
+    # A chunk size that is not hex stops the body as one that stopped arriving
+    # does: after --timeout seconds (the default, 10, is the time of a scan).
+    running = proxies.start("api=0", "--timeout", "3")
     for ending in (b"", b"zz\r\n"):  # closed mid-body; a chunk size that is not hex
         framing = b"Content-Length: %d" % (3 * MIB) if not ending else \
             b"Transfer-Encoding: chunked"
