@@ -27,6 +27,10 @@ from tests.postman_tools import (
     resolve,
 )
 
+# The conversion (about 10 s) and the SDK's answers are made once per process:
+# one xdist worker runs the whole file (tests/run.sh uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("postman-converter")
+
 SOURCES = {
     "openapi-3.0": DOCUMENTS / "openapi-3.0.yaml",
     "openapi-3.1": DOCUMENTS / "openapi-3.1.json",
