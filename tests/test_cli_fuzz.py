@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +52,7 @@ FUZZ = settings(max_examples=150, deadline=None,
                                        HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(name=names, token_url=urls, client_id=texts, grant=st.sampled_from(
     ["client_credentials", "client-credentials", "password", "implicit", ""]),
@@ -58,7 +60,7 @@ FUZZ = settings(max_examples=150, deadline=None,
     client_auth=st.one_of(st.none(), st.sampled_from(["basic", "post", "jwt", ""])),
     secrets=st.one_of(st.none(), st.sampled_from(["keyring", "env", "file"])),
     url=st.one_of(st.none(), urls))
-def test_fuzzed_configure_ends_in_a_contract_exit_code(tmp_path, name, token_url, client_id,
+def test_fuzzed_configure_ends_in_a_promised_exit_code(tmp_path, name, token_url, client_id,
                                                       grant, scope, username, client_auth,
                                                       secrets, url):
     argv = ["configure", "--grant-type", grant, "--token-url", token_url, "--client-id",
@@ -78,7 +80,7 @@ def test_fuzzed_configure_ends_in_a_contract_exit_code(tmp_path, name, token_url
 @given(name=names, url=st.one_of(st.none(), urls),
        command=st.sampled_from(["add", "show", "remove", "list"]),
        json_flag=st.booleans())
-def test_fuzzed_targets_commands_end_in_a_contract_exit_code(tmp_path, name, url, command,
+def test_fuzzed_targets_commands_end_in_a_promised_exit_code(tmp_path, name, url, command,
                                                             json_flag):
     argv = ["targets", command]
     if command == "add" and url is not None:
@@ -99,7 +101,7 @@ def test_fuzzed_targets_commands_end_in_a_contract_exit_code(tmp_path, name, url
        st.sampled_from(["0", "-1", "1e9", "nan", "inf", "0.001"])),
        ca=st.one_of(st.none(), texts), flags=st.lists(
            st.sampled_from(["--all", "--json", "--verbose"]), unique=True))
-def test_fuzzed_test_token_ends_in_a_contract_exit_code(tmp_path, name, timeout, ca, flags):
+def test_fuzzed_test_token_ends_in_a_promised_exit_code(tmp_path, name, timeout, ca, flags):
     argv = ["test-token", *flags]
     if timeout is not None:
         argv += ["--timeout", timeout]

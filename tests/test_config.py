@@ -251,6 +251,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_sigkill_during_saves_leaves_a_valid_file(tmp_path):
     path = tmp_path / "cfg" / "config.toml"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
@@ -271,6 +272,7 @@ def test_sigkill_during_saves_leaves_a_valid_file(tmp_path):
     assert kept <= {"config.toml", "config.toml.lock"}
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_writers_lose_no_update(proc):
     names = [f"w{i:02d}" for i in range(20)]
     env = dict(proc.env, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")

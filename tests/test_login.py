@@ -674,6 +674,7 @@ def test_no_refresh_token_issued_warns(cli, store, faults_factory):
 # Two processes renewing at once, the real keyring between them
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_two_processes_renewing_at_once_keep_the_last_rotated_refresh_token(
         cli, op, proc, real_keyring, leaks):
@@ -837,6 +838,7 @@ def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
 # login at a real terminal
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_device_login_at_a_real_terminal(op, proc, real_keyring, leaks):
     from tests.test_pty import Terminal

@@ -335,6 +335,7 @@ def test_an_api_that_drops_kept_connections_loses_no_request(proxies, api):
     assert len([s for s in api.state.seen if s.path == "/echo/next"]) == 20
 
 
+@pytest.mark.slow
 def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, upstream):
     configure(proc, "blink", idp.token_url, upstream.url, client_id="blink")
     running = proxies.start("blink=0")
@@ -356,6 +357,7 @@ def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, up
     assert [s.path for s in upstream.state.seen] == ["/echo/scan"] * len(answers)
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_secrets_and_token_cache_in_the_real_keyring(proxies, proc, idp, upstream,
                                                      real_keyring):
@@ -404,6 +406,7 @@ def test_an_upstream_slower_than_the_timeout_is_a_504(proxies, api):
                                               "longer with --timeout SECONDS.")
 
 
+@pytest.mark.slow
 def test_tls_to_the_upstream_is_verified(proxies, proc, idp, tls_idp):
     configure(proc, "api", idp.token_url, None)
     api_url = tls_idp.token_url.removesuffix("/oauth/token")
@@ -495,6 +498,7 @@ def test_401_renews_once_and_retries_with_the_kept_body(proxies, api, idp):
     assert running.stderr.count("api: new token, valid") == 2
 
 
+@pytest.mark.slow
 def test_a_refused_fresh_token_is_not_renewed_again(proxies, api, idp):
     running = proxies.start("api=0")
     with client() as c:
@@ -829,6 +833,7 @@ def _answer(sock: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
+@pytest.mark.slow
 def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(proxies, api):
     running = proxies.start("api=0", "--timeout", "5")
     payload = b"u" * (2 * MIB)
@@ -854,6 +859,7 @@ def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(pro
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body) == {"early": True}
 
 
+@pytest.mark.slow
 def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(proxies, api):
     """A scanner that stops reading pauses the API's connection; once the
     scanner has read all of it, that connection goes back to the pool and
@@ -878,6 +884,7 @@ def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(pro
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body)["path"] == "/echo/next"
 
 
+@pytest.mark.slow
 def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
     # A chunk size that is not hex stops the body as one that stopped arriving
     # does: after --timeout seconds (the default, 10, is the time of a scan).
@@ -910,6 +917,7 @@ def test_sigterm_right_after_the_address_line_is_exit_0(proxies, api):
     assert "astra-auth proxy stopped.\n" in running.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_while_a_token_request_hangs_stops_it_at_once(proxies, proc, upstream):
     with socket.socket() as silent:  # a token endpoint that accepts and never answers
         silent.bind(("127.0.0.1", 0))
@@ -923,6 +931,7 @@ def test_sigterm_while_a_token_request_hangs_stops_it_at_once(proxies, proc, ups
     assert "astra-auth proxy stopped.\n" in running.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
     running = proxies.start("api=0")
     with client() as c, c.stream("GET", running.url("api", "/stream")) as answer:
@@ -938,6 +947,7 @@ def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
     assert "astra-auth proxy stopped.\n" in running.stderr
 
 
+@pytest.mark.slow
 def test_a_large_upload_refused_before_its_body_is_read_still_gets_its_answer(
         proxies, proc, faults, upstream):
     configure(proc, "down", f"{faults.base}/server", upstream.url)
@@ -954,6 +964,7 @@ def _peak_memory(pid: int) -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
 
 
+@pytest.mark.slow
 def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(proxies, proc, upstream):
     """A 401 with a large body arrives while the renewal it causes is slow: the
     proxy must stop reading that answer, not keep all of it in memory."""
@@ -1031,6 +1042,7 @@ def test_only_an_idempotent_request_is_sent_again_after_a_kept_connection_fails(
     assert tries == ["GET", "GET", "POST", "PUT", "PUT"]
 
 
+@pytest.mark.slow
 def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(proxies,
                                                                                 api):
     """Small answers are written whole: with a scanner that sends requests and
@@ -1114,6 +1126,7 @@ def test_an_http_proxy_that_never_answers_connect_leaves_no_connection_open(prox
     assert after <= before
 
 
+@pytest.mark.slow
 def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
     import asyncio
 

@@ -156,6 +156,7 @@ def test_a_refused_client_tries_the_other_authentication_method_once_not_every_t
 # One token request per outage
 
 
+@pytest.mark.slow
 def test_an_outage_is_one_token_request_and_one_log_line_not_one_per_request(
         proxies, proc, faults, upstream):
     configure(proc, "down", f"{faults.base}/server", upstream.url)
@@ -252,6 +253,7 @@ def test_the_schemathesis_provider_shares_the_back_off(cli, faults):
 # Slow peers
 
 
+@pytest.mark.slow
 def test_a_scanner_that_stops_reading_gets_the_read_timeout(proxies, proc, upstream):
     """The contract's read timeout applies to a scanner that stops reading:
     its connection is cut after --timeout, and the API's is not held."""

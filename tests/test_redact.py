@@ -607,7 +607,7 @@ HUGE = "h" * 40 + "uge-tok-0123456789"
     {"data": {"access_token": NESTED, "refresh_token": NESTED + "-r"}},
     {"items": [{"token": NESTED}], "id_token": NESTED + "-id"},
     f"access_token={FORM}&token_type=bearer&refresh_token={FORM}-r",
-    None,  # more than 1 MiB, so it is cut off unread
+    pytest.param(None, marks=pytest.mark.slow),  # more than 1 MiB, so it is cut off unread
 ], ids=["nested", "list-and-id-token", "form", "huge"])
 def test_verbose_masks_tokens_at_any_depth_and_in_any_body(cli, faults, leaks, answer):
     path = unique()

@@ -19,6 +19,9 @@ from tests.conftest import IN_CI, add_scan_target, strip_ansi
 from tests.fakes import CLIENT_SECRET
 from tests.servers.scanapi import SHORT_LIFETIME
 
+# Real scans, each longer than several tokens live.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 NEWMAN_DIR = HERE / "newman"
 COLLECTION = NEWMAN_DIR / "collection.json"

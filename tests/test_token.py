@@ -408,6 +408,7 @@ def test_token_cache_in_the_real_keyring(proc, real_keyring, idp):
     assert json.loads(real_keyring.get(f"{name}:token"))["access_token"] == first.strip()
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_concurrent_token_processes_each_get_one_and_leave_a_consistent_cache(
         proc, real_keyring, idp):
