@@ -25,7 +25,9 @@ def filled(options: type, *args: str) -> object:
     app = typer.Typer(add_completion=False)
     app.command()(typer_function(options, lambda opts, deps: seen.append(opts)))
     command = typer.main.get_command(app)
-    command.main(list(args), standalone_mode=False, obj=State(make_deps=lambda path: None))
+    # The command's function never reaches its dependencies.
+    no_deps = State(make_deps=lambda path: None)  # type: ignore[arg-type, return-value]
+    command.main(list(args), standalone_mode=False, obj=no_deps)
     (opts,) = seen
     return opts
 

@@ -17,7 +17,7 @@ EXIT_CODES = {0, 2, 3, 4, 5, 6}
 
 
 texts = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80
 ).filter(lambda s: "\x00" not in s)
 urls = st.one_of(
     texts,

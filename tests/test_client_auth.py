@@ -79,7 +79,7 @@ def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, obj
     from joserfc.jwk import ECKey, RSAKey
 
     folder = tmp_path_factory.mktemp("enterprise-keys")
-    made = {
+    made: dict[str, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] = {
         "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
         "ec": ec.generate_private_key(ec.SECP256R1()),
         "mtls": rsa.generate_private_key(public_exponent=65537, key_size=2048),
@@ -89,7 +89,8 @@ def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, obj
     for name, key in made.items():
         pems[name] = _pem(key)
         (folder / f"{name}.pem").write_text(pems[name])
-        jwk = (ECKey if name == "ec" else RSAKey).import_key(key)
+        jwk = ECKey.import_key(key) if isinstance(key, ec.EllipticCurvePrivateKey) \
+            else RSAKey.import_key(key)
         kids[name] = jwk.thumbprint()
         public = jwk.as_dict(private=False)
         public["kid"] = kids[name]
@@ -102,7 +103,7 @@ def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, obj
     ca = trustme.CA()
     server = ca.issue_cert("127.0.0.1")
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    setup = {
+    setup: dict[str, object] = {
         "server_cert": "".join(blob.bytes().decode() for blob in server.cert_chain_pems),
         "server_key": server.private_key_pem.bytes().decode(),
         "ca_cert": ca.cert_pem.bytes().decode(),

@@ -165,7 +165,7 @@ class Browser:
         assert isinstance(page, httpx.Response)
         page = self.go(urljoin(verification_uri, _form_action(page.text)),
                        data={"xsrf": _xsrf(page.text), "user_code": user_code})
-        assert isinstance(page, httpx.Response) and "op.deviceConfirmForm" in page.text, page.text
+        assert isinstance(page, httpx.Response) and "op.deviceConfirmForm" in page.text, page
         answer = {"xsrf": _xsrf(page.text), "user_code": user_code}
         answer.update({"confirm": "yes"} if approve else {"abort": "yes"})
         page = self.go(urljoin(verification_uri, _form_action(page.text)), data=answer)
@@ -569,7 +569,7 @@ class DeviceFaults:
                     body = faults.script.pop(0) if faults.script else {
                         "error": "authorization_pending"}
                     # {"_status": 503}: an answer without an OAuth body.
-                    status = int(body.pop("_status", 400 if "error" in body else 200))
+                    status = int(str(body.pop("_status", 400 if "error" in body else 200)))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -1133,7 +1133,7 @@ def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
     running = proxies.start("api=0")
     port = _port(running, "api")
 
-    async def scanner(n: int) -> list[str]:
+    async def scanner(n: int) -> list[object]:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         paths = []
         try:
@@ -1148,8 +1148,8 @@ def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
             writer.close()
         return paths
 
-    async def main() -> list[list[str]]:
-        return await asyncio.gather(*(scanner(n) for n in range(200)))
+    async def main() -> list[list[object]]:
+        return list(await asyncio.gather(*(scanner(n) for n in range(200))))
 
     results = asyncio.run(main())
     assert results == [[f"/echo/c{n}/r{i}" for i in range(5)] for n in range(200)]

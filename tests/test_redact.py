@@ -19,6 +19,7 @@ import re
 import string
 import unicodedata
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
@@ -294,7 +295,7 @@ _PUNCT = "-_.~+/"
 def secrets(draw: st.DrawFn) -> str:
     """Letters and digits, with now and then one punctuation mark or a letter
     outside ASCII (never two marks side by side)."""
-    chars = []
+    chars: list[str] = []
     for _ in range(draw(st.integers(min_value=10, max_value=40))):
         kind = draw(st.integers(min_value=0, max_value=9))
         if kind == 0 and chars and chars[-1] not in _PUNCT:
@@ -335,7 +336,8 @@ def shown_forms(draw: st.DrawFn, secret: str) -> str:
     """A run of 8 or more characters of `secret`, in a generated case and encoding."""
     start = draw(st.integers(0, len(secret) - RUN))
     run = secret[start:draw(st.integers(start + RUN, len(secret)))]
-    case = draw(st.sampled_from([str, str.lower, str.upper, str.swapcase]))
+    cases: list[Callable[[str], str]] = [str, str.lower, str.upper, str.swapcase]
+    case = draw(st.sampled_from(cases))
     run = case(run)
     way = draw(st.sampled_from(["chars", "base64", "base64url", "hex", "utf16", "hex-pairs"]))
     if way == "chars":  # each character its own way, spaced out or not
@@ -393,7 +395,7 @@ def test_two_forms_in_one_text_are_both_masked(data, secret, texts):
 
 @settings(max_examples=100, deadline=None)
 @given(secret=secrets(),
-       text=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
+       text=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"],
                                   exclude_characters=_ALNUM + "éüßÆ"), max_size=80))
 def test_a_text_without_the_secret_s_letters_is_left_alone(secret, text):
     # Nothing here is a letter or digit of the secret, Base64 or hex.

@@ -49,6 +49,7 @@ def auth(cli, name: str, clock=None, environ=None):  # type: ignore[no-untyped-d
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock, environ=environ)
     target = load_target(deps, name)
+    assert target.url is not None
     return AstraAuth(open_source(target, deps, SourceSettings()), target.url)
 
 
