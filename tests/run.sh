@@ -98,9 +98,8 @@ rm -rf "$site_dir"
 # Two workers (pytest-xdist), one per core of the CI machine; the arguments
 # come after, so `-n0` runs everything in one process (for pdb or -s) and `-n 4`
 # uses more.  Workers share the one keyring below: tests/README.md says how
-# tests keep out of each other's way.  loadgroup keeps the tests marked
-# xdist_group(name) on one worker.
-pytest=(.venv/bin/python -m pytest -n 2 --dist loadgroup "$@")
+# tests keep out of each other's way.
+pytest=(.venv/bin/python -m pytest -n 2 "$@")
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
     exec dbus-run-session -- bash tests/with-keyring.sh "${pytest[@]}"
 fi

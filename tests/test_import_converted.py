@@ -27,9 +27,8 @@ from tests.postman_tools import (
     resolve,
 )
 
-# The conversion (about 10 s) and the SDK's answers are made once per process:
-# one xdist worker runs the whole file (tests/run.sh uses --dist loadgroup).
-pytestmark = [pytest.mark.xdist_group("postman-converter"), pytest.mark.slow]
+# The conversion takes about 10 s, once per process (per xdist worker).
+pytestmark = pytest.mark.slow
 
 SOURCES = {
     "openapi-3.0": DOCUMENTS / "openapi-3.0.yaml",
