@@ -491,25 +491,29 @@ def scan_api(leaks):  # type: ignore[no-untyped-def]
     leaks.watch(*api.issued())
 
 
-def add_scan_target(proc, api, name: str, client_id: str) -> ScanTarget:  # type: ignore[no-untyped-def]
+def add_scan_target(cli, proc, api, name: str, client_id: str  # type: ignore[no-untyped-def]
+                    ) -> ScanTarget:
+    """Configures the target in this process (`cli` writes the config file
+    `proc` reads) and gives `proc`'s processes its secret."""
     from tests.fakes import CLIENT_SECRET
 
     proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
-    proc("configure", name, "--grant-type", "client_credentials", "--token-url", api.token_url,
-         "--client-id", client_id, "--secrets", "env", "--url", api.base, "--no-input")
+    cli("configure", name, "--grant-type", "client_credentials", "--token-url", api.token_url,
+        "--client-id", client_id, "--secrets", "env", "--url", api.base, "--no-input",
+        environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
     return ScanTarget(name, api)
 
 
 @pytest.fixture
-def short_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
+def short_target(cli, proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
     """Tokens that live 3 seconds: renewal under a long scan."""
-    return add_scan_target(proc, scan_api, "short", "scan-short")
+    return add_scan_target(cli, proc, scan_api, "short", "scan-short")
 
 
 @pytest.fixture
-def steady_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
+def steady_target(cli, proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
     """Tokens that outlive the test, for tests about something other than expiry."""
-    return add_scan_target(proc, scan_api, "steady", "scan-steady")
+    return add_scan_target(cli, proc, scan_api, "steady", "scan-steady")
 
 
 # ---------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_schemathesis_never_sends_the_credential_to_another_origin(
 # Schemathesis when no credential can be had
 
 
-def _before_the_scan(proc, api, case: str, port: int  # type: ignore[no-untyped-def]
+def _before_the_scan(cli, proc, api, case: str, port: int  # type: ignore[no-untyped-def]
                      ) -> tuple[dict[str, str], int, list[str]]:
     """The environment of a scan that cannot start, its exit code, and its message: how
     the first line starts, and some of the hints."""
@@ -144,13 +144,13 @@ def _before_the_scan(proc, api, case: str, port: int  # type: ignore[no-untyped-
             "  → Name the target: ASTRA_AUTH_TARGET=payments-api "
             "SCHEMATHESIS_HOOKS=astra_auth.schemathesis st run URL"]
     if case == "unknown target":
-        add_scan_target(proc, api, "steady", "scan-steady")
+        add_scan_target(cli, proc, api, "steady", "scan-steady")
         return {**HOOKS, "ASTRA_AUTH_TARGET": "nosuch"}, 3, [
             f"astra-auth: no target named 'nosuch' in {proc.config_path}",
             "  → See them all with: astra-auth targets list",
             "  → Create it with: astra-auth configure nosuch"]
     if case == "wrong secret":
-        add_scan_target(proc, api, "steady", "scan-steady")
+        add_scan_target(cli, proc, api, "steady", "scan-steady")
         return {**HOOKS, "ASTRA_AUTH_TARGET": "steady",
                 "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"}, 4, [
             "astra-auth: invalid_client: The provider rejected the request",
@@ -170,8 +170,8 @@ def _before_the_scan(proc, api, case: str, port: int  # type: ignore[no-untyped-
 @pytest.mark.parametrize("case", ["no ASTRA_AUTH_TARGET", "unknown target", "wrong secret",
                                   "unreachable provider"])
 def test_schemathesis_failure_before_the_scan_is_one_message_with_its_hints(
-        case, proc, scan_api, tmp_path, leaks, closed_port):
-    env, code, lines = _before_the_scan(proc, scan_api, case, closed_port)
+        case, cli, proc, scan_api, tmp_path, leaks, closed_port):
+    env, code, lines = _before_the_scan(cli, proc, scan_api, case, closed_port)
     done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
                   env=env)
     # astra-auth's message and exit code, nothing of Schemathesis's ("Unable to
