@@ -336,8 +336,8 @@ def test_an_api_that_drops_kept_connections_loses_no_request(proxies, api):
 
 
 @pytest.mark.slow
-def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, upstream):
-    configure(proc, "blink", idp.token_url, upstream.url, client_id="blink")
+def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(cli, proxies, proc, idp, upstream):
+    configure(cli, "blink", idp.token_url, upstream.url, client_id="blink")
     running = proxies.start("blink=0")
     before = idp.token_requests()
     answers = []
@@ -407,8 +407,8 @@ def test_an_upstream_slower_than_the_timeout_is_a_504(proxies, api):
 
 
 @pytest.mark.slow
-def test_tls_to_the_upstream_is_verified(proxies, proc, idp, tls_idp):
-    configure(proc, "api", idp.token_url, None)
+def test_tls_to_the_upstream_is_verified(cli, proxies, proc, idp, tls_idp):
+    configure(cli, "api", idp.token_url, None)
     api_url = tls_idp.token_url.removesuffix("/oauth/token")
     trusted = proxies.start("api=0", "--upstream", api_url, "--ca-bundle",
                             str(tls_idp.ca_file))
@@ -453,9 +453,9 @@ def test_an_answer_cut_off_upstream_is_never_passed_on_as_complete(proxies, api)
     assert "api: GET answer cut off by the API (connection_error)" in running.stderr
 
 
-def test_a_failing_token_endpoint_gives_502_and_serving_continues(proxies, proc, faults,
-                                                                  upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+def test_a_failing_token_endpoint_gives_502_and_serving_continues(cli, proxies, proc, faults,
+                                                                       upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     asked = len(faults.requests_to("server"))
     running = proxies.start("down=0")
     with client() as c:
@@ -519,8 +519,8 @@ def test_a_large_body_is_not_retried_after_401(proxies, api, idp):
     assert [t.body_length for t in tries] == [MIB + 1]
 
 
-def test_quiet_prints_failures_but_no_renewals(proxies, proc, api, faults, upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+def test_quiet_prints_failures_but_no_renewals(cli, proxies, proc, api, faults, upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     running = proxies.start("api=0", "down=0", "--quiet", count=2)
     with client() as c:
         assert c.get(running.url("api")).status_code == 200
@@ -534,9 +534,9 @@ def test_quiet_prints_failures_but_no_renewals(proxies, proc, api, faults, upstr
 # Several identities, start and stop
 
 
-def test_two_targets_on_two_ports_each_with_its_own_identity(proxies, proc, idp, upstream):
-    configure(proc, "alice", idp.token_url, upstream.url, client_id="scanner-app")
-    configure(proc, "bob", idp.token_url, upstream.url, client_id="cc-only")
+def test_two_targets_on_two_ports_each_with_its_own_identity(cli, proxies, proc, idp, upstream):
+    configure(cli, "alice", idp.token_url, upstream.url, client_id="scanner-app")
+    configure(cli, "bob", idp.token_url, upstream.url, client_id="cc-only")
     running = proxies.start("alice=0", "bob=0", count=2)
     assert running.addresses["alice"] != running.addresses["bob"]
     with client() as c:
@@ -918,11 +918,11 @@ def test_sigterm_right_after_the_address_line_is_exit_0(proxies, api):
 
 
 @pytest.mark.slow
-def test_sigterm_while_a_token_request_hangs_stops_it_at_once(proxies, proc, upstream):
+def test_sigterm_while_a_token_request_hangs_stops_it_at_once(cli, proxies, proc, upstream):
     with socket.socket() as silent:  # a token endpoint that accepts and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        configure(proc, "stuck", f"http://127.0.0.1:{silent.getsockname()[1]}/token",
+        configure(cli, "stuck", f"http://127.0.0.1:{silent.getsockname()[1]}/token",
                   upstream.url)
         # Its first token is asked for at once, and would wait 60 s for an answer;
         # stop() allows 30 s, and SIGTERM right after the address line is handled.
@@ -949,8 +949,8 @@ def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
 
 @pytest.mark.slow
 def test_a_large_upload_refused_before_its_body_is_read_still_gets_its_answer(
-        proxies, proc, faults, upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+        cli, proxies, proc, faults, upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     running = proxies.start("down=0")
     with client() as c:  # sends the whole body (more than socket buffers), then reads
         answer = c.post(running.url("down", "/echo/upload"), content=b"b" * (32 * MIB))
@@ -965,10 +965,10 @@ def _peak_memory(pid: int) -> int:
 
 
 @pytest.mark.slow
-def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(proxies, proc, upstream):
+def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(cli, proxies, proc, upstream):
     """A 401 with a large body arrives while the renewal it causes is slow: the
     proxy must stop reading that answer, not keep all of it in memory."""
-    configure(proc, "slow", f"{upstream.url}/token", upstream.url)
+    configure(cli, "slow", f"{upstream.url}/token", upstream.url)
     running = proxies.start("slow=0")
     upstream.state.raw = (b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n"
                           b"Content-Length: %d\r\n\r\n" % (64 * MIB) + b"r" * (64 * MIB))

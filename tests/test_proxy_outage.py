@@ -158,8 +158,8 @@ def test_a_refused_client_tries_the_other_authentication_method_once_not_every_t
 
 @pytest.mark.slow
 def test_an_outage_is_one_token_request_and_one_log_line_not_one_per_request(
-        proxies, proc, faults, upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+        cli, proxies, proc, faults, upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     before = _asked(faults)
     running = proxies.start("down=0")
     url = running.url("down", "/echo/scan")
@@ -182,10 +182,10 @@ def test_an_outage_is_one_token_request_and_one_log_line_not_one_per_request(
     assert running.stderr.count("down: no token: server_error") == 1
 
 
-def test_a_refused_client_is_not_locked_out_by_the_proxy(proxies, proc, idp, upstream):
+def test_a_refused_client_is_not_locked_out_by_the_proxy(cli, proxies, proc, idp, upstream):
     """invalid_client: before, every request tried both client-authentication
     methods; now the other one is tried once, and the back-off holds."""
-    configure(proc, "api", idp.token_url, upstream.url)
+    configure(cli, "api", idp.token_url, upstream.url)
     running = proxies.start("api=0", env={"ASTRA_AUTH_CLIENT_SECRET": "wrong-secret-0"})
     before = idp.token_requests()
     with client() as c:
