@@ -1,5 +1,5 @@
 """The command line: each command built from its options dataclass, and loaded
-only when it is used (astra_auth.cli.group)."""
+only when it is used (astra_auth.cli.group); the help of each command."""
 
 from __future__ import annotations
 

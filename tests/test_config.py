@@ -1,4 +1,5 @@
-"""The config file: location, permissions, strict reading, never overwriting a bad file."""
+"""The config file: location, permissions and ownership, strict reading, never
+overwriting a bad file, and saves that survive killed and concurrent writers."""
 
 from __future__ import annotations
 

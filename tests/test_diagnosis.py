@@ -1,5 +1,6 @@
 """A `Diagnosis` and its renderings: the JSON object and the panel are built
-from the typed result alone, with plain values here (no server)."""
+from the typed result alone, with plain values (no server).  Then the hints,
+from `hints_for` and as test-token gives them against real servers."""
 
 from __future__ import annotations
 
