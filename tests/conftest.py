@@ -43,7 +43,7 @@ RICH_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[2K|\x1b\[[0-9]
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
                          "\u2066-\u2069]")
 RUN = 8  # any run of this many characters of a secret is a leak
-# A private key's PEM block, whoever's key it is (issue 12): its header followed
+# A private key's PEM block, whoever's key it is: its header followed
 # by key material.  The header alone, as a format named in a message, is not one.
 PRIVATE_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\s*[A-Za-z0-9+/=]{40}")
 
@@ -398,12 +398,25 @@ def tls_idp_wrong_name(tmp_path_factory):  # type: ignore[no-untyped-def]
     server.stop()
 
 
-def free_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test: its socket
+    is bound, so no other process can take the port, and never listens."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
+
+
+@pytest.fixture
+def proxies(proc, leaks):  # type: ignore[no-untyped-def]
+    """Starts `astra-auth proxy` (tests/proxies.py); stops them all at the end."""
+    from tests.proxies import Proxies
+
+    running = Proxies(proc, leaks)
+    yield running
+    running.close()
 
 
 # ---------------------------------------------------------------------------
@@ -478,25 +491,29 @@ def scan_api(leaks):  # type: ignore[no-untyped-def]
     leaks.watch(*api.issued())
 
 
-def add_scan_target(proc, api, name: str, client_id: str) -> ScanTarget:  # type: ignore[no-untyped-def]
+def add_scan_target(cli, proc, api, name: str, client_id: str  # type: ignore[no-untyped-def]
+                    ) -> ScanTarget:
+    """Configures the target in this process (`cli` writes the config file
+    `proc` reads) and gives `proc`'s processes its secret."""
     from tests.fakes import CLIENT_SECRET
 
     proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
-    proc("configure", name, "--grant-type", "client_credentials", "--token-url", api.token_url,
-         "--client-id", client_id, "--secrets", "env", "--url", api.base, "--no-input")
+    cli("configure", name, "--grant-type", "client_credentials", "--token-url", api.token_url,
+        "--client-id", client_id, "--secrets", "env", "--url", api.base, "--no-input",
+        environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
     return ScanTarget(name, api)
 
 
 @pytest.fixture
-def short_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
+def short_target(cli, proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
     """Tokens that live 3 seconds: renewal under a long scan."""
-    return add_scan_target(proc, scan_api, "short", "scan-short")
+    return add_scan_target(cli, proc, scan_api, "short", "scan-short")
 
 
 @pytest.fixture
-def steady_target(proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
+def steady_target(cli, proc, scan_api) -> ScanTarget:  # type: ignore[no-untyped-def]
     """Tokens that outlive the test, for tests about something other than expiry."""
-    return add_scan_target(proc, scan_api, "steady", "scan-steady")
+    return add_scan_target(cli, proc, scan_api, "steady", "scan-steady")
 
 
 # ---------------------------------------------------------------------------

@@ -59,6 +59,56 @@ class Step:
 # read the API's OpenAPI document or Postman collection), answered with Enter.
 NO_DOCUMENT = Step("text", "Do you have the API's OpenAPI document or a Postman collection?", "")
 
+TOKEN_URL = "https://idp.example.com/oauth/token"
+# The walk-through's grant menu, in its order.
+GRANT_TYPES = ("client_credentials", "password", "device_code", "authorization_code")
+
+
+def new_target(name: str = "payments-api", url: str = "https://api.example.com") -> list[Step]:
+    """A new target's first questions: its name, no document to read, its API URL."""
+    return [Step("text", "Target name", name), NO_DOCUMENT, Step("text", "API URL", url)]
+
+
+def oauth2_steps(grant: str = "client_credentials", *, token_url: str = TOKEN_URL,
+                 authorization_url: str | None = None, client_id: str = "scanner-app",
+                 client_auth: int | None = 0, secret: str = CLIENT_SECRET,
+                 username: str | None = None, password: str | None = None,
+                 scope: str = "", audience: str = "", extra: str = "",
+                 optional: bool = True) -> list[Step]:
+    """OAuth 2.0's questions, from the authentication type to the extra token
+    parameters, for a provider whose Access Token URL is known.  `client_auth`
+    is the index in the client authentication menu (None: Enter, the
+    preselected one); `username` and `password` are asked after the client
+    secret when given; `optional=False` stops before the scope."""
+    steps = [
+        Step("select", "Authentication type", 0),
+        Step("select", "Grant type", GRANT_TYPES.index(grant)),
+        Step("select", "Access Token URL", 0),  # "I have the Access Token URL"
+        Step("text", "Access Token URL", token_url),
+    ]
+    if authorization_url is not None:
+        steps.append(Step("text", "Authorization URL", authorization_url))
+    steps += [
+        Step("text", "Client ID", client_id),
+        Step("select", "Client authentication", client_auth),
+        Step("secret", "Client secret", secret),
+    ]
+    if username is not None:
+        steps.append(Step("text", "Username", username))
+    if password is not None:
+        steps.append(Step("secret", "Password", password))
+    if optional:
+        steps += [Step("text", "Scope", scope), Step("text", "Audience", audience),
+                  Step("text", "Extra token parameters", extra)]
+    return steps
+
+
+def oauth2_walkthrough(name: str = "payments-api", *, url: str = "https://api.example.com",
+                **oauth2: object) -> list[Step]:
+    """The walk-through of a new OAuth 2.0 target, up to the save question:
+    `new_target` then `oauth2_steps(**oauth2)`."""
+    return new_target(name, url) + oauth2_steps(**oauth2)  # type: ignore[arg-type]
+
 
 class ScriptedPrompter:
     """Answers prompts in order, by prompt text; anything unexpected fails the test.

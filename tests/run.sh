@@ -95,7 +95,12 @@ site_dir=$(mktemp -d)
 NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --site-dir "$site_dir"
 rm -rf "$site_dir"
 
+# Two workers (pytest-xdist), one per core of the CI machine; the arguments
+# come after, so `-n0` runs everything in one process (for pdb or -s) and `-n 4`
+# uses more.  Workers share the one keyring below: tests/README.md says how
+# tests keep out of each other's way.
+pytest=(.venv/bin/python -m pytest -n 2 "$@")
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
-    exec dbus-run-session -- bash tests/with-keyring.sh .venv/bin/python -m pytest "$@"
+    exec dbus-run-session -- bash tests/with-keyring.sh "${pytest[@]}"
 fi
-exec .venv/bin/python -m pytest "$@"
+exec "${pytest[@]}"

@@ -160,10 +160,8 @@ def test_a_500_neither_passes_nor_fails(cli, api):
         "tell whether it takes the credential.")
 
 
-def test_an_unreachable_api_does_not_fail_the_check(cli, api):
-    from tests.conftest import free_port
-
-    bearer(cli, api, url=f"http://127.0.0.1:{free_port()}")
+def test_an_unreachable_api_does_not_fail_the_check(cli, api, closed_port):
+    bearer(cli, api, url=f"http://127.0.0.1:{closed_port}")
     data, _ = run_json(cli, "t")
     assert data["ok"] is True
     assert data["api"]["ok"] is None and data["api"]["http_status"] is None
@@ -227,7 +225,7 @@ def test_missing_secret_for_a_new_type_is_exit_3(cli, api):
 
 
 def test_a_refused_bearer_token_from_a_variable_says_to_unset_it(cli, api, leaks):
-    """Issue 14: the variable wins over the stored token; storing again cannot help."""
+    """The variable wins over the stored token; storing again cannot help."""
     stale = "bt-Walrus3:Tundra5-KLm"
     leaks.watch(stale)
     bearer(cli, api)

@@ -1,15 +1,24 @@
-"""The config file: location, permissions, strict reading, never overwriting a bad file."""
+"""The config file: location, permissions and ownership, strict reading, never
+overwriting a bad file, and saves that survive killed and concurrent writers."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
+import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
 
 from astra_auth.storage.config import default_path
-from tests.fakes import CLIENT_SECRET
+from tests.fakes import CLIENT_SECRET, PASSWORD
 
 CC = ["--grant-type", "client_credentials", "--token-url", "https://idp.example.com/oauth/token",
       "--client-id", "scanner-app", "--client-secret", CLIENT_SECRET]
@@ -121,3 +130,160 @@ def test_every_hand_edit_to_the_file_is_seen_at_once(cli, config_path):
     # A hand edit that breaks the file is reported by the next command.
     config_path.write_text(text + "\n[broken\n")
     assert "is not valid TOML" in cli("targets", "list", expect=3).err
+
+
+ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):
+    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
+            "--client-id", "scanner-app", "--secrets", "env"]
+    if grant == "password":
+        args += ["--username", "john.doe"]
+    cli(*args, environ=environ or ENV, **kwargs)
+
+
+def tt_json(cli, *args, expect, environ=None, **kwargs):
+    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
+    return json.loads(result.out), result
+
+
+# ---------------------------------------------------------------------------
+# Ownership, permissions, planted links
+
+
+def test_a_world_writable_config_is_a_warning(cli, config_path):
+    cli("targets", "add", "a")
+    os.chmod(config_path, 0o666)
+    result = cli("targets", "list")
+    assert f"{config_path}: the file can be written by others (mode 0666)" in result.err
+
+
+def test_a_world_writable_config_named_by_flag_is_exit_3(cli, config_path):
+    cli("targets", "add", "a")
+    os.chmod(config_path.parent, 0o777)
+    result = cli("--config", str(config_path), "targets", "list", expect=3)
+    assert "refusing to use it: its folder can be written by others (mode 0777)" in result.err
+    assert "chmod go-w" in result.err
+
+
+def test_another_users_config_is_reported(tmp_path):
+    from astra_auth.storage.config import ownership_problems
+
+    path = tmp_path / "config.toml"
+    path.write_text("version = 1\n")
+    me = os.geteuid()
+    if me == 0:
+        os.chown(path, 4321, -1)  # root may give it away; root itself is trusted
+        problems = ownership_problems(path, uid=0)
+    else:  # the file is ours, so "another user" is anyone else
+        problems = ownership_problems(path, uid=me + 1)
+    assert problems[0].startswith("the file is owned by another user (uid ")
+
+
+def test_a_planted_lock_link_creates_no_file(cli, config_path, tmp_path):
+    config_path.parent.mkdir(parents=True, mode=0o700)
+    victim = tmp_path / "victim-file"
+    (config_path.parent / "config.toml.lock").symlink_to(victim)
+    result = cli("targets", "add", "a", expect=3)
+    assert "cannot lock" in result.err
+    assert not victim.exists()
+
+
+def test_saving_through_a_symlinked_config_is_refused_by_name(cli, config_path, tmp_path):
+    real = tmp_path / "dotfiles" / "config.toml"
+    real.parent.mkdir()
+    real.write_text('version = 1\n[targets.a]\nurl = "https://a.example"\n')
+    config_path.parent.mkdir(parents=True, mode=0o700)
+    config_path.symlink_to(real)
+    assert "a" in cli("targets", "list").out  # reading through the link is fine
+    result = cli("targets", "add", "b", expect=3)
+    assert f"{config_path}: is a symbolic link (to {real})" in result.err
+    assert f"astra-auth --config {real} …" in result.err
+    assert config_path.is_symlink() and "[targets.b]" not in real.read_text()
+
+
+# ---------------------------------------------------------------------------
+# Deep nesting
+
+
+def test_a_deeply_nested_toml_file_is_a_config_error(cli, config_path):
+    config_path.parent.mkdir(parents=True, mode=0o700)
+    config_path.write_text("version = 1\nx = " + "[" * 50000 + "]" * 50000 + "\n")
+    result = cli("targets", "list", expect=3)
+    assert "nests arrays or tables thousands deep" in result.err
+
+
+def test_deeply_nested_jwt_claims_do_not_crash(cli, faults):
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256"}').decode().rstrip("=")
+    for depth, shown in ((50000, None), (600, "… (nested too deep to show)")):
+        payload = '{"a":' * depth + "1" + "}" * depth
+        body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        add(cli, faults.answer(unique(), {"access_token": f"{header}.{body}.sig",
+                                           "token_type": "Bearer"}))
+        data, _ = tt_json(cli, "t", expect=0)
+        claims = data["jwt_claims"]
+        if shown is None:
+            assert claims is None
+        else:
+            for _ in range(17):
+                claims = claims["a"]
+            assert claims == shown
+        cli("test-token", "t", environ=ENV)
+
+
+# ---------------------------------------------------------------------------
+# Durability: killed and concurrent writers
+
+WRITER = """
+import sys
+from pathlib import Path
+from astra_auth.storage.config import ConfigStore, Target
+store = ConfigStore(Path(sys.argv[1]))
+i = 0
+while True:
+    with store.edit() as config:
+        config.targets[f"t{i % 50}"] = Target(name=f"t{i % 50}", url=f"https://a{i}.example.com")
+    i += 1
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_during_saves_leaves_a_valid_file(tmp_path):
+    path = tmp_path / "cfg" / "config.toml"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
+    for round_number in range(12):
+        child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], env=env)
+        time.sleep(0.15 + 0.037 * round_number)  # land at different moments of a save
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if path.exists():
+            data = tomllib.loads(path.read_text())  # old or new, never half
+            assert data["version"] == 1
+    assert path.exists()
+    leftovers = [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    # A killed writer may leave its temporary file; it is never the config.
+    assert all(name.startswith(".config.toml.") for name in leftovers)
+    kept = {p.name for p in path.parent.iterdir() if not p.name.endswith(".tmp")}
+    assert "config.toml" in kept
+    assert kept <= {"config.toml", "config.toml.lock"}
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_writers_lose_no_update(proc):
+    names = [f"w{i:02d}" for i in range(20)]
+    env = dict(proc.env, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    children = [
+        subprocess.Popen([sys.executable, "-m", "astra_auth", "targets", "add", name],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in names
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+    data = tomllib.loads(proc.config_path.read_text())
+    assert sorted(data["targets"]) == names

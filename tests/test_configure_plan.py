@@ -17,12 +17,12 @@ from astra_auth.commands.configure.walkthrough import walkthrough
 from astra_auth.storage.config import OAuth2, Target
 from tests.fakes import (
     CLIENT_SECRET,
-    NO_DOCUMENT,
     PASSWORD,
     MemoryStore,
     ScriptedPrompter,
     Step,
     make_deps,
+    oauth2_walkthrough,
 )
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
@@ -99,21 +99,9 @@ def test_build_plan_in_env_mode_stores_nothing_and_removes_every_stored_secret()
 
 def test_the_walkthrough_and_the_flags_give_the_same_answers_for_a_new_target(tmp_path: Path):
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "hr"),
-        NO_DOCUMENT,
-        Step("text", "API URL", "https://api.example.com"),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 1),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", TOKEN_URL),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 1),
-        Step("secret", "Client secret", CLIENT_SECRET),
-        Step("text", "Username", "john.doe"),
-        Step("secret", "Password", PASSWORD),
-        Step("text", "Scope", "read:things"),
-        Step("text", "Audience", "https://api.example.com"),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("hr", grant="password", token_url=TOKEN_URL, client_auth=1,
+                     username="john.doe", password=PASSWORD, scope="read:things",
+                     audience="https://api.example.com"),
     ])
     deps = make_deps(tmp_path / "config.toml", prompter=prompter, tty=True)
     asked = walkthrough(ConfigureOptions(), {}, deps, Given()).answers

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tests.fakes import NO_DOCUMENT, ScriptedPrompter, Step
+from tests.fakes import ScriptedPrompter, Step, new_target
 from tests.test_auth_types import API_KEY, BASIC_PASSWORD, BEARER_TOKEN, HMAC_SECRET
 
 SAVE = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
@@ -127,9 +127,7 @@ def test_per_target_variable_supplies_the_secret_in_ci(cli):
 
 
 def _start(type_index: int) -> list[Step]:
-    return [Step("text", "Target name", "t"), NO_DOCUMENT,
-            Step("text", "API URL", "https://api.example.com"),
-            Step("select", "Authentication type", type_index)]
+    return [*new_target("t"), Step("select", "Authentication type", type_index)]
 
 
 def test_walkthrough_basic(cli):

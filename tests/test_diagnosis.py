@@ -1,10 +1,13 @@
 """A `Diagnosis` and its renderings: the JSON object and the panel are built
-from the typed result alone, with plain values here (no server)."""
+from the typed result alone, with plain values (no server).  Then the hints,
+from `hints_for` and as test-token gives them against real servers."""
 
 from __future__ import annotations
 
 import ast
 import json
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from astra_auth.commands.shared.report import print_panel, to_json
@@ -12,12 +15,13 @@ from astra_auth.commands.shared.verbose import answer_lines, request_lines, resp
 from astra_auth.core.failure import Category, Failure
 from astra_auth.diagnosis.apicheck import ApiCheck
 from astra_auth.diagnosis.diagnose import Diagnosis, TokenFacts
+from astra_auth.diagnosis.hints import Context, hints_for
 from astra_auth.oauth.grant import Exchange
 from astra_auth.oauth.token_response import RawResponse
 from astra_auth.storage.config import Basic, OAuth2, Target
 from astra_auth.text.redact import Redactor
 from astra_auth.text.safetext import dumps
-from tests.fakes import make_deps
+from tests.fakes import CLIENT_SECRET, make_deps
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
@@ -190,3 +194,119 @@ def test_verbose_says_why_an_exchange_has_no_answer():
                          failure=Failure(Category.TIMEOUT, "No answer within 10 seconds."))
     assert response_lines(timed_out, Redactor()) == [
         "(no answer: timeout: No answer within 10 seconds.)"]
+
+
+# ---------------------------------------------------------------------------
+# Hints: no contradiction, no repeat, the guide only where it can be the cause
+
+GUIDE_REACH = ("Verify that the Access Token URL is reachable from the scanner's environment and "
+               "that the Client ID and Client Secret are correct.")
+CTX_CC = Context("payments-api", "client_credentials", "scanner-app", "basic",
+                 "https://idp.example.com/oauth/token")
+
+
+def _add_cc(cli, name, token_url, *extra, **kwargs):
+    cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
+        "--client-id", "scanner-app", *extra, **kwargs)
+
+
+def _test_token_json(cli, name, expect, **kwargs):
+    result = cli("test-token", name, "--json", expect=expect, **kwargs)
+    return json.loads(result.out)
+
+
+def test_once_both_methods_failed_the_other_method_is_not_suggested():
+    failure = Failure("invalid_client", "m", details={
+        "other_client_auth": "post", "other_client_auth_result": "invalid_client"})
+    text = "\n".join(hints_for(failure, CTX_CC))
+    assert "--client-auth post" not in text
+    assert "which failed too" in text
+    failure = Failure("http_error", "m", http_status=401, details={
+        "other_client_auth": "post", "other_client_auth_result": "401"})
+    assert "--client-auth" not in "\n".join(hints_for(failure, CTX_CC))
+
+
+def test_the_generic_guide_only_where_the_client_and_its_secret_can_be_the_cause():
+    # Not where the token endpoint was never reached, nor where it said what was
+    # wrong with the request rather than the client.
+    for category in ("dns_error", "connection_refused", "connection_error", "timeout",
+                     "tls_error", "redirect", "not_found", "method_not_allowed", "rate_limited",
+                     "server_error", "not_json", "invalid_token_response", "invalid_request",
+                     "invalid_grant", "invalid_scope"):
+        assert GUIDE_REACH not in hints_for(Failure(category, "m"), CTX_CC), category
+    # The provider refused the client without a reason, or with its own code.
+    for failure in (Failure("invalid_client", "m"), Failure("http_error", "m", http_status=401),
+                    Failure("http_error", "m", http_status=400),
+                    Failure("oauth_error", "m", oauth_error="unauthorized")):
+        assert hints_for(failure, CTX_CC)[-1] == GUIDE_REACH, failure.category
+    # A client without a secret (public, or with a key): the guide's "Client Secret"
+    # cannot be the cause.
+    for method in ("none", "private_key_jwt", "tls_client_auth"):
+        ctx = replace(CTX_CC, client_auth=method)
+        for category in ("invalid_client", "http_error", "oauth_error"):
+            assert GUIDE_REACH not in hints_for(Failure(category, "m", http_status=401), ctx), (
+                method, category)
+
+
+def test_one_second_is_singular():
+    failure = Failure("rate_limited", "m", details={"retry_after": "1"})
+    assert hints_for(failure, CTX_CC)[0] == "Wait 1 second before trying again."
+
+
+def test_a_redirect_to_a_token_endpoint_gives_the_ready_command_and_nothing_contrary():
+    failure = Failure("redirect", "m", details={
+        "location": "https://login.example.com/tenant/oauth2/v2.0/token"})
+    assert hints_for(failure, CTX_CC) == [
+        "The provider sends token requests on to "
+        "https://login.example.com/tenant/oauth2/v2.0/token, which looks like its token "
+        "endpoint: save it with: astra-auth configure payments-api --token-url "
+        "https://login.example.com/tenant/oauth2/v2.0/token --no-input",
+        "astra-auth never re-sends credentials to a redirect's location: the saved URL must "
+        "be the one that answers.",
+    ]
+    login = Failure("redirect", "m", details={"location": "https://idp.example.com/login"})
+    assert "looks like its token endpoint" not in " ".join(hints_for(login, CTX_CC))
+
+
+def test_a_404_cites_no_discovery_document_that_was_not_found(cli, faults):
+    _add_cc(cli, "pay", faults.url(f"{uuid.uuid4().hex}/tokn"), environ={
+        "ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    data = _test_token_json(cli, "pay", 6, metadata_lookup="network")
+    assert data["error"]["category"] == "not_found"
+    assert not any("well-known" in hint for hint in data["hints"])
+
+
+def test_a_404_cites_the_discovery_document_under_the_token_urls_prefix(cli, faults):
+    # django-oauth-toolkit serves its metadata under /o/, beside its /o/token/.
+    prefix = f"{uuid.uuid4().hex}/o"
+    issuer = faults.url(prefix)
+    faults.answer(f"{prefix}/.well-known/openid-configuration", {
+        "issuer": issuer, "token_endpoint": f"{issuer}/token/",
+        "authorization_endpoint": f"{issuer}/authorize/"})
+    _add_cc(cli, "pay", f"{issuer}/tokn/", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    data = _test_token_json(cli, "pay", 6, metadata_lookup="network")
+    assert data["hints"][0] == (
+        f"The provider's discovery document ({issuer}/.well-known/openid-configuration) names "
+        f"the token endpoint {issuer}/token/: astra-auth configure pay --token-url "
+        f"{issuer}/token/ --no-input")
+
+
+def test_a_token_that_lives_one_second_says_second(cli, faults):
+    url = faults.answer(f"{uuid.uuid4().hex}/token", {
+        "access_token": "tk-opaque-short-lived-4f1c", "token_type": "Bearer",
+        "expires_in": 1})
+    _add_cc(cli, "pay", url, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    data = _test_token_json(cli, "pay", 0, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    assert any(w.startswith("The token expires in 1 second: ") for w in data["warnings"])
+
+
+def test_a_one_letter_secret_does_not_garble_the_diagnosis(cli, idp):
+    import json
+
+    cli("configure", "t", "--grant-type", "password", "--username", "john.doe", "--token-url",
+        idp.token_url, "--client-id", "scanner-app", "--secrets", "env")
+    result = cli("test-token", "t", "--json", expect=4,
+                 environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": "p"})
+    data = json.loads(result.out)
+    assert data["error"]["category"] == "invalid_grant"
+    assert "Confirm the username and password" in " ".join(data["hints"])

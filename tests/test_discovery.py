@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from astra_auth.diagnosis.providers import provider_hints, provider_of
 from astra_auth.oauth.discovery import for_token_url, well_known_urls
 from astra_auth.oauth.token_response import RawResponse, classify_response
 from astra_auth.text.redact import Redactor
-from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, ScriptedPrompter, Step
+from tests.fakes import CLIENT_SECRET, ScriptedPrompter, Step, new_target
 
 RECORDED = json.loads((Path(__file__).parent / "provider_errors" / "recorded.json").read_text())
 
@@ -80,7 +81,7 @@ def test_wrong_path_gets_the_token_endpoint_from_discovery(cli, oidc):
 
 def test_walkthrough_offers_discovery_from_the_issuer(cli, oidc):
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "o"), NO_DOCUMENT, Step("text", "API URL", ""),
+        *new_target("o", url=""),
         Step("select", "Authentication type", 0), Step("select", "Grant type", 0),
         Step("select", "Access Token URL", 1),  # I only know my issuer URL
         Step("text", "Issuer URL", "https://no-such-issuer.invalid"),
@@ -122,10 +123,8 @@ def test_issuer_without_metadata_is_a_clear_error(cli, faults):
     assert not cli.config_path.exists()
 
 
-def test_unreachable_issuer_is_exit_5(cli):
-    from tests.conftest import free_port
-
-    result = cli("configure", "a", "--issuer", f"http://127.0.0.1:{free_port()}",
+def test_unreachable_issuer_is_exit_5(cli, closed_port):
+    result = cli("configure", "a", "--issuer", f"http://127.0.0.1:{closed_port}",
                  "--grant-type", "client_credentials", "--client-id", "c",
                  "--client-secret", CLIENT_SECRET, expect=5)
     assert "connection_refused" in result.err
@@ -277,3 +276,22 @@ def test_a_405_cites_a_discovery_document_only_once_it_answered(cli, faults):
         f"The provider's discovery document ({faults.base}/{base}/.well-known/"
         f"openid-configuration) names the token endpoint {faults.base}/{base}/t: "
         f"astra-auth configure t --token-url {faults.base}/{base}/t --no-input")
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+# ---------------------------------------------------------------------------
+# The issuer must be the one given
+
+
+def test_a_discovery_document_for_another_issuer_is_refused(cli, faults):
+    base = unique()
+    faults.answer(f"{base}/.well-known/openid-configuration",
+                  {"issuer": "https://idp.attacker.example",
+                   "token_endpoint": f"{faults.base}/{base}/token"})
+    result = cli("configure", "o", "--issuer", f"{faults.base}/{base}", "--grant-type",
+                 "client_credentials", "--client-id", "c", "--secrets", "env", expect=2)
+    assert "names the issuer 'https://idp.attacker.example'" in result.err
+    assert not cli.config_path.exists()

@@ -126,6 +126,7 @@ def _signal_then_marker(env: dict[str, str], signum: int, leaks) -> tuple[str, s
         [sys.executable, "-m", "astra_auth", "exec", "steady", "--", sys.executable, "-c", CHILD],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
+    assert child.stdout is not None
     try:
         # COMMAND starts once exec's own signal handling is in place, and says
         # "ready" once its own is: from here on, a signal has nowhere to be lost.

@@ -27,6 +27,9 @@ from tests.postman_tools import (
     resolve,
 )
 
+# The conversion takes about 10 s, once per process (per xdist worker).
+pytestmark = pytest.mark.slow
+
 SOURCES = {
     "openapi-3.0": DOCUMENTS / "openapi-3.0.yaml",
     "openapi-3.1": DOCUMENTS / "openapi-3.1.json",

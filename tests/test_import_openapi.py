@@ -15,7 +15,6 @@ from astra_auth.core.errors import ExitCode
 from astra_auth.imports.model import DocumentError, Imported, Scheme
 from astra_auth.imports.openapi import read_openapi
 from astra_auth.net.transport import make_client
-from tests.conftest import free_port
 from tests.postman_tools import BLOCKFROST, DOCUMENTS, FIGMA, public_document
 
 IMPLICIT_REASON = ("the OAuth 2.0 implicit flow is not supported: it hands the token to a "
@@ -508,8 +507,8 @@ def test_plain_http_to_another_host_is_refused_before_connecting():
                                               make_client=no_client))
 
 
-def test_a_url_nobody_answers_is_unreachable_exit_5():
-    port = free_port()
+def test_a_url_nobody_answers_is_unreachable_exit_5(closed_port):
+    port = closed_port
     error = refused(f"http://127.0.0.1:{port}/openapi.json", make_client=client)
     assert error.exit_code == ExitCode.UNREACHABLE
     assert str(error) == (f"http://127.0.0.1:{port}/openapi.json: Nothing accepts connections at "

@@ -139,6 +139,7 @@ def test_secrets_env_configure_never_touches_a_hanging_keyring_for_long(proc, tm
     assert all(call.startswith("delete a:") for call in _calls(log))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="process spawning below is POSIX-only")
 def test_concurrent_configure_processes_lose_no_target(proc):
     names = [f"t{i}" for i in range(8)]
@@ -159,6 +160,7 @@ def test_concurrent_configure_processes_lose_no_target(proc):
     assert sorted(row["name"] for row in listed) == names
 
 
+@pytest.mark.slow
 def test_hanging_keyring_is_waited_for_once_per_run(proc, tmp_path):
     # token reads the cache entry, then the secret: the second read must not wait again.
     proc("configure", "a", *CC, "--secrets", "env")

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, OIDC_SECRET, strip_ansi
-from tests.fakes import NO_DOCUMENT, Clock, ScriptedPrompter, Step
+from tests.fakes import Clock, ScriptedPrompter, Step, new_target, oauth2_walkthrough
 
 ANY_PASSWORD = "any-login-pw"  # devInteractions takes any login and password
 
@@ -165,7 +165,7 @@ class Browser:
         assert isinstance(page, httpx.Response)
         page = self.go(urljoin(verification_uri, _form_action(page.text)),
                        data={"xsrf": _xsrf(page.text), "user_code": user_code})
-        assert isinstance(page, httpx.Response) and "op.deviceConfirmForm" in page.text, page.text
+        assert isinstance(page, httpx.Response) and "op.deviceConfirmForm" in page.text, page
         answer = {"xsrf": _xsrf(page.text), "user_code": user_code}
         answer.update({"confirm": "yes"} if approve else {"abort": "yes"})
         page = self.go(urljoin(verification_uri, _form_action(page.text)), data=answer)
@@ -569,7 +569,7 @@ class DeviceFaults:
                     body = faults.script.pop(0) if faults.script else {
                         "error": "authorization_pending"}
                     # {"_status": 503}: an answer without an OAuth body.
-                    status = int(body.pop("_status", 400 if "error" in body else 200))
+                    status = int(str(body.pop("_status", 400 if "error" in body else 200)))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -674,6 +674,7 @@ def test_no_refresh_token_issued_warns(cli, store, faults_factory):
 # Two processes renewing at once, the real keyring between them
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_two_processes_renewing_at_once_keep_the_last_rotated_refresh_token(
         cli, op, proc, real_keyring, leaks):
@@ -774,9 +775,7 @@ class ChoicesSeen(ScriptedPrompter):
 def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, leaks):
     tee = Tee()
     prompter = ChoicesSeen([
-        Step("text", "Target name", "dev"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
+        *new_target("dev", url=""),
         Step("select", "Authentication type", 0),
         Step("select", "Grant type", 2),
         Step("select", "Access Token URL", 1),  # I only know my issuer URL
@@ -807,20 +806,9 @@ def test_walkthrough_device_code_then_login_right_after_saving(cli, op, store, l
 def test_walkthrough_authorization_code(cli, op, store, leaks):
     user = WebUser()
     prompter = ChoicesSeen([
-        Step("text", "Target name", "web"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 3),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", op.token_url),
-        Step("text", "Authorization URL", op.authorization_url),
-        Step("text", "Client ID", "login-web-rotate"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", OIDC_SECRET),
-        Step("text", "Scope", "openid"),
-        Step("text", "Audience", ""),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("web", url="", grant="authorization_code", token_url=op.token_url,
+                     authorization_url=op.authorization_url, client_id="login-web-rotate",
+                     secret=OIDC_SECRET, scope="openid"),
         Step("confirm", "Save these settings?", True),
         Step("confirm", "Log in now?", True),
         Step("confirm", "Run test-token now", False),
@@ -834,21 +822,9 @@ def test_walkthrough_authorization_code(cli, op, store, leaks):
 
 def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
     prompter = ScriptedPrompter([
-        Step("text", "Target name", "pw"),
-        NO_DOCUMENT,
-        Step("text", "API URL", ""),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", 1),
-        Step("select", "Access Token URL", 0),
-        Step("text", "Access Token URL", idp.token_url),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", "x-client-secret-1"),
-        Step("text", "Username", "john.doe"),
-        Step("secret", "Password", "x-password-value-1"),
-        Step("text", "Scope", ""),
-        Step("text", "Audience", ""),
-        Step("text", "Extra token parameters", ""),
+        *oauth2_walkthrough("pw", url="", grant="password", token_url=idp.token_url,
+                     secret="x-client-secret-1", username="john.doe",
+                     password="x-password-value-1"),
         Step("confirm", "Save these settings?", False),
         Step("select", "Change a setting, or discard everything?", 1),
     ])
@@ -862,6 +838,7 @@ def test_walkthrough_password_grant_says_why_device_code_is_safer(cli, idp):
 # login at a real terminal
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_device_login_at_a_real_terminal(op, proc, real_keyring, leaks):
     from tests.test_pty import Terminal
@@ -1043,7 +1020,7 @@ def test_a_silent_connection_does_not_hold_up_the_redirect(cli, op, store, leaks
 def test_the_proxy_renews_from_the_refresh_token_and_says_login_required_without_one(
         cli, op, proc, real_keyring, leaks, faults_factory):
     from astra_auth.storage.secretstore import KeyringStore
-    from tests.test_proxy import Proxies
+    from tests.proxies import Proxies
 
     api = faults_factory([])
     keyring_store = KeyringStore(10.0)

@@ -11,25 +11,20 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
-from tests.conftest import free_port
 from tests.fakes import CLIENT_SECRET
+from tests.proxies import ProxyProcess, client
 from tests.servers.upstream import Upstream
 
-ADDRESS = re.compile(r"^(\S+): (http://\S+) \(forwards to (\S+)\)$")
 MIB = 1024 * 1024
 
 
@@ -55,113 +50,23 @@ def upstream() -> Iterator[Upstream]:
     server.stop()
 
 
-@dataclass
-class ProxyProcess:
-    """A running `astra-auth proxy`; its output is collected as it comes."""
-
-    child: subprocess.Popen[str]
-    addresses: dict[str, str] = field(default_factory=dict)
-    out: list[str] = field(default_factory=list)
-    err: list[str] = field(default_factory=list)
-    _lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
-    code: int | None = None
-
-    def start_readers(self) -> None:
-        def pump(stream, sink, feed):  # type: ignore[no-untyped-def]
-            for line in stream:
-                sink.append(line)
-                if feed:
-                    self._lines.put(line)
-            if feed:
-                self._lines.put(None)
-
-        for stream, sink, feed in ((self.child.stdout, self.out, True),
-                                   (self.child.stderr, self.err, False)):
-            threading.Thread(target=pump, args=(stream, sink, feed), daemon=True).start()
-
-    def wait_addresses(self, count: int) -> None:
-        while len(self.addresses) < count:
-            try:
-                line = self._lines.get(timeout=30)
-            except queue.Empty:
-                raise AssertionError(f"no address printed; stderr: {''.join(self.err)}") from None
-            if line is None:
-                self.child.wait(10)
-                raise AssertionError(f"the proxy exited {self.child.returncode}: "
-                                     f"{''.join(self.err)}")
-            match = ADDRESS.match(line.strip())
-            if match:
-                self.addresses[match.group(1)] = match.group(2)
-
-    def url(self, name: str, path: str = "/echo") -> str:
-        return self.addresses[name] + path
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.code is None:
-            self.child.send_signal(sig)
-            self.code = self.child.wait(30)
-        return self.code
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self.err)
-
-
-class Proxies:
-    def __init__(self, proc, leaks) -> None:  # type: ignore[no-untyped-def]
-        self.proc = proc
-        self.leaks = leaks
-        self.running: list[ProxyProcess] = []
-
-    def start(self, *args: str, count: int = 1, env: dict[str, str] | None = None
-              ) -> ProxyProcess:
-        full_env = dict(self.proc.env, ASTRA_AUTH_CLIENT_SECRET=CLIENT_SECRET)
-        full_env.update(env or {})
-        child = subprocess.Popen([sys.executable, "-m", "astra_auth", "proxy", *args],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=full_env, stdin=subprocess.DEVNULL)
-        running = ProxyProcess(child)
-        running.start_readers()
-        self.running.append(running)
-        running.wait_addresses(count)
-        return running
-
-    def close(self) -> None:
-        for running in self.running:
-            if running.code is None:
-                running.stop()
-            running.child.wait(10)
-            out, err = "".join(running.out), "".join(running.err)
-            self.leaks.record("proxy stdout", out)
-            self.leaks.record("proxy stderr", err)
-            assert "Traceback" not in out + err, err
-
-
-@pytest.fixture
-def proxies(proc, leaks) -> Iterator[Proxies]:  # type: ignore[no-untyped-def]
-    p = Proxies(proc, leaks)
-    yield p
-    p.close()
-
-
-def configure(proc, name: str, token_url: str, url: str | None,  # type: ignore[no-untyped-def]
+def configure(run, name: str, token_url: str, url: str | None,  # type: ignore[no-untyped-def]
               client_id: str = "scanner-app") -> None:
+    """A client_credentials target whose secret comes from the environment.
+    `run` is `cli` (in this process, faster) or `proc`: both write the config
+    file the proxy process reads."""
     args = ["configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
             "--client-id", client_id, "--secrets", "env", "--no-input"]
     if url is not None:
         args += ["--url", url]
-    proc(*args)
+    run(*args)
 
 
 @pytest.fixture
-def api(proc, idp, upstream):  # type: ignore[no-untyped-def]
+def api(cli, idp, upstream):  # type: ignore[no-untyped-def]
     """Target `api`: the test authorization server's tokens for the upstream."""
-    configure(proc, "api", idp.token_url, upstream.url)
+    configure(cli, "api", idp.token_url, upstream.url)
     return upstream
-
-
-def client() -> httpx.Client:
-    return httpx.Client(trust_env=False, timeout=30)
 
 
 # ---------------------------------------------------------------------------
@@ -430,8 +335,9 @@ def test_an_api_that_drops_kept_connections_loses_no_request(proxies, api):
     assert len([s for s in api.state.seen if s.path == "/echo/next"]) == 20
 
 
-def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, upstream):
-    configure(proc, "blink", idp.token_url, upstream.url, client_id="blink")
+@pytest.mark.slow
+def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(cli, proxies, proc, idp, upstream):
+    configure(cli, "blink", idp.token_url, upstream.url, client_id="blink")
     running = proxies.start("blink=0")
     before = idp.token_requests()
     answers = []
@@ -451,6 +357,7 @@ def test_tokens_are_renewed_ahead_of_expiry_during_a_scan(proxies, proc, idp, up
     assert [s.path for s in upstream.state.seen] == ["/echo/scan"] * len(answers)
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_secrets_and_token_cache_in_the_real_keyring(proxies, proc, idp, upstream,
                                                      real_keyring):
@@ -499,8 +406,9 @@ def test_an_upstream_slower_than_the_timeout_is_a_504(proxies, api):
                                               "longer with --timeout SECONDS.")
 
 
-def test_tls_to_the_upstream_is_verified(proxies, proc, idp, tls_idp):
-    configure(proc, "api", idp.token_url, None)
+@pytest.mark.slow
+def test_tls_to_the_upstream_is_verified(cli, proxies, proc, idp, tls_idp):
+    configure(cli, "api", idp.token_url, None)
     api_url = tls_idp.token_url.removesuffix("/oauth/token")
     trusted = proxies.start("api=0", "--upstream", api_url, "--ca-bundle",
                             str(tls_idp.ca_file))
@@ -513,8 +421,8 @@ def test_tls_to_the_upstream_is_verified(proxies, proc, idp, tls_idp):
     assert refused.json()["error"]["category"] == "tls_error"
 
 
-def test_upstream_down_is_a_clean_502(proxies, api):
-    port = free_port()
+def test_upstream_down_is_a_clean_502(proxies, api, closed_port):
+    port = closed_port
     running = proxies.start("api=0", "--upstream", f"http://127.0.0.1:{port}")
     with client() as c:
         answer = c.get(running.url("api", "/anything"))
@@ -545,9 +453,9 @@ def test_an_answer_cut_off_upstream_is_never_passed_on_as_complete(proxies, api)
     assert "api: GET answer cut off by the API (connection_error)" in running.stderr
 
 
-def test_a_failing_token_endpoint_gives_502_and_serving_continues(proxies, proc, faults,
-                                                                  upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+def test_a_failing_token_endpoint_gives_502_and_serving_continues(cli, proxies, proc, faults,
+                                                                       upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     asked = len(faults.requests_to("server"))
     running = proxies.start("down=0")
     with client() as c:
@@ -590,6 +498,7 @@ def test_401_renews_once_and_retries_with_the_kept_body(proxies, api, idp):
     assert running.stderr.count("api: new token, valid") == 2
 
 
+@pytest.mark.slow
 def test_a_refused_fresh_token_is_not_renewed_again(proxies, api, idp):
     running = proxies.start("api=0")
     with client() as c:
@@ -610,8 +519,8 @@ def test_a_large_body_is_not_retried_after_401(proxies, api, idp):
     assert [t.body_length for t in tries] == [MIB + 1]
 
 
-def test_quiet_prints_failures_but_no_renewals(proxies, proc, api, faults, upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+def test_quiet_prints_failures_but_no_renewals(cli, proxies, proc, api, faults, upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     running = proxies.start("api=0", "down=0", "--quiet", count=2)
     with client() as c:
         assert c.get(running.url("api")).status_code == 200
@@ -625,9 +534,9 @@ def test_quiet_prints_failures_but_no_renewals(proxies, proc, api, faults, upstr
 # Several identities, start and stop
 
 
-def test_two_targets_on_two_ports_each_with_its_own_identity(proxies, proc, idp, upstream):
-    configure(proc, "alice", idp.token_url, upstream.url, client_id="scanner-app")
-    configure(proc, "bob", idp.token_url, upstream.url, client_id="cc-only")
+def test_two_targets_on_two_ports_each_with_its_own_identity(cli, proxies, proc, idp, upstream):
+    configure(cli, "alice", idp.token_url, upstream.url, client_id="scanner-app")
+    configure(cli, "bob", idp.token_url, upstream.url, client_id="cc-only")
     running = proxies.start("alice=0", "bob=0", count=2)
     assert running.addresses["alice"] != running.addresses["bob"]
     with client() as c:
@@ -924,6 +833,7 @@ def _answer(sock: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
+@pytest.mark.slow
 def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(proxies, api):
     running = proxies.start("api=0", "--timeout", "5")
     payload = b"u" * (2 * MIB)
@@ -949,6 +859,7 @@ def test_an_api_connection_is_not_reused_while_a_request_body_still_goes_out(pro
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body) == {"early": True}
 
 
+@pytest.mark.slow
 def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(proxies, api):
     """A scanner that stops reading pauses the API's connection; once the
     scanner has read all of it, that connection goes back to the pool and
@@ -973,8 +884,11 @@ def test_an_api_connection_paused_for_a_slow_scanner_reads_again_when_reused(pro
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(body)["path"] == "/echo/next"
 
 
+@pytest.mark.slow
 def test_a_scanner_gone_mid_upload_leaves_nothing_behind(proxies, api):
-    running = proxies.start("api=0")
+    # A chunk size that is not hex stops the body as one that stopped arriving
+    # does: after --timeout seconds (the default, 10, is the time of a scan).
+    running = proxies.start("api=0", "--timeout", "3")
     for ending in (b"", b"zz\r\n"):  # closed mid-body; a chunk size that is not hex
         framing = b"Content-Length: %d" % (3 * MIB) if not ending else \
             b"Transfer-Encoding: chunked"
@@ -1003,11 +917,12 @@ def test_sigterm_right_after_the_address_line_is_exit_0(proxies, api):
     assert "astra-auth proxy stopped.\n" in running.stderr
 
 
-def test_sigterm_while_a_token_request_hangs_stops_it_at_once(proxies, proc, upstream):
+@pytest.mark.slow
+def test_sigterm_while_a_token_request_hangs_stops_it_at_once(cli, proxies, proc, upstream):
     with socket.socket() as silent:  # a token endpoint that accepts and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        configure(proc, "stuck", f"http://127.0.0.1:{silent.getsockname()[1]}/token",
+        configure(cli, "stuck", f"http://127.0.0.1:{silent.getsockname()[1]}/token",
                   upstream.url)
         # Its first token is asked for at once, and would wait 60 s for an answer;
         # stop() allows 30 s, and SIGTERM right after the address line is handled.
@@ -1016,6 +931,7 @@ def test_sigterm_while_a_token_request_hangs_stops_it_at_once(proxies, proc, ups
     assert "astra-auth proxy stopped.\n" in running.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
     running = proxies.start("api=0")
     with client() as c, c.stream("GET", running.url("api", "/stream")) as answer:
@@ -1031,9 +947,10 @@ def test_sigterm_while_an_answer_streams_cuts_it_off_and_exits_0(proxies, api):
     assert "astra-auth proxy stopped.\n" in running.stderr
 
 
+@pytest.mark.slow
 def test_a_large_upload_refused_before_its_body_is_read_still_gets_its_answer(
-        proxies, proc, faults, upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+        cli, proxies, proc, faults, upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     running = proxies.start("down=0")
     with client() as c:  # sends the whole body (more than socket buffers), then reads
         answer = c.post(running.url("down", "/echo/upload"), content=b"b" * (32 * MIB))
@@ -1047,10 +964,11 @@ def _peak_memory(pid: int) -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
 
 
-def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(proxies, proc, upstream):
+@pytest.mark.slow
+def test_an_answer_nobody_reads_yet_is_not_buffered_without_bound(cli, proxies, proc, upstream):
     """A 401 with a large body arrives while the renewal it causes is slow: the
     proxy must stop reading that answer, not keep all of it in memory."""
-    configure(proc, "slow", f"{upstream.url}/token", upstream.url)
+    configure(cli, "slow", f"{upstream.url}/token", upstream.url)
     running = proxies.start("slow=0")
     upstream.state.raw = (b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n"
                           b"Content-Length: %d\r\n\r\n" % (64 * MIB) + b"r" * (64 * MIB))
@@ -1124,6 +1042,7 @@ def test_only_an_idempotent_request_is_sent_again_after_a_kept_connection_fails(
     assert tries == ["GET", "GET", "POST", "PUT", "PUT"]
 
 
+@pytest.mark.slow
 def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(proxies,
                                                                                 api):
     """Small answers are written whole: with a scanner that sends requests and
@@ -1134,9 +1053,8 @@ def test_a_scanner_that_pipelines_without_reading_is_not_answered_without_bound(
     with socket.create_connection(("127.0.0.1", _port(running, "api")), timeout=30) as scanner:
         scanner.sendall(_own(b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n", _port(running, "api"))
                         * 1000)  # 60 MiB of answers
-        deadline = time.monotonic() + 3  # long enough for hundreds of them, unbounded
-        while api.state.raw_count < 1000 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with api.state.lock:  # long enough for hundreds of them, unbounded
+            api.state.lock.wait_for(lambda: api.state.raw_count >= 1000, timeout=3)
         grown = _peak_memory(running.child.pid) - before
     assert grown < 16 * MIB
     assert api.state.raw_count < 1000
@@ -1208,13 +1126,14 @@ def test_an_http_proxy_that_never_answers_connect_leaves_no_connection_open(prox
     assert after <= before
 
 
+@pytest.mark.slow
 def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
     import asyncio
 
     running = proxies.start("api=0")
     port = _port(running, "api")
 
-    async def scanner(n: int) -> list[str]:
+    async def scanner(n: int) -> list[object]:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         paths = []
         try:
@@ -1229,8 +1148,8 @@ def test_many_concurrent_connections_each_get_their_own_answers(proxies, api):
             writer.close()
         return paths
 
-    async def main() -> list[list[str]]:
-        return await asyncio.gather(*(scanner(n) for n in range(200)))
+    async def main() -> list[list[object]]:
+        return list(await asyncio.gather(*(scanner(n) for n in range(200))))
 
     results = asyncio.run(main())
     assert results == [[f"/echo/c{n}/r{i}" for i in range(5)] for n in range(200)]

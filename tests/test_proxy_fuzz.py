@@ -13,7 +13,8 @@ The examples are derived, not random (`derandomize`), so a failure is the
 same on every run; there are few enough for a few seconds.
 """
 
-# The proxy fixtures come from tests/test_proxy.py; pytest injects them by name.
+# `proxies` comes from tests/conftest.py, the other fixtures from tests/test_proxy.py;
+# pytest injects them by name.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.proxies import client
 from tests.test_proxy import (  # noqa: F401 - fixtures
     _port,
     _quiet_test_idp,
-    client,
-    proxies,
     upstream,
 )
 

@@ -11,7 +11,8 @@ other consumer.
   same back-off holds in `auth_for` and the Schemathesis provider.
 """
 
-# The proxy fixtures come from tests/test_proxy.py; pytest injects them by name.
+# `proxies` comes from tests/conftest.py, the other fixtures from tests/test_proxy.py;
+# pytest injects them by name.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ import pytest
 
 from astra_auth.core.errors import AstraError
 from tests.fakes import CLIENT_SECRET, make_deps
+from tests.proxies import client
 from tests.test_proxy import (  # noqa: F401 - fixtures
     _quiet_test_idp,
-    client,
     configure,
-    proxies,
     upstream,
 )
 
@@ -156,9 +156,10 @@ def test_a_refused_client_tries_the_other_authentication_method_once_not_every_t
 # One token request per outage
 
 
+@pytest.mark.slow
 def test_an_outage_is_one_token_request_and_one_log_line_not_one_per_request(
-        proxies, proc, faults, upstream):
-    configure(proc, "down", f"{faults.base}/server", upstream.url)
+        cli, proxies, proc, faults, upstream):
+    configure(cli, "down", f"{faults.base}/server", upstream.url)
     before = _asked(faults)
     running = proxies.start("down=0")
     url = running.url("down", "/echo/scan")
@@ -181,10 +182,10 @@ def test_an_outage_is_one_token_request_and_one_log_line_not_one_per_request(
     assert running.stderr.count("down: no token: server_error") == 1
 
 
-def test_a_refused_client_is_not_locked_out_by_the_proxy(proxies, proc, idp, upstream):
+def test_a_refused_client_is_not_locked_out_by_the_proxy(cli, proxies, proc, idp, upstream):
     """invalid_client: before, every request tried both client-authentication
     methods; now the other one is tried once, and the back-off holds."""
-    configure(proc, "api", idp.token_url, upstream.url)
+    configure(cli, "api", idp.token_url, upstream.url)
     running = proxies.start("api=0", env={"ASTRA_AUTH_CLIENT_SECRET": "wrong-secret-0"})
     before = idp.token_requests()
     with client() as c:
@@ -252,6 +253,7 @@ def test_the_schemathesis_provider_shares_the_back_off(cli, faults):
 # Slow peers
 
 
+@pytest.mark.slow
 def test_a_scanner_that_stops_reading_gets_the_read_timeout(proxies, proc, upstream):
     """The contract's read timeout applies to a scanner that stops reading:
     its connection is cut after --timeout, and the API's is not held."""

@@ -8,7 +8,8 @@ credential.  Real proxy processes, the recording upstream, raw sockets where
 the headers matter.
 """
 
-# The proxy fixtures come from tests/test_proxy.py; pytest injects them by name.
+# `proxies` comes from tests/conftest.py, the other fixtures from tests/test_proxy.py;
+# pytest injects them by name.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from tests.test_proxy import (  # noqa: F401 - fixtures
     _port,
     _quiet_test_idp,
     api,
-    proxies,
     upstream,
 )
 

@@ -18,6 +18,9 @@ import logging
 import re
 import string
 import unicodedata
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
 import pytest
@@ -25,6 +28,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from astra_auth.text.redact import MASK, Redactor
+from tests.fakes import CLIENT_SECRET, PASSWORD
 
 RUN = 8
 ISSUE_SECRET = "Zq8vR3xLp2Wm9Tn4"  # a client secret a provider echoed in every form below
@@ -291,7 +295,7 @@ _PUNCT = "-_.~+/"
 def secrets(draw: st.DrawFn) -> str:
     """Letters and digits, with now and then one punctuation mark or a letter
     outside ASCII (never two marks side by side)."""
-    chars = []
+    chars: list[str] = []
     for _ in range(draw(st.integers(min_value=10, max_value=40))):
         kind = draw(st.integers(min_value=0, max_value=9))
         if kind == 0 and chars and chars[-1] not in _PUNCT:
@@ -332,7 +336,8 @@ def shown_forms(draw: st.DrawFn, secret: str) -> str:
     """A run of 8 or more characters of `secret`, in a generated case and encoding."""
     start = draw(st.integers(0, len(secret) - RUN))
     run = secret[start:draw(st.integers(start + RUN, len(secret)))]
-    case = draw(st.sampled_from([str, str.lower, str.upper, str.swapcase]))
+    cases: list[Callable[[str], str]] = [str, str.lower, str.upper, str.swapcase]
+    case = draw(st.sampled_from(cases))
     run = case(run)
     way = draw(st.sampled_from(["chars", "base64", "base64url", "hex", "utf16", "hex-pairs"]))
     if way == "chars":  # each character its own way, spaced out or not
@@ -390,7 +395,7 @@ def test_two_forms_in_one_text_are_both_masked(data, secret, texts):
 
 @settings(max_examples=100, deadline=None)
 @given(secret=secrets(),
-       text=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
+       text=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"],
                                   exclude_characters=_ALNUM + "éüßÆ"), max_size=80))
 def test_a_text_without_the_secret_s_letters_is_left_alone(secret, text):
     # Nothing here is a letter or digit of the secret, Base64 or hex.
@@ -491,3 +496,131 @@ def test_the_proxy_s_502_and_log_show_no_run_of_an_echoed_secret(proc, faults, l
     assert not shown_runs(answer.text, ISSUE_SECRET)
     assert "invalid_client" in err and f"prefix={MASK}" in err
     assert not shown_runs(out + err, ISSUE_SECRET)
+
+
+# ---------------------------------------------------------------------------
+# Through the commands, against a hostile provider
+
+ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):
+    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
+            "--client-id", "scanner-app", "--secrets", "env"]
+    if grant == "password":
+        args += ["--username", "john.doe"]
+    cli(*args, environ=environ or ENV, **kwargs)
+
+
+def tt_json(cli, *args, expect, environ=None, **kwargs):
+    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
+    return json.loads(result.out), result
+
+
+# ---------------------------------------------------------------------------
+# Mask first, then cut; every encoded form; short secrets as whole words
+
+
+def test_a_secret_straddling_the_cut_is_masked_whole(cli, faults, leaks):
+    # error_description is cut at 1,000 characters; the secret starts at 990.
+    path = unique()
+    faults.answer(path, {"error": "invalid_request",
+                         "error_description": "x" * 990 + CLIENT_SECRET + " tail"})
+    add(cli, faults.url(path))
+    data, result = tt_json(cli, "t", expect=4)
+    assert CLIENT_SECRET[:8] not in result.out
+    assert data["error"]["oauth_error_description"].endswith("x" * 10 + "•••••• ta…")
+    # The leak guard also looks at the panel, token's stderr and str(TokenError).
+    cli("test-token", "t", expect=4, environ=ENV)
+    cli("token", "t", expect=4, environ=ENV)
+
+
+MARKUP_SECRET = "cs-<&>\"q'-SECRET-77é"  # every character HTML escapes
+
+
+@pytest.mark.parametrize("form", ["html", "html-numeric", "lower-percent", "base64",
+                                  "base64url", "hex"])
+def test_each_encoded_form_of_a_secret_is_masked(cli, faults, leaks, form):
+    import html
+
+    leaks.watch(MARKUP_SECRET)
+    env = {"ASTRA_AUTH_CLIENT_SECRET": MARKUP_SECRET}
+    data = MARKUP_SECRET.encode()
+    shown = {
+        "html": html.escape(MARKUP_SECRET),
+        "html-numeric": "".join(f"&#{ord(c)};" for c in MARKUP_SECRET),
+        "lower-percent": "".join(f"%{b:02x}" for b in data),
+        "base64": base64.b64encode(data).decode(),
+        "base64url": base64.urlsafe_b64encode(data).decode().rstrip("="),
+        "hex": data.hex(),
+    }[form]
+    add(cli, faults.answer(unique(), {"error": "invalid_request",
+                                       "error_description": f"you sent {shown} here"}),
+        environ=env)
+    result, raw = tt_json(cli, "t", expect=4, environ=env)
+    assert result["error"]["oauth_error_description"] == "you sent •••••• here"
+    assert shown not in raw.text
+
+
+def test_a_short_password_is_masked_where_it_stands_alone(cli, faults):
+    add(cli, faults.answer(unique(), {"error": "invalid_grant",
+                                       "error_description": "password Zq7 is wrong; Zq7x ok"}),
+        grant="password", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET,
+                                   "ASTRA_AUTH_PASSWORD": "Zq7"})
+    data, _ = tt_json(cli, "t", expect=4, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET,
+                                                      "ASTRA_AUTH_PASSWORD": "Zq7"})
+    assert data["error"]["oauth_error_description"] == "password •••••• is wrong; Zq7x ok"
+
+
+def test_one_mask_string():
+    import astra_auth
+
+    root = Path(astra_auth.__file__).parent
+    holders = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+               if "••••••" in p.read_text(encoding="utf-8")]
+    assert holders == ["text/redact.py"]
+
+
+def test_the_redactor_is_an_output_of_the_token_request(faults):
+    import httpx
+
+    from astra_auth.oauth.grant import GrantRequest, request_token
+
+    url = faults.answer(unique(), {"error": "invalid_request"})
+    outcome = request_token(GrantRequest(url, "client_credentials", "c", CLIENT_SECRET),
+                            lambda: httpx.Client(), timeout=5)
+    assert outcome.redactor.redact(f"a {CLIENT_SECRET} b") == "a •••••• b"
+
+
+# ---------------------------------------------------------------------------
+# --verbose masks tokens wherever they are
+
+
+NESTED = "nested-tok-" + "9f8e7d6c5b4a"
+FORM = "form-tok-" + "1a2b3c4d5e6f"
+HUGE = "h" * 40 + "uge-tok-0123456789"
+
+
+@pytest.mark.parametrize("answer", [
+    {"data": {"access_token": NESTED, "refresh_token": NESTED + "-r"}},
+    {"items": [{"token": NESTED}], "id_token": NESTED + "-id"},
+    f"access_token={FORM}&token_type=bearer&refresh_token={FORM}-r",
+    pytest.param(None, marks=pytest.mark.slow),  # more than 1 MiB, so it is cut off unread
+], ids=["nested", "list-and-id-token", "form", "huge"])
+def test_verbose_masks_tokens_at_any_depth_and_in_any_body(cli, faults, leaks, answer):
+    path = unique()
+    if answer is None:
+        faults.answer(path, body=b'{"access_token": "' + HUGE.encode() * 30000 + b'"}')
+    elif isinstance(answer, str):
+        faults.answer(path, body=answer.encode(), content_type="application/x-www-form-urlencoded")
+    else:
+        faults.answer(path, answer)
+    leaks.watch(NESTED, NESTED + "-r", NESTED + "-id", FORM, FORM + "-r", HUGE)
+    add(cli, faults.url(path))
+    result = cli("test-token", "t", "--verbose", expect=None, environ=ENV)
+    assert result.code == 6
+    assert "••••••" in result.err

@@ -11,14 +11,16 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, add_scan_target, free_port, strip_ansi
+from tests.conftest import IN_CI, add_scan_target, strip_ansi
 from tests.fakes import CLIENT_SECRET
 from tests.servers.scanapi import SHORT_LIFETIME
+
+# Real scans, each longer than several tokens live.
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
 NEWMAN_DIR = HERE / "newman"
@@ -111,9 +113,9 @@ def test_schemathesis_renews_once_when_the_api_refuses_a_token(
 
 
 def test_schemathesis_never_sends_the_credential_to_another_origin(
-        proc, scan_api, tmp_path, leaks):
+        proc, scan_api, tmp_path, leaks, closed_port):
     proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
-    elsewhere = f"http://127.0.0.1:{free_port()}"
+    elsewhere = f"http://127.0.0.1:{closed_port}"
     proc("configure", "other", "--grant-type", "client_credentials", "--token-url",
          scan_api.token_url, "--client-id", "scan-steady", "--secrets", "env",
          "--url", elsewhere, "--no-input")
@@ -131,7 +133,8 @@ def test_schemathesis_never_sends_the_credential_to_another_origin(
 # Schemathesis when no credential can be had
 
 
-def _before_the_scan(proc, api, case: str) -> tuple[dict[str, str], int, list[str]]:  # type: ignore[no-untyped-def]
+def _before_the_scan(cli, proc, api, case: str, port: int  # type: ignore[no-untyped-def]
+                     ) -> tuple[dict[str, str], int, list[str]]:
     """The environment of a scan that cannot start, its exit code, and its message: how
     the first line starts, and some of the hints."""
     if case == "no ASTRA_AUTH_TARGET":
@@ -141,13 +144,13 @@ def _before_the_scan(proc, api, case: str) -> tuple[dict[str, str], int, list[st
             "  → Name the target: ASTRA_AUTH_TARGET=payments-api "
             "SCHEMATHESIS_HOOKS=astra_auth.schemathesis st run URL"]
     if case == "unknown target":
-        add_scan_target(proc, api, "steady", "scan-steady")
+        add_scan_target(cli, proc, api, "steady", "scan-steady")
         return {**HOOKS, "ASTRA_AUTH_TARGET": "nosuch"}, 3, [
             f"astra-auth: no target named 'nosuch' in {proc.config_path}",
             "  → See them all with: astra-auth targets list",
             "  → Create it with: astra-auth configure nosuch"]
     if case == "wrong secret":
-        add_scan_target(proc, api, "steady", "scan-steady")
+        add_scan_target(cli, proc, api, "steady", "scan-steady")
         return {**HOOKS, "ASTRA_AUTH_TARGET": "steady",
                 "ASTRA_AUTH_CLIENT_SECRET": "not-the-secret"}, 4, [
             "astra-auth: invalid_client: The provider rejected the request",
@@ -155,7 +158,6 @@ def _before_the_scan(proc, api, case: str) -> tuple[dict[str, str], int, list[st
             "  → The client secret came from ASTRA_AUTH_CLIENT_SECRET: check its value "
             "where astra-auth runs."]
     assert case == "unreachable provider"
-    port = free_port()
     proc.env["ASTRA_AUTH_CLIENT_SECRET"] = CLIENT_SECRET
     proc("configure", "gone", "--grant-type", "client_credentials", "--token-url",
          f"http://127.0.0.1:{port}/oauth/token", "--client-id", "scan-steady", "--secrets", "env",
@@ -168,8 +170,8 @@ def _before_the_scan(proc, api, case: str) -> tuple[dict[str, str], int, list[st
 @pytest.mark.parametrize("case", ["no ASTRA_AUTH_TARGET", "unknown target", "wrong secret",
                                   "unreachable provider"])
 def test_schemathesis_failure_before_the_scan_is_one_message_with_its_hints(
-        case, proc, scan_api, tmp_path, leaks):
-    env, code, lines = _before_the_scan(proc, scan_api, case)
+        case, cli, proc, scan_api, tmp_path, leaks, closed_port):
+    env, code, lines = _before_the_scan(cli, proc, scan_api, case, closed_port)
     done = st_run(proc, leaks, tmp_path, f"{scan_api.base}/openapi.json", "--max-examples", "1",
                   env=env)
     # astra-auth's message and exit code, nothing of Schemathesis's ("Unable to
@@ -261,42 +263,13 @@ def test_newman_collection_with_the_header_value_from_exec(proc, steady_target, 
 
 
 @pytest.fixture
-def astra_proxy(proc, leaks):  # type: ignore[no-untyped-def]
-    """Starts `astra-auth proxy TARGET=PORT` as a user would; returns its base URL."""
-    import socket
-
-    started: list[subprocess.Popen[str]] = []
+def astra_proxy(proxies):  # type: ignore[no-untyped-def]
+    """Starts `astra-auth proxy TARGET=0` as a user would; returns the base URL it prints."""
 
     def start(target: str) -> str:
-        port = free_port()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "astra_auth", "proxy", f"{target}={port}"],
-            env=proc.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
-        started.append(child)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and child.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return f"http://127.0.0.1:{port}"
-            except OSError:
-                time.sleep(0.1)
-        out, err = child.communicate(timeout=10) if child.poll() is not None else ("", "")
-        pytest.fail(f"astra-auth proxy did not listen on {port}: exit {child.poll()}\n"
-                    f"{out}{err}")
+        return proxies.start(f"{target}=0").addresses[target]
 
-    yield start
-    for child in started:
-        if child.poll() is None:
-            child.terminate()
-        try:
-            out, err = child.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            out, err = child.communicate()
-        leaks.record("proxy stdout", out)
-        leaks.record("proxy stderr", err)
-        assert "Traceback" not in out + err
+    return start
 
 
 def test_schemathesis_scan_through_the_proxy_renews_with_no_401(

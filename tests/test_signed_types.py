@@ -21,10 +21,10 @@ from http_message_signatures import algorithms
 from astra_auth.signing.http_signature import generate_key, public_key_pem
 from tests.conftest import DPOP_RESOURCE, DPOP_SECRET
 from tests.fakes import Clock, make_deps
+from tests.proxies import client
 from tests.servers.digest_api import DigestApi
 from tests.servers.dpop_api import DpopApi
 from tests.servers.signed_api import AwsUser, Registry, SignedApi
-from tests.test_proxy import Proxies, client
 
 KEY_ID = "AKIDASTRAEXAMPLE01"
 SECRET = "sEcr3t/aws+Key=wJalrXUtnFEMIK7MDENG"
@@ -41,13 +41,6 @@ def _watch(leaks):  # type: ignore[no-untyped-def]
     leaks.watch(SECRET, SESSION_TOKEN, DIGEST_PASSWORD, HMAC_SECRET)
 
 
-@pytest.fixture
-def proxies(proc, leaks) -> Iterator[Proxies]:  # type: ignore[no-untyped-def]
-    p = Proxies(proc, leaks)
-    yield p
-    p.close()
-
-
 def auth(cli, name: str, clock=None, environ=None):  # type: ignore[no-untyped-def]
     """`auth_for`'s httpx.Auth for a target `cli` configured, on its keyring."""
     from astra_auth.credentials.interface import SourceSettings, open_source
@@ -56,6 +49,7 @@ def auth(cli, name: str, clock=None, environ=None):  # type: ignore[no-untyped-d
 
     deps = make_deps(cli.config_path, secrets=cli.store, clock=clock, environ=environ)
     target = load_target(deps, name)
+    assert target.url is not None
     return AstraAuth(open_source(target, deps, SourceSettings()), target.url)
 
 

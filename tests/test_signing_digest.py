@@ -22,7 +22,7 @@ PASSWORD = "Digest-pa55:wörd"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def fields(header: str | None) -> dict[str, str]:
+def fields(header: str | None) -> dict[str, str | None]:
     """An Authorization: Digest header's fields, parsed by werkzeug."""
     parsed = Authorization.from_header(header)
     assert parsed is not None and parsed.type == "digest", header

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -407,6 +408,7 @@ def test_token_cache_in_the_real_keyring(proc, real_keyring, idp):
     assert json.loads(real_keyring.get(f"{name}:token"))["access_token"] == first.strip()
 
 
+@pytest.mark.slow
 @pytest.mark.keyring
 def test_concurrent_token_processes_each_get_one_and_leave_a_consistent_cache(
         proc, real_keyring, idp):
@@ -431,7 +433,6 @@ def test_concurrent_token_processes_each_get_one_and_leave_a_consistent_cache(
 
 
 def test_the_example_runs(proc, idp):
-    from pathlib import Path
 
     proc("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
          "--client-id", "scanner-app", "--secrets", "env", "--url", idp.base)
@@ -445,7 +446,6 @@ def test_the_example_runs(proc, idp):
 
 
 def test_the_example_ends_with_the_category_and_a_hint_on_a_failing_target(proc, idp):
-    from pathlib import Path
 
     proc("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
          "--client-id", "scanner-app", "--secrets", "env", "--url", idp.base)
@@ -495,3 +495,16 @@ def test_auth_for_refuses_a_target_without_an_api_url(cli, idp):
                                     "which requests may carry its credential")
     assert caught.value.hints == [
         "Set it with: astra-auth configure api --url https://api.example.com --no-input"]
+
+
+def test_token_never_prints_a_cached_token_with_a_line_break(cli, idp, store):
+    from astra_auth.storage.secretstore import entry
+
+    cli("configure", "api", "--grant-type", "client_credentials", "--token-url",
+        idp.token_url, "--client-id", "scanner-app", "--client-secret", CLIENT_SECRET)
+    cli("token", "api", token_on_stdout=True)
+    cached = json.loads(store.data[entry("api", "token")])
+    cached["access_token"] = "abc\r\nX-Injected: 1"
+    store.data[entry("api", "token")] = json.dumps(cached)
+    result = cli("token", "api", "--format", "header", expect=3, token_on_stdout=True)
+    assert result.out == "" and "invalid_key" in result.err

@@ -8,24 +8,24 @@ import tomllib
 import pytest
 
 from astra_auth.ui.prompter import Choice
-from tests.fakes import CLIENT_SECRET, NO_DOCUMENT, PASSWORD, MemoryStore, ScriptedPrompter, Step
+from tests.fakes import (
+    CLIENT_SECRET,
+    GRANT_TYPES,
+    NO_DOCUMENT,
+    PASSWORD,
+    MemoryStore,
+    ScriptedPrompter,
+    Step,
+    oauth2_steps,
+    oauth2_walkthrough,
+)
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
 
 def new_target_steps(grant_index: int, name: str = "payments-api") -> list[Step]:
-    return [
-        Step("text", "Target name", name),
-        NO_DOCUMENT,
-        Step("text", "API URL", "https://api.example.com"),
-        Step("select", "Authentication type", 0),
-        Step("select", "Grant type", grant_index),
-        Step("select", "Access Token URL", 0),  # "I have the Access Token URL"
-        Step("text", "Access Token URL", TOKEN_URL),
-        Step("text", "Client ID", "scanner-app"),
-        Step("select", "Client authentication", 0),
-        Step("secret", "Client secret", CLIENT_SECRET),
-    ]
+    """Up to the client secret: tests cut and splice this list by position."""
+    return oauth2_walkthrough(name, grant=GRANT_TYPES[grant_index], optional=False)
 
 
 SAVE = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
@@ -367,3 +367,156 @@ def test_the_edit_menu_shows_a_long_value_on_one_line(cli):
     row = next(line for line in lines if "Access Token URL" in line)
     assert row == "   4) Access Token URL      — https://login.example.com/realms/scanning-team/pr…"
     assert "   9) Audience              — not set" in lines
+
+
+# A wrong client secret that shares no 8-character run with normal output.
+WRONG_SECRET = "wq-Zebra7:Ukulele9-QXv"
+
+
+# ---------------------------------------------------------------------------
+# The target picker: typed names, no default that edits, the URL offered again
+
+CC_STEPS = oauth2_steps()
+SAVE_NO_TEST = [Step("confirm", "Save", True), Step("confirm", "Run test-token", False)]
+PICK = "Target: a number, an existing name, or a new name"
+
+
+def _configured(cli, name="payments-api", url="https://api.example.com"):
+    cli("configure", name, "--url", url, "--grant-type", "client_credentials", "--token-url",
+        "https://idp.example.com/oauth/token", "--client-id", "scanner-app",
+        "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
+
+
+def test_enter_at_the_picker_edits_nothing_and_a_typed_existing_name_says_so(cli, config_path):
+    _configured(cli)
+    before = config_path.read_bytes()
+    prompter = ScriptedPrompter([
+        Step("text", PICK, ""),  # a reflexive Enter: asked again, nothing chosen
+        Step("text", PICK, "payments-api"),
+        Step("select", "Which setting?", None),
+        Step("confirm", "Save", False),
+        Step("select", "Change a setting, or discard everything?", 1),
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert "Type a number from the list or a target name. Try again." in result.err
+    assert "Editing existing target payments-api." in result.err
+    assert config_path.read_bytes() == before
+
+
+def test_a_new_typed_name_creates_a_target_beside_the_existing_ones(cli, config_path):
+    _configured(cli)
+    prompter = ScriptedPrompter([
+        Step("text", PICK, "orders-api"),
+        NO_DOCUMENT,
+        Step("text", "API URL", "https://orders.example.com"),
+        *CC_STEPS, *SAVE_NO_TEST,
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert "Creating a new target orders-api." in result.err
+    assert sorted(tomllib.loads(config_path.read_text())["targets"]) == [
+        "orders-api", "payments-api"]
+
+
+def test_the_api_url_is_offered_again_when_editing(cli, config_path):
+    cli("targets", "add", "bare", "--url", "https://old.example.com")
+    # A target with no auth yet: the whole walk-through, the URL offered first.
+    prompter = ScriptedPrompter([
+        NO_DOCUMENT,
+        Step("text", "API URL (the API under test, e.g. https://api.example.com) — Enter "
+                     "keeps it", "https://new.example.com"),
+        *CC_STEPS, *SAVE_NO_TEST,
+    ])
+    cli("configure", "bare", tty=True, prompter=prompter)
+    assert tomllib.loads(config_path.read_text())["targets"]["bare"]["url"] == \
+        "https://new.example.com"
+
+
+def test_the_api_url_prompt_shows_an_api_url_example(cli):
+    prompter = ScriptedPrompter([
+        Step("text", "Target name", "pay"),
+        NO_DOCUMENT,
+        Step("text", "API URL", "api.example.com"),
+        Step("text", "API URL", ""),
+        *CC_STEPS, *SAVE_NO_TEST,
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert ("the URL must start with https:// (for example https://api.example.com). "
+            "Try again.") in result.err
+    assert "oauth/token)" not in result.err.split("Try again.")[0]
+
+
+# ---------------------------------------------------------------------------
+# Editing: "which setting?" first, the summary marks what changed
+
+
+def test_changing_one_value_takes_one_choice_and_the_summary_marks_it(cli, config_path, store):
+    _configured(cli)
+    prompter = ScriptedPrompter([
+        Step("text", PICK, "1"),
+        Step("select", "Which setting?", 4),  # API URL, type, grant, token URL, Client ID
+        Step("text", "Client ID", "scanner-app-2"),
+        Step("select", "Which setting?", None),  # Enter: done
+        *SAVE_NO_TEST,
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    changed = [line for line in result.out.splitlines() if "← changed" in line]
+    assert len(changed) == 1 and "scanner-app-2" in changed[0]
+    oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
+    assert oauth["client_id"] == "scanner-app-2"
+    assert store.data["payments-api:client_secret"] == CLIENT_SECRET
+
+
+def test_switching_the_grant_in_the_menu_asks_what_the_new_grant_needs(cli, config_path, store):
+    from tests.fakes import PASSWORD
+
+    _configured(cli)
+    prompter = ScriptedPrompter([
+        Step("text", PICK, "payments-api"),
+        Step("select", "Which setting?", 2),  # Grant type: the rest is offered again
+        Step("select", "Grant type", 1),
+        Step("text", "Access Token URL", None),
+        Step("text", "Client ID", None),
+        Step("select", "Client authentication", None),
+        Step("secret", "Enter keeps the stored one", ""),
+        Step("text", "Username", "john.doe"),
+        Step("secret", "Password (hidden)", PASSWORD),
+        Step("text", "Scope", None), Step("text", "Audience", None),
+        Step("text", "Extra token parameters", None),
+        Step("select", "Which setting?", None),
+        *SAVE_NO_TEST,
+    ])
+    cli("configure", tty=True, prompter=prompter)
+    oauth = tomllib.loads(config_path.read_text())["targets"]["payments-api"]["oauth2"]
+    assert oauth["grant_type"] == "password" and oauth["username"] == "john.doe"
+    assert store.data["payments-api:password"] == PASSWORD
+
+
+# ---------------------------------------------------------------------------
+# A failed test after the walk-through offers to enter the secret again
+
+
+def test_a_refused_secret_can_be_entered_again_and_tested_again(cli, idp, store, leaks):
+    leaks.watch(WRONG_SECRET)
+    prompter = ScriptedPrompter([
+        *oauth2_walkthrough("pay", url="", token_url=idp.token_url, secret=WRONG_SECRET),
+        Step("confirm", "Save", True),
+        Step("confirm", "Run test-token", True),
+        Step("confirm", "Enter the client secret again and test again?", True),
+        Step("secret", "Client secret (hidden; Enter keeps the stored one)", CLIENT_SECRET),
+    ])
+    result = cli("configure", tty=True, prompter=prompter)
+    assert "pay: invalid_client" in result.out
+    assert "Saved the new client secret for pay." in result.err
+    assert "pay: token obtained" in result.out
+    assert store.data["pay:client_secret"] == CLIENT_SECRET
+
+
+def test_declining_to_enter_it_again_ends_with_the_tests_exit_code(cli, idp, leaks):
+    leaks.watch(WRONG_SECRET)
+    prompter = ScriptedPrompter([
+        *oauth2_walkthrough("pay", url="", token_url=idp.token_url, secret=WRONG_SECRET),
+        Step("confirm", "Save", True),
+        Step("confirm", "Run test-token", True),
+        Step("confirm", "Enter the client secret again", False),
+    ])
+    cli("configure", tty=True, prompter=prompter, expect=4)

@@ -1,6 +1,6 @@
-// panva's oidc-provider for the enterprise-client tests (issue 12), over HTTPS.
+// panva's oidc-provider for the client authentication tests, over HTTPS.
 //
-// Keys and certificates are made by the test (tests/test_enterprise.py) and
+// Keys and certificates are made by the test (tests/test_client_auth.py) and
 // handed over in ENTERPRISE_SETUP (JSON): the server's certificate and key (a
 // trustme CA issued them), and each client's public JWKS.  Clients, each
 // accepting only its own method:

@@ -16,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,13 +127,17 @@ class Lighttpd:
         (folder / "www" / "things").mkdir(parents=True)
         (folder / "www" / "things" / "index.txt").write_text("a thing\n")
         (folder / "users").write_text("".join(f"{u}:{p}\n" for u, p in users.items()))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        # A socket bound and listening here, handed over as systemd would
+        # (fd 3, LISTEN_FDS, LISTEN_PID): no other process can take the port
+        # between choosing it and lighttpd's start, and connections wait in its
+        # backlog until lighttpd accepts them.
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.port = listener.getsockname()[1]
         (folder / "lighttpd.conf").write_text(f"""
 server.document-root = "{folder / 'www'}"
 server.bind = "127.0.0.1"
 server.port = {self.port}
+server.systemd-socket-activation = "enable"
 server.errorlog = "{folder / 'error.log'}"
 server.modules += ( "mod_auth", "mod_authn_file" )
 auth.backend = "plain"
@@ -143,20 +146,15 @@ auth.require = ( "/" => ( "method" => "digest", "algorithm" => "{algorithm}",
                           "realm" => "{REALM}", "require" => "valid-user" ) )
 """)
         self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [str(shutil.which("lighttpd")), "-D", "-f", str(folder / "lighttpd.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"lighttpd did not start: {(folder / 'error.log').read_text()}")
+        with listener:
+            # The shell's pid is lighttpd's once it execs; bash, as dash reads one digit
+            # of a descriptor's number.
+            script = f'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -D -f "$1" 3<&{listener.fileno()}'
+            self.process = subprocess.Popen(
+                ["bash", "-c", script, str(shutil.which("lighttpd")),
+                 str(folder / "lighttpd.conf")],
+                pass_fds=[listener.fileno()], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -107,7 +108,7 @@ OPENAPI = {
 
 
 # The same API with examples in its document, for Schemathesis's examples phase.
-EXAMPLES = copy.deepcopy(OPENAPI)
+EXAMPLES: dict[str, Any] = copy.deepcopy(OPENAPI)
 EXAMPLES["paths"]["/things"]["post"]["requestBody"]["content"]["application/json"][
     "examples"] = {name: {"value": {"name": name}} for name in ("fork", "knife", "spoon")}
 EXAMPLES["paths"]["/things/{thing_id}"]["get"]["parameters"][0]["examples"] = {

@@ -86,9 +86,9 @@ _FROZEN = threading.Lock()
 def verify_sigv4(registry: Registry, method: str, target: str,
                  headers: list[tuple[str, str]], body: bytes) -> str | None:
     """None when botocore's signer gives the request's own Authorization, else why not."""
-    from botocore.auth import S3SigV4Auth, SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import ReadOnlyCredentials
+    from botocore.auth import S3SigV4Auth, SigV4Auth  # type: ignore[import-untyped]
+    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+    from botocore.credentials import ReadOnlyCredentials  # type: ignore[import-untyped]
 
     def get(name: str) -> str | None:
         values = [v for k, v in headers if k.lower() == name]
@@ -131,7 +131,7 @@ def verify_sigv4(registry: Registry, method: str, target: str,
                          headers=signed, data=body, params=params)
     if declared == "UNSIGNED-PAYLOAD" and service == "s3":
         # S3 signs the payload as declared: botocore's switch for an unsigned one.
-        from botocore.config import Config
+        from botocore.config import Config  # type: ignore[import-untyped]
 
         request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
     kind = S3SigV4Auth if service == "s3" else SigV4Auth

@@ -56,7 +56,8 @@ class Seen:
 @dataclass
 class UpstreamState:
     seen: list[Seen] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # A condition, so that a test can wait for a count to reach a number.
+    lock: threading.Condition = field(default_factory=threading.Condition)
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
     refused_token: str | None = None
@@ -126,6 +127,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(state.raw)
             with state.lock:
                 state.raw_count += 1
+                state.lock.notify_all()
             state.raw_sent.set()
             self.close_connection = True
         elif path == "/token":

@@ -1,4 +1,4 @@
-"""Enterprise clients (issue 12): private_key_jwt, tls_client_auth, public clients,
+"""Client authentication beyond a secret: private_key_jwt, tls_client_auth, public clients,
 extra parameters, and a CA bundle and timeout per target.
 
 Against panva's oidc-provider over HTTPS (tests/oidc/enterprise.mjs): clients
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
-from tests.fakes import NO_DOCUMENT, MemoryStore, ScriptedPrompter, Step, make_deps
+from tests.fakes import MemoryStore, ScriptedPrompter, Step, make_deps, new_target
 
 # ---------------------------------------------------------------------------
 # Keys, certificates and the provider, made once per session
@@ -79,7 +79,7 @@ def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, obj
     from joserfc.jwk import ECKey, RSAKey
 
     folder = tmp_path_factory.mktemp("enterprise-keys")
-    made = {
+    made: dict[str, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] = {
         "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
         "ec": ec.generate_private_key(ec.SECP256R1()),
         "mtls": rsa.generate_private_key(public_exponent=65537, key_size=2048),
@@ -89,7 +89,8 @@ def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, obj
     for name, key in made.items():
         pems[name] = _pem(key)
         (folder / f"{name}.pem").write_text(pems[name])
-        jwk = (ECKey if name == "ec" else RSAKey).import_key(key)
+        jwk = ECKey.import_key(key) if isinstance(key, ec.EllipticCurvePrivateKey) \
+            else RSAKey.import_key(key)
         kids[name] = jwk.thumbprint()
         public = jwk.as_dict(private=False)
         public["kid"] = kids[name]
@@ -102,7 +103,7 @@ def _keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Keys, dict[str, obj
     ca = trustme.CA()
     server = ca.issue_cert("127.0.0.1")
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    setup = {
+    setup: dict[str, object] = {
         "server_cert": "".join(blob.bytes().decode() for blob in server.cert_chain_pems),
         "server_key": server.private_key_pem.bytes().decode(),
         "ca_cert": ca.cert_pem.bytes().decode(),
@@ -401,7 +402,7 @@ class RecordingPrompter(ScriptedPrompter):
 
 def test_walkthrough_lists_the_providers_methods_and_asks_for_a_key_file(cli, idp12):
     prompter = RecordingPrompter([
-        Step("text", "Target name", "w"), NO_DOCUMENT, Step("text", "API URL", ""),
+        *new_target("w", url=""),
         Step("select", "Authentication type", 0), Step("select", "Grant type", 0),
         Step("select", "Access Token URL", 1),  # I only know my issuer URL
         Step("text", "Issuer URL", idp12.issuer),
@@ -717,16 +718,7 @@ def test_certificate_bound_with_a_client_secret_keeps_both_and_presents_the_cert
     assert set(cli.store.data) == {"b:client_secret"}
 
 
-@pytest.fixture
-def proxy_runner(proc, leaks):  # type: ignore[no-untyped-def]
-    from tests.test_proxy import Proxies
-
-    runner = Proxies(proc, leaks)
-    yield runner
-    runner.close()
-
-
-def test_the_proxy_presents_the_certificate_to_the_api(proc, proxy_runner, idp12, mtls_api):
+def test_the_proxy_presents_the_certificate_to_the_api(proc, proxies, idp12, mtls_api):
     import httpx
 
     url, api_ca, seen = mtls_api
@@ -736,7 +728,7 @@ def test_the_proxy_presents_the_certificate_to_the_api(proc, proxy_runner, idp12
          "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
          "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
          "--ca-bundle", str(both), "--no-input")
-    running = proxy_runner.start("m=0", env={"ASTRA_AUTH_PRIVATE_KEY": idp12.keys.pems["mtls"]})
+    running = proxies.start("m=0", env={"ASTRA_AUTH_PRIVATE_KEY": idp12.keys.pems["mtls"]})
     with httpx.Client(trust_env=False, timeout=30) as c:
         answer = c.get(running.url("m", "/things"))
     assert answer.status_code == 200 and answer.text == "ok"
