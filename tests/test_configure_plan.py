@@ -59,7 +59,7 @@ def test_build_plan_for_a_new_password_target():
     assert plan.is_new is True
     assert plan.secret_changes == {"hr:client_secret": CLIENT_SECRET}
     assert plan.secret_states == {"client_secret": "new", "password": "stored"}
-    # A private key the new settings do not use (issue 12) is removed too, and
+    # A private key the new settings do not use (a private_key_jwt key) is removed too, and
     # so is a DPoP key.
     assert plan.cleanup == ["hr:token", "hr:private_key", "hr:dpop_key"]
 

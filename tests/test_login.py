@@ -1,4 +1,4 @@
-"""`astra-auth login` (issue 13): device code and authorization code, then
+"""`astra-auth login`: device code and authorization code, then
 unattended renewal from the stored refresh token.
 
 Against panva's oidc-provider (tests/oidc/login.mjs): a test "user" approves

@@ -1,5 +1,4 @@
-"""`astra-auth proxy` keeps web pages out (issue: any web page could use the
-credential).
+"""`astra-auth proxy` keeps web pages out: no page may use the credential.
 
 A page on attacker.example that rebinds its name to 127.0.0.1 is same-origin
 with the proxy and sends `Host: attacker.example:PORT`; a cross-site "simple"

@@ -247,7 +247,7 @@ def test_jwt_walkthrough_at_a_real_terminal(proc, real_keyring, leaks):
 
 
 def test_no_keyring_is_said_before_the_first_question_and_env_mode_is_offered(proc):
-    """Item 3: with no usable keyring the walk-through says so at once, and a
+    """With no usable keyring the walk-through says so at once, and a
     target that keeps its secrets in variables is saved with their names."""
     env = dict(proc.env, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     proc.env = env
@@ -291,7 +291,7 @@ def test_no_keyring_and_stop_asks_nothing_more(proc):
 
 @pytest.mark.keyring
 def test_the_picker_takes_a_typed_name_and_enter_edits_nothing(proc, real_keyring):
-    """Item 4 at a real terminal: a reflexive Enter chooses nothing; a typed name
+    """At a real terminal: a reflexive Enter chooses nothing; a typed name
     that exists is edited, and it says so."""
     name = real_keyring.name("pick")
     proc("configure", name, "--grant-type", "client_credentials", "--token-url", TOKEN_URL,
@@ -315,7 +315,7 @@ def test_the_picker_takes_a_typed_name_and_enter_edits_nothing(proc, real_keyrin
 
 @pytest.mark.keyring
 def test_password_stdin_with_no_input_at_a_terminal_reads_hidden(proc, real_keyring):
-    """Item 9: `--password-stdin --no-input` typed at a terminal never echoes."""
+    """`--password-stdin --no-input` typed at a terminal never echoes."""
     name = real_keyring.name("pwin")
     term = Terminal(proc, "configure", name, "--grant-type", "password", "--token-url",
                     TOKEN_URL, "--client-id", "hr-app", "--username", "john.doe",

@@ -1,5 +1,5 @@
-"""The Schemathesis provider's parts, for every kind of credential (issue 11's
-query and cookie keys included).  tests/test_scanners.py runs it for real."""
+"""The Schemathesis provider's parts, for every kind of credential (API keys in a
+query parameter or a cookie included).  tests/test_scanners.py runs it for real."""
 
 from __future__ import annotations
 

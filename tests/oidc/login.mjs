@@ -1,5 +1,5 @@
 // Starts panva's oidc-provider on 127.0.0.1 (a random port) for the login tests
-// (issue 13): the device flow and the authorization code flow with PKCE, its
+// (tests/test_login.py): the device flow and the authorization code flow with PKCE, its
 // development interaction pages (a login form that takes any user, a consent
 // page), refresh tokens for every login, and token revocation.
 // Refresh-token rotation is on for the clients whose ID ends in "-rotate".
