@@ -332,7 +332,7 @@ def test_missing_password_names_both_ways_to_provide_it():
 
 
 def test_not_found_hint_cites_no_discovery_document_it_did_not_check():
-    # test-token adds the discovery document once it answered (test_first_hour.py).
+    # test-token adds the discovery document once it answered (tests/test_diagnosis.py).
     text = " ".join(hints_for(Failure("not_found", "m"), CTX_CC))
     assert "well-known" not in text
     assert "Save the right one with: astra-auth configure payments-api --token-url https://… " \

@@ -94,7 +94,7 @@ def _safe_console_class() -> type[Console]:
     `io.out` / `io.err` (a panel, a table, a markup string), each piece of text
     is escaped by `safetext.clean` just before it reaches the stream.  rich's
     own escape sequences (colours, the spinner's cursor moves) are styles and
-    control segments, which are left alone.  tests/test_security.py proves it
+    control segments, which are left alone.  tests/test_text.py proves it
     on a real Console, so a rich release that renders differently fails there.
     """
     global _SAFE_CONSOLE
