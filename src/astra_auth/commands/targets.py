@@ -87,6 +87,11 @@ def add_target(opts: AddOptions, deps: Deps) -> None:
     if opts.url is not None:
         try:
             url = validate.api_url(opts.url)
+        except validate.InsecureURL as exc:
+            raise UsageError(f"--url: {exc}", category="insecure_url", hints=[
+                "Give the https address: " + command(
+                    "targets", "add", opts.name, "--url", validate.https_form(opts.url.strip()))
+            ]) from None
         except ValueError as exc:
             raise UsageError(f"--url: {exc}") from None
     with deps.config.edit() as config:

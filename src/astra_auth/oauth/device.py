@@ -106,11 +106,13 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
     if not isinstance(user_code, str) or not user_code or len(user_code) > SHOWN_CODE \
             or not user_code.isprintable():
         raise fail("no user_code of printable characters")
-    if not _web_url(uri):
-        raise fail("no verification_uri (an http or https URL)")
-    assert isinstance(uri, str)
-    if complete is not None and not _web_url(complete):
-        complete = None  # optional: a bad one is left out, not trusted
+    uri = _web_url(uri, "verification_uri", status)
+    if uri is None:
+        raise fail("no verification_uri (an https URL)")
+    if complete is not None:
+        # Optional: an unusable one is left out, not trusted; an insecure one
+        # is refused as the verification_uri is.
+        complete = _web_url(complete, "verification_uri_complete", status)
     expires_in = _whole(data.get("expires_in"))
     if expires_in is None or expires_in <= 0:
         raise fail("no expires_in")
@@ -124,13 +126,31 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
     )
 
 
-def _web_url(value: object) -> bool:
-    from urllib.parse import urlsplit
+def _web_url(value: object, key: str, status: int) -> str | None:
+    """A verification URL fit to show as a link to follow: https, or http to a
+    loopback host.  Another scheme (javascript:, file:) or plain http to any
+    other host is `insecure_url` (LoginFailed); a value that is no URL at all
+    (too long, control characters) is None.  The value itself is never shown."""
+    import re
 
-    if not isinstance(value, str) or len(value) > 2048 or not value.isprintable():
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    from astra_auth.core import validate
+
+    if not isinstance(value, str):
+        return None
+    try:
+        return validate.web_url(value, f"the {key}")
+    except validate.InsecureURL:
+        insecure = "uses plain http"
+    except ValueError:
+        scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
+        if scheme is None or scheme.group(1).lower() in ("http", "https"):
+            return None
+        insecure = "is not an https URL"
+    raise LoginFailed(Failure(
+        Category.INSECURE_URL,
+        f"The device authorization endpoint's {key} {insecure}: it is not shown as a link "
+        "to follow (a verification URL must be https).",
+        http_status=status, details={"verification_uri": key}))
 
 
 def _whole(value: object) -> int | None:

@@ -17,6 +17,7 @@ from astra_auth.commands.configure.answers import SECRETS, SecretSpec
 from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
+from astra_auth.text import shellcmd
 from astra_auth.text.shellcmd import quote
 
 if TYPE_CHECKING:
@@ -57,6 +58,17 @@ def type_flags_given(opts: ConfigureOptions) -> list[str]:
             if getattr(opts, attr) not in (None, False, ())]
 
 
+def insecure_url_error(flag: str, exc: ValueError, value: str,
+                       target: str | None) -> UsageError:
+    """A plain-http URL typed as `flag`: exit 2, `insecure_url`, with the
+    https address to give instead."""
+    https = validate.https_form(value.strip())
+    fix = (shellcmd.configure(target, flag, https) if target is not None
+           else f"{flag} {shellcmd.quote(https)}")
+    return UsageError(f"{flag}: {exc}", category="insecure_url",
+                      hints=["Give the https address: " + fix])
+
+
 def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
     """Every value given as a flag, validated (and normalised, e.g. the grant's
     spelling); conflicts are usage errors.  The first bad flag, in this order,
@@ -67,6 +79,8 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
             return None
         try:
             return fn(value)
+        except validate.InsecureURL as exc:
+            raise insecure_url_error(flag, exc, value, opts.name) from None
         except ValueError as exc:
             raise UsageError(f"{flag}: {exc}") from None
 
