@@ -192,24 +192,42 @@ def device_target(cli, faults, answer):  # type: ignore[no-untyped-def]
     return base
 
 
-@pytest.mark.parametrize(("key", "value", "problem"), [
-    ("verification_uri", "http://idp.example.com/device", "uses plain http"),
-    ("verification_uri", "javascript:alert(document.cookie)", "is not an https URL"),
+HTTPS_PLEASE = ("must use https: credentials would cross the network in clear text (plain "
+                "http is accepted only for loopback hosts)")
+NOT_HTTPS = "the URL must start with https:// (for example https://idp.example.com/device)"
+
+
+@pytest.mark.parametrize(("key", "value", "shown", "problem"), [
+    ("verification_uri", "http://idp.example.com/device", "http://idp.example.com",
+     f"the verification_uri {HTTPS_PLEASE}"),
+    ("verification_uri", "javascript:alert(document.cookie)", "javascript:", NOT_HTTPS),
     ("verification_uri_complete", "http://idp.example.com/device?user_code=ABCD-EFGH",
-     "uses plain http"),
+     "http://idp.example.com", f"the verification_uri_complete {HTTPS_PLEASE}"),
     ("verification_uri_complete", "javascript:alert(1)//https://idp.example.com",
-     "is not an https URL"),
+     "javascript:", NOT_HTTPS),
+    ("verification_uri", "https://idp.example.com/device\x1b[31mred\x1b[0m",
+     "https://idp.example.com", "the URL contains spaces or control characters"),
+    ("verification_uri", "https://idp.example.com/" + "d" * 5000, "https://idp.example.com",
+     "the URL is too long (5024 characters; at most 2048)"),
+    ("verification_uri_complete", "https://idp.example.com/d?\x07c=1",
+     "https://idp.example.com", "the URL contains spaces or control characters"),
+    ("verification_uri", "https://user:pw@idp.example.com/device", "https://idp.example.com",
+     "the URL contains user information (user:password@); credentials belong in the client "
+     "ID and secret, never in the URL"),
 ])
 def test_a_verification_url_that_is_not_https_is_insecure_url_exit_4(cli, faults, key, value,
-                                                                      problem):
+                                                                      shown, problem):
     answer = {"device_code": "dc-1", "user_code": "ABCD-EFGH", "expires_in": 600,
               "verification_uri": "https://idp.example.com/device", key: value}
     base = device_target(cli, faults, answer)
     result = cli("login", "dev", expect=4, sleep=lambda s: None)
-    assert (f"error: insecure_url: The device authorization endpoint's {key} {problem}: it "
-            "is not shown as a link to follow (a verification URL must be https)."
-            in one_line(result.err))
+    assert (f"error: insecure_url: The device authorization endpoint's {key} ({shown}) is "
+            f"refused: {problem}. It is not shown as a link to follow." in one_line(result.err))
+    assert (f"→ The provider sent a {key} that is not shown as a link: ask its administrator "
+            "for an https one (without user information or control characters), then run "
+            "again: astra-auth login dev" in one_line(result.err))
     assert value not in result.text and "ABCD-EFGH" not in result.text
+    assert "\x1b" not in result.text and "\x07" not in result.text and "d" * 100 not in result.text
     assert faults.requests_to(f"{base}/token") == []
 
 
@@ -222,31 +240,12 @@ def test_a_plain_http_verification_url_on_loopback_is_shown(cli, faults):
     assert "access_denied" in result.err
 
 
-@pytest.mark.parametrize("value", [
-    "https://idp.example.com/device\x1b[31mred\x1b[0m",
-    "https://idp.example.com/" + "d" * 5000,
-])
-def test_a_verification_uri_with_control_characters_or_too_long_is_never_shown(cli, faults,
-                                                                             value):
-    answer = {"device_code": "dc-1", "user_code": "ABCD-EFGH", "expires_in": 600,
-              "verification_uri": value}
+def test_a_missing_verification_uri_is_an_unusable_answer(cli, faults):
+    answer = {"device_code": "dc-1", "user_code": "ABCD-EFGH", "expires_in": 600}
     device_target(cli, faults, answer)
     result = cli("login", "dev", expect=6, sleep=lambda s: None)
     assert ("The device authorization endpoint's answer is not usable (RFC 8628 §3.2): no "
             "verification_uri (an https URL)." in one_line(result.err))
-    assert "\x1b" not in result.text and "d" * 100 not in result.text
-
-
-def test_an_unusable_complete_url_is_left_out_and_the_login_goes_on(cli, faults):
-    answer = {"device_code": "dc-1", "user_code": "ABCD-EFGH", "expires_in": 600,
-              "verification_uri": "https://idp.example.com/device",
-              "verification_uri_complete": "https://idp.example.com/d?\x07c=" + "x" * 3000}
-    device_target(cli, faults, answer)
-    result = cli("login", "dev", expect=4, sleep=lambda s: None)
-    assert "https://idp.example.com/device" in result.err
-    assert "\x07" not in result.text and "x" * 100 not in result.text
-    assert "Or open this link" not in result.err
-    assert "access_denied" in result.err
 
 
 # ---------------------------------------------------------------------------
@@ -275,13 +274,13 @@ class Redirector:
         return True
 
 
-def web_target(cli, faults, *, iss_supported: bool = True):  # type: ignore[no-untyped-def]
-    base = unique()
+def web_target(cli, faults, *, base: str | None = None):  # type: ignore[no-untyped-def]
+    base = base or unique()
     issuer = f"{faults.base}/{base}"
     faults.answer(f"{base}/.well-known/openid-configuration", {
         "issuer": issuer, "token_endpoint": f"{issuer}/token",
         "authorization_endpoint": f"{issuer}/authorize",
-        "authorization_response_iss_parameter_supported": iss_supported})
+        "authorization_response_iss_parameter_supported": True})
     faults.answer(f"{base}/token", {"access_token": "at-1a2b3c4d5e6f7a8b",
                                     "token_type": "Bearer", "expires_in": 300,
                                     "refresh_token": "rt-9f8e7d6c5b4a3f2e"})
@@ -326,3 +325,17 @@ def test_the_exact_iss_logs_in(cli, faults, store, leaks):
     cli("login", "web", open_browser=browser, metadata_lookup="network")
     assert len(faults.requests_to(f"{base}/token")) == 1
     assert store.data["web:refresh_token"] == "rt-9f8e7d6c5b4a3f2e"
+
+
+def test_a_long_iss_is_compared_whole_not_by_its_first_2000_characters(cli, faults, store):
+    # An issuer of exactly 2000 characters, and an iss one character longer.
+    head = f"{unique()}/"
+    base = head + "p" * (2000 - len(f"{faults.base}/{head}"))
+    base, issuer = web_target(cli, faults, base=base)
+    assert len(issuer) == 2000
+    browser = Redirector(issuer + "x")
+    result = cli("login", "web", open_browser=browser, metadata_lookup="network", expect=4)
+    assert browser.thread is not None
+    browser.thread.join(10)
+    assert "error: issuer_mismatch:" in result.err
+    assert faults.requests_to(f"{base}/token") == []

@@ -535,9 +535,9 @@ def _insecure_url(f: Failure, ctx: Context) -> list[str]:
     if "verification_uri" in f.details:
         # The provider sent it: nothing to change here.
         return [
-            f"The provider sent a {f.details['verification_uri']} that is not https: ask its "
-            "administrator to serve the device login over https, then run again: "
-            + shellcmd.command("login", ctx.target),
+            f"The provider sent a {f.details['verification_uri']} that is not shown as a link: "
+            "ask its administrator for an https one (without user information or control "
+            "characters), then run again: " + shellcmd.command("login", ctx.target),
         ]
     # astra-auth itself refused: plain http to a host that is not loopback.
     return [

@@ -136,7 +136,8 @@ class Listener:
                                "login astra-auth is waiting for, so it was ignored.")
                     return
                 if "iss" in query:
-                    listener.result.iss = query["iss"][:2000]
+                    # Whole: a cut one could equal the issuer by its first part.
+                    listener.result.iss = query["iss"]
                 if "error" in query:
                     listener.result.error = query["error"][:200]
                     listener.result.error_description = query.get("error_description",

@@ -128,29 +128,40 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
 
 def _web_url(value: object, key: str, status: int) -> str | None:
     """A verification URL fit to show as a link to follow: https, or http to a
-    loopback host.  Another scheme (javascript:, file:) or plain http to any
-    other host is `insecure_url` (LoginFailed); a value that is no URL at all
-    (too long, control characters) is None.  The value itself is never shown."""
-    import re
-
+    loopback host (None when there is none).  Anything else (plain http to
+    another host, javascript:, control characters, user information, more than
+    2048 characters) is `insecure_url` (LoginFailed), named by its scheme and
+    host only: the value itself is never shown."""
     from astra_auth.core import validate
 
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         return None
     try:
         return validate.web_url(value, f"the {key}")
-    except validate.InsecureURL:
-        insecure = "uses plain http"
-    except ValueError:
-        scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
-        if scheme is None or scheme.group(1).lower() in ("http", "https"):
-            return None
-        insecure = "is not an https URL"
+    except ValueError as exc:
+        problem = str(exc)
     raise LoginFailed(Failure(
         Category.INSECURE_URL,
-        f"The device authorization endpoint's {key} {insecure}: it is not shown as a link "
-        "to follow (a verification URL must be https).",
+        f"The device authorization endpoint's {key} ({_scheme_and_host(value)}) is refused: "
+        f"{problem}. It is not shown as a link to follow.",
         http_status=status, details={"verification_uri": key}))
+
+
+def _scheme_and_host(value: str) -> str:
+    """`scheme://host` of a URL from outside, made safe to print."""
+    import re
+
+    from astra_auth.text.safetext import clean
+
+    found = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,30}):(?://([^/?#]*))?", value)
+    if found is None:
+        return "no scheme"
+    scheme, netloc = found.group(1).lower(), found.group(2)
+    if netloc is None:
+        return f"{scheme}:"
+    host = netloc.rpartition("@")[2]
+    shown = clean(host[:100], one_line=True) + ("…" if len(host) > 100 else "")
+    return f"{scheme}://{shown}"
 
 
 def _whole(value: object) -> int | None:
