@@ -339,3 +339,59 @@ def test_a_long_iss_is_compared_whole_not_by_its_first_2000_characters(cli, faul
     browser.thread.join(10)
     assert "error: issuer_mismatch:" in result.err
     assert faults.requests_to(f"{base}/token") == []
+
+
+# ---------------------------------------------------------------------------
+# Names that read the same variables
+
+
+def basic_target(cli, name, expect=0):  # type: ignore[no-untyped-def]
+    return cli("configure", name, "--auth-type", "basic", "--username", "u", "--secrets",
+               "env", "--url", "https://api.example.com", "--no-input", expect=expect)
+
+
+@pytest.mark.parametrize("second", ["Payments.API", "payments.api", "PAYMENTS-API",
+                                    "payments_api"])
+def test_configure_refuses_a_name_that_reads_another_targets_variables(cli, second):
+    basic_target(cli, "payments-api")
+    result = basic_target(cli, second, expect=2)
+    assert (f"error: target name {second!r} reads the same variables (ASTRA_AUTH_PAYMENTS_API_*) "
+            "as the existing target 'payments-api'; two targets cannot share them"
+            in one_line(result.err))
+    assert "→ Change the existing target with: astra-auth configure payments-api" in result.err
+    assert f"[targets.{second}]" not in cli.config_path.read_text()
+    assert f'[targets."{second}"]' not in cli.config_path.read_text()
+
+
+def test_targets_add_refuses_a_name_that_reads_another_targets_variables(cli):
+    cli("targets", "add", "Payments.API")
+    result = cli("targets", "add", "payments-api", expect=2)
+    assert ("error: target name 'payments-api' reads the same variables "
+            "(ASTRA_AUTH_PAYMENTS_API_*) as the existing target 'Payments.API'"
+            in one_line(result.err))
+    assert "payments-api" not in cli.config_path.read_text()
+
+
+def test_configuring_the_same_target_again_by_its_exact_name_is_fine(cli):
+    basic_target(cli, "Payments.API")
+    basic_target(cli, "Payments.API")
+    basic_target(cli, "payments-apis")  # another variable name: ASTRA_AUTH_PAYMENTS_APIS_*
+    text = cli.config_path.read_text()
+    assert '[targets."Payments.API"]' in text and "[targets.payments-apis]" in text
+
+
+def test_the_walk_through_asks_again_for_a_name_that_clashes(cli, capsys):
+    from astra_auth.commands.configure.walkthrough import ask_target
+    from astra_auth.commands.options.configure import ConfigureOptions
+    from astra_auth.storage.config import Target
+    from tests.fakes import ScriptedPrompter, Step, make_deps
+
+    prompter = ScriptedPrompter([Step("text", "Target", "Payments.API"),
+                                 Step("text", "Target", "orders")])
+    deps = make_deps(cli.config_path, prompter=prompter, tty=True)
+    name = ask_target(ConfigureOptions(), {"payments-api": Target("payments-api")}, deps)
+    assert name == "orders"
+    prompter.verify()
+    assert ("target name 'Payments.API' reads the same variables (ASTRA_AUTH_PAYMENTS_API_*) "
+            "as the existing target 'payments-api'; two targets cannot share them. Try again."
+            in one_line(capsys.readouterr().err))
