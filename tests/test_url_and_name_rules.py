@@ -395,3 +395,43 @@ def test_the_walk_through_asks_again_for_a_name_that_clashes(cli, capsys):
     assert ("target name 'Payments.API' reads the same variables (ASTRA_AUTH_PAYMENTS_API_*) "
             "as the existing target 'payments-api'; two targets cannot share them. Try again."
             in one_line(capsys.readouterr().err))
+
+
+# ---------------------------------------------------------------------------
+# Files beside the config carry its name
+
+
+def test_two_config_files_in_one_folder_keep_their_own_expiries(tmp_path):
+    from astra_auth.storage.token_state import read_state, write_state
+
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    a, b = folder / "a.toml", folder / "b.toml"
+    write_state(a, "api", 1000.0)
+    write_state(b, "api", 2000.0)
+    assert read_state(a) == {"api": 1000.0}
+    assert read_state(b) == {"api": 2000.0}
+    assert sorted(p.name for p in folder.iterdir()) == [".a.toml.tokens.json",
+                                                        ".b.toml.tokens.json"]
+
+
+def test_an_old_shared_tokens_file_is_no_longer_read(tmp_path):
+    from astra_auth.storage.token_state import read_state
+
+    (tmp_path / ".tokens.json").write_text(json.dumps({"api": 1000.0}))
+    assert read_state(tmp_path / "a.toml") == {}
+
+
+def test_the_token_lock_is_named_after_the_config_file(cli, idp):
+    from tests.fakes import CLIENT_SECRET, MemoryStore
+
+    second = cli.config_path.with_name("b.toml")
+    for config in (cli.config_path, second):
+        keyring = MemoryStore()  # each config file its own keyring: both fetch a token
+        cli("--config", str(config), "configure", "api", "--grant-type", "client_credentials",
+            "--token-url", idp.token_url, "--client-id", "scanner-app",
+            "--client-secret-stdin", "--no-input", stdin=CLIENT_SECRET + "\n", secrets=keyring)
+        cli("--config", str(config), "token", "api", token_on_stdout=True, secrets=keyring)
+    names = sorted(p.name for p in cli.config_path.parent.iterdir() if p.name.startswith("."))
+    assert names == [".b.toml.token-api.lock", ".b.toml.tokens.json",
+                     ".config.toml.token-api.lock", ".config.toml.tokens.json"]
