@@ -68,7 +68,7 @@ def probe_url(target: Target, probe: str | None) -> str | None:
         url = validate.api_url(probe)
     except validate.InsecureURL as exc:
         raise UsageError(f"--probe: {exc}", category="insecure_url", hints=[
-            "Give the https address: --probe " + quote(validate.https_form(probe.strip()))
+            "Give the https address instead: --probe " + quote(validate.https_form(probe.strip()))
         ]) from None
     except ValueError as exc:
         raise UsageError(f"--probe: {exc}") from None

@@ -110,8 +110,8 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
     if uri is None:
         raise fail("no verification_uri (an https URL)")
     if complete is not None:
-        # Optional: an unusable one is left out, not trusted; an insecure one
-        # is refused as the verification_uri is.
+        # Optional, but one that is there is refused as the verification_uri
+        # is when it cannot be shown as a link.
         complete = _web_url(complete, "verification_uri_complete", status)
     expires_in = _whole(data.get("expires_in"))
     if expires_in is None or expires_in <= 0:

@@ -17,7 +17,6 @@ from astra_auth.commands.configure.answers import SECRETS, SecretSpec
 from astra_auth.commands.options.configure import ConfigureOptions
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
-from astra_auth.text import shellcmd
 from astra_auth.text.shellcmd import quote
 
 if TYPE_CHECKING:
@@ -58,15 +57,13 @@ def type_flags_given(opts: ConfigureOptions) -> list[str]:
             if getattr(opts, attr) not in (None, False, ())]
 
 
-def insecure_url_error(flag: str, exc: ValueError, value: str,
-                       target: str | None) -> UsageError:
+def insecure_url_error(flag: str, exc: ValueError, value: str) -> UsageError:
     """A plain-http URL typed as `flag`: exit 2, `insecure_url`, with the
-    https address to give instead."""
+    https address to give instead (the flag alone: the rest of the command
+    line stays as it was)."""
     https = validate.https_form(value.strip())
-    fix = (shellcmd.configure(target, flag, https) if target is not None
-           else f"{flag} {shellcmd.quote(https)}")
     return UsageError(f"{flag}: {exc}", category="insecure_url",
-                      hints=["Give the https address: " + fix])
+                      hints=[f"Give the https address instead: {flag} {quote(https)}"])
 
 
 def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
@@ -80,7 +77,7 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
         try:
             return fn(value)
         except validate.InsecureURL as exc:
-            raise insecure_url_error(flag, exc, value, opts.name) from None
+            raise insecure_url_error(flag, exc, value) from None
         except ValueError as exc:
             raise UsageError(f"{flag}: {exc}") from None
 
