@@ -39,7 +39,8 @@ CONTRACT_EXIT_CODES = {
     "server_error": 6, "http_error": 6, "not_json": 6, "invalid_token_response": 6,
     "invalid_request": 4, "invalid_client": 4, "invalid_grant": 4, "unauthorized_client": 4,
     "unsupported_grant_type": 4, "invalid_scope": 4, "oauth_error": 4,
-    "login_required": 4, "login_timeout": 4, "access_denied": 4,
+    "login_required": 4, "login_timeout": 4, "access_denied": 4, "issuer_mismatch": 4,
+    "insecure_url": 4,
     "missing_secret": 3, "invalid_key": 3,
     "api_unauthorized": 7, "api_forbidden": 7,
 }
@@ -159,6 +160,12 @@ FIRST_HINTS = {
                      "login payments-api again and finish it in the browser.",
     "access_denied": "The login was declined at the provider: run astra-auth login "
                      "payments-api again and approve the request.",
+    "issuer_mismatch": "Log in again: astra-auth login payments-api. If this comes back, "
+                       "something other than the provider answers the login (a browser "
+                       "extension, a proxy, or a wrong Authorization URL): check the target's "
+                       "authorization URL with: astra-auth targets show payments-api",
+    "insecure_url": "Use the provider's https token URL: astra-auth configure payments-api "
+                    "--token-url https://… --no-input",
     "missing_secret": "Store the client secret in the keyring with: printf '%s\\n' "
                       "\"$CLIENT_SECRET\" | astra-auth configure payments-api "
                       "--client-secret-stdin --no-input",

@@ -642,11 +642,13 @@ def test_loopback_upstream_over_plain_http_is_accepted(configured):
 
 def test_a_plain_http_url_in_the_config_is_a_configuration_error(cli, idp):
     cli("configure", "api", "--grant-type", "client_credentials", "--token-url", idp.token_url,
-        "--client-id", "scanner-app", "--secrets", "env", "--url", "http://api.example.com",
+        "--client-id", "scanner-app", "--secrets", "env", "--url", "https://api.example.com",
         "--no-input")
+    text = cli.config_path.read_text()
+    cli.config_path.write_text(text.replace("https://api.example.com", "http://api.example.com"))
     result = cli("proxy", "api", expect=3)
-    assert "target 'api': url: http://api.example.com uses plain http" in result.err
-    assert "astra-auth configure api --url https://api.example.com --no-input" in result.err
+    assert "targets.api.url: the API URL must use https" in " ".join(result.err.split())
+    assert 'url = "https://api.example.com"' in result.err
 
 
 def test_a_target_without_url_needs_upstream(cli, idp):

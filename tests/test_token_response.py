@@ -117,8 +117,9 @@ def test_transport_failures_are_classified_by_what_broke():
 def test_plain_http_to_a_host_that_is_not_loopback_is_refused_before_connecting():
     failure = classify_transport(NotLoopback("idp.example.com resolves to 203.0.113.5"),
                                  "http://idp.example.com/token", 10, Redactor())
-    assert failure.category == Category.CONNECTION_REFUSED
+    assert failure.category == Category.INSECURE_URL
     assert failure.details == {"not_loopback": "yes"}
+    assert int(failure.exit_code) == 3  # the URL came from the config file
 
 
 def test_a_connection_closed_after_presenting_a_certificate_is_a_tls_error():

@@ -12,6 +12,7 @@ from astra_auth.commands.options.targets import AddOptions, ListOptions, RemoveO
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
 from astra_auth.core.validate import AUTH_LABELS, GRANT_LABELS
+from astra_auth.storage.secretstore import name_clash
 from astra_auth.storage.token_state import describe, read_state
 
 if TYPE_CHECKING:
@@ -87,6 +88,11 @@ def add_target(opts: AddOptions, deps: Deps) -> None:
     if opts.url is not None:
         try:
             url = validate.api_url(opts.url)
+        except validate.InsecureURL as exc:
+            raise UsageError(f"--url: {exc}", category="insecure_url", hints=[
+                "Give the https address: " + command(
+                    "targets", "add", opts.name, "--url", validate.https_form(opts.url.strip()))
+            ]) from None
         except ValueError as exc:
             raise UsageError(f"--url: {exc}") from None
     with deps.config.edit() as config:
@@ -95,6 +101,9 @@ def add_target(opts: AddOptions, deps: Deps) -> None:
                 f"a target named {opts.name!r} already exists",
                 hints=["Change it with: " + command("configure", opts.name)],
             )
+        clash = name_clash(opts.name, config.targets)
+        if clash is not None:
+            raise clash
         config.targets[opts.name] = Target(name=opts.name, url=url)
     deps.io.success(
         f"Added target {opts.name}. Set up its authentication with: "

@@ -33,11 +33,17 @@ class AstraError(Exception):
     """Base of all errors meant for the user; never carries a secret."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    # The error category (docs/troubleshooting.md) where one fits a usage or
+    # configuration error too, as "insecure_url" does; None otherwise.
+    category: str | None = None
 
-    def __init__(self, message: str, *, hints: Sequence[str] = ()) -> None:
+    def __init__(self, message: str, *, hints: Sequence[str] = (),
+                 category: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hints = list(hints)
+        if category is not None:
+            self.category = category
 
 
 class UsageError(AstraError):

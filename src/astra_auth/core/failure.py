@@ -53,6 +53,12 @@ class Category(enum.StrEnum):
     # Configuration on this machine.
     MISSING_SECRET = "missing_secret"
     INVALID_KEY = "invalid_key"
+    # A URL over plain http to a host that is not loopback: exit 2 where the
+    # user typed it, 3 from the config file, 4 (the default) where a provider
+    # sent it.
+    INSECURE_URL = "insecure_url"
+    # The authorization response's `iss` (RFC 9207) is not the provider's issuer.
+    ISSUER_MISMATCH = "issuer_mismatch"
     # The credential was obtained, but the API under test refused it.
     API_UNAUTHORIZED = "api_unauthorized"
     API_FORBIDDEN = "api_forbidden"
@@ -80,7 +86,8 @@ _EXIT_CODES: dict[Category, ExitCode] = {
         ExitCode.CONFIG: (Category.MISSING_SECRET, Category.INVALID_KEY),
         ExitCode.REJECTED: (*sorted(RFC6749_ERRORS), Category.OAUTH_ERROR,
                             Category.LOGIN_REQUIRED, Category.LOGIN_TIMEOUT,
-                            Category.ACCESS_DENIED),
+                            Category.ACCESS_DENIED, Category.ISSUER_MISMATCH,
+                            Category.INSECURE_URL),
         ExitCode.UNREACHABLE: (Category.DNS_ERROR, Category.CONNECTION_REFUSED,
                                Category.CONNECTION_ERROR, Category.TIMEOUT,
                                Category.TLS_ERROR),
@@ -105,6 +112,9 @@ class Failure:
     oauth_error_description: str | None = None
     # Facts that sharpen the hints: a redirect's target, an HTML page's title...
     details: dict[str, str] = field(default_factory=dict)
+    # The exit code where it is not the category's own: an `insecure_url`
+    # that came from the config file is a configuration problem (3).
+    exit: ExitCode | None = None
 
     def __post_init__(self) -> None:
         # A plain string is accepted where it names a category; anything else
@@ -113,7 +123,7 @@ class Failure:
 
     @property
     def exit_code(self) -> ExitCode:
-        return self.category.exit_code
+        return self.exit if self.exit is not None else self.category.exit_code
 
     def to_json(self) -> dict[str, object]:
         return {

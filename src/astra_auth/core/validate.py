@@ -134,26 +134,33 @@ def choice(value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+class InsecureURL(ValueError):
+    """A URL over plain http to a host that is not loopback (`insecure_url`)."""
+
+
 def token_url(value: str) -> str:
-    """An absolute https URL (http only to a loopback host) without userinfo."""
-    url = _url(value)
+    """An absolute https URL (http only to a loopback host) without userinfo:
+    the token URL and every other URL of the provider's."""
+    url = _url(value, what="the token URL")
     parts = urlsplit(url)
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
-        raise ValueError(
-            "the token URL must use https: credentials would cross the network in "
-            "clear text (plain http is accepted only for loopback hosts)"
-        )
     if parts.fragment:
         raise ValueError("a token URL has no #fragment; remove everything from '#'")
     return url
 
 
 def api_url(value: str) -> str:
-    """The API under test: http or https, no userinfo."""
-    return _url(value, "https://api.example.com")
+    """The API under test: https (http only to a loopback host), no userinfo."""
+    return _url(value, "https://api.example.com", what="the API URL")
 
 
-def _url(value: str, example: str = "https://idp.example.com/oauth/token") -> str:
+def web_url(value: str, what: str) -> str:
+    """A URL a provider gives for a person to open: https (http only to a
+    loopback host), nothing else (no javascript:, no file:)."""
+    return _url(value, "https://idp.example.com/device", what=what)
+
+
+def _url(value: str, example: str = "https://idp.example.com/oauth/token", *,
+         what: str = "the URL") -> str:
     value = value.strip()
     if not value:
         raise ValueError("the URL is empty")
@@ -186,7 +193,17 @@ def _url(value: str, example: str = "https://idp.example.com/oauth/token") -> st
         raise ValueError("the URL has an empty port after ':'")
     if not _valid_host(host):
         raise ValueError(f"{_show(host)} is not a valid host name")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise InsecureURL(
+            f"{what} must use https: credentials would cross the network in "
+            "clear text (plain http is accepted only for loopback hosts)"
+        )
     return value
+
+
+def https_form(url: str) -> str:
+    """`url` with https instead of plain http: the fix an `insecure_url` suggests."""
+    return "https://" + url.split("://", 1)[1] if url.startswith("http://") else url
 
 
 def _valid_host(host: str) -> bool:

@@ -5,7 +5,7 @@
 2. else one from its refresh token (RFC 6749 §6);
 3. else one from a new grant.
 The cache lives in the keyring entry `<target>:token` (docs/files-and-secrets.md).  Beside the
-config file, `.tokens.json` keeps only each cached token's expiry, so that
+config file, `.config.toml.tokens.json` keeps only each cached token's expiry, so that
 `targets list` can show it without opening the keyring.  With `--secrets env`,
 no usable keyring, or `use_cache=False`, nothing is kept.
 
@@ -37,6 +37,7 @@ from astra_auth.net.transport import Deadline
 from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.oauth.grant import GrantRequest, Outcome, request_token
 from astra_auth.storage.config import Target, file_lock
+from astra_auth.storage.paths import beside
 from astra_auth.storage.secretstore import entry, env_names, env_source, sources
 from astra_auth.storage.token_state import write_state
 
@@ -487,11 +488,12 @@ class TokenSource:
         if not self.use_cache and not self._login:
             yield
             return
-        folder = self.deps.config_path.parent
+        config_path = self.deps.config_path
         with contextlib.ExitStack() as stack:
             try:
-                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                stack.enter_context(file_lock(folder / f".token-{self.target.name}.lock"))
+                config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                stack.enter_context(file_lock(beside(config_path,
+                                                     f"token-{self.target.name}.lock")))
             except OSError:
                 pass  # without the lock each process asks for its own token: still correct
             yield

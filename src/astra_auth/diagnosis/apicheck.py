@@ -26,7 +26,7 @@ from astra_auth.core.failure import Category, Failure
 from astra_auth.credentials.interface import Credential, origin
 from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.storage.config import Target
-from astra_auth.text.shellcmd import Placeholder, command
+from astra_auth.text.shellcmd import Placeholder, command, quote
 
 if TYPE_CHECKING:
     from astra_auth.deps import Deps
@@ -66,6 +66,10 @@ def probe_url(target: Target, probe: str | None) -> str | None:
         return urljoin(base if base.endswith("/") else base + "/", probe.lstrip("/"))
     try:
         url = validate.api_url(probe)
+    except validate.InsecureURL as exc:
+        raise UsageError(f"--probe: {exc}", category="insecure_url", hints=[
+            "Give the https address instead: --probe " + quote(validate.https_form(probe.strip()))
+        ]) from None
     except ValueError as exc:
         raise UsageError(f"--probe: {exc}") from None
     if base is not None and origin(url) != origin(base):

@@ -195,14 +195,6 @@ def _dns(f: Failure, ctx: Context) -> list[str]:
 
 
 def _refused(f: Failure, ctx: Context) -> list[str]:
-    if f.details.get("not_loopback"):
-        # astra-auth itself refused: plain http to a host that is not loopback.
-        return [
-            "Use the provider's https token URL: "
-            + configure_command(ctx, "--token-url", ANY_URL),
-            "Plain http is only for an identity provider on this machine: use "
-            "http://127.0.0.1:PORT/… or a name that resolves only to loopback addresses.",
-        ]
     return [
         "Check the port in the Access Token URL and that the identity provider is running "
         f"and listening at {urlsplit(ctx.token_url).netloc}.",
@@ -532,17 +524,35 @@ def _invalid_scope(f: Failure, ctx: Context) -> list[str]:
 
 
 def _oauth_error(f: Failure, ctx: Context) -> list[str]:
-    if f.details.get("issuer_mismatch"):
-        return [
-            "Log in again: " + shellcmd.command("login", ctx.target) + ". If this comes "
-            "back, something other than the provider answers the login (a browser "
-            "extension, a proxy, or a wrong Authorization URL): check the target's "
-            "authorization URL with: " + shellcmd.command("targets", "show", ctx.target),
-        ]
     return [
         f"The provider answered with its own error code {f.oauth_error!r}; its description "
         "above says more, and the provider's documentation lists the code.",
         *_guide_reach(ctx),
+    ]
+
+
+def _insecure_url(f: Failure, ctx: Context) -> list[str]:
+    if "verification_uri" in f.details:
+        # The provider sent it: nothing to change here.
+        return [
+            f"The provider sent a {f.details['verification_uri']} that is not shown as a link: "
+            "ask its administrator for an https one (without user information or control "
+            "characters), then run again: " + shellcmd.command("login", ctx.target),
+        ]
+    # astra-auth itself refused: plain http to a host that is not loopback.
+    return [
+        "Use the provider's https token URL: " + configure_command(ctx, "--token-url", ANY_URL),
+        "Plain http is only for an identity provider on this machine: use "
+        "http://127.0.0.1:PORT/… or a name that resolves only to loopback addresses.",
+    ]
+
+
+def _issuer_mismatch(f: Failure, ctx: Context) -> list[str]:
+    return [
+        "Log in again: " + shellcmd.command("login", ctx.target) + ". If this comes "
+        "back, something other than the provider answers the login (a browser "
+        "extension, a proxy, or a wrong Authorization URL): check the target's "
+        "authorization URL with: " + shellcmd.command("targets", "show", ctx.target),
     ]
 
 
@@ -731,6 +741,8 @@ _HANDLERS: dict[Category, Callable[[Failure, Context], list[str]]] = {
     Category.ACCESS_DENIED: _access_denied,
     Category.MISSING_SECRET: _missing_secret,
     Category.INVALID_KEY: _invalid_key,
+    Category.INSECURE_URL: _insecure_url,
+    Category.ISSUER_MISMATCH: _issuer_mismatch,
     Category.API_UNAUTHORIZED: _api_unauthorized,
     Category.API_FORBIDDEN: _api_forbidden,
 }

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 from astra_auth.core import validate
 from astra_auth.imports.model import DocumentError
 from astra_auth.text.safetext import clean
+from astra_auth.text.shellcmd import quote
 
 if TYPE_CHECKING:
     import httpx
@@ -127,12 +128,14 @@ def fetch(url: str, make_client: Callable[[], httpx.Client], seconds: float) -> 
 
     try:
         validate.api_url(url)
+    except validate.InsecureURL:
+        raise DocumentError(f"{url}: the document URL must use https (plain http is accepted "
+                            "only for loopback hosts)", category="insecure_url",
+                            hints=["Give its https address: " + quote(validate.https_form(url))]
+                            ) from None
     except ValueError as exc:
         raise DocumentError(f"{url}: {exc}") from None
     parts = urlsplit(url)
-    if parts.scheme == "http" and not validate.is_loopback_host(parts.hostname or ""):
-        raise DocumentError(f"{url}: the document URL must use https (plain http is accepted "
-                            "only for loopback hosts)")
     if parts.fragment:
         raise DocumentError(f"{url}: a document URL has no #fragment; remove everything "
                             "from '#'")
@@ -170,7 +173,7 @@ def fetch(url: str, make_client: Callable[[], httpx.Client], seconds: float) -> 
     except Exception as exc:  # noqa: BLE001 - every transport failure is reported
         failure = classify_transport(exc, url, seconds, Redactor())
         raise DocumentError(f"{url}: {failure.message}",
-                            exit_code=failure.category.exit_code) from None
+                            exit_code=failure.exit_code, category=failure.category) from None
 
 
 def _too_large(url: str) -> DocumentError:

@@ -32,8 +32,8 @@ class DocumentError(AstraError):
     """A document that cannot be read or used: where (file, line, JSON path) and why."""
 
     def __init__(self, message: str, *, exit_code: ExitCode = ExitCode.USAGE,
-                 hints: list[str] | None = None) -> None:
-        super().__init__(message, hints=hints or [])
+                 hints: list[str] | None = None, category: str | None = None) -> None:
+        super().__init__(message, hints=hints or [], category=category)
         self.exit_code = exit_code
 
 

@@ -136,7 +136,8 @@ class Listener:
                                "login astra-auth is waiting for, so it was ignored.")
                     return
                 if "iss" in query:
-                    listener.result.iss = query["iss"][:2000]
+                    # Whole: a cut one could equal the issuer by its first part.
+                    listener.result.iss = query["iss"]
                 if "error" in query:
                     listener.result.error = query["error"][:200]
                     listener.result.error_description = query.get("error_description",
@@ -241,14 +242,17 @@ def _check_issuer(result: _Result, issuer: str | None, required: bool) -> None:
     if result.iss is None:
         if required:
             raise LoginFailed(Failure(
-                Category.OAUTH_ERROR,
+                Category.ISSUER_MISMATCH,
                 "The browser came back without the `iss` parameter that the provider's "
                 f"metadata promises (RFC 9207), so the answer may not be from {issuer}: "
                 "its code was not used.", details={"issuer_mismatch": "missing"}))
         return
+    # Exactly the same string (RFC 9207 §2.4): https://idp.example.com.evil is
+    # another server, not a longer spelling of https://idp.example.com.
     if not hmac.compare_digest(result.iss.encode(), issuer.encode()):
+        shown = result.iss if len(result.iss) <= 200 else result.iss[:200] + "…"
         raise LoginFailed(Failure(
-            Category.OAUTH_ERROR,
-            f"The browser came back from another authorization server ({result.iss}) than "
+            Category.ISSUER_MISMATCH,
+            f"The browser came back from another authorization server ({shown}) than "
             f"this target's ({issuer}); RFC 9207 says to refuse it: its code was not used.",
             details={"issuer_mismatch": "other"}))

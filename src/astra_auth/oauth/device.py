@@ -106,11 +106,13 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
     if not isinstance(user_code, str) or not user_code or len(user_code) > SHOWN_CODE \
             or not user_code.isprintable():
         raise fail("no user_code of printable characters")
-    if not _web_url(uri):
-        raise fail("no verification_uri (an http or https URL)")
-    assert isinstance(uri, str)
-    if complete is not None and not _web_url(complete):
-        complete = None  # optional: a bad one is left out, not trusted
+    uri = _web_url(uri, "verification_uri", status)
+    if uri is None:
+        raise fail("no verification_uri (an https URL)")
+    if complete is not None:
+        # Optional, but one that is there is refused as the verification_uri
+        # is when it cannot be shown as a link.
+        complete = _web_url(complete, "verification_uri_complete", status)
     expires_in = _whole(data.get("expires_in"))
     if expires_in is None or expires_in <= 0:
         raise fail("no expires_in")
@@ -124,13 +126,42 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
     )
 
 
-def _web_url(value: object) -> bool:
-    from urllib.parse import urlsplit
+def _web_url(value: object, key: str, status: int) -> str | None:
+    """A verification URL fit to show as a link to follow: https, or http to a
+    loopback host (None when there is none).  Anything else (plain http to
+    another host, javascript:, control characters, user information, more than
+    2048 characters) is `insecure_url` (LoginFailed), named by its scheme and
+    host only: the value itself is never shown."""
+    from astra_auth.core import validate
 
-    if not isinstance(value, str) or len(value) > 2048 or not value.isprintable():
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return validate.web_url(value, f"the {key}")
+    except ValueError as exc:
+        problem = str(exc)
+    raise LoginFailed(Failure(
+        Category.INSECURE_URL,
+        f"The device authorization endpoint's {key} ({_scheme_and_host(value)}) is refused: "
+        f"{problem}. It is not shown as a link to follow.",
+        http_status=status, details={"verification_uri": key}))
+
+
+def _scheme_and_host(value: str) -> str:
+    """`scheme://host` of a URL from outside, made safe to print."""
+    import re
+
+    from astra_auth.text.safetext import clean
+
+    found = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,30}):(?://([^/?#]*))?", value)
+    if found is None:
+        return "no scheme"
+    scheme, netloc = found.group(1).lower(), found.group(2)
+    if netloc is None:
+        return f"{scheme}:"
+    host = netloc.rpartition("@")[2]
+    shown = clean(host[:100], one_line=True) + ("…" if len(host) > 100 else "")
+    return f"{scheme}://{shown}"
 
 
 def _whole(value: object) -> int | None:

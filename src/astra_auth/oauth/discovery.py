@@ -40,8 +40,9 @@ MAX_METADATA = 256 * 1024
 class DiscoveryError(AstraError):
     """No usable discovery document at the issuer."""
 
-    def __init__(self, message: str, exit_code: ExitCode, hints: list[str]) -> None:
-        super().__init__(message, hints=hints)
+    def __init__(self, message: str, exit_code: ExitCode, hints: list[str], *,
+                 category: str | None = None) -> None:
+        super().__init__(message, hints=hints, category=category)
         self.exit_code = exit_code
 
 
@@ -161,6 +162,17 @@ def fetch(url: str, client: httpx.Client,
         return Unavailable(url, "not JSON")
     if not isinstance(data, dict) or not isinstance(data.get("token_endpoint"), str):
         return Unavailable(url, "no token_endpoint in the document")
+    for key in ("token_endpoint", "authorization_endpoint", "device_authorization_endpoint"):
+        value = data.get(key)
+        try:
+            if isinstance(value, str):
+                validate.token_url(value)
+        except validate.InsecureURL as exc:
+            # A provider that names a plain-http endpoint would have credentials
+            # cross the network in clear text: its document is not used at all.
+            return Unavailable(url, f"its {key} is not usable: {exc}", Category.INSECURE_URL)
+        except ValueError:
+            pass
     try:
         token_endpoint = validate.token_url(data["token_endpoint"])
     except ValueError as exc:
@@ -215,6 +227,9 @@ def discover(issuer: str, make_client: Callable[[], httpx.Client],
     """
     try:
         issuer = validate.token_url(issuer)
+    except validate.InsecureURL as exc:
+        raise DiscoveryError(f"--issuer: {exc}", ExitCode.USAGE, [],
+                             category=Category.INSECURE_URL) from None
     except ValueError as exc:
         raise DiscoveryError(f"--issuer: {exc}", ExitCode.USAGE, []) from None
     deadline = deadline or Deadline(DISCOVERY_TIME)
@@ -233,6 +248,13 @@ def discover(issuer: str, make_client: Callable[[], httpx.Client],
                          "value), or give the Access Token URL itself with --token-url."],
                     )
                 return result
+            if result.category == Category.INSECURE_URL:
+                # Sent by the provider: exit 4, as its other refusals.
+                raise DiscoveryError(
+                    f"the discovery document {result}", ExitCode.REJECTED,
+                    ["The provider names a plain-http endpoint: ask its administrator for "
+                     "the https one, or give the Access Token URL itself with --token-url."],
+                    category=Category.INSECURE_URL)
             reasons.append(result)
     raise DiscoveryError(
         "no discovery document at the issuer: " + "; ".join(map(str, reasons)),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from astra_auth.core.errors import ExitCode
 from astra_auth.core.failure import RFC6749_ERRORS, Category, Failure
 from astra_auth.net.transport import NotLoopback
 from astra_auth.text.redact import Redactor
@@ -263,10 +264,13 @@ def classify_transport(exc: BaseException, url: str, timeout: float, redactor: R
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if isinstance(exc, NotLoopback):
         # Refused before connecting: plain http goes only to loopback.
-        return Failure(Category.CONNECTION_REFUSED, redactor.cut(
+        # The URL passed the loopback rule by its name (it came from the
+        # config file): a configuration problem, exit 3.
+        return Failure(Category.INSECURE_URL, redactor.cut(
             f"astra-auth did not connect: the URL uses plain http, and {exc}. Credentials "
             "cross the network in clear text over http, so it is allowed only to a host "
-            "that resolves to loopback addresses.", 600), details={"not_loopback": "yes"})
+            "that resolves to loopback addresses.", 600), details={"not_loopback": "yes"},
+            exit=ExitCode.CONFIG)
     chain = _chain(exc)
     ssl_error = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
     if ssl_error is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):

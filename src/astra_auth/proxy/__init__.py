@@ -200,17 +200,17 @@ def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
         )
     try:
         url = validate.api_url(url)
+    except validate.InsecureURL:
+        raise error(
+            f"{where}: {url} uses plain http: the proxy would send the credential across "
+            "the network in clear text (plain http is accepted only for loopback hosts)",
+            hints=[fix], category="insecure_url",
+        ) from None
     except ValueError as exc:
         raise error(f"{where}: {exc}") from None
     parts = urlsplit(url)
     if parts.query or parts.fragment:
         raise error(f"{where}: an upstream URL has no ?query or #fragment; remove them")
-    if parts.scheme == "http" and not validate.is_loopback_host(parts.hostname or ""):
-        raise error(
-            f"{where}: {url} uses plain http: the proxy would send the credential across "
-            "the network in clear text (plain http is accepted only for loopback hosts)",
-            hints=[fix],
-        )
     url = url.rstrip("/")
     from astra_auth.net.transport import NotLoopback, pin_loopback
 
@@ -220,7 +220,8 @@ def _upstream(target: Target, flag: str | None) -> tuple[str, str, str | None]:
         # http://api.localhost may resolve anywhere: loopback is what the name
         # resolves to, not what it says (as for token URLs).
         raise error(f"{where}: {url} uses plain http, and {exc}: the credential would "
-                    "cross the network in clear text", hints=[fix]) from None
+                    "cross the network in clear text", hints=[fix],
+                    category="insecure_url") from None
     return url, connect, pinned.get("Host")
 
 

@@ -25,3 +25,10 @@ def default_path(environ: Mapping[str, str]) -> Path:
     import typer
 
     return Path(typer.get_app_dir(APP)) / "config.toml"
+
+
+def beside(config_path: Path, what: str) -> Path:
+    """A file the tool keeps beside the config (a cache, a lock), named after it:
+    `.config.toml.tokens.json` beside `config.toml`, so that two config files in
+    one folder never share one."""
+    return config_path.with_name(f".{config_path.name}.{what}")

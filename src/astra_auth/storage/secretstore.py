@@ -8,7 +8,7 @@ imported on first use only, so commands that need no secret start fast.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from astra_auth.core.errors import AstraError, KeyringUnavailable, UsageError
@@ -54,11 +54,32 @@ def entry(target: str, kind: str) -> str:
     return f"{target}:{kind}"
 
 
+def variable_prefix(target: str) -> str:
+    """`ASTRA_AUTH_<TARGET>_`: the start of every per-target variable's name."""
+    return f"ASTRA_AUTH_{re.sub(r'[^A-Z0-9]', '_', target.upper())}_"
+
+
 def env_names(target: str, kind: str) -> tuple[str, str]:
     """The variables that override a stored secret, the per-target one first:
     `ASTRA_AUTH_<TARGET>_<KIND>`, then `ASTRA_AUTH_<KIND>` (docs/files-and-secrets.md#variables)."""
-    upper = re.sub(r"[^A-Z0-9]", "_", target.upper())
-    return f"ASTRA_AUTH_{upper}_{kind.upper()}", f"ASTRA_AUTH_{kind.upper()}"
+    return f"{variable_prefix(target)}{kind.upper()}", f"ASTRA_AUTH_{kind.upper()}"
+
+
+def name_clash(name: str, existing: Iterable[str]) -> UsageError | None:
+    """The error for a new target `name` whose variables another target's name
+    already reads (`payments-api` and `Payments.API`), else None."""
+    prefix = variable_prefix(name)
+    other = next((n for n in sorted(existing) if n != name and variable_prefix(n) == prefix),
+                 None)
+    if other is None:
+        return None
+    from astra_auth.text.shellcmd import command
+
+    return UsageError(
+        f"target name {name!r} reads the same variables ({prefix}*) as the existing target "
+        f"{other!r}; two targets cannot share them",
+        hints=["Change the existing target with: " + command("configure", other),
+               "Or choose a name that differs in more than case and punctuation."])
 
 
 def env_source(target: str, kind: str, environ: Mapping[str, str]) -> str | None:

@@ -11,10 +11,13 @@ import datetime as dt
 from pathlib import Path
 
 from astra_auth.storage.config import atomic_write
+from astra_auth.storage.paths import beside
 
 
 def _path(config_path: Path) -> Path:
-    return config_path.with_name(".tokens.json")
+    # `.config.toml.tokens.json`; a `.tokens.json` of older versions, shared by
+    # every config file in the folder, is no longer read (it held only expiries).
+    return beside(config_path, "tokens.json")
 
 
 def read_state(config_path: Path) -> dict[str, float]:

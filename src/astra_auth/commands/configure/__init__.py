@@ -30,7 +30,7 @@ from astra_auth.commands.configure.summary import show_summary
 from astra_auth.commands.configure.walkthrough import walkthrough, which_setting
 from astra_auth.core.errors import ExitCode, KeyringUnavailable, SilentError
 from astra_auth.storage.config import Target
-from astra_auth.storage.secretstore import env_names, env_source
+from astra_auth.storage.secretstore import env_names, env_source, name_clash
 from astra_auth.text.shellcmd import command
 from astra_auth.ui.prompter import Choice
 
@@ -45,6 +45,9 @@ def configure(opts: ConfigureOptions, deps: Deps) -> None:
     check_import_flags(opts)
     interactive = deps.io.can_prompt(no_input=opts.no_input)
     config = deps.config.load()
+    clash = name_clash(opts.name, config.targets) if opts.name is not None else None
+    if clash is not None:
+        raise clash
     if interactive:
         opts = check_keyring(opts, config.targets, deps)
     given = read_given(opts, deps, interactive)

@@ -57,6 +57,15 @@ def type_flags_given(opts: ConfigureOptions) -> list[str]:
             if getattr(opts, attr) not in (None, False, ())]
 
 
+def insecure_url_error(flag: str, exc: ValueError, value: str) -> UsageError:
+    """A plain-http URL typed as `flag`: exit 2, `insecure_url`, with the
+    https address to give instead (the flag alone: the rest of the command
+    line stays as it was)."""
+    https = validate.https_form(value.strip())
+    return UsageError(f"{flag}: {exc}", category="insecure_url",
+                      hints=[f"Give the https address instead: {flag} {quote(https)}"])
+
+
 def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
     """Every value given as a flag, validated (and normalised, e.g. the grant's
     spelling); conflicts are usage errors.  The first bad flag, in this order,
@@ -67,6 +76,8 @@ def check_flags(opts: ConfigureOptions) -> ConfigureOptions:
             return None
         try:
             return fn(value)
+        except validate.InsecureURL as exc:
+            raise insecure_url_error(flag, exc, value) from None
         except ValueError as exc:
             raise UsageError(f"{flag}: {exc}") from None
 

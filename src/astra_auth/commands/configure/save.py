@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.plan import Plan
 from astra_auth.core.errors import AstraError
-from astra_auth.storage.secretstore import remove_entries
+from astra_auth.storage.secretstore import name_clash, remove_entries
 from astra_auth.storage.token_state import write_state
 
 if TYPE_CHECKING:
@@ -29,6 +29,10 @@ def save(plan: Plan, deps: Deps) -> None:
                 deps.secrets.set(key, value)
             undo.append((key, previous))
         with deps.config.edit() as config:
+            # Checked again under the file's lock: another run may have added it.
+            clash = name_clash(plan.target.name, config.targets)
+            if clash is not None:
+                raise clash
             config.targets[plan.target.name] = replace(plan.target)
     except BaseException:
         _undo(undo, deps)

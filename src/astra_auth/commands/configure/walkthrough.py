@@ -54,13 +54,22 @@ def walkthrough(
 def ask_target(opts: ConfigureOptions, targets: dict[str, Target], deps: Deps) -> str:
     """Step 1: an existing target by number or name, or a new name; no default,
     so Enter edits nothing.  Says which it is."""
+    from astra_auth.storage.secretstore import name_clash
     from astra_auth.ui.picker import pick_target
+
+    def new_name(value: str) -> str:
+        """A valid name that reads no other target's variables (asked again if not)."""
+        name = validate.target_name(value)
+        clash = name_clash(name, targets)
+        if clash is not None:
+            raise ValueError(clash.message)
+        return name
 
     name = opts.name
     if name is None and targets:
-        name = pick_target(deps, targets, "Existing targets", new_name=validate.target_name)
+        name = pick_target(deps, targets, "Existing targets", new_name=new_name)
     if name is None:
-        name = ask_valid(deps, "Target name (e.g. payments-api)", None, validate.target_name)
+        name = ask_valid(deps, "Target name (e.g. payments-api)", None, new_name)
     if name in targets:
         deps.io.info(f"Editing existing target {name}.")
     elif targets:

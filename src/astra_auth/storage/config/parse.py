@@ -7,6 +7,7 @@ No secret is ever written, and one written by hand is refused without echoing it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import asdict
@@ -69,13 +70,16 @@ def dumps(config: Config) -> str:
 
 
 def parse(data: Mapping[str, Any], path: Path) -> Config:
-    def fail(where: str, problem: str) -> ConfigError:
+    def fail(where: str, problem: str, *, fix: str | None = None,
+             category: str | None = None) -> ConfigError:
         return ConfigError(
             f"{path}: {where}: {problem}",
             hints=[
+                *([fix] if fix else []),
                 "Fix or remove the file by hand; astra-auth will not overwrite it. "
                 "`astra-auth --config OTHER.toml …` uses another file meanwhile."
             ],
+            category=category,
         )
 
     version = data.get("version")
@@ -244,13 +248,7 @@ def _oauth2_values(data: dict[str, Any], where: str, fail: Any) -> dict[str, str
             if key in _OAUTH2_REQUIRED:
                 raise fail(f"{where}.{key}", "missing")
             continue
-        value = data[key]
-        if not isinstance(value, str):
-            raise fail(f"{where}.{key}", f"must be a string, not {type(value).__name__}")
-        try:
-            values[key] = check(value)
-        except ValueError as exc:
-            raise fail(f"{where}.{key}", str(exc)) from None
+        values[key] = _opt_str(data, key, where, fail, check) or ""
     return values
 
 
@@ -444,6 +442,11 @@ def _opt_str(data: Mapping[str, Any], key: str, where: str, fail: Any, check: An
         raise fail(f"{where}.{key}", f"must be a string, not {type(value).__name__}")
     try:
         return check(value)
+    except validate.InsecureURL as exc:
+        # The https address is the fix, to write where the http one is.
+        raise fail(f"{where}.{key}", str(exc), category="insecure_url",
+                   fix=f"Write the https address in [{where}]: "
+                       f"{key} = {json.dumps(validate.https_form(value))}") from None
     except ValueError as exc:
         raise fail(f"{where}.{key}", str(exc)) from None
 
