@@ -144,8 +144,8 @@ def test_plain_http_to_a_name_that_does_not_resolve_to_loopback_is_refused(cli, 
     path = unique()
     url = f"http://nowhere-{path}.localhost:{faults.port}/{path}"
     add(cli, url)
-    data, _ = tt_json(cli, "t", expect=5)
-    assert data["error"]["category"] == "connection_refused"
+    data, _ = tt_json(cli, "t", expect=3)  # from the config file: exit 3
+    assert data["error"]["category"] == "insecure_url"
     assert "plain http" in data["error"]["message"]
     assert data["hints"][0] == ("Use the provider's https token URL: astra-auth configure t "
                                 "--token-url https://… --no-input")
