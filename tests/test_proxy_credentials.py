@@ -147,7 +147,7 @@ def shared(*outcomes: object, timeout: float = 10.0, gate: threading.Event | Non
 def test_fifty_callers_during_an_outage_share_one_failed_call():
     gate = threading.Event()
     source, inner, _, lines = shared(failure(Category.SERVER_ERROR), gate=gate)
-    errors: list[str] = []
+    errors: list[str | None] = []
 
     def ask() -> None:
         try:
