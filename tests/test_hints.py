@@ -33,7 +33,7 @@ GUIDE_GRANT = ("Unsure which grant type to use? Client Credentials when no user 
                "authenticated. Check the identity provider's documentation.")
 
 # The contract's table of categories and exit codes, row by row.
-CONTRACT_EXIT_CODES = {
+EXIT_CODES = {
     "dns_error": 5, "connection_refused": 5, "connection_error": 5, "timeout": 5, "tls_error": 5,
     "redirect": 6, "not_found": 6, "method_not_allowed": 6, "rate_limited": 6,
     "server_error": 6, "http_error": 6, "not_json": 6, "invalid_token_response": 6,
@@ -54,10 +54,10 @@ def _error(code: str, status: int = 400) -> Failure:
 
 
 def test_the_categories_are_exactly_the_contracts():
-    assert sorted(c.value for c in Category) == sorted(CONTRACT_EXIT_CODES)
+    assert sorted(c.value for c in Category) == sorted(EXIT_CODES)
 
 
-@pytest.mark.parametrize(("category", "code"), sorted(CONTRACT_EXIT_CODES.items()))
+@pytest.mark.parametrize(("category", "code"), sorted(EXIT_CODES.items()))
 def test_each_category_has_the_contracts_exit_code(category, code):
     assert int(Category(category).exit_code) == code
     assert int(Failure(category, "m").exit_code) == code
@@ -91,7 +91,7 @@ def test_unknown_provider_code_is_oauth_error():
     assert failure.category == "oauth_error" and failure.oauth_error == "access_denied"
 
 
-@pytest.mark.parametrize("category", sorted(CONTRACT_EXIT_CODES))
+@pytest.mark.parametrize("category", sorted(EXIT_CODES))
 def test_every_category_has_hints_for_both_grants(category):
     failure = Failure(category, "m", oauth_error="x" if category == "oauth_error" else None)
     for ctx in (CTX_CC, CTX_PW):
@@ -189,7 +189,7 @@ def test_each_categorys_first_hint_is_its_own(category, first):
 
 
 def test_the_first_hints_cover_every_category():
-    assert sorted(FIRST_HINTS) == sorted(CONTRACT_EXIT_CODES)
+    assert sorted(FIRST_HINTS) == sorted(EXIT_CODES)
 
 
 def test_dns_hint_gives_the_command_that_fixes_the_token_url():
@@ -275,7 +275,7 @@ def test_both_methods_tried_says_so():
 def test_the_troubleshooting_guide_is_covered():
     all_hints = {
         h
-        for category in CONTRACT_EXIT_CODES
+        for category in EXIT_CODES
         for ctx in (CTX_CC, CTX_PW)
         for h in hints_for(Failure(category, "m"), ctx)
     }
