@@ -32,7 +32,7 @@ GUIDE_GRANT = ("Unsure which grant type to use? Client Credentials when no user 
                "needed; Resource Owner Password when a specific user account must be "
                "authenticated. Check the identity provider's documentation.")
 
-# The contract's table of categories and exit codes, row by row.
+# Every category and its exit code, as docs/exit-codes.md lists them.
 EXIT_CODES = {
     "dns_error": 5, "connection_refused": 5, "connection_error": 5, "timeout": 5, "tls_error": 5,
     "redirect": 6, "not_found": 6, "method_not_allowed": 6, "rate_limited": 6,
