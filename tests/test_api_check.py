@@ -253,6 +253,15 @@ def test_an_api_key_the_api_calls_an_invalid_token_gets_the_keys_own_hints(cli, 
         "changes the name)."]
 
 
+def test_an_api_key_from_a_variable_is_named_api_key_in_the_hint(cli, api):
+    write_config(cli, api, 'auth_type = "api_key"\n[targets.t.api_key]\nname = "X-API-Key"\n'
+                           'location = "header"\n')
+    api.expect["key"] = ("X-API-Key", "another-key-entirely")
+    data, _ = run_json(cli, "t", "--probe", "/key-header", expect=7,
+                       environ={"ASTRA_AUTH_API_KEY": API_KEY})
+    assert data["hints"][1].startswith("The API key came from ASTRA_AUTH_API_KEY, which ")
+
+
 def test_the_panel_has_a_jwt_row_only_for_a_token(cli, api):
     write_config(cli, api, 'auth_type = "basic"\n[targets.t.basic]\nusername = "scanner"\n')
     cli.store.data["t:password"] = "pw-Basic-Otter7"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from astra_auth.core.failure import Category, CredentialError, Failure
+from astra_auth.core.validate import secret_words
 from astra_auth.credentials.interface import Credential, SourceSettings
 from astra_auth.credentials.secrets import MissingSecret, read_secret
 from astra_auth.storage.config import Target
@@ -62,6 +63,6 @@ def failed(target: Target, deps: Deps, settings: SourceSettings,
 def invalid_secret(target: Target, kind: str, reason: str) -> Failure:
     """The failure for a secret that is there but cannot sign (`invalid_key`):
     a signing scheme's key, secret access key or password."""
-    what = kind.replace("_", " ")
+    what = secret_words(kind)
     return Failure(Category.INVALID_KEY, f"The {what} of {target.name} cannot be used: {reason}",
                    details={"kind": kind})

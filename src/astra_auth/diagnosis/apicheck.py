@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from astra_auth.core.errors import AstraError, UsageError
 from astra_auth.core.failure import Category, Failure
+from astra_auth.core.validate import secret_words
 from astra_auth.credentials.interface import Credential, origin
 from astra_auth.oauth import unverified_jwt as jwt
 from astra_auth.storage.config import Target
@@ -334,7 +335,7 @@ def _source_hints(target: Target, environ: Mapping[str, str]) -> list[str]:
     from astra_auth.diagnosis.hints import unset_hint
     from astra_auth.storage.secretstore import sources
 
-    return [unset_hint(source, kind.replace("_", " "), target.secrets_mode)
+    return [unset_hint(source, secret_words(kind), target.secrets_mode)
             for kind, source in sources(target, environ).items()
             if source not in ("keyring", "missing")]
 

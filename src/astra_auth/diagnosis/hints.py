@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from astra_auth.core.errors import AstraError
 from astra_auth.core.failure import Category, CredentialError, Failure
-from astra_auth.core.validate import GRANT_LABELS
+from astra_auth.core.validate import GRANT_LABELS, secret_words
 from astra_auth.storage.secretstore import env_names, sources
 from astra_auth.text import shellcmd
 from astra_auth.text.shellcmd import Placeholder
@@ -659,7 +659,7 @@ def missing_secret_hints(f: Failure, target: str, kind: str, mode: str,
     in variables (configure refuses it) unless it moves to the keyring."""
     from astra_auth.storage.secretstore import env_names
 
-    what = kind.replace("_", " ")
+    what = secret_words(kind)
     specific, generic = env_names(target, kind)
     env_hint = (f"set {specific} where astra-auth runs ({generic} works too, but applies to "
                 "every target)")
@@ -684,7 +684,7 @@ def missing_secret_hints(f: Failure, target: str, kind: str, mode: str,
 def invalid_secret_hints(target: Target, kind: str, variable: str | None) -> list[str]:
     """A secret that is there but cannot sign (a signing scheme's key, secret
     access key or password): where it came from, and how to give one that fits."""
-    what = kind.replace("_", " ")
+    what = secret_words(kind)
     if variable is not None:
         return [unset_hint(variable, what, target.secrets_mode)]
     name = target.name

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from astra_auth.core import validate
 from astra_auth.storage.config import Target
 from astra_auth.ui.prompter import Choice
 
@@ -36,8 +37,8 @@ class SecretSpec:
 
     @property
     def what(self) -> str:
-        """The secret in messages: "client secret"."""
-        return self.label.lower()
+        """The secret in messages: "client secret", "API key"."""
+        return validate.secret_words(self.kind)
 
     @property
     def flag(self) -> str:

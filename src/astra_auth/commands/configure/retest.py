@@ -11,6 +11,7 @@ from astra_auth.commands.configure.plan import Plan, build_plan
 from astra_auth.commands.configure.save import save
 from astra_auth.commands.shared import report
 from astra_auth.core.errors import SilentError
+from astra_auth.core.validate import secret_words
 from astra_auth.diagnosis.diagnose import Diagnosis, Settings, diagnose
 from astra_auth.storage.lookup import load_target
 
@@ -57,7 +58,7 @@ def test_until_settled(answers: Answers | None, plan: Plan, deps: Deps) -> None:
         if (answers is None or kind is None or plan.secrets_mode != "keyring"
                 or diagnosis.secret_sources.get(kind) != "keyring"):
             raise SilentError(diagnosis.exit_code)
-        what = kind.replace("_", " ")
+        what = secret_words(kind)
         if not deps.prompter.confirm(f"Enter the {what} again and test again?", default=True):
             raise SilentError(diagnosis.exit_code)
         answers.secrets.pop(kind, None)
