@@ -107,7 +107,7 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
             or not user_code.isprintable():
         raise fail("no user_code of printable characters")
     if not _web_url(uri):
-        raise fail("no verification_uri (an http or https URL)")
+        raise fail("no verification_uri (an https URL, or http to this machine)")
     assert isinstance(uri, str)
     if complete is not None and not _web_url(complete):
         complete = None  # optional: a bad one is left out, not trusted
@@ -125,12 +125,19 @@ def _checked(data: dict[str, object], status: int, redactor: Redactor) -> Device
 
 
 def _web_url(value: object) -> bool:
+    """An https URL, or plain http to a loopback host: a link a user may follow
+    (one that is not is never shown)."""
     from urllib.parse import urlsplit
+
+    from astra_auth.core.validate import is_loopback_host
 
     if not isinstance(value, str) or len(value) > 2048 or not value.isprintable():
         return False
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http"
+                                       and is_loopback_host(parts.hostname))
 
 
 def _whole(value: object) -> int | None:
