@@ -110,7 +110,13 @@ def load_key(algorithm: str, secret: str, target: Target) -> Any:
             if key.curve_name != "P-256":
                 raise ValueError(f"ES256 needs a P-256 key, not {key.curve_name}")
         else:
-            key = RSAKey.import_key(secret)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # joserfc's own warning about a short key
+                key = RSAKey.import_key(secret)
+            bits = key.raw_value.key_size
+            if bits < 2048:
+                raise ValueError(f"{algorithm} needs an RSA key of at least 2048 bits "
+                                 f"(this one has {bits})")
         if not key.is_private:
             raise ValueError("the key is a public key; signing needs the private key")
         return key
