@@ -144,7 +144,7 @@ def token_url(value: str) -> str:
             "the token URL must use https: credentials would cross the network in "
             "clear text (plain http is accepted only for loopback hosts)"
         )
-    if parts.fragment:
+    if "#" in url:  # an empty fragment ("…/token#") too
         raise ValueError("a token URL has no #fragment; remove everything from '#'")
     return url
 
@@ -178,7 +178,8 @@ def _url(value: str, example: str = "https://idp.example.com/oauth/token") -> st
         )
     try:
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        if parts.port == 0:  # urlsplit takes 0, which no server listens on
+            raise ValueError
     except ValueError:
         raise ValueError("the URL has an invalid port (a number from 1 to 65535)") from None
     if not host:
