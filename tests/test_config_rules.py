@@ -5,7 +5,6 @@ one as if it were current)."""
 from __future__ import annotations
 
 import os
-import stat
 
 import pytest
 
