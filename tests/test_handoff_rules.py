@@ -140,3 +140,7 @@ def test_a_basic_credential_leaves_no_parent_token_behind():
     env, _ = environment(parent, credential, "https://api.example.com", "child")
     assert "ASTRA_AUTH_TOKEN" not in env
     assert env["ASTRA_AUTH_HEADER_VALUE"] == "Basic dTpw"
+
+
+def test_the_origin_of_a_url_without_a_host_has_an_empty_host():
+    assert origin("https:///v1") == ("https", "", 443)

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from astra_auth.credentials.interface import Credential, RefusalRule, bearer_error
 from astra_auth.credentials.renewal import renew_at
 
 issued_ats = st.floats(0, 4e9, allow_nan=False)
@@ -127,3 +128,67 @@ def test_a_jwt_is_signed_again_exactly_from_its_renewal_point(tmp_path_factory, 
     clock.now = 1_700_000_000 + point
     assert source.peek() is None
     assert source.get() is not first
+
+
+# ---------------------------------------------------------------------------
+# After a 401: when a new credential can help (RefusalRule, bearer_error)
+
+
+def credential(token: str | None) -> Credential:
+    return Credential("header", "Authorization", f"Bearer {token}", token=token)
+
+
+@pytest.mark.parametrize(("challenge", "error"), [
+    ('Bearer error="invalid_token"', "invalid_token"),
+    ('Bearer realm="api", error="insufficient_scope", scope="admin"', "insufficient_scope"),
+    ("Bearer error=invalid_request", "invalid_request"),
+    ('Bearer error = "invalid_token"', "invalid_token"),
+    ('Bearer realm="api"', None),
+    ('Bearer suberror="invalid_token"', None),
+    ("", None),
+    (None, None),
+])
+def test_the_bearer_error_of_a_challenge(challenge, error):
+    assert bearer_error(challenge) == error
+
+
+@pytest.mark.parametrize("challenge", [
+    'Bearer error="insufficient_scope"', 'Bearer error="invalid_request"',
+    'Bearer error="anything_else"'])
+def test_a_401_naming_another_error_than_invalid_token_is_not_renewed(challenge):
+    rule = RefusalRule()
+    renewed: list[str] = []
+
+    def renew() -> Credential:
+        renewed.append("t-2")
+        return credential("t-2")
+
+    assert rule.respond(credential("t-1"), challenge, credential("t-1"), renew) is None
+    assert renewed == []
+    assert rule.decide(credential("t-1"), challenge, "t-1") == "stop"
+
+
+@pytest.mark.parametrize("challenge", [None, 'Bearer error="invalid_token"', 'Bearer realm="x"'])
+def test_a_401_for_the_current_credential_renews_once(challenge):
+    rule = RefusalRule()
+    fresh = credential("t-2")
+    assert rule.decide(credential("t-1"), challenge, "t-1") == "renew"
+    assert rule.respond(credential("t-1"), challenge, credential("t-1"),
+                        lambda: fresh) is fresh
+    # The fresh one refused too: the API refuses even new ones; no second renewal.
+    assert rule.decide(fresh, challenge, "t-2") == "stop"
+    assert rule.respond(fresh, challenge, fresh, lambda: credential("t-3")) is None
+
+
+def test_a_401_for_an_older_credential_retries_with_the_current_one():
+    rule = RefusalRule()
+    current = credential("t-2")
+    assert rule.decide(credential("t-1"), None, "t-2") == "current"
+    assert rule.respond(credential("t-1"), None, current,
+                        lambda: credential("t-3")) is current
+    # Without a current one, the refused one is renewed.
+    assert rule.decide(credential("t-1"), None, None) == "renew"
+
+
+def test_a_credential_without_a_token_is_not_renewed():
+    assert RefusalRule().decide(credential(None), None, None) == "stop"
