@@ -54,6 +54,7 @@ def test_a_piped_secret_takes_only_a_variable_name(variable):
 @pytest.mark.parametrize(("arg", "quoted"), [
     ("plain", "'plain'"),
     ("it's", "'it''s'"),
+    ("Xmas 'X'", "'Xmas ''X'''"),  # only quotes are doubled
     ("a\u2018b\u2019c\u201ad\u201be", "'a\u2018\u2018b\u2019\u2019c\u201a\u201ad\u201b\u201be'"),
     ("$env:SECRET `n", "'$env:SECRET `n'"),
     ("", "''"),
