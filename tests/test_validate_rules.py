@@ -151,3 +151,37 @@ def test_an_ipv6_host_is_loopback_exactly_when_it_is_colon_colon_1(ip):
 ])
 def test_loopback_names(host, loopback):
     assert validate.is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("", "the URL is empty"),
+    ("   ", "the URL is empty"),
+    ("https://a b/t", "the URL contains spaces or control characters"),
+    ("https://idp.example.com/t\x1b", "the URL contains spaces or control characters"),
+    ("https:///t", "the URL has no host name"),
+    ("https://idp.example.com:/t", "the URL has an empty port after ':'"),
+    ("https://-a.example.com/t", "'-a.example.com' is not a valid host name"),
+    ("https://" + "é" * 64 + ".com/t",
+     "'" + "é" * 60 + "…' is not a valid host name"),  # a label too long even for IDNA
+])
+@pytest.mark.parametrize("check", [validate.token_url, validate.api_url])
+def test_each_url_refusal_says_why(check, url, message):
+    with pytest.raises(ValueError) as caught:
+        check(url)
+    assert str(caught.value) == message
+
+
+def test_a_scheme_refusal_gives_an_example_of_its_own_kind():
+    with pytest.raises(ValueError) as caught:
+        validate.token_url("ftp://idp.example.com/t")
+    assert str(caught.value) == ("the URL must start with https:// (for example "
+                                 "https://idp.example.com/oauth/token)")
+    with pytest.raises(ValueError) as caught:
+        validate.api_url("ftp://api.example.com/t")
+    assert str(caught.value) == ("the URL must start with https:// (for example "
+                                 "https://api.example.com)")
+
+
+@pytest.mark.parametrize("url", ["https://X/t", "https://idp.X./t", "https://x.X/t"])
+def test_a_one_letter_label_is_a_host_name(url):
+    assert validate.token_url(url) == url
