@@ -15,6 +15,7 @@ from astra_auth.text.safetext import clean, dumps, is_clean
     ("two\nlines", True),                 # a line break is allowed in a block of text
     ("é, 中文, ÿ, Ā and \u00a0", True),
     ("", True),
+    ("soft\u00adhyphen\nand a line", True),  # unprintable, but not unsafe
     ("a\x1b[31mred", False),
     ("tab\there", False),
     ("bell\x07", False),
