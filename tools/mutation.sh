@@ -32,7 +32,7 @@ MODULES=(
   "exec-env|src/astra_auth/commands/exec.py|is_secret_variable environment|tests/test_handoff_rules.py tests/test_exec.py -k rules or header_credential or basic_credential or cookie_credential or query_credential or url_zap"
   "proxy-forwarding|src/astra_auth/proxy/server.py|_connection_tokens _forwarded_headers|tests/test_proxy_rules.py tests/test_proxy.py -k rules or adds_a_fresh or x_astra_auth_none"
   "redact-short|src/astra_auth/text/redact.py|_blob_forms _Compiled.__init__ _Compiled._literals Redactor|tests/test_masking_rules.py tests/test_redact.py -k not test_test_token and not proxy"
-  "client-auth|src/astra_auth/oauth/client_auth.py|ClientKey.check_alg ClientKey.private_key ClientKey.assertion|tests/test_keys_rules.py"
+  "client-auth|src/astra_auth/oauth/client_auth.py|ClientKey.check_alg ClientKey.private_key ClientKey.assertion|tests/test_client_auth_rules.py tests/test_keys_rules.py"
 )
 
 if [[ ${1:-} == --list ]]; then
