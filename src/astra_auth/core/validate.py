@@ -142,8 +142,7 @@ def token_url(value: str) -> str:
     """An absolute https URL (http only to a loopback host) without userinfo:
     the token URL and every other URL of the provider's."""
     url = _url(value, what="the token URL")
-    parts = urlsplit(url)
-    if parts.fragment:
+    if "#" in url:  # an empty fragment ("…/token#") too
         raise ValueError("a token URL has no #fragment; remove everything from '#'")
     return url
 
@@ -184,7 +183,8 @@ def _url(value: str, example: str = "https://idp.example.com/oauth/token", *,
         )
     try:
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        if parts.port == 0:  # urlsplit takes 0, which no server listens on
+            raise ValueError
     except ValueError:
         raise ValueError("the URL has an invalid port (a number from 1 to 65535)") from None
     if not host:

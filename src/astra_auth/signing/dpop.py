@@ -215,6 +215,8 @@ def _origin(url: str) -> str:
 
 def _load(pem: str, algorithm: str) -> Any:
     """The joserfc private key for `algorithm`, or `InvalidKey` in our own words."""
+    import warnings
+
     from joserfc.jwk import ECKey, OKPKey, RSAKey
 
     if "PRIVATE KEY-----" not in pem:
@@ -228,7 +230,9 @@ def _load(pem: str, algorithm: str) -> Any:
             key = OKPKey.import_key(pem)
             ok = key.curve_name == "Ed25519"
         else:
-            key = RSAKey.import_key(pem)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # joserfc's own about a short key: said below
+                key = RSAKey.import_key(pem)
             ok = key.raw_value.key_size >= 2048
     except Exception:  # noqa: BLE001 - any parse failure is the key's
         raise InvalidKey(f"The DPoP key is not a readable PEM private key for "

@@ -1,0 +1,98 @@
+"""Masking, for the secrets that are easiest to miss: those shorter than the
+8-character run (a 4-to-7-character password or key), in every encoding a
+provider or a library may show them in, and an API key kept in a query
+parameter as httpx's log line shows it (form-encoded).
+
+Longer secrets in generated forms: tests/test_redact.py."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from astra_auth.text.redact import MASK, Redactor
+
+SHORT_SECRETS = ("Hu7k", "Hu7k2q", "Hu7k2qZ")  # 4, 6 and 7 characters
+
+
+def forms(secret: str) -> dict[str, str]:
+    data = secret.encode()
+    return {
+        "as it is": secret,
+        "upper case": secret.upper(),
+        "lower case": secret.lower(),
+        "percent, each character": "".join(f"%{b:02X}" for b in data),
+        "percent, lower-case hex": "".join(f"%{b:02x}" for b in data),
+        "percent, one character": f"%{data[0]:02X}{secret[1:]}",
+        "HTML decimal": "".join(f"&#{ord(c)};" for c in secret),
+        "HTML hex": "".join(f"&#x{ord(c):x};" for c in secret),
+        "JSON escapes": "".join(f"\\u{ord(c):04x}" for c in secret),
+        "backslash-x escapes": "".join(f"\\x{b:02x}" for b in data),
+        "Base64": base64.b64encode(data).decode(),
+        "Base64 without padding": base64.b64encode(data).decode().rstrip("="),
+        "base64url of the upper case": base64.urlsafe_b64encode(
+            secret.upper().encode()).decode(),
+        "hex": data.hex(),
+        "HEX": data.hex().upper(),
+        "UTF-16 hex": secret.encode("utf-16-be").hex(),
+        "fullwidth": "".join(chr(ord(c) + 0xFEE0) for c in secret),
+        "spaced out": " ".join(secret),
+    }
+
+
+CASES = [(secret, name, shown) for secret in SHORT_SECRETS
+         for name, shown in forms(secret).items()]
+
+
+@pytest.mark.parametrize(("secret", "name", "shown"), CASES,
+                         ids=[f"{len(s)}-{n}" for s, n, _ in CASES])
+def test_a_short_secret_is_masked_whole_in_every_form(secret, name, shown):
+    text = f"error_description: credential {shown} was refused"
+    assert Redactor(secret).redact(text) == f"error_description: credential {MASK} was refused"
+
+
+@pytest.mark.parametrize("secret", SHORT_SECRETS)
+def test_a_short_secret_of_four_or_more_is_masked_inside_a_word_too(secret):
+    assert Redactor(secret).redact(f"x{secret}y") == f"x{MASK}y"
+
+
+@pytest.mark.parametrize("secret", SHORT_SECRETS)
+def test_a_short_secret_s_neighbours_are_left_alone(secret):
+    # One character fewer is not the secret.
+    text = f"credential {secret[:-1]} and {secret[1:]} were refused"
+    assert Redactor(secret).redact(text) == text
+
+
+# ---------------------------------------------------------------------------
+# An API key in a query parameter, as the HTTP libraries log the URL
+
+
+@pytest.mark.parametrize("key", ["ab cd+1", "k3y with spaces&sym=1/é-7Qw", "k y"])
+def test_a_query_keys_form_encoded_form_is_masked_in_the_library_logs(caplog, key):
+    from astra_auth.text.logmask import mask_in_http_logs
+
+    mask_in_http_logs(key)
+    logger = logging.getLogger("httpcore")
+    shown_forms = [quote_plus(key), quote_plus(key).lower(), quote(key, safe="")]
+    with caplog.at_level(logging.DEBUG, logger="httpcore"):
+        for shown in shown_forms:
+            logger.debug("send_request_headers.started request=<Request [b'GET' "
+                         "b'/v1/items?key=%s']>", shown)
+    messages = [r.getMessage() for r in caplog.records if r.name == "httpcore"]
+    assert messages == [f"send_request_headers.started request=<Request [b'GET' "
+                        f"b'/v1/items?key={MASK}']>"] * len(shown_forms)
+
+
+def test_a_record_without_a_masked_value_is_left_as_it_was(caplog):
+    from astra_auth.text.logmask import mask_in_http_logs
+
+    mask_in_http_logs("zz-unrelated-key-Q81")
+    logger = logging.getLogger("httpx")
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logger.info("HTTP Request: %s %s", "GET", "https://api.example.com/v1?page=2")
+    [record] = [r for r in caplog.records if r.name == "httpx"]
+    assert record.getMessage() == "HTTP Request: GET https://api.example.com/v1?page=2"
+    assert record.args == ("GET", "https://api.example.com/v1?page=2")  # not rewritten

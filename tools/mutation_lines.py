@@ -1,0 +1,50 @@
+"""Write a patch that "adds" the lines of chosen functions, for
+`mutmut run --use-patch-file`: mutants are then made in those lines only.
+
+Usage: python tools/mutation_lines.py FILE NAME [NAME ...] > lines.patch
+
+NAME is a function, a class (all its methods) or Class.method; `all` is the
+whole file.  Used by tools/mutation.sh.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+
+def spans(tree: ast.Module, names: set[str]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name in names:
+                found.append((node.lineno, node.end_lineno or node.lineno))
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and \
+                            f"{node.name}.{item.name}" in names:
+                        found.append((item.lineno, item.end_lineno or item.lineno))
+    return found
+
+
+def main(path: str, names: list[str]) -> str:
+    lines = Path(path).read_text().splitlines()
+    if names == ["all"]:
+        chosen = [(1, len(lines))]
+    else:
+        chosen = spans(ast.parse("\n".join(lines)), set(names))
+        missing = set(names) - {n for n in names if spans(ast.parse("\n".join(lines)), {n})}
+        if missing:
+            raise SystemExit(f"{path}: no function or class named {', '.join(sorted(missing))}")
+    out = [f"--- a/{path}", f"+++ b/{path}"]
+    for first, last in sorted(chosen):
+        out.append(f"@@ -{first - 1},0 +{first},{last - first + 1} @@")
+        out += ["+" + line for line in lines[first - 1:last]]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    sys.stdout.write(main(sys.argv[1], sys.argv[2:]))
