@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,3 +221,28 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+# ---------------------------------------------------------------------------
+# A client-credentials (or password) target whose secrets come from variables,
+# for the tests against the fault server (tests/servers/faults.py)
+
+ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
+
+
+def unique() -> str:
+    """A path of its own on the shared fault server."""
+    return uuid.uuid4().hex[:12]
+
+
+def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):  # type: ignore[no-untyped-def]
+    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
+            "--client-id", "scanner-app", "--secrets", "env"]
+    if grant == "password":
+        args += ["--username", "john.doe"]
+    cli(*args, environ=environ or ENV, **kwargs)
+
+
+def tt_json(cli, *args, expect, environ=None, **kwargs):  # type: ignore[no-untyped-def]
+    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
+    return json.loads(result.out), result

@@ -4,7 +4,6 @@ overwriting a bad file, and saves that survive killed and concurrent writers."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import signal
 import stat
@@ -12,13 +11,12 @@ import subprocess
 import sys
 import time
 import tomllib
-import uuid
 from pathlib import Path
 
 import pytest
 
 from astra_auth.storage.config import default_path
-from tests.fakes import CLIENT_SECRET, PASSWORD
+from tests.fakes import CLIENT_SECRET, ENV, add, tt_json, unique
 
 CC = ["--grant-type", "client_credentials", "--token-url", "https://idp.example.com/oauth/token",
       "--client-id", "scanner-app", "--client-secret", CLIENT_SECRET]
@@ -130,26 +128,6 @@ def test_every_hand_edit_to_the_file_is_seen_at_once(cli, config_path):
     # A hand edit that breaks the file is reported by the next command.
     config_path.write_text(text + "\n[broken\n")
     assert "is not valid TOML" in cli("targets", "list", expect=3).err
-
-
-ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
-
-
-def unique() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):
-    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
-            "--client-id", "scanner-app", "--secrets", "env"]
-    if grant == "password":
-        args += ["--username", "john.doe"]
-    cli(*args, environ=environ or ENV, **kwargs)
-
-
-def tt_json(cli, *args, expect, environ=None, **kwargs):
-    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
-    return json.loads(result.out), result
 
 
 # ---------------------------------------------------------------------------

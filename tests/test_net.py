@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import tomllib
-import uuid
 
 import pytest
 
-from tests.fakes import CLIENT_SECRET, PASSWORD
+from tests.fakes import CLIENT_SECRET, add, tt_json, unique
 
 
 def _test_token_json(cli, name, expect, **kwargs):
@@ -66,26 +65,6 @@ def test_a_new_public_token_url_drops_the_acknowledgement(cli, idp, config_path)
     cli("configure", "pay", "--token-url", "https://idp.example.com/oauth/token", environ=env,
         address_warning=lambda url: None)
     assert "private_host_ok" not in tomllib.loads(config_path.read_text())["targets"]["pay"]
-
-
-ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
-
-
-def unique() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):
-    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
-            "--client-id", "scanner-app", "--secrets", "env"]
-    if grant == "password":
-        args += ["--username", "john.doe"]
-    cli(*args, environ=environ or ENV, **kwargs)
-
-
-def tt_json(cli, *args, expect, environ=None, **kwargs):
-    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
-    return json.loads(result.out), result
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import logging
 import re
 import string
 import unicodedata
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
@@ -28,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from astra_auth.text.redact import MASK, Redactor
-from tests.fakes import CLIENT_SECRET, PASSWORD
+from tests.fakes import CLIENT_SECRET, ENV, add, tt_json, unique
 
 RUN = 8
 ISSUE_SECRET = "Zq8vR3xLp2Wm9Tn4"  # a client secret a provider echoed in every form below
@@ -500,26 +499,6 @@ def test_the_proxy_s_502_and_log_show_no_run_of_an_echoed_secret(proc, faults, l
 
 # ---------------------------------------------------------------------------
 # Through the commands, against a hostile provider
-
-ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
-
-
-def unique() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):
-    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
-            "--client-id", "scanner-app", "--secrets", "env"]
-    if grant == "password":
-        args += ["--username", "john.doe"]
-    cli(*args, environ=environ or ENV, **kwargs)
-
-
-def tt_json(cli, *args, expect, environ=None, **kwargs):
-    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
-    return json.loads(result.out), result
-
 
 # ---------------------------------------------------------------------------
 # Mask first, then cut; every encoded form; short secrets as whole words

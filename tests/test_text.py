@@ -11,34 +11,15 @@ from __future__ import annotations
 
 import json
 import shlex
-import uuid
 
 import pytest
 
-from tests.fakes import CLIENT_SECRET, PASSWORD
+from tests.fakes import CLIENT_SECRET, ENV, add, tt_json, unique
 
-ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
 OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"  # writes "echo pwned" to the clipboard
 CLEAR = "\x1b[2J"
 RLO = "\u202e"  # right-to-left override
 NEL = "\x85"  # a C1 control (NEXT LINE)
-
-
-def unique() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, **kwargs):
-    args = ["configure", name, "--grant-type", grant, "--token-url", token_url,
-            "--client-id", "scanner-app", "--secrets", "env"]
-    if grant == "password":
-        args += ["--username", "john.doe"]
-    cli(*args, environ=environ or ENV, **kwargs)
-
-
-def tt_json(cli, *args, expect, environ=None, **kwargs):
-    result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
-    return json.loads(result.out), result
 
 
 # ---------------------------------------------------------------------------
