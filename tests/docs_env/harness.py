@@ -95,15 +95,17 @@ class Harness:
                                  serialization.NoEncryption())
 
     def _start_dpop_idp(self) -> subprocess.Popen[str] | None:
-        """oidc-provider for the DPoP example (dpop_idp.mjs), when tests/oidc has
-        it installed; without it, that example's hosts answer 503."""
-        if shutil.which("node") is None or not (
-                ROOT / "tests" / "oidc" / "node_modules" / "oidc-provider").is_dir():
+        """oidc-provider for the DPoP example (tests/oidc/dpop.mjs, issuing as
+        the example host), when tests/oidc has it installed; without it, that
+        example's hosts answer 503."""
+        oidc = ROOT / "tests" / "oidc"
+        if shutil.which("node") is None or not (oidc / "node_modules" / "oidc-provider").is_dir():
             return None
         child = subprocess.Popen(
-            ["node", str(ROOT / "tests" / "docs_env" / "dpop_idp.mjs")],
-            env=dict(os.environ, CLIENT_ID=site.DPOP_CLIENT_ID,
-                     CLIENT_SECRET=site.DPOP_CLIENT_SECRET),
+            ["node", str(oidc / "dpop.mjs")], cwd=oidc,
+            env=dict(os.environ, DPOP_ISSUER=site.DPOP_IDP, DPOP_RESOURCE=site.DPOP_API,
+                     DPOP_CLIENT_ID=site.DPOP_CLIENT_ID, DPOP_CLIENT_AUTH="client_secret_basic",
+                     OIDC_CLIENT_SECRET=site.DPOP_CLIENT_SECRET),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert child.stdout is not None
         base = child.stdout.readline().strip()

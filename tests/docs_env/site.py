@@ -30,7 +30,7 @@ tests use (tests/servers/), never with code of their own:
 - `digest-api.example.com`: Flask-HTTPAuth's Digest (MD5, qop=auth) on
   `/things` (`digest_api.build_app`), for the user `scanner`.
 - `dpop-idp.example.com`: oidc-provider issuing DPoP-bound tokens
-  (dpop_idp.mjs, started by harness.py), to which this forwards.
+  (tests/oidc/dpop.mjs, started by harness.py), to which this forwards.
 - `dpop-api.example.com`: the same API, taking only DPoP-bound tokens of that
   provider with a valid proof (`dpop_api.check`, Authlib's JOSE).
 """
@@ -92,8 +92,9 @@ AWS_SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE-session-token-3f9a"
 AWS_REGION, AWS_SERVICE = "eu-west-1", "execute-api"
 # The key id under which signed-api.example.com knows the documented signing key.
 HTTP_KEY_ID = "scanner-key-1"
+DPOP_IDP = "https://dpop-idp.example.com"
 DPOP_API = "https://dpop-api.example.com"
-# dpop_idp.mjs's client (harness.py exports the secret as DPOP_CLIENT_SECRET):
+# The DPoP provider's client (harness.py exports the secret as DPOP_CLIENT_SECRET):
 # oidc-provider takes only the ASCII client secrets of RFC 6749 Appendix A.
 DPOP_CLIENT_ID = "dpop-scanner"
 DPOP_CLIENT_SECRET = "dpop-S3cret:%2B+/docs-42"
@@ -128,7 +129,7 @@ class State:
         aws={AWS_ACCESS_KEY_ID: AwsUser(AWS_SECRET_ACCESS_KEY),
              AWS_ROLE_KEY_ID: AwsUser(AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)},
         region=AWS_REGION, service=AWS_SERVICE))
-    # Where dpop_idp.mjs listens, and the API's view of its tokens (harness.py).
+    # Where the DPoP provider listens, and the API's view of its tokens (harness.py).
     dpop_idp: str | None = None
     dpop: dpop_api.DpopState | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -308,7 +309,7 @@ SIGNED = {"aws-api.example.com": _sigv4, "signed-api.example.com": _http_signatu
 
 
 def _forward_to_dpop_idp(state: State):  # type: ignore[no-untyped-def]
-    """The request, passed to dpop_idp.mjs as the example host's."""
+    """The request, passed to the DPoP provider as the example host's."""
     import httpx
 
     if state.dpop_idp is None:
