@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session
-from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
+from astra_auth.commands.configure.ask import ask_choice, ask_valid, old_settings
+from astra_auth.commands.configure.keys import ask_until_fit, settled_problem
 from astra_auth.commands.configure.keys import problem as key_problem
-from astra_auth.commands.configure.keys import settled_problem, unfit
 from astra_auth.commands.configure.options import read_key_file
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
@@ -62,14 +62,8 @@ def ask_key(s: Session) -> None:
         return
     if answers.secrets_mode == "env" or s.given.get("signing_key") is not None or (
             algorithm == "hmac-sha256"):
-        while True:
-            ask_secret(s, "signing_key")
-            problem = settled_problem(s, "signing_key")
-            if problem is None:
-                return
-            if s.given.get("signing_key") is not None:
-                raise unfit(s, "signing_key", problem)
-            deps.io.warn(f"{problem} Try again.")
+        ask_until_fit(s, "signing_key")
+        return
     stored = _fits_stored(s)
     choices = [Choice("Make a new key pair here",
                       "then register its public key with the API (targets show gives it)"),

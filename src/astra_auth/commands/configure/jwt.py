@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from astra_auth.commands.configure.answers import Answers, AuthType, Secret, Session
-from astra_auth.commands.configure.ask import ask_choice, ask_secret, ask_valid, old_settings
+from astra_auth.commands.configure.ask import ask_choice, ask_valid, old_settings
 from astra_auth.commands.configure.options import parse_claims, read_key_file
 from astra_auth.core import validate
 from astra_auth.core.errors import UsageError
@@ -47,19 +47,13 @@ def ask_algorithm(s: Session) -> None:
 def ask_key(s: Session) -> None:
     """A shared secret (hidden), or for RS/PS/ES the path of a PEM file, read now.
     A key that does not fit the algorithm is said, and asked for again."""
-    from astra_auth.commands.configure.keys import settled_problem, unfit
+    from astra_auth.commands.configure.keys import ask_until_fit, settled_problem
     from astra_auth.storage.secretstore import entry
 
     if s.answers.fields["algorithm"].startswith("HS") or s.answers.secrets_mode == "env" or (
             s.given.get("signing_key") is not None):
-        while True:
-            ask_secret(s, "signing_key")
-            problem = settled_problem(s, "signing_key")
-            if problem is None:
-                return
-            if s.given.get("signing_key") is not None:
-                raise unfit(s, "signing_key", problem)
-            s.deps.io.warn(f"{problem} Try again.")
+        ask_until_fit(s, "signing_key")
+        return
     stored = s.deps.secrets.get(entry(s.answers.name, "signing_key")) is not None
     while True:
         path = s.deps.prompter.text(

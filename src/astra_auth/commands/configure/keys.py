@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from astra_auth.commands.configure.answers import SECRETS, Session
-from astra_auth.commands.configure.ask import old_settings
+from astra_auth.commands.configure.ask import ask_secret, old_settings
 from astra_auth.core.failure import Category, CredentialError, Failure
 from astra_auth.storage.secretstore import entry
 from astra_auth.text.shellcmd import Placeholder, configure, piped_secret
@@ -120,6 +120,19 @@ def refuse_unfit_keys(s: Session) -> None:
         reason = settled_problem(s, kind)
         if reason is not None:
             raise unfit(s, kind, reason)
+
+
+def ask_until_fit(s: Session, kind: str) -> None:
+    """The key from its flag, its variable or a prompt, asked for again until
+    it fits; one given by flag or variable that does not fit ends the run."""
+    while True:
+        ask_secret(s, kind)
+        reason = settled_problem(s, kind)
+        if reason is None:
+            return
+        if s.given.get(kind) is not None:
+            raise unfit(s, kind, reason)
+        s.deps.io.warn(f"{reason} Try again.")
 
 
 def unfit(s: Session, kind: str, reason: str) -> CredentialError:
