@@ -50,6 +50,13 @@ class MemoryStore:
         self.data.pop(key, None)
 
 
+def broken_store() -> MemoryStore:
+    """A keyring that fails every call, as a locked or absent one does."""
+    store = MemoryStore()
+    store.fail_on = {"get", "set", "delete"}
+    return store
+
+
 @dataclass
 class Step:
     kind: str  # "select", "text", "secret" or "confirm"

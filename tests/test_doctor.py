@@ -5,25 +5,12 @@ from __future__ import annotations
 
 import json
 
-from tests.fakes import CLIENT_SECRET, MemoryStore
-
-# A wrong client secret that shares no 8-character run with normal output.
-WRONG_SECRET = "wq-Zebra7:Ukulele9-QXv"
-
-
-def _broken() -> MemoryStore:
-    store = MemoryStore()
-    store.fail_on = {"get", "set", "delete"}
-    return store
-
-
-def _add(cli, name, token_url, *extra, **kwargs):
-    cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
-        "--client-id", "scanner-app", *extra, **kwargs)
+from tests.fakes import CLIENT_SECRET, broken_store
+from tests.test_secret_sources import WRONG_SECRET, add_client
 
 
 def test_doctor_names_the_variable_that_overrides_a_stored_secret(cli):
-    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+    add_client(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
          stdin=CLIENT_SECRET + "\n")
     result = cli("doctor", environ={"ASTRA_AUTH_CLIENT_SECRET": WRONG_SECRET})
     lines = result.out.splitlines()
@@ -47,7 +34,7 @@ def test_doctor_names_a_broken_config_file_once(cli, config_path):
 
 
 def test_doctor_lists_each_variable_on_its_own_line(cli):
-    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+    add_client(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
          stdin=CLIENT_SECRET + "\n")
     cli("configure", "keyed", "--auth-type", "api_key", "--key-name", "X-Key", "--secrets",
         "env")
@@ -61,7 +48,7 @@ def test_doctor_lists_each_variable_on_its_own_line(cli):
 
 
 def test_doctor_json_reports_a_locked_keyring_with_exit_3(cli):
-    data = json.loads(cli("doctor", "--json", expect=3, secrets=_broken()).out)
+    data = json.loads(cli("doctor", "--json", expect=3, secrets=broken_store()).out)
     assert data["ok"] is False
     keyring = next(c for c in data["checks"] if c["name"] == "keyring")
     assert keyring["status"] == "error"

@@ -11,19 +11,13 @@ import json
 import re
 import tomllib
 
-from tests.fakes import CLIENT_SECRET, MemoryStore
+from tests.fakes import CLIENT_SECRET, MemoryStore, broken_store
 
 # A wrong client secret that shares no 8-character run with normal output.
 WRONG_SECRET = "wq-Zebra7:Ukulele9-QXv"
 
 
-def _broken() -> MemoryStore:
-    store = MemoryStore()
-    store.fail_on = {"get", "set", "delete"}
-    return store
-
-
-def _add(cli, name, token_url, *extra, **kwargs):
+def add_client(cli, name, token_url, *extra, **kwargs):
     cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
         "--client-id", "scanner-app", *extra, **kwargs)
 
@@ -40,7 +34,7 @@ def _test_token_json(cli, name, expect, **kwargs):
 def test_a_generic_variable_that_overrides_the_keyring_is_named_with_the_unset_fix(
         cli, idp, store, leaks):
     leaks.watch(WRONG_SECRET)
-    _add(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
+    add_client(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
     wrong = {"ASTRA_AUTH_CLIENT_SECRET": WRONG_SECRET}
     data = _test_token_json(cli, "pay", 4, environ=wrong)
     assert data["error"]["category"] == "invalid_client"
@@ -60,7 +54,7 @@ def test_a_generic_variable_that_overrides_the_keyring_is_named_with_the_unset_f
 
 
 def test_the_all_lines_name_where_each_secret_came_from(cli, idp):
-    _add(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
+    add_client(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
     out = cli("test-token", "--all", environ={"ASTRA_AUTH_PAY_CLIENT_SECRET": CLIENT_SECRET}).out
     assert "  Client secret: from ASTRA_AUTH_PAY_CLIENT_SECRET" in out.splitlines()
     out = cli("test-token", "--all").out
@@ -68,7 +62,7 @@ def test_the_all_lines_name_where_each_secret_came_from(cli, idp):
 
 
 def test_a_secret_found_nowhere_is_missing_in_the_panel_and_the_all_lines(cli):
-    _add(cli, "pay", "https://idp.example.com/oauth/token", "--secrets", "env")
+    add_client(cli, "pay", "https://idp.example.com/oauth/token", "--secrets", "env")
     panel = cli("test-token", "pay", expect=3).out
     assert re.search(r"Client secret +missing +│", panel) and "from missing" not in panel
     lines = cli("test-token", "--all", expect=3).out.splitlines()
@@ -76,12 +70,12 @@ def test_a_secret_found_nowhere_is_missing_in_the_panel_and_the_all_lines(cli):
 
 
 def test_without_a_usable_keyring_no_secret_is_said_to_come_from_it(cli):
-    _add(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
+    add_client(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
          stdin=CLIENT_SECRET + "\n")
-    data = _test_token_json(cli, "pay", 3, secrets=_broken())
+    data = _test_token_json(cli, "pay", 3, secrets=broken_store())
     assert data["error"]["category"] == "missing_secret"
     assert data["secret_sources"] == {"client_secret": "missing"}
-    panel = cli("test-token", "pay", expect=3, secrets=_broken()).out
+    panel = cli("test-token", "pay", expect=3, secrets=broken_store()).out
     assert re.search(r"Client secret +missing +│", panel) and "from the OS keyring" not in panel
     # A keyring that answers but holds nothing: missing too, not "keyring".
     assert _test_token_json(cli, "pay", 3, secrets=MemoryStore())["secret_sources"] == {
@@ -91,7 +85,7 @@ def test_without_a_usable_keyring_no_secret_is_said_to_come_from_it(cli):
 def test_the_proxy_and_auth_for_hint_names_the_overriding_variable(cli, idp, leaks):
     """auth_for, token, proxy and exec share TokenSource: its hints see the variable too."""
     leaks.watch(WRONG_SECRET)
-    _add(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
+    add_client(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
     result = cli("token", "pay", expect=4,
                  environ={"ASTRA_AUTH_PAY_CLIENT_SECRET": WRONG_SECRET})
     assert ("The client secret came from ASTRA_AUTH_PAY_CLIENT_SECRET, which overrides the one "
@@ -103,7 +97,7 @@ def test_the_proxy_and_auth_for_hint_names_the_overriding_variable(cli, idp, lea
 
 
 def test_a_secret_given_to_an_env_mode_target_is_refused_with_the_fix(cli, config_path, store):
-    _add(cli, "ci-api", "https://idp.example.com/oauth/token", "--secrets", "env")
+    add_client(cli, "ci-api", "https://idp.example.com/oauth/token", "--secrets", "env")
     before = config_path.read_bytes()
     result = cli("configure", "ci-api", "--client-secret-stdin", stdin=CLIENT_SECRET + "\n",
                  expect=2)
@@ -124,7 +118,7 @@ def test_a_secret_given_to_an_env_mode_target_is_refused_with_the_fix(cli, confi
 
 def test_env_mode_missing_secret_offers_the_keyring_only_where_it_works(cli, faults):
     url = faults.url("never-asked")
-    _add(cli, "ci-api", url, "--secrets", "env")
+    add_client(cli, "ci-api", url, "--secrets", "env")
     data = _test_token_json(cli, "ci-api", 3)
     assert data["hints"] == [
         "This target reads its client secret from the environment: set "
@@ -134,14 +128,14 @@ def test_env_mode_missing_secret_offers_the_keyring_only_where_it_works(cli, fau
         "astra-auth configure ci-api --secrets keyring --client-secret-stdin --no-input",
     ]
     # Where the keyring does not answer, no keyring command is offered.
-    data = _test_token_json(cli, "ci-api", 3, secrets=_broken())
+    data = _test_token_json(cli, "ci-api", 3, secrets=broken_store())
     assert len(data["hints"]) == 1 and "keyring" not in data["hints"][0]
 
 
 def test_keyring_mode_without_a_keyring_suggests_commands_that_work_here(cli, config_path):
-    _add(cli, "pay", "https://idp.example.com/oauth/token",
+    add_client(cli, "pay", "https://idp.example.com/oauth/token",
          environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
-    broken = _broken()
+    broken = broken_store()
     data = _test_token_json(cli, "pay", 3, secrets=broken)
     assert data["hints"][0] == (
         "The OS keyring cannot be used here: set ASTRA_AUTH_PAY_CLIENT_SECRET where astra-auth "
@@ -157,7 +151,7 @@ def test_keyring_mode_without_a_keyring_suggests_commands_that_work_here(cli, co
 def test_missing_secret_of_another_type_names_its_own_variable(cli):
     cli("configure", "legacy", "--auth-type", "basic", "--username", "scanner", "--secrets",
         "env")
-    data = _test_token_json(cli, "legacy", 3, secrets=_broken())
+    data = _test_token_json(cli, "legacy", 3, secrets=broken_store())
     assert data["hints"] == [
         "This target reads its password from the environment: set ASTRA_AUTH_LEGACY_PASSWORD "
         "where astra-auth runs (ASTRA_AUTH_PASSWORD works too, but applies to every target)."]
