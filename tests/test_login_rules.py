@@ -309,7 +309,8 @@ def test_googles_verification_url_spelling_is_read():
 
 
 @pytest.mark.parametrize(("expires_in", "kept"), [
-    (600, 600), ("900", 900), (" 900 ", 900), (900.7, 900), (3600, 3600), (86400, 3600),
+    (1, 1), (600, 600), ("900", 900), (" 900 ", 900), (900.7, 900), (3600, 3600),
+    (86400, 3600),
 ])
 def test_expires_in_is_read_as_whole_seconds_and_at_most_an_hour(expires_in, kept):
     assert start(device_answer(expires_in=expires_in)).expires_in == kept
@@ -359,6 +360,8 @@ def test_the_device_request_carries_no_grant_type():
     ("HTTP://idp.example.com/device", "http://idp.example.com"),
     ("http://" + "h" * 120 + ".example.com/", "http://" + "h" * 100 + "…"),
     ("http://" + "h" * 100 + "/", "http://" + "h" * 100),
+    ("http://" + "h" * 101 + "/", "http://" + "h" * 100 + "…"),
+    ("https://idp.example.com\n.evil/device", "https://idp.example.com\\x0a.evil"),
     ("/device", "no scheme"),
     ("data:text/html,hi", "data:"),
 ])
@@ -574,3 +577,34 @@ def test_an_iss_of_exactly_200_characters_is_shown_whole():
     with pytest.raises(LoginFailed) as caught:
         log_in(Browser({"code": "code-1", "state": "STATE", "iss": iss}), issuer=ISSUER)
     assert f"({iss}) than" in caught.value.failure.message
+
+
+def test_polling_sends_the_device_code_grant_with_the_code():
+    sent: list[dict[str, list[str]]] = []
+
+    def endpoint(request: httpx.Request) -> tuple[int, object]:
+        sent.append(parse_qs(request.content.decode()))
+        return TOKEN
+
+    code = device.DeviceCode("dc-9", "WDJB-MJHT", f"{ISSUER}/device", None, 600, 1)
+    device.poll(BASE, code, provider(endpoint), timeout=5, sleep=lambda s: None,
+                monotonic=lambda: 0.0)
+    assert sent == [{"grant_type": ["urn:ietf:params:oauth:grant-type:device_code"],
+                     "device_code": ["dc-9"], "client_id": ["web-app"]}]
+
+
+def test_polling_never_retries_with_the_other_client_authentication():
+    from dataclasses import replace
+
+    sent: list[str | None] = []
+
+    def endpoint(request: httpx.Request) -> tuple[int, object]:
+        sent.append(request.headers.get("Authorization"))
+        return 401, {"error": "invalid_client"}
+
+    code = device.DeviceCode("dc-1", "WDJB-MJHT", f"{ISSUER}/device", None, 600, 1)
+    with pytest.raises(LoginFailed) as caught:
+        device.poll(replace(BASE, client_auth="basic", client_secret="cs-1"), code,
+                    provider(endpoint), timeout=5, sleep=lambda s: None, monotonic=lambda: 0.0)
+    assert caught.value.failure.category == Category.INVALID_CLIENT
+    assert sent == ["Basic d2ViLWFwcDpjcy0x"]
