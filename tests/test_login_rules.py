@@ -54,6 +54,7 @@ class Browser:
     def __init__(self, *answers: dict[str, str]) -> None:
         self.answers = answers
         self.statuses: list[int] = []
+        self.pages: list[str] = []
         self.thread: threading.Thread | None = None
 
     def __call__(self, url: str, redirect_uri: str) -> None:
@@ -63,8 +64,9 @@ class Browser:
             with httpx.Client(trust_env=False, timeout=10) as client:
                 for answer in self.answers:
                     query = {k: v.replace("STATE", state) for k, v in answer.items()}
-                    self.statuses.append(
-                        client.get(f"{redirect_uri}?{urlencode(query)}").status_code)
+                    page = client.get(f"{redirect_uri}?{urlencode(query)}")
+                    self.statuses.append(page.status_code)
+                    self.pages.append(page.text)
 
         self.thread = threading.Thread(target=visit, daemon=True)
         self.thread.start()
@@ -608,3 +610,98 @@ def test_polling_never_retries_with_the_other_client_authentication():
                     provider(endpoint), timeout=5, sleep=lambda s: None, monotonic=lambda: 0.0)
     assert caught.value.failure.category == Category.INVALID_CLIENT
     assert sent == ["Basic d2ViLWFwcDpjcy0x"]
+
+
+def page(title: str, text: str) -> str:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body><h1>{title}</h1><p>{text}</p></body></html>")
+
+
+def test_each_redirect_is_answered_with_a_page_that_says_what_happened():
+    browser = Browser({"code": "forged-code", "state": "wrong"}, {"state": "STATE"})
+    with pytest.raises(LoginFailed):
+        log_in(browser)
+    assert browser.statuses == [400, 400]
+    assert browser.pages == [
+        page("Not this login", "This answer does not belong to the login astra-auth is waiting "
+             "for, so it was ignored."),
+        page("No code", "The provider&#x27;s answer carried no code."),
+    ]
+
+
+def test_a_declined_login_is_answered_with_a_page_that_says_so():
+    browser = Browser({"state": "STATE", "error": "access_denied"})
+    with pytest.raises(LoginFailed):
+        log_in(browser)
+    assert browser.statuses == [200]
+    assert browser.pages == [page("Login not completed", "The provider did not log you in. You "
+                                  "can close this tab and return to the terminal.")]
+
+
+def test_a_login_with_a_code_is_answered_with_a_page_that_says_so():
+    codes: list[str] = []
+    browser = Browser({"code": "code-4", "state": "STATE"})
+    log_in(browser, make_client=exchanging(codes))
+    assert browser.statuses == [200]
+    assert browser.pages == [page("Logged in", "You are logged in to astra-auth. You can close "
+                                  "this tab and return to the terminal.")]
+
+
+def test_another_path_is_answered_with_a_page_that_names_the_listener():
+    listener = authcode.Listener(0, "s-1")
+    try:
+        def visit() -> None:
+            with httpx.Client(trust_env=False, timeout=10) as client:
+                answers.append(client.get(listener.redirect_uri.replace("/callback", "/x")))
+                client.get(f"{listener.redirect_uri}?state=s-1&error=access_denied")
+
+        import time
+
+        answers: list[httpx.Response] = []
+        thread = threading.Thread(target=visit, daemon=True)
+        thread.start()
+        listener.wait(10, time.monotonic)
+        thread.join(10)
+    finally:
+        listener.close()
+    assert answers[0].status_code == 404
+    assert answers[0].text == page("Not here", "This is astra-auth&#x27;s login listener.")
+
+
+def test_the_listener_counts_the_redirects_it_ignored():
+    import time
+
+    listener = authcode.Listener(0, "s-1")
+    try:
+        def visit() -> None:
+            with httpx.Client(trust_env=False, timeout=10) as client:
+                for query in ("state=s-2&code=c", "code=c", "state=s-1&code=c-1"):
+                    client.get(f"{listener.redirect_uri}?{query}")
+
+        thread = threading.Thread(target=visit, daemon=True)
+        thread.start()
+        result = listener.wait(10, time.monotonic)
+        thread.join(10)
+    finally:
+        listener.close()
+    assert result.refused == 2
+    assert result.code == "c-1"
+
+
+def test_the_browser_has_until_the_deadline_and_not_a_moment_more():
+    clock = iter([100.0, 105.0])  # the start, then the deadline itself
+    listener = authcode.Listener(0, "s-1")
+    try:
+        with pytest.raises(LoginFailed) as caught:
+            listener.wait(5, lambda: next(clock))
+    finally:
+        listener.close()
+    assert caught.value.failure.category == Category.LOGIN_TIMEOUT
+    assert caught.value.failure.message == "The browser did not come back within 5 seconds."
+
+
+def test_an_other_iss_of_201_characters_is_shown_cut():
+    iss = "https://" + "i" * 193
+    with pytest.raises(LoginFailed) as caught:
+        log_in(Browser({"code": "code-1", "state": "STATE", "iss": iss}), issuer=ISSUER)
+    assert f"({iss[:200]}…) than" in caught.value.failure.message
