@@ -204,3 +204,32 @@ def test_assertion_key_names_reads_kid_and_certificate_thumbprint(header, names)
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
     assert assertion_key_names(f"{part(header)}.{part({'iss': 'a'})}.c2ln") == names
+
+
+def test_a_request_has_no_optional_value_unless_given():
+    import time
+
+    assert GrantRequest(TOKEN_URL, "client_credentials", "a", "b") == GrantRequest(
+        token_url=TOKEN_URL, grant_type="client_credentials", client_id="a", client_secret="b",
+        client_auth="basic", scope=None, audience=None, username=None, password=None,
+        refresh_token=None, extra_params={}, client_key=None, assertion_alg="RS256",
+        assertion_audience=None, assertion_kid=None, clock=time.time, tls_identity=None,
+        device_code=None, code=None, redirect_uri=None, code_verifier=None, dpop=None)
+
+
+@pytest.mark.parametrize("field", ["password", "refresh_token", "device_code", "code",
+                                   "code_verifier", "client_key", "tls_identity", "dpop",
+                                   "clock"])
+def test_no_secret_nor_key_is_in_the_repr(field):
+    text = repr(request(**{field: "x-secret-4e1f9a"}))
+    assert "x-secret-4e1f9a" not in text
+    assert f"{field}=" not in text
+
+
+def test_the_public_fields_are_in_the_repr():
+    text = repr(request(scope="read", username="john.doe", redirect_uri="http://127.0.0.1/cb",
+                        assertion_kid="kid-1"))
+    for shown in ("scope='read'", "username='john.doe'", "redirect_uri='http://127.0.0.1/cb'",
+                  "assertion_kid='kid-1'", "client_id='scanner app'"):
+        assert shown in text
+    assert SECRET not in text
