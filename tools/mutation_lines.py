@@ -3,8 +3,9 @@
 
 Usage: python tools/mutation_lines.py FILE NAME [NAME ...] > lines.patch
 
-NAME is a function, a class (all its methods) or Class.method; `all` is the
-whole file.  Used by tools/mutation.sh.
+NAME is a function, a class (all its methods), Class.method, or a dotted path to
+a function or class defined inside another (Class.method.Inner.method); `all`
+is the whole file.  Used by tools/mutation.sh.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from pathlib import Path
 
 def spans(tree: ast.Module, names: set[str]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if node.name in names:
-                found.append((node.lineno, node.end_lineno or node.lineno))
-            elif isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and \
-                            f"{node.name}.{item.name}" in names:
-                        found.append((item.lineno, item.end_lineno or item.lineno))
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = prefix + node.name
+                if name in names:
+                    found.append((node.lineno, node.end_lineno or node.lineno))
+                else:
+                    walk(node.body, name + ".")
+
+    walk(tree.body, "")
     return found
 
 
