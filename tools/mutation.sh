@@ -33,6 +33,12 @@ MODULES=(
   "proxy-forwarding|src/astra_auth/proxy/server.py|_connection_tokens _forwarded_headers|tests/test_proxy_rules.py tests/test_proxy.py -k rules or adds_a_fresh or x_astra_auth_none"
   "redact-short|src/astra_auth/text/redact.py|_blob_forms _Compiled.__init__ _Compiled._literals Redactor|tests/test_masking_rules.py tests/test_redact.py -k not test_test_token and not proxy"
   "client-auth|src/astra_auth/oauth/client_auth.py|ClientKey.check_alg ClientKey.private_key ClientKey.assertion|tests/test_client_auth_rules.py tests/test_keys_rules.py"
+  "login-device|src/astra_auth/oauth/device.py|_checked _web_url _scheme_and_host _whole poll _expired|tests/test_login_rules.py"
+  "login-authcode|src/astra_auth/oauth/authcode.py|Listener.wait Listener._handler.Handler._answer _check_issuer|tests/test_login_rules.py"
+  "cache-key|src/astra_auth/credentials/oauth2.py|cache_key|tests/test_cache_rules.py"
+  "token-state|src/astra_auth/storage/token_state.py|all|tests/test_cache_rules.py"
+  "token-request|src/astra_auth/oauth/token_request.py|GrantRequest assertion_key_names|tests/test_token_request.py"
+  "token-response|src/astra_auth/oauth/token_response.py|classify_response _expires_in json_value _looks_like_html seen_tokens _token_values|tests/test_token_response.py"
 )
 
 if [[ ${1:-} == --list ]]; then
