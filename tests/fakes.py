@@ -253,3 +253,15 @@ def add(cli, token_url, *, name="t", grant="client_credentials", environ=None, *
 def tt_json(cli, *args, expect, environ=None, **kwargs):  # type: ignore[no-untyped-def]
     result = cli("test-token", *args, "--json", expect=expect, environ=environ or ENV, **kwargs)
     return json.loads(result.out), result
+
+
+def add_client(cli, name, token_url, *extra, **kwargs):  # type: ignore[no-untyped-def]
+    """A client-credentials target named `name`, configured as a user would."""
+    cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
+        "--client-id", "scanner-app", *extra, **kwargs)
+
+
+def run_test_token_json(cli, name, expect, **kwargs):  # type: ignore[no-untyped-def]
+    """`test-token NAME --json`'s answer, after its exit code was checked."""
+    result = cli("test-token", name, "--json", expect=expect, **kwargs)
+    return json.loads(result.out)

@@ -21,7 +21,7 @@ from astra_auth.oauth.token_response import RawResponse
 from astra_auth.storage.config import Basic, OAuth2, Target
 from astra_auth.text.redact import Redactor
 from astra_auth.text.safetext import dumps
-from tests.fakes import CLIENT_SECRET, make_deps
+from tests.fakes import CLIENT_SECRET, add_client, make_deps, run_test_token_json
 
 TOKEN_URL = "https://idp.example.com/oauth/token"
 
@@ -205,16 +205,6 @@ CTX_CC = Context("payments-api", "client_credentials", "scanner-app", "basic",
                  "https://idp.example.com/oauth/token")
 
 
-def _add_cc(cli, name, token_url, *extra, **kwargs):
-    cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
-        "--client-id", "scanner-app", *extra, **kwargs)
-
-
-def _test_token_json(cli, name, expect, **kwargs):
-    result = cli("test-token", name, "--json", expect=expect, **kwargs)
-    return json.loads(result.out)
-
-
 def test_once_both_methods_failed_the_other_method_is_not_suggested():
     failure = Failure("invalid_client", "m", details={
         "other_client_auth": "post", "other_client_auth_result": "invalid_client"})
@@ -269,9 +259,9 @@ def test_a_redirect_to_a_token_endpoint_gives_the_ready_command_and_nothing_cont
 
 
 def test_a_404_cites_no_discovery_document_that_was_not_found(cli, faults):
-    _add_cc(cli, "pay", faults.url(f"{uuid.uuid4().hex}/tokn"), environ={
+    add_client(cli, "pay", faults.url(f"{uuid.uuid4().hex}/tokn"), environ={
         "ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
-    data = _test_token_json(cli, "pay", 6, metadata_lookup="network")
+    data = run_test_token_json(cli, "pay", 6, metadata_lookup="network")
     assert data["error"]["category"] == "not_found"
     assert not any("well-known" in hint for hint in data["hints"])
 
@@ -283,8 +273,8 @@ def test_a_404_cites_the_discovery_document_under_the_token_urls_prefix(cli, fau
     faults.answer(f"{prefix}/.well-known/openid-configuration", {
         "issuer": issuer, "token_endpoint": f"{issuer}/token/",
         "authorization_endpoint": f"{issuer}/authorize/"})
-    _add_cc(cli, "pay", f"{issuer}/tokn/", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
-    data = _test_token_json(cli, "pay", 6, metadata_lookup="network")
+    add_client(cli, "pay", f"{issuer}/tokn/", environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    data = run_test_token_json(cli, "pay", 6, metadata_lookup="network")
     assert data["hints"][0] == (
         f"The provider's discovery document ({issuer}/.well-known/openid-configuration) names "
         f"the token endpoint {issuer}/token/: astra-auth configure pay --token-url "
@@ -295,8 +285,8 @@ def test_a_token_that_lives_one_second_says_second(cli, faults):
     url = faults.answer(f"{uuid.uuid4().hex}/token", {
         "access_token": "tk-opaque-short-lived-4f1c", "token_type": "Bearer",
         "expires_in": 1})
-    _add_cc(cli, "pay", url, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
-    data = _test_token_json(cli, "pay", 0, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    add_client(cli, "pay", url, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    data = run_test_token_json(cli, "pay", 0, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
     assert any(w.startswith("The token expires in 1 second: ") for w in data["warnings"])
 
 

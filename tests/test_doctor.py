@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.fakes import CLIENT_SECRET, broken_store
-from tests.test_secret_sources import WRONG_SECRET, add_client
+from tests.fakes import CLIENT_SECRET, add_client, broken_store
+from tests.test_secret_sources import WRONG_SECRET
 
 
 def test_doctor_names_the_variable_that_overrides_a_stored_secret(cli):

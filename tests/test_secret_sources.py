@@ -7,24 +7,13 @@ could not fail when a table is wrong.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 
-from tests.fakes import CLIENT_SECRET, MemoryStore, broken_store
+from tests.fakes import CLIENT_SECRET, MemoryStore, add_client, broken_store, run_test_token_json
 
 # A wrong client secret that shares no 8-character run with normal output.
 WRONG_SECRET = "wq-Zebra7:Ukulele9-QXv"
-
-
-def add_client(cli, name, token_url, *extra, **kwargs):
-    cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
-        "--client-id", "scanner-app", *extra, **kwargs)
-
-
-def _test_token_json(cli, name, expect, **kwargs):
-    result = cli("test-token", name, "--json", expect=expect, **kwargs)
-    return json.loads(result.out)
 
 
 # ---------------------------------------------------------------------------
@@ -36,7 +25,7 @@ def test_a_generic_variable_that_overrides_the_keyring_is_named_with_the_unset_f
     leaks.watch(WRONG_SECRET)
     add_client(cli, "pay", idp.token_url, "--client-secret-stdin", stdin=CLIENT_SECRET + "\n")
     wrong = {"ASTRA_AUTH_CLIENT_SECRET": WRONG_SECRET}
-    data = _test_token_json(cli, "pay", 4, environ=wrong)
+    data = run_test_token_json(cli, "pay", 4, environ=wrong)
     assert data["error"]["category"] == "invalid_client"
     assert data["secret_sources"] == {"client_secret": "ASTRA_AUTH_CLIENT_SECRET"}
     assert data["hints"][0] == (
@@ -50,7 +39,7 @@ def test_a_generic_variable_that_overrides_the_keyring_is_named_with_the_unset_f
     assert re.search(r"Client secret +from ASTRA_AUTH_CLIENT_SECRET", panel)
     assert "unset ASTRA_AUTH_CLIENT_SECRET" in panel
     # Unset, the stored secret is used and works.
-    assert _test_token_json(cli, "pay", 0)["secret_sources"] == {"client_secret": "keyring"}
+    assert run_test_token_json(cli, "pay", 0)["secret_sources"] == {"client_secret": "keyring"}
 
 
 def test_the_all_lines_name_where_each_secret_came_from(cli, idp):
@@ -72,13 +61,13 @@ def test_a_secret_found_nowhere_is_missing_in_the_panel_and_the_all_lines(cli):
 def test_without_a_usable_keyring_no_secret_is_said_to_come_from_it(cli):
     add_client(cli, "pay", "https://idp.example.com/oauth/token", "--client-secret-stdin",
          stdin=CLIENT_SECRET + "\n")
-    data = _test_token_json(cli, "pay", 3, secrets=broken_store())
+    data = run_test_token_json(cli, "pay", 3, secrets=broken_store())
     assert data["error"]["category"] == "missing_secret"
     assert data["secret_sources"] == {"client_secret": "missing"}
     panel = cli("test-token", "pay", expect=3, secrets=broken_store()).out
     assert re.search(r"Client secret +missing +│", panel) and "from the OS keyring" not in panel
     # A keyring that answers but holds nothing: missing too, not "keyring".
-    assert _test_token_json(cli, "pay", 3, secrets=MemoryStore())["secret_sources"] == {
+    assert run_test_token_json(cli, "pay", 3, secrets=MemoryStore())["secret_sources"] == {
         "client_secret": "missing"}
 
 
@@ -119,7 +108,7 @@ def test_a_secret_given_to_an_env_mode_target_is_refused_with_the_fix(cli, confi
 def test_env_mode_missing_secret_offers_the_keyring_only_where_it_works(cli, faults):
     url = faults.url("never-asked")
     add_client(cli, "ci-api", url, "--secrets", "env")
-    data = _test_token_json(cli, "ci-api", 3)
+    data = run_test_token_json(cli, "ci-api", 3)
     assert data["hints"] == [
         "This target reads its client secret from the environment: set "
         "ASTRA_AUTH_CI_API_CLIENT_SECRET where astra-auth runs (ASTRA_AUTH_CLIENT_SECRET "
@@ -128,7 +117,7 @@ def test_env_mode_missing_secret_offers_the_keyring_only_where_it_works(cli, fau
         "astra-auth configure ci-api --secrets keyring --client-secret-stdin --no-input",
     ]
     # Where the keyring does not answer, no keyring command is offered.
-    data = _test_token_json(cli, "ci-api", 3, secrets=broken_store())
+    data = run_test_token_json(cli, "ci-api", 3, secrets=broken_store())
     assert len(data["hints"]) == 1 and "keyring" not in data["hints"][0]
 
 
@@ -136,7 +125,7 @@ def test_keyring_mode_without_a_keyring_suggests_commands_that_work_here(cli, co
     add_client(cli, "pay", "https://idp.example.com/oauth/token",
          environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
     broken = broken_store()
-    data = _test_token_json(cli, "pay", 3, secrets=broken)
+    data = run_test_token_json(cli, "pay", 3, secrets=broken)
     assert data["hints"][0] == (
         "The OS keyring cannot be used here: set ASTRA_AUTH_PAY_CLIENT_SECRET where astra-auth "
         "runs (ASTRA_AUTH_CLIENT_SECRET works too, but applies to every target).")
@@ -151,7 +140,7 @@ def test_keyring_mode_without_a_keyring_suggests_commands_that_work_here(cli, co
 def test_missing_secret_of_another_type_names_its_own_variable(cli):
     cli("configure", "legacy", "--auth-type", "basic", "--username", "scanner", "--secrets",
         "env")
-    data = _test_token_json(cli, "legacy", 3, secrets=broken_store())
+    data = run_test_token_json(cli, "legacy", 3, secrets=broken_store())
     assert data["hints"] == [
         "This target reads its password from the environment: set ASTRA_AUTH_LEGACY_PASSWORD "
         "where astra-auth runs (ASTRA_AUTH_PASSWORD works too, but applies to every target)."]

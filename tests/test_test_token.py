@@ -9,7 +9,14 @@ import uuid
 import pytest
 
 from astra_auth.net.resolve import private_address_warning
-from tests.fakes import CLIENT_SECRET, PASSWORD, ScriptedPrompter, Step
+from tests.fakes import (
+    CLIENT_SECRET,
+    PASSWORD,
+    ScriptedPrompter,
+    Step,
+    add_client,
+    run_test_token_json,
+)
 
 ENV = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET, "ASTRA_AUTH_PASSWORD": PASSWORD}
 
@@ -403,16 +410,6 @@ def test_without_name_at_a_terminal_a_typed_name_works_and_a_wrong_one_is_asked_
     assert "beta-api: token obtained" in result.out
 
 
-def _add_cc(cli, name, token_url, *extra, **kwargs):
-    cli("configure", name, "--grant-type", "client_credentials", "--token-url", token_url,
-        "--client-id", "scanner-app", *extra, **kwargs)
-
-
-def _test_token_json(cli, name, expect, **kwargs):
-    result = cli("test-token", name, "--json", expect=expect, **kwargs)
-    return json.loads(result.out)
-
-
 # ---------------------------------------------------------------------------
 # Small things
 
@@ -431,9 +428,9 @@ def test_an_unsigned_jwt_is_warned_about_and_its_header_shown(cli, faults, leaks
     leaks.watch(token)
     url = faults.answer(f"{uuid.uuid4().hex}/token", {
         "access_token": token, "token_type": "Bearer", "expires_in": 300})
-    _add_cc(cli, "pay", url, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
+    add_client(cli, "pay", url, environ={"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET})
     env = {"ASTRA_AUTH_CLIENT_SECRET": CLIENT_SECRET}
-    data = _test_token_json(cli, "pay", 0, environ=env)
+    data = run_test_token_json(cli, "pay", 0, environ=env)
     assert ("The token's JWT header says alg: none: it is not signed, so an API that accepts it "
             "would accept a forged one too. Ask the provider to sign its tokens.") in data["warnings"]
     panel = cli("test-token", "pay", environ=env).out
