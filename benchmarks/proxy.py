@@ -29,6 +29,7 @@ machine, and report the load average with the figures (it prints it).
 
     python benchmarks/proxy.py [--requests N] [--rounds R] [--mitmdump PATH]
                                [--no-mitmproxy] [--no-signed]
+    python benchmarks/proxy.py --profile [--requests N]
 
 Everything listens on 127.0.0.1 only, and every loop is bounded by the request
 count.  Each server is stopped at the end.
@@ -59,11 +60,18 @@ GOAL_SIGNING_P50_MS_ONE = 0.3
 AWS_SECRET = "bench/aws+secret+not-a-secret0000000000"
 MITM_VENV = Path.home() / ".cache" / "astra-auth-bench" / "mitmproxy"
 # The proxy as `python -m astra_auth`, optionally with uvloop hidden (its
-# import then fails, and the proxy runs on asyncio's own loop).
+# import then fails, and the proxy runs on asyncio's own loop).  With
+# BENCH_PROFILE naming a file, SIGUSR1 starts cProfile (after start-up and a
+# warm-up), and its figures go to that file when the proxy exits.
 PROXY_MAIN = (
-    "import sys\n"
+    "import os, sys\n"
     "if sys.argv.pop(1) == 'asyncio':\n"
     "    sys.modules['uvloop'] = None\n"
+    "if os.environ.get('BENCH_PROFILE'):\n"
+    "    import atexit, cProfile, signal\n"
+    "    profiler = cProfile.Profile()\n"
+    "    signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())\n"
+    "    atexit.register(lambda: profiler.dump_stats(os.environ['BENCH_PROFILE']))\n"
     "from astra_auth.cli.app import main_exit\n"
     "sys.argv[0] = 'astra-auth'\n"
     "main_exit()\n"
@@ -197,12 +205,13 @@ def measure(port: int, count: int, connections: int = CONNECTIONS,
 
 
 def start_proxy(workdir: Path, upstream_port: int, loop: str = "uvloop",
-                kind: str = "bearer") -> tuple[subprocess.Popen, int]:
+                kind: str = "bearer", profile: Path | None = None
+                ) -> tuple[subprocess.Popen, int]:
     """The proxy for target `kind`: "bearer" (an OAuth 2.0 token), "sigv4" or
-    "dpop" (each request signed)."""
+    "dpop" (each request signed); under cProfile, written to `profile`."""
     env = dict(os.environ, XDG_CONFIG_HOME=str(workdir / "config"), HOME=str(workdir),
                ASTRA_AUTH_CLIENT_SECRET="bench-secret", PYTHONPATH=str(ROOT / "src"),
-               ASTRA_AUTH_SECRET_ACCESS_KEY=AWS_SECRET)
+               ASTRA_AUTH_SECRET_ACCESS_KEY=AWS_SECRET, BENCH_PROFILE=str(profile or ""))
     env.pop("ASTRA_AUTH_CONFIG", None)
     base = f"http://127.0.0.1:{upstream_port}"
     if kind == "sigv4":
@@ -261,6 +270,53 @@ def start_mitm(mitmdump: str, workdir: Path, upstream_port: int) -> tuple[subpro
     return child, port
 
 
+# Where a proxied request's time goes, by the code it runs in (file paths).
+PROFILE_GROUPS = (
+    ("aiohttp: server (web_*.py)", ("/aiohttp/web",)),
+    ("aiohttp: client (client*.py, connector.py)", ("/aiohttp/client", "/aiohttp/connector")),
+    ("aiohttp: parsing, writing, streams (both sides)", ("/aiohttp/",)),
+    ("multidict, yarl (headers, URLs)", ("/multidict/", "/yarl/")),
+    ("system calls (socket reads and writes, epoll)", ("<method 'send", "<method 'recv",
+                                                        "<method 'poll'", "<method 'select'")),
+    ("asyncio (event loop, transports)", ("/asyncio/",)),
+    ("astra_auth (forwarding rules, admission)", ("/astra_auth/",)),
+)
+
+
+def profile(workdir: Path, upstream_port: int, count: int) -> None:
+    """The unsigned proxy on asyncio's own loop (uvloop's work would be hidden
+    in C) under cProfile: its own time per request, by the code it ran."""
+    import pstats
+
+    out = workdir / "proxy.prof"
+    child, port = start_proxy(workdir, upstream_port, "asyncio", profile=out)
+    try:
+        measure(port, 1000)  # warm: connections made, the token fetched
+        child.send_signal(signal.SIGUSR1)
+        measure(port, count)
+    finally:
+        stop(child)
+    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    total = sum(row[2] for row in stats.values())
+    groups = dict.fromkeys([label for label, _ in PROFILE_GROUPS] + ["other"], 0.0)
+    for (path, _line, function), row in stats.items():
+        where = path if path != "~" else function
+        label = next((label for label, marks in PROFILE_GROUPS
+                      if any(mark in where for mark in marks)), "other")
+        groups[label] += row[2]
+    requests = count + 20 * CONNECTIONS
+    print(f"Where the proxy's time goes (cProfile, asyncio's loop, {requests} requests; "
+          f"profiling slows everything, so read the shares):\n")
+    for label, seconds in groups.items():
+        print(f"  {label:48} {seconds * 1e6 / requests:7.1f} us/req  {seconds / total:6.1%}")
+    print(f"  {'total':48} {total * 1e6 / requests:7.1f} us/req\n")
+    print("Its 20 most expensive functions (own time):")
+    top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:20]
+    for (path, line, function), row in top:
+        name = f"{Path(path).parent.name}/{Path(path).name}:{line}" if path != "~" else "~"
+        print(f"  {row[2] * 1e6 / requests:6.1f} us/req  {function} ({name})")
+
+
 def stop(child: subprocess.Popen) -> None:
     if child.poll() is None:
         child.send_signal(signal.SIGTERM)
@@ -280,7 +336,20 @@ def main() -> int:
                         help="leave out the SigV4 and DPoP proxies")
     parser.add_argument("--no-mitmproxy", dest="mitm", action="store_false",
                         help="leave out mitmproxy (and its installation)")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile the proxy: where its time per request goes")
     args = parser.parse_args()
+    if args.profile:
+        with tempfile.TemporaryDirectory() as tmp:
+            upstream_port = free_port()
+            upstream = subprocess.Popen([sys.executable, "-c", UPSTREAM, str(upstream_port),
+                                         TOKEN])
+            try:
+                wait_port(upstream_port, upstream, "the upstream")
+                profile(Path(tmp), upstream_port, args.requests)
+            finally:
+                stop(upstream)
+        return 0
     args.mitmdump = mitmdump_path(args.mitmdump) if args.mitm else None
     load_before = os.getloadavg()
 
