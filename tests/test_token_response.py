@@ -390,3 +390,70 @@ def test_seen_tokens_stops_at_a_depth_of_64():
 def test_seen_tokens_skips_credential_fields_that_are_not_text():
     body = json.dumps({"access_token": {"value": "at-7"}, "token": 5, "7": "x"}).encode()
     assert list(seen_tokens(body)) == []
+
+
+# Each value from an answer is shown cut to its own limit: at the limit it is
+# whole, one character over it ends in "…".
+@pytest.mark.parametrize(("limit", "raw", "shown"), [
+    (300, lambda v: answer(302, b"", [("Location", v)]),
+     lambda f: f.details["location"]),
+    (40, lambda v: answer(429, b"", [("Retry-After", v)]),
+     lambda f: f.details["retry_after"]),
+    (300, lambda v: answer(200, b'{"access_token"', broken=v),
+     lambda f: f.message.removeprefix("The connection broke before the whole answer "
+                                      "(HTTP 200) arrived: ").removesuffix(".")),
+    (300, lambda v: answer(200, b"{}", undecodable=v),
+     lambda f: f.message.removeprefix("The answer (HTTP 200) cannot be read: ")
+     .removesuffix(".")),
+    (120, lambda v: answer(200, f"<html><title>{v}</title>".encode(), []),
+     lambda f: f.message.split("titled '")[1].split("', not JSON")[0]),
+    (80, lambda v: answer(200, b"plain", [("Content-Type", v)]),
+     lambda f: f.message.removeprefix("The answer (HTTP 200, ").removesuffix(") is not JSON.")),
+    (40, lambda v: answer(200, {v: 1}),
+     lambda f: f.message.split("(fields present: ")[1].removesuffix(").")),
+])
+def test_each_value_from_the_answer_is_cut_to_its_own_limit(limit, raw, shown):
+    assert shown(failure_of(raw("v" * limit))) == "v" * limit
+    assert shown(failure_of(raw("v" * (limit + 1)))) == "v" * (limit - 1) + "…"
+
+
+@pytest.mark.parametrize(("status", "description", "message"), [
+    (200, "try read", "The provider answered HTTP 200 with an error: invalid_scope — try read"),
+    (200, "", "The provider answered HTTP 200 with an error: invalid_scope"),
+    (400, "try read", "The provider rejected the request: invalid_scope — try read"),
+    (400, "", "The provider rejected the request: invalid_scope"),
+])
+def test_an_error_description_follows_the_code_only_when_there_is_one(status, description,
+                                                                      message):
+    failure = failure_of(answer(status, {"error": "invalid_scope",
+                                         "error_description": description}))
+    assert failure.message == message
+
+
+def test_an_answer_that_is_not_utf_8_is_judged_not_raised():
+    failure = failure_of(answer(200, b'\xff{"access_token": "at-1"}', JSON))
+    assert failure.category == Category.NOT_JSON
+    assert failure.message == "The answer (HTTP 200, application/json) is not JSON."
+    assert list(seen_tokens(b"access_token=at-8&note=\xff\xfe")) == ["at-8"]
+
+
+@pytest.mark.parametrize(("length", "shown"), [(65536, " titled 'T'"), (65537, "")])
+def test_an_html_title_is_looked_for_in_the_first_64_kib_only(length, shown):
+    tail = "<title>T</title>"
+    body = ("<html>" + " " * (length - len("<html>") - len(tail)) + tail).encode()
+    assert len(body) == length
+    failure = failure_of(answer(200, body, []))
+    assert failure.message == (f"The answer is an HTML page{shown}, not JSON: this URL looks "
+                               "like a login or web page, not a token endpoint.")
+
+
+def test_a_body_that_starts_like_json_is_never_read_as_a_form():
+    assert list(seen_tokens(b"{x&access_token=at-9")) == []
+
+
+@pytest.mark.parametrize(("around", "seen"), [(64, ["at-64"]), (65, [])])
+def test_seen_tokens_reads_a_credential_inside_64_lists_but_not_65(around, seen):
+    nested: object = {"access_token": f"at-{around}"}
+    for _ in range(around):
+        nested = [nested]
+    assert list(seen_tokens(json.dumps(nested).encode())) == seen
