@@ -399,6 +399,8 @@ def test_seen_tokens_skips_credential_fields_that_are_not_text():
      lambda f: f.details["location"]),
     (40, lambda v: answer(429, b"", [("Retry-After", v)]),
      lambda f: f.details["retry_after"]),
+    (40, lambda v: answer(429, b"", [("Retry-After", v)]),
+     lambda f: f.message.split("(Retry-After: ")[1].removesuffix(").")),
     (300, lambda v: answer(200, b'{"access_token"', broken=v),
      lambda f: f.message.removeprefix("The connection broke before the whole answer "
                                       "(HTTP 200) arrived: ").removesuffix(".")),
@@ -411,7 +413,8 @@ def test_seen_tokens_skips_credential_fields_that_are_not_text():
      lambda f: f.message.removeprefix("The answer (HTTP 200, ").removesuffix(") is not JSON.")),
     (40, lambda v: answer(200, {v: 1}),
      lambda f: f.message.split("(fields present: ")[1].removesuffix(").")),
-])
+], ids=["location", "retry-after", "retry-after-in-message", "broken", "undecodable",
+        "html-title", "content-type", "field-name"])
 def test_each_value_from_the_answer_is_cut_to_its_own_limit(limit, raw, shown):
     assert shown(failure_of(raw("v" * limit))) == "v" * limit
     assert shown(failure_of(raw("v" * (limit + 1)))) == "v" * (limit - 1) + "…"
@@ -447,13 +450,19 @@ def test_an_html_title_is_looked_for_in_the_first_64_kib_only(length, shown):
                                "like a login or web page, not a token endpoint.")
 
 
-def test_a_body_that_starts_like_json_is_never_read_as_a_form():
-    assert list(seen_tokens(b"{x&access_token=at-9")) == []
+@pytest.mark.parametrize(("body", "seen"), [
+    (b"{x&access_token=at-9", []), (b" \n{x&access_token=at-9", []),
+    (b"a{=1&access_token=at-10", ["at-10"]),
+])
+def test_a_body_that_starts_like_json_is_never_read_as_a_form(body, seen):
+    assert list(seen_tokens(body)) == seen
 
 
+@pytest.mark.parametrize("wrap", [lambda inner: [inner], lambda inner: {"a": inner}],
+                         ids=["lists", "objects"])
 @pytest.mark.parametrize(("around", "seen"), [(64, ["at-64"]), (65, [])])
-def test_seen_tokens_reads_a_credential_inside_64_lists_but_not_65(around, seen):
+def test_seen_tokens_reads_a_credential_inside_64_containers_but_not_65(wrap, around, seen):
     nested: object = {"access_token": f"at-{around}"}
     for _ in range(around):
-        nested = [nested]
+        nested = wrap(nested)
     assert list(seen_tokens(json.dumps(nested).encode())) == seen

@@ -110,11 +110,10 @@ def classify_response(raw: RawResponse, redactor: Redactor) -> Token | Failure:
                     "it does not accept POST, so it is not a token endpoint"
                     + (f" (it allows {allow})." if allow else "."))
     if status == 429:
-        retry = headers.get("retry-after")
+        retry = redactor.cut(headers.get("retry-after", ""), 40)
         return fail(Category.RATE_LIMITED, "The provider answered 429 Too Many Requests: "
                     "this client is being rate-limited"
-                    + (f" (Retry-After: {redactor.cut(retry, 40)})." if retry else "."),
-                    retry_after=redactor.cut(retry or "", 40))
+                    + (f" (Retry-After: {retry})." if retry else "."), retry_after=retry)
     if status >= 500:
         return fail(Category.SERVER_ERROR, f"The provider answered {status} {raw.reason}: "
                     "an error on its side, not in this request.")
@@ -228,7 +227,7 @@ def seen_tokens(body: bytes) -> Iterator[str]:
     if data is not None:
         yield from _token_values(data)
         return
-    if "=" in text and "{" not in text[:1]:
+    if "=" in text and not text.lstrip().startswith("{"):
         for key, value in parse_qsl(text.strip(), keep_blank_values=False):
             if TOKEN_KEY.fullmatch(key):
                 yield value
