@@ -27,7 +27,8 @@ ADDRESS = re.compile(r"^api: (http://\S+) \(forwards to ")
 class Api:
     """An API with a token endpoint: `/token` issues `at-rules-1`, `-2`...;
     `/echo` records the headers it got; HEAD `/sized` answers with a length
-    and no body; `/scope-401` refuses every token for its scope."""
+    and no body; `/scope-401` refuses every token for its scope; TRACE echoes
+    the request."""
 
     def __init__(self) -> None:
         self.issued: list[str] = []
@@ -75,6 +76,14 @@ class Api:
                 # The length of the body a GET would have, and no body (RFC 9110 §9.3.2).
                 self._send(200, b"", {"Content-Type": "application/octet-stream",
                                       "Content-Length": "1234"})
+
+            def do_TRACE(self) -> None:  # noqa: N802
+                # As a server with TRACE enabled does: the request head echoed
+                # back as the body (RFC 9110 §9.3.8).
+                self._record()
+                echo = (self.requestline + "\r\n" + str(self.headers)).encode()
+                self._send(200, echo, {"Content-Type": "message/http",
+                                       "Content-Length": str(len(echo))})
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
@@ -187,3 +196,16 @@ def test_a_401_for_insufficient_scope_is_passed_on_without_renewal_or_retry(prox
     # One request, one token: a new token would not have the scope either.
     assert [h["authorization"] for h in api.requests_to("/scope-401")] == ["Bearer at-rules-1"]
     assert api.issued == ["at-rules-1"]
+
+
+def test_a_trace_goes_without_the_credential_so_its_echo_cannot_show_it(proxy, api):
+    with client() as c:
+        assert c.get(proxy.url + "/echo").status_code == 200  # a token is in hand
+        answer = c.request("TRACE", proxy.url + "/echo", headers={"X-Kept": "yes"})
+    assert answer.status_code == 200
+    assert answer.text.startswith("TRACE /echo HTTP/1.1\r\n")
+    assert "at-rules-" not in answer.text
+    traced = [h for method, _, h in api.seen if method == "TRACE"]
+    assert len(traced) == 1
+    assert "authorization" not in traced[0]
+    assert traced[0]["x-kept"] == "yes"

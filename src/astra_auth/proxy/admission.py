@@ -20,6 +20,7 @@ unless told to.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 # A request or answer head (request line and header fields) larger than this
 # is refused: real scanners send big cookies and JWTs, but not this big.
 MAX_HEAD = 256 * 1024
+# What an HTTP/1.1 field value cannot hold (RFC 9110 §5.5): controls but HTAB.
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,15 @@ def answer_problem(status: int, fields: Iterable[tuple[bytes, bytes]]) -> str | 
             codings.append(value)
         if name != name.strip() or b" " in name or b"\t" in name:
             return "a header field name with whitespace"
+        if _CONTROL.search(value):
+            return "a header field value with a control character"
+        if not value.isascii():
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                # aiohttp's client reads field values as UTF-8: these bytes
+                # would reach the scanner altered, so none of it does.
+                return "a header field value that is not UTF-8"
     if size > MAX_HEAD:
         return "an answer head larger than 256 KiB"
     if lengths > 1 or (lengths and codings):

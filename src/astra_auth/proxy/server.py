@@ -472,11 +472,14 @@ def _connection_tokens(headers: Mapping[str, str]) -> frozenset[str]:
 
 
 def _forwarded_headers(request: web.BaseRequest) -> tuple[CIMultiDict[str], bool]:
-    """The scanner's headers as they go to the API, and whether it asked for
-    no credential (X-Astra-Auth: none)."""
+    """The scanner's headers as they go to the API, and whether the request
+    goes without a credential: the scanner asked (X-Astra-Auth: none), or it
+    is a TRACE, whose answer echoes the request back (RFC 9110 §9.3.8: a
+    client must not put credentials in it)."""
     incoming = request.headers
     drop = REQUEST_DROP | _connection_tokens(incoming)
-    anonymous = incoming.get("X-Astra-Auth", "").strip().lower() == "none"
+    anonymous = (incoming.get("X-Astra-Auth", "").strip().lower() == "none"
+                 or request.method == "TRACE")
     return CIMultiDict((k, v) for k, v in incoming.items() if k.lower() not in drop), anonymous
 
 
