@@ -121,15 +121,15 @@ class Inner:
         return None
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
-        return None
+        return self.get()  # the next scripted outcome
 
 
 def failure(category: Category, text: str = "it failed") -> CredentialError:
     return CredentialError(Failure(category, text), [f"fix {category}"])
 
 
-def shared(*outcomes: object, timeout: float = 10.0, gate: threading.Event | None = None
-           ) -> tuple[SharedSource, Inner, Clock, list[str]]:
+def shared(*outcomes: object, timeout: float = 10.0, gate: threading.Event | None = None,
+           min_ttl: float | None = None) -> tuple[SharedSource, Inner, Clock, list[str]]:
     clock = Clock(100.0)
     lines: list[str] = []
     target = Target(name="api", auth_type="bearer", bearer=Bearer())
@@ -140,7 +140,8 @@ def shared(*outcomes: object, timeout: float = 10.0, gate: threading.Event | Non
         return holder["inner"]
 
     source = SharedSource(make, target, environ={}, monotonic=clock, timeout=timeout,
-                          on_event=lambda kind, line: lines.append(f"{kind}: {line}"))
+                          on_event=lambda kind, line: lines.append(f"{kind}: {line}"),
+                          clock=clock, min_ttl=min_ttl)
     return source, holder["inner"], clock, lines
 
 
@@ -203,6 +204,70 @@ def test_a_success_ends_the_back_off_and_a_failure_is_logged_once_per_change():
     assert lines == ["failed: api: no token: server_error: it failed",
                      "failed: api: no token: timeout: it failed",
                      "failed: api: no token: timeout: it failed"]
+
+
+def expiring(at: float) -> Credential:
+    return Credential("header", "Authorization", "Bearer current", token="current",
+                      expires_at=at)
+
+
+def test_a_failed_renewal_keeps_the_unexpired_credential_until_it_expires():
+    current = expiring(100.0 + 100)  # the clock starts at 100
+    source, inner, clock, lines = shared(current, failure(Category.SERVER_ERROR))
+    assert source.get() is current
+    clock.advance(85)  # renewal time: the provider is down
+    assert source.get() is current
+    assert inner.calls == 2
+    assert source.get() is current  # in the back-off: the provider is not asked
+    assert inner.calls == 2
+    clock.advance(1)
+    assert source.get() is current
+    assert inner.calls == 3
+    clock.advance(14)  # expired now
+    with pytest.raises(CredentialError) as caught:
+        source.get()
+    assert caught.value.category == "server_error"
+    assert lines == ["failed: api: no token: server_error: it failed (the current credential "
+                     "stays in use until it expires, in 15 s)"]
+
+
+def test_while_a_renewal_runs_other_callers_take_the_unexpired_credential_at_once():
+    current = expiring(100.0 + 100)
+    gate = threading.Event()
+    source, inner, clock, _ = shared(current, current, timeout=30)
+    assert source.get() is current
+    clock.advance(85)
+    inner.gate = gate
+    first = threading.Thread(target=source.get)
+    first.start()
+    assert inner.entered.wait(30)
+    assert source.get() is current  # the gate is still shut: no waiting
+    assert inner.calls == 2
+    gate.set()
+    first.join(30)
+
+
+def test_a_credential_the_api_refused_is_not_kept_when_its_renewal_fails():
+    current = expiring(100.0 + 100)
+    source, _, clock, _ = shared(current, failure(Category.SERVER_ERROR))
+    assert source.get() is current
+    with pytest.raises(CredentialError):
+        source.renew(current)  # the API answered 401
+    clock.advance(1)
+    with pytest.raises(CredentialError) as caught:
+        source.get()
+    assert caught.value.category == "server_error"
+
+
+def test_a_kept_credential_must_still_live_for_min_ttl():
+    current = expiring(100.0 + 100)
+    source, _, clock, _ = shared(current, failure(Category.SERVER_ERROR), min_ttl=30)
+    assert source.get() is current
+    clock.advance(69)  # 31 s left
+    assert source.get() is current
+    clock.advance(2)  # 29 s left
+    with pytest.raises(CredentialError):
+        source.get()
 
 
 def test_a_caller_waits_for_another_call_no_longer_than_the_timeout():

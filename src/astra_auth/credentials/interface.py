@@ -230,7 +230,8 @@ def open_source(target: Target, deps: Deps, settings: SourceSettings | None = No
 
     return SharedSource(make, target, environ=deps.environ, monotonic=deps.monotonic,
                         timeout=settings.timeout if settings.timeout is not None else 10.0,
-                        on_event=settings.on_event)
+                        on_event=settings.on_event, clock=deps.clock,
+                        min_ttl=settings.min_ttl)
 
 
 def origin(url: str) -> tuple[str, str, int]:

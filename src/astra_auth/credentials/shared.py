@@ -9,6 +9,12 @@ into a header.
 - After a failure, the same error is returned at once for a back-off period:
   1 s, doubled for each failure in a row, at most 30 s.  However fast a
   scanner sends, the provider is asked at most once per period.
+- A renewal fails while the credential it was to replace has not expired
+  yet (renewal starts well before expiry): that credential is used until it
+  expires, and the provider is asked again after each back-off period;
+  while a renewal runs, other callers take it without waiting.  An outage at
+  renewal time costs no request that the current token would have served.  Not after the API refused it: a failed renewal on a 401
+  drops it.
 - The consumer's log (the proxy's) hears of a failure once per change of
   category, not once per request.
 - A credential whose value holds a line break, NUL or another control
@@ -72,12 +78,18 @@ class SharedSource:
     def __init__(self, make: Callable[[Callable[[str, str], None]], CredentialSource],
                  target: Target, *, environ: Mapping[str, str],
                  monotonic: Callable[[], float], timeout: float,
-                 on_event: Callable[[str, str], None] | None) -> None:
+                 on_event: Callable[[str, str], None] | None,
+                 clock: Callable[[], float] = time.time, min_ttl: float | None = None
+                 ) -> None:
         """`make(on_event)` opens the inner source, with its log lines going
-        through `inner_event`."""
+        through `inner_event`.  `clock` is the wall clock that credentials'
+        `expires_at` count in."""
         self.target = target
         self._environ = environ
         self._monotonic = monotonic
+        self._clock = clock
+        self._min_ttl = min_ttl or 0.0
+        self._current: Credential | None = None  # the last credential had
         self._timeout = timeout
         self._on_event = on_event
         self._cond = threading.Condition()
@@ -102,12 +114,39 @@ class SharedSource:
         credential = self.peek()
         if credential is not None:
             return credential
-        got = self._call(self._inner.get, self.peek)
+        with self._cond:
+            renewing = self._busy
+        current = self._unexpired() if renewing else None
+        if current is not None:
+            return current  # no need to wait for the renewal that runs
+        try:
+            got = self._call(self._inner.get, self.peek)
+        except AstraError:
+            current = self._unexpired()
+            if current is None:
+                raise
+            return current
         assert got is not None
         return got
 
     def renew(self, failed: Credential, www_authenticate: str | None = None) -> Credential | None:
-        return self._call(lambda: self._inner.renew(failed, www_authenticate), None)
+        try:
+            return self._call(lambda: self._inner.renew(failed, www_authenticate), None)
+        except AstraError:
+            current = self._current
+            if current is not None and current.value == failed.value:
+                self._current = None  # the API refused it: never served again
+            raise
+
+    def _unexpired(self) -> Credential | None:
+        """The last credential had, while it has not expired (and lives for
+        `min_ttl` more seconds)."""
+        current = self._current
+        if current is None or current.expires_at is None:
+            return None
+        if current.expires_at - self._clock() <= self._min_ttl:
+            return None
+        return current
 
     # -- one call at a time -----------------------------------------------------
 
@@ -156,6 +195,7 @@ class SharedSource:
             self._told = None
             if isinstance(result, Credential):
                 self._checked = result.value
+                self._current = result
             self._cond.notify_all()
         return result
 
@@ -172,7 +212,12 @@ class SharedSource:
             self._told = category
             self._cond.notify_all()
         if tell and self._on_event is not None:
-            self._on_event("failed", line or f"{self.target.name}: no credential: {exc.message}")
+            line = line or f"{self.target.name}: no credential: {exc.message}"
+            current = self._unexpired()
+            if current is not None and current.expires_at is not None:
+                left = current.expires_at - self._clock()
+                line += f" (the current credential stays in use until it expires, in {left:.0f} s)"
+            self._on_event("failed", line)
 
     def inner_event(self, kind: str, text: str) -> None:
         """The inner source's log lines: renewals pass, a failure waits until
