@@ -144,3 +144,18 @@ def test_a_basic_credential_leaves_no_parent_token_behind():
 
 def test_the_origin_of_a_url_without_a_host_has_an_empty_host():
     assert origin("https:///v1") == ("https", "", 443)
+
+
+@pytest.mark.parametrize(("query", "sent"), [
+    ("", "api_key=k%2F1"),
+    ("x=%E9%27&flag&d=a;b&a=b=c&%ZZ&=&&q=a+b",
+     "x=%E9%27&flag&d=a;b&a=b=c&%ZZ&=&&q=a+b&api_key=k%2F1"),
+    ("api_key=forged&id=7&api%5Fkey=again&api+key=other", "id=7&api+key=other&api_key=k%2F1"),
+])
+def test_a_query_credential_leaves_the_clients_other_pairs_as_they_were(query, sent):
+    headers: dict[str, str] = {}
+    credential = Credential("query", "api_key", "k/1", token="k/1")
+    url = credential.apply(headers, "https://api.example.com/v1/items" + ("?" + query if query else "")
+                           + "#frag")
+    assert url == f"https://api.example.com/v1/items?{sent}#frag"
+    assert headers == {}

@@ -18,7 +18,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from astra_auth.core.errors import ConfigError
 from astra_auth.net.settings import network
@@ -99,11 +99,13 @@ class Credential:
             ]
             headers["Cookie"] = "; ".join([*kept, f"{self.name}={self.value}"])
         else:
+            # The client's own pairs go on byte for byte (a scanner's payloads
+            # in odd encodings included); only those of this name are dropped.
             parts = urlsplit(url)
-            query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                     if k != self.name]
-            query.append((self.name, self.value))
-            url = urlunsplit(parts._replace(query=urlencode(query)))
+            kept = [pair for pair in parts.query.split("&") if parts.query
+                    and unquote_plus(pair.split("=", 1)[0]) != self.name]
+            kept.append(urlencode([(self.name, self.value)]))
+            url = urlunsplit(parts._replace(query="&".join(kept)))
         return url
 
     def apply_to_http(self, headers: MutableMapping[str, str], url: str) -> str:
