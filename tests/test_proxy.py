@@ -1187,8 +1187,11 @@ def test_bytes_an_api_sends_beyond_its_answer_never_reach_the_scanner(proxies, a
     b"HTTP/1.1 200 OK\r\nX-B: a\x01b\r\nContent-Length: 2\r\n\r\nok",
     b"HTTP/1.1 200 OK\r\nX-B: a\x7fb\r\nContent-Length: 2\r\n\r\nok",
     b"HTTP/1.1 200 OK\r\nX-B: caf\xe9\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok",
 ], ids=["head-over-256-KiB", "length-and-chunked", "two-lengths", "chunked-twice",
-        "space-before-colon", "endless-1xx", "control-character", "DEL", "not-UTF-8"])
+        "space-before-colon", "endless-1xx", "control-character", "DEL", "not-UTF-8",
+        "status-099", "status-600"])
 def test_an_answer_head_that_is_ambiguous_or_too_large_is_a_502(proxies, api, raw):
     running = proxies.start("api=0")
     api.state.raw = raw

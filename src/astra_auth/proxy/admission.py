@@ -188,6 +188,8 @@ def answer_problem(status: int, fields: Iterable[tuple[bytes, bytes]]) -> str | 
     scanner in any case); what it leaves ambiguous is refused here."""
     if status == 101:
         return "the API switched protocols unasked"
+    if not 100 <= status <= 599:
+        return "a status code outside 100 to 599"  # RFC 9110 §15
     size = 16
     lengths = 0
     codings: list[bytes] = []
