@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 
 import httpx
 import pytest
 
 from astra_auth.core.errors import AstraError
-from tests.fakes import CLIENT_SECRET, make_deps
+from tests.fakes import CLIENT_SECRET, make_deps, unique
 from tests.proxies import client
 from tests.test_proxy import (  # noqa: F401 - fixtures
     _quiet_test_idp,
@@ -180,6 +181,34 @@ def test_an_outage_is_one_token_request_and_one_log_line_not_one_per_request(
     assert upstream.state.seen == []
     assert running.stop() == 0
     assert running.stderr.count("down: no token: server_error") == 1
+
+
+def test_an_outage_at_renewal_time_keeps_the_current_token_in_use(cli, proxies, proc, faults,
+                                                                  upstream, leaks):
+    """A 6-second token is due for renewal after 3 s (half its lifetime); the
+    provider is down by then, and the token still has seconds to live."""
+    path = unique()
+    token = "at-kept-4f1c9e27b5"
+    leaks.watch(token)
+    faults.answer(path, {"access_token": token, "token_type": "Bearer", "expires_in": 6})
+    configure(cli, "kept", faults.url(path), upstream.url)
+    started = time.monotonic()  # the token is issued after this
+    running = proxies.start("kept=0")
+    url = running.url("kept", "/echo/kept")
+    with client() as c:
+        assert c.get(url).status_code == 200
+        due = time.monotonic() + 3.2  # the token was issued before this
+        faults.answer(path, {"error": "temporarily_unavailable"}, status=503)
+        time.sleep(max(0.0, due - time.monotonic()))
+        assert time.monotonic() < started + 6, "too slow a start to test this"
+        kept = c.get(url)
+    assert kept.status_code == 200
+    assert [seen.header("Authorization") for seen in upstream.state.seen] == [
+        f"Bearer {token}"] * 2
+    assert len(faults.requests_to(path)) == 2  # the renewal was tried, and failed
+    assert running.stop() == 0
+    assert running.stderr.count("kept: no token: server_error") == 1
+    assert "(the current credential stays in use until it expires, in " in running.stderr
 
 
 def test_a_refused_client_is_not_locked_out_by_the_proxy(cli, proxies, proc, idp, upstream):
