@@ -96,3 +96,14 @@ def test_a_record_without_a_masked_value_is_left_as_it_was(caplog):
     [record] = [r for r in caplog.records if r.name == "httpx"]
     assert record.getMessage() == "HTTP Request: GET https://api.example.com/v1?page=2"
     assert record.args == ("GET", "https://api.example.com/v1?page=2")  # not rewritten
+
+
+@pytest.mark.parametrize(("letter", "char"), [
+    ("n", "\n"), ("r", "\r"), ("t", "\t"), ("b", "\b"), ("f", "\f"), ("v", "\v"),
+    ("a", "\a"), ("e", "\x1b"),
+])
+def test_a_control_character_in_a_secret_is_matched_by_its_backslash_escape(letter, char):
+    # "\t" in an echo is the secret's tab, not a letter t between two halves.
+    secret = f"Zq8v{char}Lm2p"
+    assert Redactor(secret).redact(f"bad secret Zq8v\\{letter}Lm2p end") == (
+        f"bad secret {MASK} end")
