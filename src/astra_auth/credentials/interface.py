@@ -102,9 +102,9 @@ class Credential:
             # The client's own pairs go on byte for byte (a scanner's payloads
             # in odd encodings included); only those of this name are dropped.
             parts = urlsplit(url)
-            kept = [pair for pair in parts.query.split("&") if parts.query
-                    and unquote_plus(pair.split("=", 1)[0]) != self.name]
-            kept.append(urlencode([(self.name, self.value)]))
+            pairs = parts.query.split("&") if parts.query else []
+            kept = [pair for pair in pairs if unquote_plus(pair.split("=", 1)[0]) != self.name]
+            kept.append(urlencode({self.name: self.value}))
             url = urlunsplit(parts._replace(query="&".join(kept)))
         return url
 

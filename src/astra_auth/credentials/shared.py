@@ -13,8 +13,8 @@ into a header.
   yet (renewal starts well before expiry): that credential is used until it
   expires, and the provider is asked again after each back-off period;
   while a renewal runs, other callers take it without waiting.  An outage at
-  renewal time costs no request that the current token would have served.  Not after the API refused it: a failed renewal on a 401
-  drops it.
+  renewal time costs no request that the current token would have served.
+  Not after the API refused it: a failed renewal on a 401 drops it.
 - The consumer's log (the proxy's) hears of a failure once per change of
   category, not once per request.
 - A credential whose value holds a line break, NUL or another control
