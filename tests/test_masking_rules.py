@@ -8,6 +8,7 @@ Longer secrets in generated forms: tests/test_redact.py."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from urllib.parse import quote, quote_plus
 
@@ -107,3 +108,24 @@ def test_a_control_character_in_a_secret_is_matched_by_its_backslash_escape(lett
     secret = f"Zq8v{char}Lm2p"
     assert Redactor(secret).redact(f"bad secret Zq8v\\{letter}Lm2p end") == (
         f"bad secret {MASK} end")
+
+
+# One character of each UTF-8 length, at both ends of each lead byte's range.
+@pytest.mark.parametrize("char", ["\u00a3", "\u07ff", "\u0800", "\ufffd", "\U0001f600",
+                                  "\U0010fffd"])
+def test_a_secret_with_a_non_ascii_character_is_masked_percent_encoded_and_json_escaped(char):
+    secret = f"Zq8v{char}Lm2p"
+    redactor = Redactor(secret)
+    assert redactor.redact(f"a {quote(secret)} b") == f"a {MASK} b"
+    assert redactor.redact(f"x{quote(secret, safe='')}y") == f"x{MASK}y"
+    assert redactor.redact(json.dumps({"e": secret})) == f'{{"e": "{MASK}"}}'
+
+
+@pytest.mark.parametrize("before", [4090, 4093, 4096, 10000])
+def test_a_secret_far_into_a_long_text_is_masked_where_it_stands(before):
+    # The way back from the squeezed text is built 4,096 letters at a time.
+    secret = "Kp4wRt7n"
+    assert Redactor(secret).redact("x" * before + secret + "y" * 5000) == (
+        "x" * before + MASK + "y" * 5000)
+    assert Redactor(secret).redact("x" * before + " " + secret + " z") == (
+        "x" * before + f" {MASK} z")
