@@ -129,3 +129,22 @@ def test_a_secret_far_into_a_long_text_is_masked_where_it_stands(before):
         "x" * before + MASK + "y" * 5000)
     assert Redactor(secret).redact("x" * before + " " + secret + " z") == (
         "x" * before + f" {MASK} z")
+
+
+SPELT = "Zq8vLm2p"
+
+
+@pytest.mark.parametrize("escape", ["\\x{:02x}", "\\{:03o}", "\\u{:04x}", "\\U{:08x}",
+                                    "\\u{{{:x}}}"], ids=["hex", "octal", "u", "U", "u-braces"])
+@pytest.mark.parametrize(("before", "after"), [("", ""), ("a ", " b"), ("", " b"), ("a ", "")])
+def test_a_secret_spelt_in_escapes_is_masked_whole_at_either_end_of_the_text(escape, before,
+                                                                              after):
+    spelt = "".join(escape.format(ord(char)) for char in SPELT)
+    assert Redactor(SPELT).redact(before + spelt + after) == before + MASK + after
+
+
+def test_the_last_code_point_is_an_escape_and_one_past_it_is_not():
+    secret = "Zq8v\U0010ffffLm2p"
+    assert Redactor(secret).redact("a Zq8v\\U0010ffffLm2p b") == f"a {MASK} b"
+    # Not a character: left as it is, and nothing here is the secret.
+    assert Redactor(secret).redact("a Zq8v\\U00110000Lm2p b") == "a Zq8v\\U00110000Lm2p b"
