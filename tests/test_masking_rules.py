@@ -148,3 +148,21 @@ def test_the_last_code_point_is_an_escape_and_one_past_it_is_not():
     assert Redactor(secret).redact("a Zq8v\\U0010ffffLm2p b") == f"a {MASK} b"
     # Not a character: left as it is, and nothing here is the secret.
     assert Redactor(secret).redact("a Zq8v\\U00110000Lm2p b") == "a Zq8v\\U00110000Lm2p b"
+
+
+# The secret's own separators count toward a run of 8 only where the text has
+# them too, at its edges as well: "-cd-ef-g" is 8 characters of it, "cd-ef-g"
+# 7, and a "-" after the g is not the secret's (an h follows the g there).
+@pytest.mark.parametrize(("shown", "masked"), [
+    ("-cd-ef-g", True), ("cd-ef-g", False), ("cd-ef-gh", True), ("cd-ef-g-", False),
+    ("-cd-ef-", False), ("b-cd-ef-", True), ("ef-gh-ij", True), ("-gh-ij", False),
+    ("f-gh-ij", False), ("ab-cd-e", False), ("ab-cd-ef", True), ("-+cd-ef-g", True),
+    ("cd-ef-g+-", False),
+])
+def test_a_secret_s_own_separators_count_at_the_edges_of_a_run(shown, masked):
+    expected = f"x {MASK} y" if masked else f"x {shown} y"
+    assert Redactor("ab-cd-ef-gh-ij").redact(f"x {shown} y") == expected
+
+
+def test_another_separator_before_the_secret_s_own_stays_outside_the_mask():
+    assert Redactor("ab-cd-ef-gh-ij").redact("x --cd-ef-g y") == f"x -{MASK} y"
