@@ -27,8 +27,8 @@ ADDRESS = re.compile(r"^api: (http://\S+) \(forwards to ")
 class Api:
     """An API with a token endpoint: `/token` issues `at-rules-1`, `-2`...;
     `/echo` records the headers it got; HEAD `/sized` answers with a length
-    and no body; `/scope-401` refuses every token for its scope; TRACE echoes
-    the request."""
+    and no body; `/scope-401` refuses every token for its scope; `/large`
+    answers 100 KiB with its length; TRACE echoes the request."""
 
     def __init__(self) -> None:
         self.issued: list[str] = []
@@ -67,6 +67,11 @@ class Api:
                         "WWW-Authenticate": 'Bearer error="insufficient_scope", '
                                             'scope="admin"',
                         "Content-Type": "application/json", "Content-Length": str(len(body))})
+                    return
+                if self.path == "/large":  # larger than the proxy reads whole
+                    body = bytes(range(256)) * 400
+                    self._send(200, body, {"Content-Type": "application/octet-stream",
+                                           "Content-Length": str(len(body))})
                     return
                 self._send(200, b"{}", {"Content-Type": "application/json",
                                         "Content-Length": "2"})
@@ -209,3 +214,12 @@ def test_a_trace_goes_without_the_credential_so_its_echo_cannot_show_it(proxy, a
     assert len(traced) == 1
     assert "authorization" not in traced[0]
     assert traced[0]["x-kept"] == "yes"
+
+
+def test_a_large_answer_streams_back_with_the_api_s_own_length(proxy, api):
+    with client() as c:
+        answer = c.get(proxy.url + "/large")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Length"] == "102400"
+    assert "Transfer-Encoding" not in answer.headers
+    assert answer.content == bytes(range(256)) * 400
