@@ -166,3 +166,34 @@ def test_a_secret_s_own_separators_count_at_the_edges_of_a_run(shown, masked):
 
 def test_another_separator_before_the_secret_s_own_stays_outside_the_mask():
     assert Redactor("ab-cd-ef-gh-ij").redact("x --cd-ef-g y") == f"x -{MASK} y"
+
+
+@pytest.mark.parametrize("secret", ["Zq8vLm2pXw", "Zq8v\u00c9Lm2pXw", "Zq8v\u00c9\u00e9Lm2p"],
+                         ids=["ascii", "latin-1", "latin-1-both-cases"])
+@pytest.mark.parametrize("case", [str.upper, str.lower, str.swapcase])
+def test_the_base64_of_a_secret_in_another_case_is_masked(case, secret):
+    # Bytes fold the case of ASCII letters only: "É" and "é" are other bytes.
+    encoded = base64.b64encode(case(secret).encode()).decode()
+    assert Redactor(secret).redact(f"a {encoded} b") == f"a {MASK} b"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be",
+                                   "latin-1"])
+def test_a_latin_1_secret_in_utf_16_utf_32_or_latin_1_bytes_is_masked_as_base64_and_hex(codec):
+    secret = "Zq8v\u00e9Lm2pX"
+    data = secret.encode(codec)
+    redactor = Redactor(secret)
+    assert redactor.redact(f"a {base64.b64encode(data).decode()} b") == f"a {MASK} b"
+    assert redactor.redact(f"a {data.hex()} b") == f"a {MASK} b"
+
+
+@pytest.mark.parametrize("secret", ["Qx7", "Qx7p", "Qx7pLk", "Qx7pLk9"])
+def test_a_short_secret_standing_alone_is_masked_in_base64_with_or_without_padding_and_hex(
+        secret):
+    encoded = base64.b64encode(secret.encode()).decode()
+    redactor = Redactor(secret)
+    for shown in (secret, encoded, encoded.rstrip("="), secret.encode().hex(),
+                  base64.b64encode(secret.upper().encode()).decode(),
+                  base64.b64encode(secret.lower().encode()).decode(),
+                  secret.encode("utf-16-be").hex(), secret.encode("utf-16-le").hex()):
+        assert redactor.redact(f"a {shown} b") == f"a {MASK} b", shown
