@@ -197,3 +197,26 @@ def test_a_short_secret_standing_alone_is_masked_in_base64_with_or_without_paddi
                   base64.b64encode(secret.lower().encode()).decode(),
                   secret.encode("utf-16-be").hex(), secret.encode("utf-16-le").hex()):
         assert redactor.redact(f"a {shown} b") == f"a {MASK} b", shown
+
+
+def _percent(text: str) -> str:
+    return "".join(f"%{ord(char):02X}" for char in text)
+
+
+@pytest.mark.parametrize("shown", [
+    _percent("Zq8vLm2pXw"),  # every character escaped
+    quote(_percent("Zq8vLm2pXw"), safe=""),  # the escapes escaped: %255A
+    quote(quote(_percent("Zq8vLm2pXw"), safe=""), safe=""),  # three deep: %25255A
+    base64.b64encode(_percent("Zq8vLm2pXw").encode()).decode(),  # escapes inside Base64
+], ids=["one", "two", "three", "inside-base64"])
+def test_escapes_of_escapes_are_decoded_three_deep_and_once_inside_base64(shown):
+    assert Redactor("Zq8vLm2pXw").redact(f"a {shown} b") == f"a {MASK} b"
+
+
+@pytest.mark.parametrize(("shown", "masked"), [
+    (base64.b64encode(b'{"k": "Qx7"}').decode(), f"eyJrIjogI{MASK}J9"),
+    (base64.b64encode(b"key Qx7 end").decode(), f"a2V5I{MASK}BlbmQ="),
+    (base64.b64encode(base64.b64encode(b"key Qx7 end")).decode(), f"YTJWNU{MASK}JsYm1RPQ=="),
+])
+def test_a_short_secret_inside_base64_is_masked_where_its_bytes_are(shown, masked):
+    assert Redactor("Qx7").redact(f"a {shown} b") == f"a {masked} b"
