@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -19,6 +21,47 @@ from tests.fakes import ALL_SECRETS, MemoryStore, make_deps
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+T = TypeVar("T")
+OIDC_FOLDER = Path(__file__).resolve().parent / "oidc"
+
+
+def require(found: T | str, what: str) -> T:
+    """`found`, a real part of the tests, or, where it is missing here, why (a
+    str): then skip the test, but fail it under CI, where a missing install
+    step must not hide."""
+    if isinstance(found, str):
+        if IN_CI:
+            pytest.fail(f"CI must test against {what}, but {found}")
+        pytest.skip(found)
+    return found
+
+
+@contextlib.contextmanager
+def node_script(script: str, env: dict[str, str], *, lines: int = 1,
+                address: str = "http://127.0.0.1:") -> Iterator[list[str] | str]:
+    """tests/oidc/`script` running on Node.js: the first `lines` it prints
+    (its address first), or why it cannot run here; stopped at the end."""
+    import shutil
+
+    if shutil.which("node") is None:
+        yield "Node.js is not installed (tests/run.sh installs it where it can)"
+        return
+    if not (OIDC_FOLDER / "node_modules" / "oidc-provider").is_dir():
+        yield "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
+        return
+    child = subprocess.Popen(["node", str(OIDC_FOLDER / script)], cwd=OIDC_FOLDER,
+                             env=dict(os.environ, **env), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    assert child.stdout is not None
+    try:
+        printed = [child.stdout.readline().strip() for _ in range(lines)]
+        if printed[0].startswith(address):
+            yield printed
+        else:
+            yield f"{script} did not start: {printed[0]!r}"
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
 
 
 def strip_ansi(text: str) -> str:
@@ -302,10 +345,7 @@ def _keyring_problem() -> str | None:
 
 @pytest.fixture
 def real_keyring(_keyring_problem: str | None) -> Iterator[RealKeyring]:
-    if _keyring_problem:
-        if IN_CI:
-            pytest.fail(f"CI must test against the real keyring, but {_keyring_problem}")
-        pytest.skip(_keyring_problem)
+    require(_keyring_problem, "the real keyring")
     kr = RealKeyring()
     yield kr
     kr.cleanup()
@@ -433,39 +473,17 @@ class OidcProvider:
 
 
 @pytest.fixture(scope="session")
-def _oidc_process():
-    import shutil
-
-    folder = Path(__file__).resolve().parent / "oidc"
-    problem = None
-    if shutil.which("node") is None:
-        problem = "Node.js is not installed (tests/run.sh installs it where it can)"
-    elif not (folder / "node_modules" / "oidc-provider").is_dir():
-        problem = "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
-    if problem:
-        yield problem
-        return
-    child = subprocess.Popen(["node", str(folder / "provider.mjs")], cwd=folder,
-                             env=dict(os.environ, OIDC_CLIENT_SECRET=OIDC_SECRET),
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    issuer = child.stdout.readline().strip()
-    if not issuer.startswith("http://127.0.0.1:"):
-        child.kill()
-        yield f"oidc-provider did not start: {issuer!r}"
-        return
-    yield OidcProvider(issuer, f"{issuer}/token")
-    child.terminate()
-    child.wait(timeout=10)
+def _oidc_process() -> Iterator[OidcProvider | str]:
+    with node_script("provider.mjs", {"OIDC_CLIENT_SECRET": OIDC_SECRET}) as started:
+        yield started if isinstance(started, str) else OidcProvider(started[0],
+                                                                    f"{started[0]}/token")
 
 
 @pytest.fixture
 def oidc(_oidc_process, leaks):  # type: ignore[no-untyped-def]
-    if isinstance(_oidc_process, str):
-        if IN_CI:
-            pytest.fail(f"CI must test against the real OpenID provider, but {_oidc_process}")
-        pytest.skip(_oidc_process)
+    provider = require(_oidc_process, "the real OpenID provider")
     leaks.watch(OIDC_SECRET)
-    return _oidc_process
+    return provider
 
 
 # ---------------------------------------------------------------------------
@@ -533,36 +551,14 @@ class DpopProvider:
 
 
 @pytest.fixture(scope="session")
-def _dpop_process():  # type: ignore[no-untyped-def]
-    import shutil
-
-    folder = Path(__file__).resolve().parent / "oidc"
-    if shutil.which("node") is None:
-        yield "Node.js is not installed (tests/run.sh installs it where it can)"
-        return
-    if not (folder / "node_modules" / "oidc-provider").is_dir():
-        yield "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
-        return
-    child = subprocess.Popen(["node", str(folder / "dpop.mjs")], cwd=folder,
-                             env=dict(os.environ, OIDC_CLIENT_SECRET=DPOP_SECRET),
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert child.stdout is not None
-    issuer = child.stdout.readline().strip()
-    if not issuer.startswith("http://127.0.0.1:"):
-        child.kill()
-        yield f"dpop.mjs did not start: {issuer!r}"
-        return
-    yield DpopProvider(issuer)
-    child.terminate()
-    child.wait(timeout=10)
+def _dpop_process() -> Iterator[DpopProvider | str]:
+    with node_script("dpop.mjs", {"OIDC_CLIENT_SECRET": DPOP_SECRET}) as started:
+        yield started if isinstance(started, str) else DpopProvider(started[0])
 
 
 @pytest.fixture
 def dpop_provider(_dpop_process, leaks):  # type: ignore[no-untyped-def]
     """oidc-provider with features.dPoP and requireNonce, client `dpop-scanner`."""
-    if isinstance(_dpop_process, str):
-        if IN_CI:
-            pytest.fail(f"CI must test DPoP against the real OpenID provider, but {_dpop_process}")
-        pytest.skip(_dpop_process)
+    provider = require(_dpop_process, "the real OpenID provider (DPoP)")
     leaks.watch(DPOP_SECRET)
-    return _dpop_process
+    return provider

@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import subprocess
 import time
 import tomllib
 from collections.abc import Sequence
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import node_script, require
 from tests.fakes import MemoryStore, ScriptedPrompter, Step, make_deps, new_target
 
 # ---------------------------------------------------------------------------
@@ -125,41 +123,18 @@ class Enterprise:
 
 @pytest.fixture(scope="session")
 def _enterprise_process(_keys):  # type: ignore[no-untyped-def]
-    import shutil
-
-    folder = Path(__file__).resolve().parent / "oidc"
-    if shutil.which("node") is None:
-        yield "Node.js is not installed (tests/run.sh installs it where it can)"
-        return
-    if not (folder / "node_modules" / "oidc-provider").is_dir():
-        yield "oidc-provider is not installed (tests/run.sh runs npm ci in tests/oidc)"
-        return
     keys, setup = _keys
-    child = subprocess.Popen(["node", str(folder / "enterprise.mjs")], cwd=folder,
-                             env=dict(os.environ, ENTERPRISE_SETUP=json.dumps(setup)),
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert child.stdout is not None
-    issuer = child.stdout.readline().strip()
-    strict = child.stdout.readline().strip()
-    if not issuer.startswith("https://127.0.0.1:"):
-        child.kill()
-        yield f"enterprise.mjs did not start: {issuer!r}"
-        return
-    yield Enterprise(issuer, strict, keys)
-    child.terminate()
-    child.wait(timeout=10)
+    with node_script("enterprise.mjs", {"ENTERPRISE_SETUP": json.dumps(setup)}, lines=2,
+                     address="https://127.0.0.1:") as started:
+        yield started if isinstance(started, str) else Enterprise(*started, keys)
 
 
 @pytest.fixture
 def idp12(_enterprise_process, leaks):  # type: ignore[no-untyped-def]
-    if isinstance(_enterprise_process, str):
-        if IN_CI:
-            pytest.fail(f"CI must test against the real OpenID provider, but "
-                        f"{_enterprise_process}")
-        pytest.skip(_enterprise_process)
-    for pem in _enterprise_process.keys.pems.values():
+    provider = require(_enterprise_process, "the real OpenID provider")
+    for pem in provider.keys.pems.values():
         leaks.watch(*_body_lines(pem))
-    return _enterprise_process
+    return provider
 
 
 def _body_lines(pem: str) -> list[str]:
@@ -718,16 +693,22 @@ def test_certificate_bound_with_a_client_secret_keeps_both_and_presents_the_cert
     assert set(cli.store.data) == {"b:client_secret"}
 
 
+def _configure_mtls(run, idp12, url: str, api_ca: str, bundle: str) -> None:  # type: ignore[no-untyped-def]
+    """Target `m`: tls_client_auth with a certificate-bound token, trusting both
+    the provider's CA and the API's (`bundle`, a file name of its own)."""
+    both = idp12.keys.folder / bundle
+    both.write_text(Path(idp12.keys.ca).read_text() + Path(api_ca).read_text())
+    run("configure", "m", "--url", url, "--token-url", idp12.token_url, "--grant-type",
+        "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
+        "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
+        "--ca-bundle", str(both), "--no-input")
+
+
 def test_the_proxy_presents_the_certificate_to_the_api(proc, proxies, idp12, mtls_api):
     import httpx
 
     url, api_ca, seen = mtls_api
-    both = idp12.keys.folder / "both-ca-proxy.pem"
-    both.write_text(Path(idp12.keys.ca).read_text() + Path(api_ca).read_text())
-    proc("configure", "m", "--url", url, "--token-url", idp12.token_url, "--grant-type",
-         "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
-         "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
-         "--ca-bundle", str(both), "--no-input")
+    _configure_mtls(proc, idp12, url, api_ca, "both-ca-proxy.pem")
     running = proxies.start("m=0", env={"ASTRA_AUTH_PRIVATE_KEY": idp12.keys.pems["mtls"]})
     with httpx.Client(trust_env=False, timeout=30) as c:
         answer = c.get(running.url("m", "/things"))
@@ -767,12 +748,7 @@ def test_ssl_context_for_presents_the_certificate_for_auth_for(cli, idp12, mtls_
     import astra_auth
 
     url, api_ca, seen = mtls_api
-    both = idp12.keys.folder / "both-ca-auth-for.pem"
-    both.write_text(Path(idp12.keys.ca).read_text() + Path(api_ca).read_text())
-    cli("configure", "m", "--url", url, "--token-url", idp12.token_url, "--grant-type",
-        "client_credentials", "--client-id", "mtls-self", "--client-auth", "tls_client_auth",
-        "--certificate", idp12.keys.cert("mtls"), "--certificate-bound", "--secrets", "env",
-        "--ca-bundle", str(both), "--no-input")
+    _configure_mtls(cli, idp12, url, api_ca, "both-ca-auth-for.pem")
     monkeypatch.setenv("ASTRA_AUTH_M_PRIVATE_KEY", idp12.keys.pems["mtls"])
     config = str(cli.config_path)
     with httpx.Client(verify=astra_auth.ssl_context_for("m", config=config),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import socket
 import subprocess
@@ -23,13 +22,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 import pytest
 
-from tests.conftest import IN_CI, OIDC_SECRET, strip_ansi
+from tests.conftest import OIDC_SECRET, node_script, require, strip_ansi
 from tests.fakes import Clock, ScriptedPrompter, Step, new_target, oauth2_walkthrough
 
 ANY_PASSWORD = "any-login-pw"  # devInteractions takes any login and password
@@ -77,34 +75,15 @@ def _basic(client_id: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def _login_process() -> Iterator[LoginProvider | str]:
-    import shutil
-
-    folder = Path(__file__).resolve().parent / "oidc"
-    if shutil.which("node") is None or not (folder / "node_modules" / "oidc-provider").is_dir():
-        yield "Node.js or oidc-provider is not installed (tests/run.sh installs them)"
-        return
-    child = subprocess.Popen(["node", str(folder / "login.mjs")], cwd=folder,
-                             env=dict(os.environ, OIDC_CLIENT_SECRET=OIDC_SECRET),
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert child.stdout is not None
-    issuer = child.stdout.readline().strip()
-    if not issuer.startswith("http://127.0.0.1:"):
-        child.kill()
-        yield f"oidc-provider did not start: {issuer!r}"
-        return
-    yield LoginProvider(issuer)
-    child.terminate()
-    child.wait(10)
+    with node_script("login.mjs", {"OIDC_CLIENT_SECRET": OIDC_SECRET}) as started:
+        yield started if isinstance(started, str) else LoginProvider(started[0])
 
 
 @pytest.fixture
 def op(_login_process: LoginProvider | str, leaks) -> LoginProvider:  # type: ignore[no-untyped-def]
-    if isinstance(_login_process, str):
-        if IN_CI:
-            pytest.fail(f"CI must test against the real OpenID provider, but {_login_process}")
-        pytest.skip(_login_process)
+    provider = require(_login_process, "the real OpenID provider")
     leaks.watch(OIDC_SECRET)
-    return _login_process
+    return provider
 
 
 # ---------------------------------------------------------------------------
