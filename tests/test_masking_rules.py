@@ -220,3 +220,44 @@ def test_escapes_of_escapes_are_decoded_three_deep_and_once_inside_base64(shown)
 ])
 def test_a_short_secret_inside_base64_is_masked_where_its_bytes_are(shown, masked):
     assert Redactor("Qx7").redact(f"a {shown} b") == f"a {masked} b"
+
+
+# A backslash or `%` just before the hex or Base64 of a secret is read as an
+# escape that takes the run's first characters (`\612` is octal, `%61` is "a"):
+# the run is read as it is shown as well.  "a-a-aadc" is exactly 8 characters:
+# losing its first would leave 7 shown.
+@pytest.mark.parametrize(("shown", "masked"), [
+    ("\\612d612d61616463", f"\\{MASK}"),
+    ("C:\\612d612d61616463", f"C:\\{MASK}"),
+    ("%612d612d61616463", f"%{MASK}"),
+    ("\\x612d612d61616463", f"\\x{MASK}"),
+    ("\\u612d612d61616463", f"\\u{MASK}"),
+    ("%D2EtYS1hYWRj", f"%D{MASK}"),  # the Base64 of "\x0fa-a-aadc"
+    ("\\eGEtYS1hYWRj", f"\\e{MASK}"),  # of "xa-a-aadc"; `\e` is ESC
+    # The text before a Base64 run is Base64 letters too: the run's bytes start
+    # with noise, and the hex in them follows a backslash byte.
+    ("a-a-aadcNjEyZDYxMmQ2MTYxNjQ2Mw==", MASK),
+], ids=["octal", "windows-path", "percent", "x-escape", "u-escape", "percent-base64",
+        "backslash-base64", "after-base64-letters"])
+def test_a_run_of_hex_or_base64_right_after_an_escape_character_is_masked(shown, masked):
+    assert Redactor("a-a-aadc\u00e9\u00e9").redact(f"a {shown} b") == f"a {masked} b"
+
+
+def test_two_secrets_side_by_side_are_one_mask():
+    assert Redactor("Zq8vLm2pXw", "Hc6Fd0Gs5J").redact("a Zq8vLm2pXwHc6Fd0Gs5J b") == f"a {MASK} b"
+
+
+def test_a_secret_inside_a_longer_one_does_not_end_the_longer_one_s_mask():
+    redactor = Redactor("Zq8vLm2pXwHc6Fd0Gs5J", "Lm2pXwHc")
+    assert redactor.redact("a Zq8vLm2pXwHc6Fd0Gs5J b") == f"a {MASK} b"
+    assert redactor.redact("a Lm2pXwHc b Zq8vLm2pXwHc6Fd0 c") == f"a {MASK} b {MASK} c"
+
+
+def test_a_secret_added_after_a_first_use_is_masked_too():
+    redactor = Redactor("Zq8vLm2pXw")
+    assert redactor.redact("a Hc6Fd0Gs5J b") == "a Hc6Fd0Gs5J b"
+    redactor.add("Hc6Fd0Gs5J")
+    assert redactor.redact("a Hc6Fd0Gs5J b") == f"a {MASK} b"
+    other = Redactor("Tn4k7Yb1Qw")
+    redactor.merge(other)
+    assert redactor.redact("a Tn4k7Yb1Qw b Zq8vLm2pXw") == f"a {MASK} b {MASK}"

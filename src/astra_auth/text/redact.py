@@ -59,7 +59,7 @@ import html
 import re
 import threading
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -144,6 +144,10 @@ class _Pieces:
         self._source.append(start)
         self._end.append(end)
 
+    def units(self) -> list[tuple[int, int]]:
+        """The spans of the source that were decoded, in order."""
+        return [(start, end) for start, end in zip(self._source, self._end, strict=True) if end >= 0]
+
     def span(self, i: int) -> tuple[int, int]:
         k = bisect_right(self._at, i) - 1
         start, end = self._source[k], self._end[k]
@@ -163,6 +167,10 @@ class _View:
         self.text = text
         self._parent = parent
         self._map = back  # None: character for character
+
+    def escapes(self) -> list[tuple[int, int]]:
+        """The spans of the parent that were escapes, decoded to make this text."""
+        return self._map.units() if isinstance(self._map, _Pieces) else []
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that `self.text[start:end]` came from."""
@@ -544,7 +552,12 @@ class _Compiled:
             if number in (0, len(levels) - 1):
                 self._literals(level, depth, found)
         if depth < _DEPTH:
-            for decoded_view in _byte_views(levels[-1]):
+            views = list(_byte_views(levels[-1]))
+            if len(levels) > 1:
+                # Decoding may take the first characters of a run into an escape
+                # (`\612d…`, `%612d…`): the runs beside one are read as shown too.
+                views += _byte_views(levels[0], levels[1].escapes())
+            for decoded_view in views:
                 # The bytes as they are (binary, UTF-16...), and the text in them.
                 _search(decoded_view, self.bytes, _fold_as_bytes, found)
                 self._literals(decoded_view, depth + 1, found)
@@ -707,15 +720,21 @@ class _Joined:
         return at, (end if at == core_end - 1 else at + 1)
 
 
-def _runs(level: _View, pattern: re.Pattern[str]) -> _View | None:
-    """The runs of `level` that `pattern` finds, one after another, without
-    their `=` padding (group 1) or the separators between hex bytes."""
+def _runs(level: _View, pattern: re.Pattern[str],
+          beside: list[tuple[int, int]] | None = None) -> _View | None:
+    """The runs of `level` that `pattern` finds (only those that touch one of the
+    spans `beside`, when given), one after another, without their `=` padding
+    (group 1) or the separators between hex bytes."""
     text = level.text
     pairs = pattern is _HEX_PAIRS
     if pattern.groups:
         spans = [(m.start(), m.start(1), m.end()) for m in pattern.finditer(text)]
     else:
         spans = [(m.start(), m.end(), m.end()) for m in pattern.finditer(text)]
+    if beside is not None:
+        ends = [end for _, end in beside]  # the spans do not overlap: in order
+        spans = [(start, core_end, end) for start, core_end, end in spans
+                 if (k := bisect_left(ends, start)) < len(beside) and beside[k][0] < end]
     if not spans:
         return None
     if pairs:
@@ -725,13 +744,14 @@ def _runs(level: _View, pattern: re.Pattern[str]) -> _View | None:
     return _View(joined, level, _Joined(spans, pairs))
 
 
-def _byte_views(level: _View) -> Iterator[_View]:
+def _byte_views(level: _View, beside: list[tuple[int, int]] | None = None
+                ) -> Iterator[_View]:
     """The bytes that the Base64 and hex runs of `level` stand for, read as
     Latin-1 (one character per byte): each kind of run one after another, read
     from each character of a group (of four for Base64, two for hex), since a
     run may start anywhere in one.  Where a run ends and the next begins, a
-    byte or two are noise."""
-    b64 = _runs(level, _B64_RUN)
+    byte or two are noise.  `beside`: only the runs that touch these spans."""
+    b64 = _runs(level, _B64_RUN, beside)
     if b64 is not None:
         encoded = b64.text.translate(_URLSAFE)
         for skip in range(4):
@@ -739,7 +759,7 @@ def _byte_views(level: _View) -> Iterator[_View]:
             data = binascii.a2b_base64(chunk + "A" * (-len(chunk) % 4))
             yield _View(data.decode("latin-1"), b64, _Bits(6, skip, len(b64.text)))
     for pattern in (_HEX_RUN, _HEX_PAIRS):
-        hexes = _runs(level, pattern)
+        hexes = _runs(level, pattern, beside)
         if hexes is not None:
             for skip in range(2):
                 chunk = hexes.text[skip:]
