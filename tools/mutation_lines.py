@@ -4,8 +4,9 @@
 Usage: python tools/mutation_lines.py FILE NAME [NAME ...] > lines.patch
 
 NAME is a function, a class (all its methods), Class.method, or a dotted path to
-a function or class defined inside another (Class.method.Inner.method); `all`
-is the whole file.  Used by tools/mutation.sh.
+a function or class defined inside another (Class.method.Inner.method); `top`
+is the module's own statements (its constants, not its imports); `all` is the
+whole file.  Used by tools/mutation.sh.
 """
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ def main(path: str, names: list[str]) -> str:
     if names == ["all"]:
         chosen = [(1, len(lines))]
     else:
-        chosen = spans(ast.parse("\n".join(lines)), set(names))
-        missing = set(names) - {n for n in names if spans(ast.parse("\n".join(lines)), {n})}
+        tree = ast.parse("\n".join(lines))
+        chosen = spans(tree, set(names))
+        if "top" in names:  # the module's own statements: its constants
+            chosen += [(node.lineno, node.end_lineno or node.lineno) for node in tree.body
+                       if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
+                                         | ast.ClassDef | ast.Import | ast.ImportFrom)]
+        missing = set(names) - {"top"} - {n for n in names if spans(tree, {n})}
         if missing:
             raise SystemExit(f"{path}: no function or class named {', '.join(sorted(missing))}")
     out = [f"--- a/{path}", f"+++ b/{path}"]
