@@ -164,23 +164,54 @@ def test_a_secret_s_own_separators_count_at_the_edges_of_a_run(shown, masked):
     assert Redactor("ab-cd-ef-gh-ij").redact(f"x {shown} y") == expected
 
 
+# The same at the secret's first and second letters, and with two different
+# separators in a row, matched nearest first: each text shows exactly 8.
+@pytest.mark.parametrize(("secret", "shown"), [
+    ("a-bc-de-fg-hi", "-bc-de-f"),  # before the secret's second letter
+    ("-Zq8vLm2", "-Zq8vLm2"),  # before its first
+    ("Qz+-Lm2pXw", "+-Lm2pXw"),  # "-" nearest, then "+"
+])
+def test_the_secret_s_own_separators_before_its_first_letters_count(secret, shown):
+    assert Redactor(secret).redact(f"x {shown} y") == f"x {MASK} y"
+    assert Redactor(secret).redact(f"x {shown[1:]} y") == f"x {shown[1:]} y"
+
+
+def test_a_secret_with_three_letters_is_masked_spaced_out():
+    # Three letters or digits are enough to look for it spaced out; two are not.
+    assert Redactor("Q7-x").redact("a Q 7-x b") == f"a {MASK} b"
+    assert Redactor("Q7--").redact("a Q 7-- b") == "a Q 7-- b"
+
+
+def test_a_secret_from_a_non_utf_8_environment_variable_is_masked():
+    # os.environ turns bytes that are not UTF-8 into lone surrogates.
+    secret = "Zq8vLm2p\udcffXw"
+    assert Redactor(secret).redact(f"a {secret} b") == f"a {MASK} b"
+    data = secret.encode("utf-8", "surrogatepass")
+    assert Redactor(secret).redact(f"a {data.hex()} b") == f"a {MASK} b"
+
+
 def test_another_separator_before_the_secret_s_own_stays_outside_the_mask():
     assert Redactor("ab-cd-ef-gh-ij").redact("x --cd-ef-g y") == f"x -{MASK} y"
 
 
-@pytest.mark.parametrize("secret", ["Zq8vLm2pXw", "Zq8v\u00c9Lm2pXw", "Zq8v\u00c9\u00e9Lm2p"],
-                         ids=["ascii", "latin-1", "latin-1-both-cases"])
-@pytest.mark.parametrize("case", [str.upper, str.lower, str.swapcase])
+@pytest.mark.parametrize("secret", ["Zq8vLm2pXw", "Zq8v\u00c9Lm2pXw", "Zq8v\u00c9\u00e9Lm2p",
+                                    "Zq8v\u00ca\u00ea\x7fLm2p"],
+                         ids=["ascii", "latin-1", "latin-1-both-cases", "letter-in-utf-8"])
+@pytest.mark.parametrize("case", [str, str.upper, str.lower, str.swapcase])
 def test_the_base64_of_a_secret_in_another_case_is_masked(case, secret):
     # Bytes fold the case of ASCII letters only: "É" and "é" are other bytes.
+    # "Ê" is C3 8A in UTF-8, "ê" C3 AA, and AA is a letter in Latin-1 ("ª"):
+    # "Êê" as it is gives other letters than any one case of it.  (The DEL
+    # keeps the bytes from being read as text, where case is folded.)
     encoded = base64.b64encode(case(secret).encode()).decode()
     assert Redactor(secret).redact(f"a {encoded} b") == f"a {MASK} b"
 
 
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be",
                                    "latin-1"])
-def test_a_latin_1_secret_in_utf_16_utf_32_or_latin_1_bytes_is_masked_as_base64_and_hex(codec):
-    secret = "Zq8v\u00e9Lm2pX"
+@pytest.mark.parametrize("secret", ["Zq8v\u00e9Lm2pX", "Zq8v\u00ffLm2pX"], ids=["e9", "ff"])
+def test_a_latin_1_secret_in_utf_16_utf_32_or_latin_1_bytes_is_masked_as_base64_and_hex(
+        codec, secret):
     data = secret.encode(codec)
     redactor = Redactor(secret)
     assert redactor.redact(f"a {base64.b64encode(data).decode()} b") == f"a {MASK} b"
