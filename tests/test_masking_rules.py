@@ -292,3 +292,49 @@ def test_a_secret_added_after_a_first_use_is_masked_too():
     other = Redactor("Tn4k7Yb1Qw")
     redactor.merge(other)
     assert redactor.redact("a Tn4k7Yb1Qw b Zq8vLm2pXw") == f"a {MASK} b {MASK}"
+
+
+def test_the_secret_s_own_separator_counts_up_to_eight_other_separators_away():
+    # "Zq8vLm2" is 7 characters: with the secret's "-" before it, 8.
+    redactor = Redactor("-Zq8vLm2")
+    assert redactor.redact("a -" + " " * 8 + "Zq8vLm2 b") == f"a {MASK} b"
+    assert redactor.redact("a -" + " " * 9 + "Zq8vLm2 b") == "a -" + " " * 9 + "Zq8vLm2 b"
+
+
+def test_a_four_byte_character_then_another_non_ascii_one_is_decoded_from_percent_escapes():
+    secret = "Zq8v\U0001f600\u00e9Lm2p"  # F0 9F 98 80, then C3 A9
+    assert Redactor(secret).redact(f"a {quote(secret, safe='')} b") == f"a {MASK} b"
+
+
+def test_a_latin_1_secret_percent_encoded_byte_by_byte_is_masked():
+    # E9 is not UTF-8 here: it stands for itself, and the byte after it is read next.
+    secret = "Zq8v\u00e9Lm2pX"
+    shown = "".join(f"%{byte:02X}" for byte in secret.encode("latin-1"))
+    assert shown == "%5A%71%38%76%E9%4C%6D%32%70%58"
+    assert Redactor(secret).redact(f"a {shown} b") == f"a {MASK} b"
+
+
+def test_a_secret_spelt_in_entities_escapes_and_separators_is_masked_to_its_last_letter():
+    shown = "&#90;--&#113;--8%76Lm%32p&#88;w----"
+    assert Redactor("Zq8vLm2pXw").redact(shown) == f"{MASK}----"
+
+
+def test_a_secret_with_fewer_than_three_letters_is_masked_as_it_is_anywhere():
+    redactor = Redactor("*! 9#")
+    assert redactor.redact("a x*! 9#y b") == f"a x{MASK}y b"
+    assert redactor.redact("q=*!+9#&r") == f"q={MASK}&r"  # a form's space
+    assert redactor.redact("a *!9# b") == "a *!9# b"
+
+
+def test_of_two_secrets_where_one_begins_the_other_the_longer_is_masked_whole():
+    assert Redactor("*!#9", "*!#9$%").redact("a *!#9$% b") == f"a {MASK} b"
+
+
+def test_a_short_secret_from_a_non_utf_8_environment_variable_is_masked():
+    secret = "Qx\udcff7"
+    hexed = secret.encode("utf-8", "surrogatepass").hex()
+    assert Redactor(secret).redact(f"a {secret} b {hexed} c") == f"a {MASK} b {MASK} c"
+
+
+def test_a_two_letter_secret_s_hex_of_four_digits_is_masked_its_three_letter_base64_not():
+    assert Redactor("Qx").redact("a 5178 b UXg c") == f"a {MASK} b UXg c"
