@@ -388,3 +388,15 @@ def test_a_short_secret_s_base64_with_escaped_padding_is_masked_with_its_padding
 
 def test_a_run_one_letter_longer_than_a_secret_of_one_letter_repeated_is_masked_whole():
     assert Redactor("zzzzzzzz").redact("a zzzzzzzzz b") == f"a {MASK} b"
+
+
+def test_a_secret_escaped_in_the_third_stretch_of_text_inside_base64_is_masked_where_it_is():
+    # Two stretches of text among control bytes (bytes 0-39), then a third, with
+    # non-ASCII letters; the secret (percent-escaped: found only once decoded)
+    # is bytes 53-66 of it, which Base64 characters 70-89 stand for.
+    data = (b"\x00\x01plain words first\x00\x01\x02\x03more plain text\x02\x03"
+            + '{"k": "\u00e9t\u00e9 Zq8v%4C%6D2pXw"}'.encode())
+    shown = base64.b64encode(data).decode()
+    assert shown == ("AAFwbGFpbiB3b3JkcyBmaXJzdAABAgNtb3JlIHBsYWluIHRleHQCA3siayI6ICLDqXTDqS"
+                     "BacTh2JTRDJTZEMnBYdyJ9")
+    assert Redactor("Zq8vLm2pXw").redact(shown) == f"{shown[:70]}{MASK}{shown[90:]}"
