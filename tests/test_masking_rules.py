@@ -400,3 +400,27 @@ def test_a_secret_escaped_in_the_third_stretch_of_text_inside_base64_is_masked_w
     assert shown == ("AAFwbGFpbiB3b3JkcyBmaXJzdAABAgNtb3JlIHBsYWluIHRleHQCA3siayI6ICLDqXTDqS"
                      "BacTh2JTRDJTZEMnBYdyJ9")
     assert Redactor("Zq8vLm2pXw").redact(shown) == f"{shown[:70]}{MASK}{shown[90:]}"
+
+
+def test_a_run_at_the_start_of_the_text_does_not_reach_back_to_its_end():
+    # The text's last letter is the secret's letter before the run: 7 + 1 is not 8.
+    assert Redactor("Zq8vLm2pXw").redact("q8vLm2p Z") == "q8vLm2p Z"
+    assert Redactor("Zq8vLm2pXw").redact("q8vLm2pX Z") == f"{MASK} Z"
+
+
+def test_two_runs_of_a_secret_split_by_one_changed_letter_are_both_masked():
+    secret = "Zq8vLm2pXwHc6Fd0Gs5JTn4kRb7yPe"
+    shown = secret[8:18] + "Y" + secret[19:28]  # "XwHc6Fd0Gs", "5" changed, "JTn4kRb7y"
+    assert Redactor(secret).redact(shown) == f"{MASK}Y{MASK}"
+
+
+# A run of 8 holds 3 letters or digits or more: the secret's own separators
+# alone do not make one.
+@pytest.mark.parametrize(("secret", "shown", "masked"), [
+    ("Zq8-----vLm2", "q8-----v", True),  # three letters
+    ("Zq8vL-m-------", "Zq8vLm-------", False),  # "m-------": one letter
+    ("Q Zq8vLm2", "QZq8vLm2", False),  # "Zq8vLm2" and "Q": the space is not there
+])
+def test_a_masked_run_holds_three_letters_and_the_secret_s_separators_where_it_has_them(
+        secret, shown, masked):
+    assert Redactor(secret).redact(f"a {shown} b") == (f"a {MASK} b" if masked else f"a {shown} b")

@@ -9,7 +9,8 @@ its first half.
 What is masked
 --------------
 - Any run of `RUN` (8) or more characters of a secret, in any case: the whole
-  secret, a prefix, a suffix or a part from its middle.
+  secret, a prefix, a suffix or a part from its middle, holding three of its
+  letters or digits or more (a line of the secret's own `-------` is not one).
 - In every form a provider may give it, and in mixtures of them: HTML character
   references (named, and decimal or hex with any number of leading zeros and
   with or without the `;`: HTML Living Standard §13.2.5.72-80); percent-encoding
