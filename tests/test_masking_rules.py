@@ -424,3 +424,11 @@ def test_two_runs_of_a_secret_split_by_one_changed_letter_are_both_masked():
 def test_a_masked_run_holds_three_letters_and_the_secret_s_separators_where_it_has_them(
         secret, shown, masked):
     assert Redactor(secret).redact(f"a {shown} b") == (f"a {MASK} b" if masked else f"a {shown} b")
+
+
+@pytest.mark.parametrize(("codec", "after"), [("utf-16-le", "41004200"),
+                                              ("utf-32-le", "4100000042000000")])
+def test_the_zero_bytes_after_a_utf_16_or_utf_32_secret_are_masked_and_no_more(codec, after):
+    shown = ("Zq8vLm2pXw" + "AB").encode(codec).hex()
+    assert shown.endswith(after)
+    assert Redactor("Zq8vLm2pXw").redact(f"a {shown} b") == f"a {MASK}{after} b"
