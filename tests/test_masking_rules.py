@@ -432,3 +432,18 @@ def test_the_zero_bytes_after_a_utf_16_or_utf_32_secret_are_masked_and_no_more(c
     shown = ("Zq8vLm2pXw" + "AB").encode(codec).hex()
     assert shown.endswith(after)
     assert Redactor("Zq8vLm2pXw").redact(f"a {shown} b") == f"a {MASK}{after} b"
+
+
+def test_the_basic_pair_is_masked_after_a_merge_and_when_added_after_a_first_use():
+    redactor = Redactor("s!")
+    assert redactor.redact("pair my+client:s%21 end") == f"pair my+client:{MASK} end"
+    redactor.add_basic("my client", "s!")  # the same secret: only the pair is new
+    assert redactor.redact("pair my+client:s%21 end") == f"pair {MASK} end"
+    merged = Redactor()
+    merged.merge(redactor)
+    assert merged.redact("pair my+client:s%21 end") == f"pair {MASK} end"
+
+
+@pytest.mark.parametrize(("limit", "cut"), [(5, "abcde"), (4, "abc…"), (1, "…"), (0, "…")])
+def test_cut_keeps_a_text_of_the_limit_and_cuts_a_longer_one_to_it(limit, cut):
+    assert Redactor("Zq8vLm2pXw").cut("abcde", limit) == cut
