@@ -302,8 +302,9 @@ def test_the_secret_s_own_separator_counts_up_to_eight_other_separators_away():
     assert redactor.redact("a -" + " " * 9 + "Zq8vLm2 b") == "a -" + " " * 9 + "Zq8vLm2 b"
 
 
-def test_a_four_byte_character_then_another_non_ascii_one_is_decoded_from_percent_escapes():
-    secret = "Zq8v\U0001f600\u00e9Lm2p"  # F0 9F 98 80, then C3 A9
+@pytest.mark.parametrize("char", ["\u20ac", "\U0001f600"], ids=["three-bytes", "four-bytes"])
+def test_a_long_utf_8_character_then_another_non_ascii_one_is_decoded_from_percent_escapes(char):
+    secret = f"Zq8v{char}\u00e9Lm2p"  # E2 82 AC or F0 9F 98 80, then C3 A9
     assert Redactor(secret).redact(f"a {quote(secret, safe='')} b") == f"a {MASK} b"
 
 
