@@ -177,6 +177,11 @@ def test_the_secret_s_own_separators_before_its_first_letters_count(secret, show
     assert Redactor(secret).redact(f"x {shown[1:]} y") == f"x {shown[1:]} y"
 
 
+def test_the_secret_s_own_separators_count_at_either_end_of_the_text():
+    assert Redactor("-Zq8vLm2").redact("-Zq8vLm2 y") == f"{MASK} y"
+    assert Redactor("Zq8vLm2-").redact("x Zq8vLm2-") == f"x {MASK}"
+
+
 def test_a_secret_with_three_letters_is_masked_spaced_out():
     # Three letters or digits are enough to look for it spaced out; two are not.
     assert Redactor("Q7-x").redact("a Q 7-x b") == f"a {MASK} b"
