@@ -57,6 +57,7 @@ import base64
 import binascii
 import dataclasses
 import html
+import itertools
 import re
 import threading
 import unicodedata
@@ -553,11 +554,11 @@ class _Compiled:
             if number in (0, len(levels) - 1):
                 self._literals(level, depth, found)
         if depth < _DEPTH:
-            views = list(_byte_views(levels[-1]))
+            views = _byte_views(levels[-1])
             if len(levels) > 1:
                 # Decoding may take the first characters of a run into an escape
                 # (`\612d…`, `%612d…`): the runs beside one are read as shown too.
-                views += _byte_views(levels[0], levels[1].escapes())
+                views = itertools.chain(views, _byte_views(levels[0], levels[1].escapes()))
             for decoded_view in views:
                 # The bytes as they are (binary, UTF-16...), and the text in them.
                 _search(decoded_view, self.bytes, _fold_as_bytes, found)
